@@ -1,0 +1,148 @@
+"""The ``famille`` command: serve, worker, migrate, demo, export-schema, dev."""
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+import uvicorn
+
+from settings import get_settings
+
+SCHEMA_FILE = Path("schema.graphql")
+
+
+async def _migrate() -> None:
+    from models.database import migrate
+
+    await migrate()
+    print("Migrations appliquées.")
+
+
+async def _seed_demo() -> str:
+    from models.database import init_db
+    from resolvers.clock import SystemClock
+    from resolvers.demo import seed_demo
+
+    await init_db()
+    creds = await seed_demo(clock=SystemClock())
+    settings = get_settings()
+    lines = [
+        "",
+        f"  GraphiQL : {settings.public_url}/graphql",
+        f"  Commune (town) : {creds.town}",
+        f"  Agent          : {creds.staff_email} / {creds.staff_password}",
+        f"  Parent relié   : {creds.parent_email} / {creds.parent_password}",
+    ]
+    if creds.access_key:
+        lines.append(f"  Clé d'accès    : {creds.access_key}  → {creds.access_key_for}")
+    mails = (f"SMTP {settings.smtp_host}:{settings.smtp_port}" if settings.smtp_host
+             else f"fichiers .eml dans {settings.outbox_dir}/")
+    lines.append(f"  Mails          : {mails}")
+    return "\n".join(lines) + "\n"
+
+
+def cmd_migrate(_: argparse.Namespace) -> None:
+    asyncio.run(_migrate())
+
+
+def cmd_demo(_: argparse.Namespace) -> None:
+    async def run() -> None:
+        from models.database import close_db
+
+        await _migrate()
+        print(await _seed_demo())
+        await close_db()
+
+    asyncio.run(run())
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    settings = get_settings()
+    uvicorn.run("gql.app:create_app", factory=True, host=args.host or settings.host,
+                port=args.port or settings.port, proxy_headers=True)
+
+
+def cmd_worker(_: argparse.Namespace) -> None:
+    settings = get_settings()
+    if not settings.redis_url:
+        sys.exit("FAMILLE_REDIS_URL est requis pour un worker séparé ; "
+                 "`famille dev` lance le worker dans le même processus sans Redis.")
+    from arq import run_worker
+
+    from jobs.worker import WorkerSettings
+
+    run_worker(WorkerSettings)  # type: ignore[arg-type]
+
+
+def cmd_export_schema(args: argparse.Namespace) -> None:
+    from gql.schema import export_sdl
+
+    sdl = export_sdl()
+    if args.check:
+        if not SCHEMA_FILE.exists() or SCHEMA_FILE.read_text() != sdl:
+            sys.exit("schema.graphql est périmé : lancez `famille export-schema`.")
+        print("schema.graphql est à jour.")
+        return
+    SCHEMA_FILE.write_text(sdl)
+    print(f"Schéma écrit dans {SCHEMA_FILE}.")
+
+
+def cmd_dev(args: argparse.Namespace) -> None:
+    """Migrate, seed the demo town, then run the API and the worker in one process."""
+
+    async def run() -> None:
+        from gql.app import create_app
+        from jobs.queue import open_pool
+        from jobs.worker import build_worker
+
+        settings = get_settings()
+        await _migrate()
+        banner = await _seed_demo()
+        redis = await open_pool(settings)
+        worker = build_worker(settings, redis, close_db_on_exit=False)
+        config = uvicorn.Config(create_app(redis=redis), host=args.host or settings.host,
+                                port=args.port or settings.port, log_level="info")
+        server = uvicorn.Server(config)
+        worker_task = asyncio.create_task(worker.async_run())
+        # A worker that dies must stop the dev server loudly, not leave mails unsent.
+        worker_task.add_done_callback(
+            lambda task: task.cancelled() or task.exception() is None or server.handle_exit(0, None)
+        )
+        print(banner, flush=True)
+        try:
+            await server.serve()
+        finally:
+            worker_task.cancel()
+            await worker.close()
+
+    asyncio.run(run())
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    parser = argparse.ArgumentParser(prog="famille", description="Portail famille : API et workers.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    for name, func, help_text in (
+        ("serve", cmd_serve, "API GraphQL sous uvicorn"),
+        ("dev", cmd_dev, "migrations + démo + API + worker en un processus"),
+    ):
+        sub = commands.add_parser(name, help=help_text)
+        sub.add_argument("--host", default=None)
+        sub.add_argument("--port", type=int, default=None)
+        sub.set_defaults(func=func)
+    commands.add_parser("worker", help="worker arq (FAMILLE_REDIS_URL requis)").set_defaults(
+        func=cmd_worker)
+    commands.add_parser("migrate", help="applique les migrations").set_defaults(func=cmd_migrate)
+    commands.add_parser("demo", help="crée la commune de démo et affiche les accès").set_defaults(
+        func=cmd_demo)
+    export = commands.add_parser("export-schema", help="écrit schema.graphql")
+    export.add_argument("--check", action="store_true", help="échoue si le fichier est périmé")
+    export.set_defaults(func=cmd_export_schema)
+    args = parser.parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

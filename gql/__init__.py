@@ -1,0 +1,1 @@
+"""The GraphQL layer: parse, authorise, map inputs, call resolvers/, map results and errors."""

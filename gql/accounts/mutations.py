@@ -1,0 +1,222 @@
+"""Account mutations: sign-up, activation, login/logout, passwords.
+
+Each returns a payload whose ``errors`` list carries expected failures with stable codes.
+"""
+
+from typing import Annotated
+from datetime import datetime
+
+import strawberry
+
+from gql.accounts.types import Account
+from gql.context import Info
+from gql.enums import CivilityEnum
+from gql.errors import AccountError, DomainFailure, to_user_errors
+from resolvers import accounts
+from resolvers.errors import NotAuthenticated
+
+
+@strawberry.input(description="The sign-up form (« Créer mon espace »).")
+class RegisterInput:
+    town: str = strawberry.field(description="Slug of the town, e.g. `castres`.")
+    email: str = strawberry.field(description="Login e-mail; the activation link goes there.")
+    password: str = strawberry.field(description="Must follow the town's `passwordPolicy`.")
+    civility: CivilityEnum = strawberry.field(description="Civilité.")
+    last_name: str = strawberry.field(description="Nom d'usage.")
+    first_names: str = strawberry.field(description="Prénom(s).")
+    accept_cgu: bool = strawberry.field(description="Terms of use accepted (required).")
+    address_line: str = strawberry.field(description="Street address.")
+    postal_code: str = strawberry.field(description="Code postal, 5 digits.")
+    city: str = strawberry.field(description="Commune.")
+    address_complement: str = strawberry.field(default="", description="Building, floor…")
+    birth_name: str = strawberry.field(default="", description="Nom de naissance.")
+    phone_mobile: str = strawberry.field(default="", description="Mobile phone.")
+    phone_home: str = strawberry.field(default="", description="Home phone.")
+
+
+@strawberry.type(description="Result of `register`: the inactive account, or why not.")
+class RegisterPayload:
+    account: Account | None = strawberry.field(
+        default=None, description="The new account; it works once the mailed link is followed."
+    )
+    errors: list[AccountError] = strawberry.field(
+        default_factory=list, description="Every problem of the form at once."
+    )
+
+
+@strawberry.input(description="Credentials of `login`.")
+class LoginInput:
+    town: str = strawberry.field(description="Slug of the town.")
+    email: str = strawberry.field(description="Login e-mail.")
+    password: str = strawberry.field(description="Password.")
+
+
+@strawberry.type(description="Result of `login`: a bearer token to send as `Authorization`.")
+class LoginPayload:
+    token: str | None = strawberry.field(
+        default=None,
+        description="Send it as the header `Authorization: Bearer <token>`; shown only once.",
+    )
+    expires_at: datetime | None = strawberry.field(
+        default=None, description="When the token stops working (UTC)."
+    )
+    account: Account | None = strawberry.field(default=None, description="The account.")
+    errors: list[AccountError] = strawberry.field(
+        default_factory=list, description="Why the login was refused."
+    )
+
+
+@strawberry.type(description="Result of an account mutation that returns the account.")
+class AccountPayload:
+    account: Account | None = strawberry.field(default=None, description="The account.")
+    errors: list[AccountError] = strawberry.field(
+        default_factory=list, description="Why it failed."
+    )
+
+
+@strawberry.type(description="Result of a mutation that has nothing to return but success.")
+class AccountActionPayload:
+    ok: bool = strawberry.field(description="True when done.")
+    message: str = strawberry.field(description="What happened, in French, to show the user.")
+    errors: list[AccountError] = strawberry.field(
+        default_factory=list, description="Why it failed."
+    )
+
+
+def _failed(failure: Exception) -> AccountActionPayload:
+    assert isinstance(failure, DomainFailure)
+    errors = to_user_errors(failure, AccountError)
+    return AccountActionPayload(ok=False, message=errors[0].message, errors=errors)
+
+
+@strawberry.type
+class AccountMutations:
+    @strawberry.mutation(
+        description="Create a parent account. It stays inactive until the link mailed to "
+        "`email` is followed (or `activateAccount` is called with its token)."
+    )
+    async def register(self, info: Info, input: RegisterInput) -> RegisterPayload:
+        form = accounts.Registration(**strawberry.asdict(input))
+        try:
+            account = await accounts.register(form, clock=info.context.clock)
+        except DomainFailure as failure:
+            return RegisterPayload(errors=to_user_errors(failure, AccountError))
+        return RegisterPayload(account=Account.from_model(account))
+
+    @strawberry.mutation(description="Activate an account with the token of the mailed link.")
+    async def activate_account(
+        self,
+        info: Info,
+        token: Annotated[
+            str, strawberry.argument(description="The last part of the activation link.")
+        ],
+    ) -> AccountPayload:
+        try:
+            account = await accounts.activate(token, clock=info.context.clock)
+        except DomainFailure as failure:
+            return AccountPayload(errors=to_user_errors(failure, AccountError))
+        return AccountPayload(account=Account.from_model(account))
+
+    @strawberry.mutation(
+        description="Mail a new activation link. Answers the same whether or not the account "
+        "exists, so nobody can probe which e-mails have an account."
+    )
+    async def resend_activation(
+        self,
+        info: Info,
+        town: Annotated[str, strawberry.argument(description="Slug of the town.")],
+        email: Annotated[str, strawberry.argument(description="E-mail used at sign-up.")],
+    ) -> AccountActionPayload:
+        try:
+            await accounts.resend_activation(town, email, clock=info.context.clock)
+        except DomainFailure as failure:
+            return _failed(failure)
+        return AccountActionPayload(
+            ok=True,
+            message="Si un compte non activé existe pour cette adresse, un nouveau lien vient "
+            "d'être envoyé.",
+        )
+
+    @strawberry.mutation(
+        description="Log in. After repeated failures the e-mail and the client address are "
+        "locked for a while (TOO_MANY_ATTEMPTS, with the time to retry)."
+    )
+    async def login(self, info: Info, input: LoginInput) -> LoginPayload:
+        try:
+            session = await accounts.login(
+                input.town,
+                input.email,
+                input.password,
+                client_address=info.context.client_address,
+                clock=info.context.clock,
+            )
+        except DomainFailure as failure:
+            return LoginPayload(errors=to_user_errors(failure, AccountError))
+        return LoginPayload(
+            token=session.token,
+            expires_at=session.expires_at,
+            account=Account.from_model(session.account),
+        )
+
+    @strawberry.mutation(description="Revoke the bearer token this request was sent with.")
+    async def logout(self, info: Info) -> AccountActionPayload:
+        if info.context.session_id is None:
+            return _failed(NotAuthenticated())
+        await accounts.logout(info.context.session_id, clock=info.context.clock)
+        return AccountActionPayload(ok=True, message="Vous êtes déconnecté.")
+
+    @strawberry.mutation(
+        description="Change the password; other devices are logged out and a mail warns the user."
+    )
+    async def change_password(
+        self,
+        info: Info,
+        current_password: Annotated[str, strawberry.argument(description="The password in use.")],
+        new_password: Annotated[str, strawberry.argument(description="The new password.")],
+    ) -> AccountActionPayload:
+        try:
+            await accounts.change_password(
+                info.context.account,
+                current_password,
+                new_password,
+                session_id=info.context.session_id,
+                clock=info.context.clock,
+            )
+        except DomainFailure as failure:
+            return _failed(failure)
+        return AccountActionPayload(ok=True, message="Votre mot de passe a été modifié.")
+
+    @strawberry.mutation(
+        description="Mail a password-reset link. Answers the same whether or not the account "
+        "exists."
+    )
+    async def request_password_reset(
+        self,
+        info: Info,
+        town: Annotated[str, strawberry.argument(description="Slug of the town.")],
+        email: Annotated[str, strawberry.argument(description="Login e-mail.")],
+    ) -> AccountActionPayload:
+        try:
+            await accounts.request_password_reset(town, email, clock=info.context.clock)
+        except DomainFailure as failure:
+            return _failed(failure)
+        return AccountActionPayload(
+            ok=True,
+            message="Si un compte existe pour cette adresse, un lien pour choisir un nouveau mot "
+            "de passe vient d'être envoyé.",
+        )
+
+    @strawberry.mutation(description="Set a new password with the token of the mailed link.")
+    async def reset_password(
+        self,
+        info: Info,
+        token: Annotated[str, strawberry.argument(description="The last part of the reset link.")],
+        new_password: Annotated[str, strawberry.argument(description="The new password.")],
+    ) -> AccountActionPayload:
+        try:
+            await accounts.reset_password(token, new_password, clock=info.context.clock)
+        except DomainFailure as failure:
+            return _failed(failure)
+        return AccountActionPayload(
+            ok=True, message="Votre mot de passe a été modifié. Vous pouvez vous connecter."
+        )

@@ -1,0 +1,118 @@
+"""The ASGI application: GraphQL at /graphql, GraphiQL from local assets, health, mail links."""
+
+import contextlib
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+from arq import ArqRedis
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from strawberry.asgi import GraphQL
+from tortoise import connections
+
+from gql import pages
+from gql.context import Context
+from gql.loaders import make_loaders
+from gql.schema import schema
+from jobs.queue import open_pool
+from models.database import close_db, init_db
+from resolvers.accounts import authenticate
+from resolvers.clock import Clock, SystemClock
+from settings import get_settings
+
+logger = logging.getLogger("famille.http")
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+class FamilleGraphQL(GraphQL[Context, None]):
+    """Strawberry's ASGI view with our context, local GraphiQL and orjson responses."""
+
+    def __init__(self, clock: Clock) -> None:
+        super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=True)
+        self.clock = clock
+
+    async def get_context(self, request: Any, response: Any) -> Context:
+        request_id = request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex[:16]
+        response.headers["X-Request-ID"] = request_id
+        context = Context(
+            request=request,
+            response=response,
+            clock=self.clock,
+            redis=getattr(request.app.state, "redis", None),
+            request_id=request_id,
+            client_address=request.client.host if request.client else "unknown",
+            loaders=make_loaders(),
+        )
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and token.strip():
+            found = await authenticate(token.strip(), clock=self.clock)
+            if found:
+                context.account, context.session_id = found
+        return context
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        # Strawberry's page loads GraphiQL from a CDN; town networks cannot reach it.
+        return FileResponse(STATIC_DIR / "graphiql" / "index.html", media_type="text/html")
+
+    def encode_json(self, data: object) -> bytes:  # type: ignore[override]
+        return orjson.dumps(data)
+
+
+async def healthz(request: Request) -> JSONResponse:
+    """Liveness and readiness: the database answers, and Redis if one is configured."""
+    checks: dict[str, str] = {}
+    try:
+        await connections.get("default").execute_query("SELECT 1")
+        checks["database"] = "ok"
+    except Exception as exc:  # noqa: BLE001 - reported, not raised
+        checks["database"] = f"error: {type(exc).__name__}"
+    redis: ArqRedis | None = getattr(request.app.state, "redis", None)
+    try:
+        if redis is not None:
+            await redis.ping()
+        checks["redis"] = "ok" if get_settings().redis_url else "embedded"
+    except Exception as exc:  # noqa: BLE001
+        checks["redis"] = f"error: {type(exc).__name__}"
+    healthy = all(value in ("ok", "embedded") for value in checks.values())
+    return JSONResponse({"status": "ok" if healthy else "degraded", **checks},
+                        status_code=200 if healthy else 503)
+
+
+def create_app(*, clock: Clock | None = None, redis: ArqRedis | None = None) -> Starlette:
+    """The app; tests pass their own clock and Redis pool, production uses the defaults."""
+    clock = clock or SystemClock()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await init_db()
+        app.state.redis = redis or await open_pool(get_settings())
+        try:
+            yield
+        finally:
+            if redis is None:
+                await app.state.redis.aclose()
+            await close_db()
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", FamilleGraphQL(clock), methods=["GET", "POST"]),
+            Route("/healthz", healthz),
+            Route("/activation/{token}", pages.activation_page(clock)),
+            Route("/mot-de-passe/{token}", pages.password_reset_page(clock),
+                  methods=["GET", "POST"]),
+            Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.clock = clock
+    if redis is not None:
+        app.state.redis = redis
+    return app

@@ -1,0 +1,132 @@
+"""Where domain failures become GraphQL errors, and everything else gets masked.
+
+Mutations return their expected failures inside the payload (``errors: [XxxError!]!``),
+each with a stable ``code``; queries raise them as GraphQL errors whose
+``extensions.code`` carries the same code. Any other exception is a bug: logged once with
+the request id, and shown to clients only as a French sentence quoting that id.
+"""
+
+import logging
+from collections.abc import Iterator
+from typing import TypeVar
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from resolvers.errors import (
+    AccountErrorCode,
+    CommonErrorCode,
+    DomainError,
+    HouseholdErrorCode,
+    ValidationErrors,
+)
+
+logger = logging.getLogger("famille.graphql")
+
+DomainFailure = (DomainError, ValidationErrors)
+
+CommonErrorCodeEnum = strawberry.enum(
+    CommonErrorCode,
+    name="CommonErrorCode",
+    description="Codes of failures any query may report in `extensions.code`.",
+)
+AccountErrorCodeEnum = strawberry.enum(
+    AccountErrorCode,
+    name="AccountErrorCode",
+    description="Stable codes of account failures (registration, login, passwords).",
+)
+HouseholdErrorCodeEnum = strawberry.enum(
+    HouseholdErrorCode,
+    name="HouseholdErrorCode",
+    description="Stable codes of family-file failures.",
+)
+
+
+@strawberry.interface(description="An expected failure the user can fix; message in French.")
+class UserError:
+    message: str = strawberry.field(description="What went wrong, in French, for the user.")
+    field: str | None = strawberry.field(
+        description="The input field at fault (camelCase path), or null for the whole form."
+    )
+
+
+@strawberry.type(description="A failure of an account operation.")
+class AccountError(UserError):
+    code: AccountErrorCode = strawberry.field(description="Stable code to branch on.")
+
+
+@strawberry.type(description="A failure of a family-file operation.")
+class HouseholdError(UserError):
+    code: HouseholdErrorCode = strawberry.field(description="Stable code to branch on.")
+
+
+E = TypeVar("E", AccountError, HouseholdError)
+
+
+def to_user_errors(failure: DomainError | ValidationErrors, error_type: type[E]) -> list[E]:
+    """Map domain failures onto an area's error type, code by code."""
+    code_enum = AccountErrorCode if error_type is AccountError else HouseholdErrorCode
+    failures = failure.errors if isinstance(failure, ValidationErrors) else [failure]
+    return [
+        error_type(code=code_enum(error.code.value), message=error.message, field=error.field)
+        for error in failures
+    ]
+
+
+class ErrorPolicy(SchemaExtension):
+    """Give domain errors their code and French message; mask everything unexpected."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is None or not getattr(result, "errors", None):
+            return
+        context = self.execution_context.context
+        request_id = getattr(context, "request_id", "-")
+        result.errors = [self._rewrite(error, request_id) for error in result.errors]
+
+    @staticmethod
+    def _rewrite(error: GraphQLError, request_id: str) -> GraphQLError:
+        original = error.original_error
+        if original is None:
+            # Syntax, validation and limit errors: safe to show as they are.
+            extensions = {"code": "GRAPHQL_VALIDATION_FAILED", **(error.extensions or {})}
+            return GraphQLError(
+                error.message,
+                nodes=error.nodes,
+                source=error.source,
+                positions=error.positions,
+                path=error.path,
+                extensions=extensions,
+            )
+        if isinstance(original, ValidationErrors):
+            original = original.errors[0]
+        if isinstance(original, DomainError):
+            return GraphQLError(
+                original.message,
+                nodes=error.nodes,
+                source=error.source,
+                positions=error.positions,
+                path=error.path,
+                extensions={"code": original.code.value, "field": original.field},
+            )
+        if isinstance(original, GraphQLError):
+            return original
+        return GraphQLError(
+            f"Une erreur inattendue est survenue. Référence : {request_id}.",
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
+        )
+
+
+def log_unexpected(errors: list[GraphQLError], request_id: str) -> None:
+    """Log each bug once with its traceback; expected failures are not logged."""
+    for error in errors:
+        original = error.original_error
+        if original is None or isinstance(original, (*DomainFailure, GraphQLError)):
+            continue
+        logger.error("request %s: %s", request_id, error.message, exc_info=original)

@@ -1,0 +1,50 @@
+"""Family-file queries: one household by id, and the staff's list of their town's files."""
+
+from typing import Annotated
+import strawberry
+
+from gql.context import Info
+from gql.households.types import Household, HouseholdConnection
+from gql.ids import decode_id
+from gql.pagination import after_pk, page_info, page_size
+from resolvers import households
+
+
+@strawberry.type
+class HouseholdQueries:
+    @strawberry.field(
+        description="A family file by id: parents reach their own, staff those of their town. "
+        "Any other id answers NOT_FOUND, whether or not it exists."
+    )
+    async def household(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="Household id.")],
+    ) -> Household:
+        row = await households.household_for(
+            info.context.account, decode_id(id, "Household", field="id")
+        )
+        return Household.from_model(row)
+
+    @strawberry.field(description="Staff only: the town's family files, by name or reference.")
+    async def households(
+        self,
+        info: Info,
+        search: Annotated[
+            str, strawberry.argument(description="Part of the name, or the exact dossier number.")
+        ] = "",
+        first: Annotated[
+            int | None, strawberry.argument(description="Page size (default 20, at most 100).")
+        ] = None,
+        after: Annotated[
+            str | None, strawberry.argument(description="`endCursor` of the previous page.")
+        ] = None,
+    ) -> HouseholdConnection:
+        rows, has_next, total = await households.search_households(
+            info.context.account, search=search, first=page_size(first), after_id=after_pk(after)
+        )
+        return HouseholdConnection(
+            nodes=[Household.from_model(row) for row in rows],
+            page_info=page_info(rows[-1].id if rows else None, has_next),
+            total_count=total,
+        )

@@ -1,0 +1,227 @@
+"""GraphQL types of family files: households, guardians, children, contacts, requests."""
+
+from typing import Annotated
+from datetime import date, datetime
+
+import strawberry
+
+from gql.context import Info
+from gql.enums import CivilityEnum, ContactKindEnum, DietEnum, RequestKindEnum, RequestStatusEnum
+from gql.ids import encode_id
+from gql.pagination import PageInfo, page_info, page_size, after_pk
+from models import households as m
+from models.requests import Request as RequestModel
+from resolvers import requests as request_resolvers
+
+
+@strawberry.type(description="An adult responsible for the children (responsable légal).")
+class Guardian:
+    id: strawberry.ID = strawberry.field(description="Stable global id.")
+    civility: CivilityEnum = strawberry.field(description="Civilité.")
+    last_name: str = strawberry.field(description="Nom.")
+    first_names: str = strawberry.field(description="Prénom(s).")
+    relationship: str = strawberry.field(description="Mère, père, tuteur…")
+    email: str = strawberry.field(description="E-mail where the town writes to them.")
+    phone_mobile: str = strawberry.field(description="Mobile phone.")
+    phone_work: str = strawberry.field(description="Work phone.")
+    is_payer: bool = strawberry.field(description="Receives and pays the invoices.")
+    has_account: bool = strawberry.field(
+        description="True once this guardian linked a portal account with their access key."
+    )
+
+    @classmethod
+    def from_model(cls, row: m.Guardian) -> "Guardian":
+        return cls(
+            id=strawberry.ID(encode_id("Guardian", row.id)),
+            civility=row.civility,
+            last_name=row.last_name,
+            first_names=row.first_names,
+            relationship=row.relationship,
+            email=row.email,
+            phone_mobile=row.phone_mobile,
+            phone_work=row.phone_work,
+            is_payer=row.is_payer,
+            has_account=row.account_id is not None,  # type: ignore[attr-defined]
+        )
+
+
+@strawberry.type(description="A child of the household.")
+class Child:
+    id: strawberry.ID = strawberry.field(description="Stable global id.")
+    last_name: str = strawberry.field(description="Nom.")
+    first_names: str = strawberry.field(description="Prénom(s).")
+    birth_date: date = strawberry.field(description="Date de naissance.")
+    school_class: str = strawberry.field(description="Classe (CP, CE1…).")
+    health_notes: str = strawberry.field(description="Allergies, treatments, for the staff.")
+    has_pai: bool = strawberry.field(description="Has a projet d'accueil individualisé (PAI).")
+    pai_details: str = strawberry.field(description="What the PAI says the staff must do.")
+    diet: DietEnum = strawberry.field(description="Meal regime.")
+
+    @classmethod
+    def from_model(cls, row: m.Child) -> "Child":
+        return cls(
+            id=strawberry.ID(encode_id("Child", row.id)),
+            last_name=row.last_name,
+            first_names=row.first_names,
+            birth_date=row.birth_date,
+            school_class=row.school_class,
+            health_notes=row.health_notes,
+            has_pai=row.has_pai,
+            pai_details=row.pai_details,
+            diet=row.diet,
+        )
+
+
+@strawberry.type(description="Doctor, emergency contact or authorised pick-up person.")
+class Contact:
+    id: strawberry.ID = strawberry.field(description="Stable global id.")
+    kind: ContactKindEnum = strawberry.field(description="Role of this person.")
+    last_name: str = strawberry.field(description="Nom.")
+    first_names: str = strawberry.field(description="Prénom(s).")
+    relationship: str = strawberry.field(description="Grand-mère, voisin…")
+    phone: str = strawberry.field(description="Phone number.")
+    notes: str = strawberry.field(description="Anything the staff should know.")
+
+    @classmethod
+    def from_model(cls, row: m.Contact) -> "Contact":
+        return cls(
+            id=strawberry.ID(encode_id("Contact", row.id)),
+            kind=row.kind,
+            last_name=row.last_name,
+            first_names=row.first_names,
+            relationship=row.relationship,
+            phone=row.phone,
+            notes=row.notes,
+        )
+
+
+@strawberry.type(description="One step in a request's history.")
+class RequestEvent:
+    id: strawberry.ID = strawberry.field(description="Stable global id.")
+    status: RequestStatusEnum = strawberry.field(description="Status reached at this step.")
+    comment: str = strawberry.field(description="Comment in French, e.g. the staff's reason.")
+    created_at: datetime = strawberry.field(description="When (UTC).")
+
+
+@strawberry.type(description="A request (demande) of the household, with its history.")
+class Request:
+    pk: strawberry.Private[int]
+    id: strawberry.ID = strawberry.field(description="Stable global id.")
+    kind: RequestKindEnum = strawberry.field(description="What it asks for.")
+    status: RequestStatusEnum = strawberry.field(description="Where it stands now.")
+    summary: str = strawberry.field(description="One line in French for the list.")
+    created_at: datetime = strawberry.field(description="Submitted at (UTC).")
+    updated_at: datetime = strawberry.field(description="Last status change (UTC).")
+
+    @strawberry.field(description="Every status step, oldest first.")
+    async def history(self, info: Info) -> list[RequestEvent]:
+        rows = await info.context.loaders.events_by_request.load(self.pk)
+        return [
+            RequestEvent(
+                id=strawberry.ID(encode_id("RequestEvent", row.id)),
+                status=row.status,
+                comment=row.comment,
+                created_at=row.created_at,
+            )
+            for row in rows
+        ]
+
+    @classmethod
+    def from_model(cls, row: RequestModel) -> "Request":
+        return cls(
+            pk=row.id,
+            id=strawberry.ID(encode_id("Request", row.id)),
+            kind=row.kind,
+            status=row.status,
+            summary=row.summary,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
+
+
+@strawberry.type(description="A page of requests, newest first.")
+class RequestConnection:
+    nodes: list[Request] = strawberry.field(description="The requests of this page.")
+    page_info: PageInfo = strawberry.field(description="How to get the next page.")
+    total_count: int = strawberry.field(description="Number of requests in the whole list.")
+
+
+@strawberry.type(description="A family file (foyer): address, guardians, children, contacts.")
+class Household:
+    pk: strawberry.Private[int]
+    id: strawberry.ID = strawberry.field(description="Stable global id.")
+    reference: str = strawberry.field(description="Dossier number printed on invoices.")
+    name: str = strawberry.field(description="Label such as « Famille Martin ».")
+    address_line: str = strawberry.field(description="Street address.")
+    address_complement: str = strawberry.field(description="Building, floor…")
+    postal_code: str = strawberry.field(description="Code postal.")
+    city: str = strawberry.field(description="Commune.")
+    phone: str = strawberry.field(description="Household phone.")
+    email: str = strawberry.field(description="Household e-mail for invoices.")
+    family_quotient: int | None = strawberry.field(
+        description="Quotient familial in euros; null when the town has none on file."
+    )
+    family_quotient_valid_until: date | None = strawberry.field(
+        description="Last day the quotient applies; past it the maximum tariff applies."
+    )
+    paperless: bool = strawberry.field(description="Invoices by e-mail only (facture en ligne).")
+
+    @strawberry.field(description="Guardians, in the order the town entered them.")
+    async def guardians(self, info: Info) -> list[Guardian]:
+        rows = await info.context.loaders.guardians_by_household.load(self.pk)
+        return [Guardian.from_model(row) for row in rows]
+
+    @strawberry.field(description="Children, eldest first.")
+    async def children(self, info: Info) -> list[Child]:
+        rows = await info.context.loaders.children_by_household.load(self.pk)
+        return [Child.from_model(row) for row in rows]
+
+    @strawberry.field(description="Doctor, emergency contacts and authorised pick-up persons.")
+    async def contacts(self, info: Info) -> list[Contact]:
+        rows = await info.context.loaders.contacts_by_household.load(self.pk)
+        return [Contact.from_model(row) for row in rows]
+
+    @strawberry.field(description="Latest requests (« dernières demandes »), newest first.")
+    async def requests(
+        self,
+        first: Annotated[
+            int | None, strawberry.argument(description="Page size (default 20, at most 100).")
+        ] = None,
+        after: Annotated[
+            str | None, strawberry.argument(description="`endCursor` of the previous page.")
+        ] = None,
+    ) -> RequestConnection:
+        page = await request_resolvers.list_requests(
+            self.pk, first=page_size(first), after_id=after_pk(after)
+        )
+        nodes = [Request.from_model(row) for row in page.items]
+        return RequestConnection(
+            nodes=nodes,
+            page_info=page_info(page.items[-1].id if page.items else None, page.has_next_page),
+            total_count=page.total_count,
+        )
+
+    @classmethod
+    def from_model(cls, row: m.Household) -> "Household":
+        return cls(
+            pk=row.id,
+            id=strawberry.ID(encode_id("Household", row.id)),
+            reference=row.reference,
+            name=row.name,
+            address_line=row.address_line,
+            address_complement=row.address_complement,
+            postal_code=row.postal_code,
+            city=row.city,
+            phone=row.phone,
+            email=row.email,
+            family_quotient=row.family_quotient,
+            family_quotient_valid_until=row.family_quotient_valid_until,
+            paperless=row.paperless,
+        )
+
+
+@strawberry.type(description="A page of family files, in creation order.")
+class HouseholdConnection:
+    nodes: list[Household] = strawberry.field(description="The households of this page.")
+    page_info: PageInfo = strawberry.field(description="How to get the next page.")
+    total_count: int = strawberry.field(description="Number of matching households.")

@@ -1,0 +1,22 @@
+"""Opaque global ids (``base64("Household:12")``): stable, typed, not guessable as integers."""
+
+import base64
+import binascii
+
+from resolvers.errors import DomainError, CommonErrorCode
+
+
+def encode_id(type_name: str, pk: int) -> str:
+    return base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode().rstrip("=")
+
+
+def decode_id(value: str, type_name: str, *, field: str) -> int:
+    """The primary key behind an id of the expected type, or a typed INVALID error."""
+    try:
+        padded = value + "=" * (-len(value) % 4)
+        kind, _, pk = base64.urlsafe_b64decode(padded.encode()).decode().partition(":")
+        if kind == type_name and pk.isdigit():
+            return int(pk)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        pass
+    raise DomainError(CommonErrorCode.INVALID, "Identifiant invalide.", field)

@@ -1,0 +1,77 @@
+"""Per-request DataLoaders, one per relation: no resolver touches an ORM relation directly.
+
+Each loader runs one ``IN (…)`` query per batch, so the number of SQL statements of a
+request does not grow with the number of households, children or contacts shown.
+"""
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from strawberry.dataloader import DataLoader
+from tortoise.models import Model
+
+from models.households import Child, Contact, Guardian, Household
+from models.requests import RequestEvent
+from models.tenants import Tenant
+
+M = TypeVar("M", bound=Model)
+
+
+def _grouped_by(model: type[M], key: str, order: str = "id") -> DataLoader[int, list[M]]:
+    async def load(keys: Sequence[int]) -> list[list[M]]:
+        rows = await model.filter(**{f"{key}__in": list(keys)}).order_by(order)
+        groups: dict[Any, list[M]] = defaultdict(list)
+        for row in rows:
+            groups[getattr(row, key)].append(row)
+        return [groups.get(k, []) for k in keys]
+
+    return DataLoader(load_fn=load)
+
+
+def _by_id(model: type[M]) -> DataLoader[int, M | None]:
+    async def load(keys: Sequence[int]) -> list[M | None]:
+        rows = {row.pk: row for row in await model.filter(id__in=list(keys))}
+        return [rows.get(k) for k in keys]
+
+    return DataLoader(load_fn=load)
+
+
+@dataclass
+class Loaders:
+    """Named ``<Model>By<Key>Loader`` as in the conventions."""
+
+    tenant_by_id: DataLoader[int, Tenant | None]
+    household_by_id: DataLoader[int, Household | None]
+    guardians_by_household: DataLoader[int, list[Guardian]]
+    children_by_household: DataLoader[int, list[Child]]
+    contacts_by_household: DataLoader[int, list[Contact]]
+    events_by_request: DataLoader[int, list[RequestEvent]]
+    households_by_account: DataLoader[int, list[Household]]
+
+
+def _households_by_account() -> DataLoader[int, list[Household]]:
+    async def load(keys: Sequence[int]) -> list[list[Household]]:
+        links = await Guardian.filter(account_id__in=list(keys)).values_list(
+            "account_id", "household_id"
+        )
+        households = {h.pk: h for h in await Household.filter(id__in={hid for _, hid in links})}
+        groups: dict[int, list[Household]] = defaultdict(list)
+        for account_id, household_id in sorted(links, key=lambda link: link[1]):
+            groups[account_id].append(households[household_id])
+        return [groups.get(k, []) for k in keys]
+
+    return DataLoader(load_fn=load)
+
+
+def make_loaders() -> Loaders:
+    return Loaders(
+        tenant_by_id=_by_id(Tenant),
+        household_by_id=_by_id(Household),
+        guardians_by_household=_grouped_by(Guardian, "household_id"),
+        children_by_household=_grouped_by(Child, "household_id", "birth_date"),
+        contacts_by_household=_grouped_by(Contact, "household_id"),
+        events_by_request=_grouped_by(RequestEvent, "request_id"),
+        households_by_account=_households_by_account(),
+    )

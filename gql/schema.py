@@ -1,0 +1,95 @@
+"""The schema: areas' queries and mutations composed, plus the operation-wide extensions."""
+
+import asyncio
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError, OperationType
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.types import ExecutionContext
+
+from gql.accounts.mutations import AccountMutations
+from gql.accounts.queries import AccountQueries
+from gql.errors import ErrorPolicy, log_unexpected
+from gql.households.mutations import HouseholdMutations
+from gql.households.queries import HouseholdQueries
+from jobs.outbox import relay_outbox
+from settings import get_settings
+
+logger = logging.getLogger("famille.outbox")
+
+
+@strawberry.type(description="Everything that can be read.")
+class Query(AccountQueries, HouseholdQueries):
+    pass
+
+
+@strawberry.type(description="Everything that can be changed.")
+class Mutation(AccountMutations, HouseholdMutations):
+    pass
+
+
+class OutboxRelay(SchemaExtension):
+    """After a mutation committed, hand its recorded jobs to arq at once.
+
+    If Redis is unreachable the jobs stay in the outbox table and the worker's relay cron
+    picks them up later: mail is delayed, never lost.
+    """
+
+    async def on_operation(self) -> Any:  # type: ignore[override]
+        yield
+        execution = self.execution_context
+        if execution.operation_type != OperationType.MUTATION:
+            return
+        redis = getattr(execution.context, "redis", None)
+        if redis is None:
+            return
+        try:
+            await asyncio.wait_for(relay_outbox(redis, clock=execution.context.clock), 2)
+        except Exception:  # Redis down or slow: the cron relay will retry.
+            logger.warning("outbox relay after commit failed; the worker will retry", exc_info=True)
+
+
+class FamilleSchema(strawberry.Schema):
+    """Logs unexpected errors once, with the request id; expected ones are not noise."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        context = execution_context.context if execution_context else None
+        log_unexpected(errors, getattr(context, "request_id", "-"))
+
+
+def build_schema() -> strawberry.Schema:
+    settings = get_settings()
+    return FamilleSchema(
+        query=Query,
+        mutation=Mutation,
+        extensions=[
+            # Factories: strawberry builds fresh extensions per request; the parse and
+            # validation LRU caches are module-level, so they are shared all the same.
+            lambda: ParserCache(maxsize=256),
+            lambda: ValidationCache(maxsize=256),
+            lambda: QueryDepthLimiter(max_depth=settings.graphql_max_depth),
+            lambda: MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
+            lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
+            ErrorPolicy,
+            OutboxRelay,
+        ],
+    )
+
+
+schema = build_schema()
+
+
+def export_sdl() -> str:
+    return schema.as_str() + "\n"

@@ -1,0 +1,1 @@
+"""arq jobs: mail, the outbox relay, and (later) payments, invoicing and reminders."""

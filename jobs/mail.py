@@ -1,0 +1,75 @@
+"""Sending the French mails: rendered from templates, over SMTP or into ``var/outbox/``."""
+
+import os
+from email.message import EmailMessage
+from email.utils import formatdate
+from pathlib import Path
+from typing import Any
+
+import aiosmtplib
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from jobs.outbox import outbox_job
+from settings import Settings, get_settings
+
+_templates = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates" / "mail"),
+    autoescape=select_autoescape(["html"]),
+    undefined=StrictUndefined,
+    keep_trailing_newline=True,
+)
+
+
+def render_mail(template: str, context: dict[str, Any], *, to: str, settings: Settings,
+                message_id: str) -> EmailMessage:
+    """A multipart/alternative message: plain text first, HTML second."""
+    text = _templates.get_template(f"{template}.txt")
+    html = _templates.get_template(f"{template}.html")
+    subject = "".join(text.blocks["subject"](text.new_context(context))).strip()
+    message = EmailMessage()
+    message["From"] = settings.mail_from
+    message["To"] = to
+    message["Subject"] = subject
+    message["Date"] = formatdate(localtime=False)
+    # Stable per outbox row, so a resend after a crash is recognisable as the same mail.
+    message["Message-ID"] = message_id
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(text.render(context))
+    message.add_alternative(html.render(context), subtype="html")
+    return message
+
+
+async def deliver(message: EmailMessage, *, name: str, settings: Settings) -> None:
+    """SMTP when configured; otherwise an .eml file, written atomically."""
+    if settings.smtp_host:
+        await aiosmtplib.send(
+            message,
+            hostname=settings.smtp_host,
+            port=settings.smtp_port,
+            username=settings.smtp_username,
+            password=settings.smtp_password,
+            use_tls=settings.smtp_security == "tls",
+            start_tls=settings.smtp_security == "starttls",
+            timeout=30,
+        )
+        return
+    settings.outbox_dir.mkdir(parents=True, exist_ok=True)
+    target = settings.outbox_dir / f"{name}.eml"
+    partial = target.with_suffix(".eml.part")
+    partial.write_bytes(bytes(message))
+    os.replace(partial, target)
+
+
+@outbox_job
+async def send_mail(
+    ctx: dict[str, Any], *, outbox_id: int, to: str, template: str, context: dict[str, Any]
+) -> str:
+    """Render and send one mail; the outbox wrapper makes a second run a no-op."""
+    settings = get_settings()
+    domain = settings.mail_from.rsplit("@", 1)[-1].strip("> ")
+    message = render_mail(
+        template, context, to=to, settings=settings,
+        message_id=f"<outbox-{outbox_id}@{domain}>",
+    )
+    await deliver(message, name=f"{outbox_id:08d}-{template}", settings=settings)
+    return f"sent {template} to {to}"

@@ -1,0 +1,66 @@
+"""arq worker: ``famille worker`` (or ``arq jobs.worker.WorkerSettings``) runs this."""
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from arq import Worker, cron
+from arq.connections import ArqRedis
+
+from jobs.mail import send_mail
+from jobs.outbox import relay_outbox_cron
+from jobs.queue import redis_settings
+from models.database import close_db, init_db
+from resolvers.clock import SystemClock
+from settings import Settings, get_settings
+
+# Cron schedules are read in the towns' time zone.
+PARIS = ZoneInfo("Europe/Paris")
+FUNCTIONS = [send_mail]
+CRON_JOBS = [
+    # The safety net of the outbox: relays what the API could not hand over after commit.
+    cron(relay_outbox_cron, name="relay_outbox", second={0, 20, 40}, run_at_startup=True),
+]
+
+
+async def startup(ctx: dict[str, Any]) -> None:
+    await init_db()
+    ctx.setdefault("clock", SystemClock())
+
+
+async def shutdown(ctx: dict[str, Any]) -> None:
+    if ctx.get("owns_db", True):
+        await close_db()
+
+
+def build_worker(
+    settings: Settings, redis: ArqRedis, *, burst: bool = False, ctx: dict[str, Any] | None = None,
+    close_db_on_exit: bool = True,
+) -> Worker:
+    """A worker on an existing pool: used in-process by ``famille dev`` and by the tests."""
+    return Worker(
+        functions=FUNCTIONS,  # type: ignore[arg-type]
+        cron_jobs=CRON_JOBS,
+        redis_pool=redis,
+        queue_name=settings.queue_name,
+        on_startup=startup,
+        on_shutdown=shutdown,
+        ctx={"owns_db": close_db_on_exit, **(ctx or {})},
+        max_tries=settings.job_max_tries,
+        burst=burst,
+        poll_delay=0.2,
+        handle_signals=False,
+        timezone=PARIS,
+    )
+
+
+class WorkerSettings:
+    """For the ``arq`` command; ``famille worker`` builds the same worker."""
+
+    functions = FUNCTIONS
+    cron_jobs = CRON_JOBS
+    on_startup = startup
+    on_shutdown = shutdown
+    queue_name = get_settings().queue_name
+    max_tries = get_settings().job_max_tries
+    redis_settings = redis_settings(get_settings()) if get_settings().redis_url else None
+    timezone = PARIS

@@ -1,0 +1,98 @@
+"""Logins (comptes) and the secrets attached to them: activation, reset, session tokens."""
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class AccountRole(StrEnum):
+    """What an account may do: parents reach their household, staff their town."""
+
+    PARENT = "parent"
+    AGENT = "agent"
+    ADMIN = "admin"
+
+
+class Civility(StrEnum):
+    """Civilité, as asked on every French administrative form."""
+
+    MADAME = "mme"
+    MONSIEUR = "m"
+
+
+class TokenPurpose(StrEnum):
+    """Why a token exists: each purpose has its own lifetime (see settings)."""
+
+    ACTIVATION = "activation"
+    PASSWORD_RESET = "password_reset"
+    SESSION = "session"
+
+
+class Account(Model):
+    """A login: an e-mail and a password, usable only once activated from the mailed link."""
+
+    id = fields.IntField(primary_key=True)
+    tenant = fields.ForeignKeyField(
+        "models.Tenant", related_name="accounts", on_delete=fields.RESTRICT
+    )
+    email = fields.CharField(max_length=254, description="Stored lower-cased")
+    password_hash = fields.CharField(max_length=255)
+    role = fields.CharEnumField(AccountRole, max_length=16, default=AccountRole.PARENT)
+    civility = fields.CharEnumField(Civility, max_length=8)
+    last_name = fields.CharField(max_length=100, description="Nom d'usage")
+    first_names = fields.CharField(max_length=150)
+    birth_name = fields.CharField(max_length=100, default="", description="Nom de naissance")
+    phone_mobile = fields.CharField(max_length=32, default="")
+    phone_home = fields.CharField(max_length=32, default="")
+    address_line = fields.CharField(max_length=200, default="")
+    address_complement = fields.CharField(max_length=200, default="")
+    postal_code = fields.CharField(max_length=10, default="")
+    city = fields.CharField(max_length=100, default="")
+    cgu_version = fields.CharField(max_length=32)
+    cgu_accepted_at = fields.DatetimeField()
+    activated_at = fields.DatetimeField(null=True)
+    is_disabled = fields.BooleanField(default=False)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "account"
+        unique_together = (("tenant", "email"),)
+
+
+class AccountToken(Model):
+    """A secret handed to the user: only its SHA-256 is stored, so a leaked table is useless."""
+
+    id = fields.IntField(primary_key=True)
+    account = fields.ForeignKeyField(
+        "models.Account", related_name="tokens", on_delete=fields.CASCADE
+    )
+    purpose = fields.CharEnumField(TokenPurpose, max_length=16)
+    token_hash = fields.CharField(max_length=64, unique=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    expires_at = fields.DatetimeField()
+    # Set when an activation/reset link is used or a session is logged out.
+    consumed_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "account_token"
+
+
+class LoginAttempt(Model):
+    """One login try: failures over a window throttle the e-mail and the client address."""
+
+    id = fields.BigIntField(primary_key=True)
+    tenant = fields.ForeignKeyField(
+        "models.Tenant", related_name="login_attempts", on_delete=fields.CASCADE
+    )
+    email = fields.CharField(max_length=254)
+    client_address = fields.CharField(max_length=64)
+    succeeded = fields.BooleanField()
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "login_attempt"
+        indexes = (
+            ("tenant_id", "email", "created_at"),
+            ("tenant_id", "client_address", "created_at"),
+        )

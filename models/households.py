@@ -1,0 +1,136 @@
+"""The family file (foyer): household, guardians, children, contacts and access keys."""
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+from models.accounts import Civility
+
+
+class Diet(StrEnum):
+    """Meal regime the canteen must follow (régime alimentaire)."""
+
+    STANDARD = "standard"
+    NO_PORK = "no_pork"
+    VEGETARIAN = "vegetarian"
+    PACKED_MEAL = "packed_meal"
+
+
+class ContactKind(StrEnum):
+    """Role of a third person around the children."""
+
+    DOCTOR = "doctor"
+    EMERGENCY = "emergency"
+    AUTHORISED_PICKUP = "authorised_pickup"
+
+
+class Household(Model):
+    """A family file created by the town: parents link their accounts to it with a key."""
+
+    id = fields.IntField(primary_key=True)
+    tenant = fields.ForeignKeyField(
+        "models.Tenant", related_name="households", on_delete=fields.RESTRICT
+    )
+    reference = fields.CharField(max_length=32, description="Dossier number shown on invoices")
+    name = fields.CharField(max_length=150, description="Label such as 'Famille Martin'")
+    address_line = fields.CharField(max_length=200, default="")
+    address_complement = fields.CharField(max_length=200, default="")
+    postal_code = fields.CharField(max_length=10, default="")
+    city = fields.CharField(max_length=100, default="")
+    phone = fields.CharField(max_length=32, default="")
+    email = fields.CharField(max_length=254, default="")
+    family_quotient = fields.IntField(null=True, description="Quotient familial (CAF), euros")
+    family_quotient_valid_until = fields.DateField(null=True)
+    paperless = fields.BooleanField(default=False, description="Invoices by e-mail only")
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "household"
+        unique_together = (("tenant", "reference"),)
+
+
+class Guardian(Model):
+    """An adult responsible for the children: separated parents each link their own account."""
+
+    id = fields.IntField(primary_key=True)
+    household = fields.ForeignKeyField(
+        "models.Household", related_name="guardians", on_delete=fields.CASCADE
+    )
+    account = fields.ForeignKeyField(
+        "models.Account", related_name="guardianships", null=True, on_delete=fields.SET_NULL
+    )
+    civility = fields.CharEnumField(Civility, max_length=8)
+    last_name = fields.CharField(max_length=100)
+    first_names = fields.CharField(max_length=150)
+    relationship = fields.CharField(max_length=50, default="", description="Mère, père, tuteur…")
+    email = fields.CharField(max_length=254, default="")
+    phone_mobile = fields.CharField(max_length=32, default="")
+    phone_work = fields.CharField(max_length=32, default="")
+    is_payer = fields.BooleanField(default=False)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "guardian"
+        # An account is a guardian at most once in a household.
+        unique_together = (("household", "account"),)
+
+
+class Child(Model):
+    """A child of the household, with what the staff must know to take care of them."""
+
+    id = fields.IntField(primary_key=True)
+    household = fields.ForeignKeyField(
+        "models.Household", related_name="children", on_delete=fields.CASCADE
+    )
+    last_name = fields.CharField(max_length=100)
+    first_names = fields.CharField(max_length=150)
+    birth_date = fields.DateField()
+    school_class = fields.CharField(max_length=32, default="", description="CP, CE1…")
+    health_notes = fields.TextField(default="", description="Allergies, treatments")
+    has_pai = fields.BooleanField(default=False, description="Projet d'accueil individualisé")
+    pai_details = fields.TextField(default="")
+    diet = fields.CharEnumField(Diet, max_length=16, default=Diet.STANDARD)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "child"
+
+
+class Contact(Model):
+    """Doctor, person to call in an emergency, or adult allowed to pick the children up."""
+
+    id = fields.IntField(primary_key=True)
+    household = fields.ForeignKeyField(
+        "models.Household", related_name="contacts", on_delete=fields.CASCADE
+    )
+    kind = fields.CharEnumField(ContactKind, max_length=24)
+    last_name = fields.CharField(max_length=100)
+    first_names = fields.CharField(max_length=150, default="")
+    relationship = fields.CharField(max_length=50, default="")
+    phone = fields.CharField(max_length=32)
+    notes = fields.TextField(default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "contact"
+
+
+class AccessKey(Model):
+    """Single-use code the town mails to one guardian so they can link their account."""
+
+    id = fields.IntField(primary_key=True)
+    guardian = fields.ForeignKeyField(
+        "models.Guardian", related_name="access_keys", on_delete=fields.CASCADE
+    )
+    key_hash = fields.CharField(max_length=64, unique=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    expires_at = fields.DatetimeField()
+    used_at = fields.DatetimeField(null=True)
+    used_by = fields.ForeignKeyField(
+        "models.Account", related_name="used_access_keys", null=True, on_delete=fields.SET_NULL
+    )
+
+    class Meta:
+        table = "access_key"

@@ -1,0 +1,25 @@
+"""Towns (collectivités): every row of the product belongs to exactly one."""
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Tenant(Model):
+    """A town or social-action centre, with the rules it sets for its portal."""
+
+    id = fields.IntField(primary_key=True)
+    slug = fields.CharField(max_length=64, unique=True, description="Short name used in URLs")
+    name = fields.CharField(max_length=200, description="Display name, e.g. 'Ville de Castres'")
+    timezone = fields.CharField(max_length=64, default="Europe/Paris")
+    contact_email = fields.CharField(max_length=254, default="")
+    # Castres asks 8 characters, 1 lower-case, 1 digit; the CCAS also 1 upper-case.
+    password_min_length = fields.SmallIntField(default=8)
+    password_requires_uppercase = fields.BooleanField(default=False)
+    cgu_version = fields.CharField(max_length=32, default="2026-01")
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "tenant"
+
+    def __str__(self) -> str:
+        return self.name

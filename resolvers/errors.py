@@ -1,0 +1,94 @@
+"""Expected failures: typed exceptions with a stable code and a French message.
+
+gql/errors.py maps them to GraphQL error types in one place; anything else is a bug
+and gets masked.
+"""
+
+from enum import StrEnum
+
+
+class CommonErrorCode(StrEnum):
+    """Codes any operation may return."""
+
+    NOT_AUTHENTICATED = "NOT_AUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    NOT_FOUND = "NOT_FOUND"
+    INVALID = "INVALID"
+
+
+class AccountErrorCode(StrEnum):
+    """Codes of registration, activation, login and password operations."""
+
+    NOT_AUTHENTICATED = "NOT_AUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    NOT_FOUND = "NOT_FOUND"
+    INVALID = "INVALID"
+    UNKNOWN_TOWN = "UNKNOWN_TOWN"
+    CGU_NOT_ACCEPTED = "CGU_NOT_ACCEPTED"
+    EMAIL_INVALID = "EMAIL_INVALID"
+    EMAIL_TAKEN = "EMAIL_TAKEN"
+    PASSWORD_TOO_WEAK = "PASSWORD_TOO_WEAK"
+    REQUIRED = "REQUIRED"
+    TOKEN_INVALID = "TOKEN_INVALID"
+    TOKEN_EXPIRED = "TOKEN_EXPIRED"
+    TOKEN_USED = "TOKEN_USED"
+    INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
+    ACCOUNT_NOT_ACTIVATED = "ACCOUNT_NOT_ACTIVATED"
+    TOO_MANY_ATTEMPTS = "TOO_MANY_ATTEMPTS"
+    WRONG_PASSWORD = "WRONG_PASSWORD"
+
+
+class HouseholdErrorCode(StrEnum):
+    """Codes of family-file operations."""
+
+    NOT_AUTHENTICATED = "NOT_AUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    NOT_FOUND = "NOT_FOUND"
+    INVALID = "INVALID"
+    REQUIRED = "REQUIRED"
+    ACCESS_KEY_INVALID = "ACCESS_KEY_INVALID"
+    ACCESS_KEY_EXPIRED = "ACCESS_KEY_EXPIRED"
+    ACCESS_KEY_USED = "ACCESS_KEY_USED"
+    ALREADY_LINKED = "ALREADY_LINKED"
+    REFERENCE_TAKEN = "REFERENCE_TAKEN"
+
+
+ErrorCode = CommonErrorCode | AccountErrorCode | HouseholdErrorCode
+
+
+class DomainError(Exception):
+    """An expected failure the user can act on."""
+
+    def __init__(self, code: ErrorCode, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
+
+
+class ValidationErrors(Exception):
+    """Several field errors at once, so a form shows them all in one round trip."""
+
+    def __init__(self, errors: list[DomainError]) -> None:
+        super().__init__("; ".join(error.message for error in errors))
+        self.errors = errors
+
+
+class NotAuthenticated(DomainError):
+    def __init__(self) -> None:
+        super().__init__(
+            CommonErrorCode.NOT_AUTHENTICATED,
+            "Vous devez être connecté. Votre session a peut-être expiré : reconnectez-vous.",
+        )
+
+
+class Forbidden(DomainError):
+    def __init__(self, message: str = "Vous n'avez pas accès à cette opération.") -> None:
+        super().__init__(CommonErrorCode.FORBIDDEN, message)
+
+
+class NotFound(DomainError):
+    """Also used for other households' objects, so their existence does not leak."""
+
+    def __init__(self, what: str, field: str | None = None) -> None:
+        super().__init__(CommonErrorCode.NOT_FOUND, f"{what} introuvable.", field)

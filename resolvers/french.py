@@ -1,0 +1,27 @@
+"""French wording of dates and times, in the town's time zone, without relying on locales."""
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+_WEEKDAYS = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
+_MONTHS = [
+    "janvier", "février", "mars", "avril", "mai", "juin",
+    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
+]
+
+
+def format_date(day: date) -> str:
+    """``mardi 14 novembre 2026``"""
+    return f"{_WEEKDAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+def format_time(moment: datetime, timezone: str) -> str:
+    """``22h45`` in the town's time zone."""
+    local = moment.astimezone(ZoneInfo(timezone))
+    return f"{local.hour}h{local.minute:02d}"
+
+
+def format_datetime(moment: datetime, timezone: str) -> str:
+    """``mardi 14 novembre 2026 à 23h59`` in the town's time zone."""
+    local = moment.astimezone(ZoneInfo(timezone))
+    return f"{format_date(local.date())} à {format_time(moment, timezone)}"

@@ -1,0 +1,115 @@
+"""Configuration from the environment (``FAMILLE_*`` variables).
+
+Every default is the embedded one: SQLite under ``var/``, mails written to ``var/outbox/``,
+no Redis (``famille dev`` then runs the arq worker in-process on fakeredis). Production sets
+``FAMILLE_DATABASE_URL`` (PostgreSQL), ``FAMILLE_REDIS_URL`` and ``FAMILLE_SMTP_HOST``.
+Each field is documented in the README table; keep both in step.
+"""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+VAR_DIR = Path("var")
+
+
+class Settings(BaseSettings):
+    """All tunables of the service; per-town rules live in the ``Tenant`` row instead."""
+
+    model_config = SettingsConfigDict(env_prefix="FAMILLE_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default=f"sqlite://{VAR_DIR}/famille.sqlite3",
+        description="Tortoise URL: sqlite://path or postgres://user:pass@host:port/db",
+    )
+    redis_url: str | None = Field(
+        default=None, description="redis://host:port/db; unset = embedded fakeredis (dev only)"
+    )
+    queue_name: str = Field(default="famille:queue", description="arq queue name")
+    public_url: str = Field(
+        default="http://127.0.0.1:8000", description="Base URL put in mailed links"
+    )
+    host: str = Field(default="127.0.0.1", description="Address `famille serve` listens on")
+    port: int = Field(default=8000, description="Port `famille serve` listens on")
+
+    smtp_host: str | None = Field(default=None, description="SMTP server; unset = .eml files")
+    smtp_port: int = Field(default=587, description="SMTP port")
+    smtp_username: str | None = Field(default=None, description="SMTP login")
+    smtp_password: str | None = Field(default=None, description="SMTP password")
+    smtp_security: Literal["starttls", "tls", "none"] = Field(
+        default="starttls", description="starttls (587), tls (465) or none (local relay, tests)"
+    )
+    mail_from: str = Field(
+        default="Portail Famille <ne-pas-repondre@famille.localhost>",
+        description="From header of every mail",
+    )
+    outbox_dir: Path = Field(
+        default=VAR_DIR / "outbox", description="Where mails go when no SMTP host is set"
+    )
+
+    session_ttl_hours: int = Field(default=24 * 14, description="Bearer token lifetime")
+    activation_ttl_hours: int = Field(default=72, description="Activation link lifetime")
+    password_reset_ttl_minutes: int = Field(default=60, description="Reset link lifetime")
+    access_key_ttl_days: int = Field(default=90, description="Household access key lifetime")
+    login_window_minutes: int = Field(
+        default=15, description="Window over which failed logins are counted"
+    )
+    login_max_failures_per_account: int = Field(
+        default=5, description="Failed logins on one e-mail before it is locked for the window"
+    )
+    login_max_failures_per_address: int = Field(
+        default=20, description="Failed logins from one client address before it is locked"
+    )
+
+    graphql_max_depth: int = Field(default=12, description="Maximum query depth")
+    graphql_max_aliases: int = Field(default=30, description="Maximum aliases per operation")
+    graphql_max_tokens: int = Field(default=2000, description="Maximum tokens per document")
+    page_size_default: int = Field(default=20, description="Default page size of lists")
+    page_size_max: int = Field(default=100, description="Largest page size a client may ask")
+
+    job_max_tries: int = Field(default=8, description="Attempts of a job before giving up")
+    debug: bool = Field(default=False, description="Show unmasked errors (never in production)")
+
+    def tortoise_config(self) -> dict[str, Any]:
+        """Tortoise ORM config: one app, ``models``, migrated by Tortoise's own migrations."""
+        return {
+            "connections": {"default": self.database_url},
+            "apps": {
+                "models": {
+                    "models": MODEL_MODULES,
+                    "default_connection": "default",
+                    "migrations": "models.migrations",
+                }
+            },
+            "use_tz": True,
+            "timezone": "UTC",
+        }
+
+
+MODEL_MODULES = [
+    "models.tenants",
+    "models.accounts",
+    "models.households",
+    "models.requests",
+    "models.audit",
+    "models.outbox",
+]
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings; tests build their own ``Settings`` instead."""
+    return Settings()
+
+
+def __getattr__(name: str) -> Any:
+    """``settings.TORTOISE_ORM``, read lazily so tests can set the environment first.
+
+    The ``tortoise`` CLI (makemigrations, sqlmigrate) finds it through pyproject.toml.
+    """
+    if name == "TORTOISE_ORM":
+        return get_settings().tortoise_config()
+    raise AttributeError(name)
