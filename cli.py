@@ -37,8 +37,11 @@ async def _seed_demo() -> str:
     ]
     if creds.access_key:
         lines.append(f"  Clé d'accès    : {creds.access_key}  → {creds.access_key_for}")
-    mails = (f"SMTP {settings.smtp_host}:{settings.smtp_port}" if settings.smtp_host
-             else f"fichiers .eml dans {settings.outbox_dir}/")
+    mails = (
+        f"SMTP {settings.smtp_host}:{settings.smtp_port}"
+        if settings.smtp_host
+        else f"fichiers .eml dans {settings.outbox_dir}/"
+    )
     lines.append(f"  Mails          : {mails}")
     return "\n".join(lines) + "\n"
 
@@ -60,15 +63,22 @@ def cmd_demo(_: argparse.Namespace) -> None:
 
 def cmd_serve(args: argparse.Namespace) -> None:
     settings = get_settings()
-    uvicorn.run("gql.app:create_app", factory=True, host=args.host or settings.host,
-                port=args.port or settings.port, proxy_headers=True)
+    uvicorn.run(
+        "gql.app:create_app",
+        factory=True,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        proxy_headers=True,
+    )
 
 
 def cmd_worker(_: argparse.Namespace) -> None:
     settings = get_settings()
     if not settings.redis_url:
-        sys.exit("FAMILLE_REDIS_URL est requis pour un worker séparé ; "
-                 "`famille dev` lance le worker dans le même processus sans Redis.")
+        sys.exit(
+            "FAMILLE_REDIS_URL est requis pour un worker séparé ; "
+            "`famille dev` lance le worker dans le même processus sans Redis."
+        )
     from arq import run_worker
 
     from jobs.worker import WorkerSettings
@@ -102,14 +112,22 @@ def cmd_dev(args: argparse.Namespace) -> None:
         banner = await _seed_demo()
         redis = await open_pool(settings)
         worker = build_worker(settings, redis, close_db_on_exit=False)
-        config = uvicorn.Config(create_app(redis=redis), host=args.host or settings.host,
-                                port=args.port or settings.port, log_level="info")
+        config = uvicorn.Config(
+            create_app(redis=redis),
+            host=args.host or settings.host,
+            port=args.port or settings.port,
+            log_level="info",
+        )
         server = uvicorn.Server(config)
         worker_task = asyncio.create_task(worker.async_run())
-        # A worker that dies must stop the dev server loudly, not leave mails unsent.
-        worker_task.add_done_callback(
-            lambda task: task.cancelled() or task.exception() is None or server.handle_exit(0, None)
-        )
+
+        def stop_if_worker_died(task: asyncio.Task[None]) -> None:
+            # A worker that dies must stop the dev server loudly, not leave mails unsent.
+            if not task.cancelled() and task.exception() is not None:
+                logging.error("le worker s'est arrêté", exc_info=task.exception())
+                server.should_exit = True
+
+        worker_task.add_done_callback(stop_if_worker_died)
         print(banner, flush=True)
         try:
             await server.serve()
@@ -122,7 +140,9 @@ def cmd_dev(args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    parser = argparse.ArgumentParser(prog="famille", description="Portail famille : API et workers.")
+    parser = argparse.ArgumentParser(
+        prog="famille", description="Portail famille : API et workers."
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     for name, func, help_text in (
         ("serve", cmd_serve, "API GraphQL sous uvicorn"),
@@ -133,10 +153,12 @@ def main(argv: list[str] | None = None) -> None:
         sub.add_argument("--port", type=int, default=None)
         sub.set_defaults(func=func)
     commands.add_parser("worker", help="worker arq (FAMILLE_REDIS_URL requis)").set_defaults(
-        func=cmd_worker)
+        func=cmd_worker
+    )
     commands.add_parser("migrate", help="applique les migrations").set_defaults(func=cmd_migrate)
     commands.add_parser("demo", help="crée la commune de démo et affiche les accès").set_defaults(
-        func=cmd_demo)
+        func=cmd_demo
+    )
     export = commands.add_parser("export-schema", help="écrit schema.graphql")
     export.add_argument("--check", action="store_true", help="échoue si le fichier est périmé")
     export.set_defaults(func=cmd_export_schema)

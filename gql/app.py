@@ -62,7 +62,7 @@ class FamilleGraphQL(GraphQL[Context, None]):
         # Strawberry's page loads GraphiQL from a CDN; town networks cannot reach it.
         return FileResponse(STATIC_DIR / "graphiql" / "index.html", media_type="text/html")
 
-    def encode_json(self, data: object) -> bytes:  # type: ignore[override]
+    def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
 
 
@@ -82,8 +82,9 @@ async def healthz(request: Request) -> JSONResponse:
     except Exception as exc:  # noqa: BLE001
         checks["redis"] = f"error: {type(exc).__name__}"
     healthy = all(value in ("ok", "embedded") for value in checks.values())
-    return JSONResponse({"status": "ok" if healthy else "degraded", **checks},
-                        status_code=200 if healthy else 503)
+    return JSONResponse(
+        {"status": "ok" if healthy else "degraded", **checks}, status_code=200 if healthy else 503
+    )
 
 
 def create_app(*, clock: Clock | None = None, redis: ArqRedis | None = None) -> Starlette:
@@ -106,8 +107,9 @@ def create_app(*, clock: Clock | None = None, redis: ArqRedis | None = None) -> 
             Route("/graphql", FamilleGraphQL(clock), methods=["GET", "POST"]),
             Route("/healthz", healthz),
             Route("/activation/{token}", pages.activation_page(clock)),
-            Route("/mot-de-passe/{token}", pages.password_reset_page(clock),
-                  methods=["GET", "POST"]),
+            Route(
+                "/mot-de-passe/{token}", pages.password_reset_page(clock), methods=["GET", "POST"]
+            ),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         lifespan=lifespan,

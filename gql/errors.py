@@ -8,6 +8,7 @@ the request id, and shown to clients only as a French sentence quoting that id.
 
 import logging
 from collections.abc import Iterator
+from enum import Enum
 from typing import TypeVar
 
 import strawberry
@@ -66,10 +67,11 @@ E = TypeVar("E", AccountError, HouseholdError)
 
 def to_user_errors(failure: DomainError | ValidationErrors, error_type: type[E]) -> list[E]:
     """Map domain failures onto an area's error type, code by code."""
-    code_enum = AccountErrorCode if error_type is AccountError else HouseholdErrorCode
+    code_enum: type[Enum] = AccountErrorCode if error_type is AccountError else HouseholdErrorCode
     failures = failure.errors if isinstance(failure, ValidationErrors) else [failure]
+    # Common codes (NOT_AUTHENTICATED, NOT_FOUND…) exist in every area's enum by value.
     return [
-        error_type(code=code_enum(error.code.value), message=error.message, field=error.field)
+        error_type(code=code_enum(error.code.value), message=error.message, field=error.field)  # type: ignore[arg-type]
         for error in failures
     ]
 
@@ -80,11 +82,12 @@ class ErrorPolicy(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         yield
         result = self.execution_context.result
-        if result is None or not getattr(result, "errors", None):
+        errors = getattr(result, "errors", None)
+        if result is None or not errors:
             return
         context = self.execution_context.context
         request_id = getattr(context, "request_id", "-")
-        result.errors = [self._rewrite(error, request_id) for error in result.errors]
+        result.errors = [self._rewrite(error, request_id) for error in errors]
 
     @staticmethod
     def _rewrite(error: GraphQLError, request_id: str) -> GraphQLError:

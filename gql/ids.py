@@ -3,7 +3,7 @@
 import base64
 import binascii
 
-from resolvers.errors import DomainError, CommonErrorCode
+from resolvers.errors import CommonErrorCode, DomainError
 
 
 def encode_id(type_name: str, pk: int) -> str:

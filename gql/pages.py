@@ -39,8 +39,11 @@ def activation_page(clock: Clock) -> Endpoint:
         try:
             account = await activate(request.path_params["token"], clock=clock)
         except DomainError as error:
-            return _page("Activation impossible", f'<p class="error">{escape(error.message)}</p>',
-                         status_code=400)
+            return _page(
+                "Activation impossible",
+                f'<p class="error">{escape(error.message)}</p>',
+                status_code=400,
+            )
         return _page(
             "Votre espace est activé",
             f"<p>Bienvenue {escape(account.first_names)} ! Vous pouvez maintenant vous connecter "
@@ -64,9 +67,14 @@ def password_reset_page(clock: Clock) -> Endpoint:
         try:
             await reset_password(request.path_params["token"], password, clock=clock)
         except DomainError as error:
-            return _page("Choisir un nouveau mot de passe",
-                         f'<p class="error">{escape(error.message)}</p>{form}', status_code=400)
-        return _page("Mot de passe modifié",
-                     "<p>Votre mot de passe est enregistré. Vous pouvez vous connecter.</p>")
+            return _page(
+                "Choisir un nouveau mot de passe",
+                f'<p class="error">{escape(error.message)}</p>{form}',
+                status_code=400,
+            )
+        return _page(
+            "Mot de passe modifié",
+            "<p>Votre mot de passe est enregistré. Vous pouvez vous connecter.</p>",
+        )
 
     return endpoint

@@ -2,11 +2,10 @@
 
 import asyncio
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError, OperationType
+from graphql import GraphQLError
 from strawberry.extensions import (
     MaxAliasesLimiter,
     MaxTokensLimiter,
@@ -16,6 +15,7 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.types import ExecutionContext
+from strawberry.types.graphql import OperationType
 
 from gql.accounts.mutations import AccountMutations
 from gql.accounts.queries import AccountQueries
@@ -45,7 +45,7 @@ class OutboxRelay(SchemaExtension):
     picks them up later: mail is delayed, never lost.
     """
 
-    async def on_operation(self) -> Any:  # type: ignore[override]
+    async def on_operation(self) -> Any:
         yield
         execution = self.execution_context
         if execution.operation_type != OperationType.MUTATION:

@@ -20,8 +20,9 @@ _templates = Environment(
 )
 
 
-def render_mail(template: str, context: dict[str, Any], *, to: str, settings: Settings,
-                message_id: str) -> EmailMessage:
+def render_mail(
+    template: str, context: dict[str, Any], *, to: str, settings: Settings, message_id: str
+) -> EmailMessage:
     """A multipart/alternative message: plain text first, HTML second."""
     text = _templates.get_template(f"{template}.txt")
     html = _templates.get_template(f"{template}.html")
@@ -68,7 +69,10 @@ async def send_mail(
     settings = get_settings()
     domain = settings.mail_from.rsplit("@", 1)[-1].strip("> ")
     message = render_mail(
-        template, context, to=to, settings=settings,
+        template,
+        context,
+        to=to,
+        settings=settings,
         message_id=f"<outbox-{outbox_id}@{domain}>",
     )
     await deliver(message, name=f"{outbox_id:08d}-{template}", settings=settings)

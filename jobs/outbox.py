@@ -52,8 +52,7 @@ def outbox_job(func: JobFunction) -> JobFunction:
             if job_try >= get_settings().job_max_tries:
                 logger.exception("job %s (outbox %s) gave up", func.__name__, outbox_id)
                 raise
-            logger.warning("job %s (outbox %s) failed, retrying: %s", func.__name__,
-                           outbox_id, exc)
+            logger.warning("job %s (outbox %s) failed, retrying: %s", func.__name__, outbox_id, exc)
             raise Retry(defer=backoff_seconds(job_try)) from exc
         await OutboxJob.filter(id=outbox_id, completed_at__isnull=True).update(
             completed_at=clock.now(), attempts=F("attempts") + 1, last_error=""

@@ -28,11 +28,9 @@ def redis_settings(settings: Settings) -> RedisSettings:
 async def open_pool(settings: Settings) -> ArqRedis:
     """An arq pool on the configured Redis, or on the process's embedded fakeredis."""
     if settings.redis_url:
-        return await create_pool(
-            redis_settings(settings), default_queue_name=settings.queue_name
-        )
+        return await create_pool(redis_settings(settings), default_queue_name=settings.queue_name)
     # fakeredis has no INFO command, which arq only uses to log the server's version.
-    arq.worker.log_redis_info = _log_embedded_info
+    arq.worker.log_redis_info = _log_embedded_info  # type: ignore[attr-defined]
     pool = ConnectionPool(connection_class=FakeAsyncRedisConnection, server=_embedded_server)
     return ArqRedis(connection_pool=pool, default_queue_name=settings.queue_name)
 

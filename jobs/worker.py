@@ -33,7 +33,11 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 
 
 def build_worker(
-    settings: Settings, redis: ArqRedis, *, burst: bool = False, ctx: dict[str, Any] | None = None,
+    settings: Settings,
+    redis: ArqRedis,
+    *,
+    burst: bool = False,
+    ctx: dict[str, Any] | None = None,
     close_db_on_exit: bool = True,
 ) -> Worker:
     """A worker on an existing pool: used in-process by ``famille dev`` and by the tests."""
@@ -49,7 +53,7 @@ def build_worker(
         burst=burst,
         poll_delay=0.2,
         handle_signals=False,
-        timezone=PARIS,
+        timezone=PARIS,  # type: ignore[arg-type]  # arq only calls datetime.now(tz)
     )
 
 

@@ -1,9 +1,13 @@
 """Logins (comptes) and the secrets attached to them: activation, reset, session tokens."""
 
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from models.tenants import Tenant
 
 
 class AccountRole(StrEnum):
@@ -33,9 +37,10 @@ class Account(Model):
     """A login: an e-mail and a password, usable only once activated from the mailed link."""
 
     id = fields.IntField(primary_key=True)
-    tenant = fields.ForeignKeyField(
+    tenant: fields.ForeignKeyRelation["Tenant"] = fields.ForeignKeyField(
         "models.Tenant", related_name="accounts", on_delete=fields.RESTRICT
     )
+    tenant_id: int
     email = fields.CharField(max_length=254, description="Stored lower-cased")
     password_hash = fields.CharField(max_length=255)
     role = fields.CharEnumField(AccountRole, max_length=16, default=AccountRole.PARENT)
@@ -64,9 +69,10 @@ class AccountToken(Model):
     """A secret handed to the user: only its SHA-256 is stored, so a leaked table is useless."""
 
     id = fields.IntField(primary_key=True)
-    account = fields.ForeignKeyField(
+    account: fields.ForeignKeyRelation["Account"] = fields.ForeignKeyField(
         "models.Account", related_name="tokens", on_delete=fields.CASCADE
     )
+    account_id: int
     purpose = fields.CharEnumField(TokenPurpose, max_length=16)
     token_hash = fields.CharField(max_length=64, unique=True)
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -82,9 +88,10 @@ class LoginAttempt(Model):
     """One login try: failures over a window throttle the e-mail and the client address."""
 
     id = fields.BigIntField(primary_key=True)
-    tenant = fields.ForeignKeyField(
+    tenant: fields.ForeignKeyRelation["Tenant"] = fields.ForeignKeyField(
         "models.Tenant", related_name="login_attempts", on_delete=fields.CASCADE
     )
+    tenant_id: int
     email = fields.CharField(max_length=254)
     client_address = fields.CharField(max_length=64)
     succeeded = fields.BooleanField()

@@ -1,11 +1,15 @@
 """The family file (foyer): household, guardians, children, contacts and access keys."""
 
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from tortoise import fields
 from tortoise.models import Model
 
-from models.accounts import Civility
+from models.accounts import Account, Civility
+
+if TYPE_CHECKING:
+    from models.tenants import Tenant
 
 
 class Diet(StrEnum):
@@ -29,9 +33,10 @@ class Household(Model):
     """A family file created by the town: parents link their accounts to it with a key."""
 
     id = fields.IntField(primary_key=True)
-    tenant = fields.ForeignKeyField(
+    tenant: fields.ForeignKeyRelation["Tenant"] = fields.ForeignKeyField(
         "models.Tenant", related_name="households", on_delete=fields.RESTRICT
     )
+    tenant_id: int
     reference = fields.CharField(max_length=32, description="Dossier number shown on invoices")
     name = fields.CharField(max_length=150, description="Label such as 'Famille Martin'")
     address_line = fields.CharField(max_length=200, default="")
@@ -55,12 +60,14 @@ class Guardian(Model):
     """An adult responsible for the children: separated parents each link their own account."""
 
     id = fields.IntField(primary_key=True)
-    household = fields.ForeignKeyField(
+    household: fields.ForeignKeyRelation["Household"] = fields.ForeignKeyField(
         "models.Household", related_name="guardians", on_delete=fields.CASCADE
     )
-    account = fields.ForeignKeyField(
+    household_id: int
+    account: fields.ForeignKeyNullableRelation["Account"] = fields.ForeignKeyField(
         "models.Account", related_name="guardianships", null=True, on_delete=fields.SET_NULL
     )
+    account_id: int | None
     civility = fields.CharEnumField(Civility, max_length=8)
     last_name = fields.CharField(max_length=100)
     first_names = fields.CharField(max_length=150)
@@ -81,9 +88,10 @@ class Child(Model):
     """A child of the household, with what the staff must know to take care of them."""
 
     id = fields.IntField(primary_key=True)
-    household = fields.ForeignKeyField(
+    household: fields.ForeignKeyRelation["Household"] = fields.ForeignKeyField(
         "models.Household", related_name="children", on_delete=fields.CASCADE
     )
+    household_id: int
     last_name = fields.CharField(max_length=100)
     first_names = fields.CharField(max_length=150)
     birth_date = fields.DateField()
@@ -102,9 +110,10 @@ class Contact(Model):
     """Doctor, person to call in an emergency, or adult allowed to pick the children up."""
 
     id = fields.IntField(primary_key=True)
-    household = fields.ForeignKeyField(
+    household: fields.ForeignKeyRelation["Household"] = fields.ForeignKeyField(
         "models.Household", related_name="contacts", on_delete=fields.CASCADE
     )
+    household_id: int
     kind = fields.CharEnumField(ContactKind, max_length=24)
     last_name = fields.CharField(max_length=100)
     first_names = fields.CharField(max_length=150, default="")
@@ -121,16 +130,18 @@ class AccessKey(Model):
     """Single-use code the town mails to one guardian so they can link their account."""
 
     id = fields.IntField(primary_key=True)
-    guardian = fields.ForeignKeyField(
+    guardian: fields.ForeignKeyRelation["Guardian"] = fields.ForeignKeyField(
         "models.Guardian", related_name="access_keys", on_delete=fields.CASCADE
     )
+    guardian_id: int
     key_hash = fields.CharField(max_length=64, unique=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     expires_at = fields.DatetimeField()
     used_at = fields.DatetimeField(null=True)
-    used_by = fields.ForeignKeyField(
+    used_by: fields.ForeignKeyNullableRelation["Account"] = fields.ForeignKeyField(
         "models.Account", related_name="used_access_keys", null=True, on_delete=fields.SET_NULL
     )
+    used_by_id: int | None
 
     class Meta:
         table = "access_key"

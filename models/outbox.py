@@ -1,5 +1,7 @@
 """Transactional outbox: jobs written in the mutation's transaction, relayed to arq after."""
 
+from typing import Any
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -9,7 +11,7 @@ class OutboxJob(Model):
 
     id = fields.BigIntField(primary_key=True)
     function = fields.CharField(max_length=64, description="arq function name")
-    kwargs = fields.JSONField(default=dict)
+    kwargs: Any = fields.JSONField(default=dict)
     created_at = fields.DatetimeField()
     relayed_at = fields.DatetimeField(null=True, description="Handed to arq")
     completed_at = fields.DatetimeField(null=True, description="Done: a rerun does nothing")

@@ -1,9 +1,15 @@
 """Requests (demandes): everything a parent submits, with its status history."""
 
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from models.accounts import Account
+    from models.households import Household
+    from models.tenants import Tenant
 
 
 class RequestKind(StrEnum):
@@ -28,19 +34,22 @@ class Request(Model):
     """One submission of a household, shown in 'dernières demandes'."""
 
     id = fields.IntField(primary_key=True)
-    tenant = fields.ForeignKeyField(
+    tenant: fields.ForeignKeyRelation["Tenant"] = fields.ForeignKeyField(
         "models.Tenant", related_name="requests", on_delete=fields.RESTRICT
     )
-    household = fields.ForeignKeyField(
+    tenant_id: int
+    household: fields.ForeignKeyRelation["Household"] = fields.ForeignKeyField(
         "models.Household", related_name="requests", on_delete=fields.CASCADE
     )
-    submitted_by = fields.ForeignKeyField(
+    household_id: int
+    submitted_by: fields.ForeignKeyNullableRelation["Account"] = fields.ForeignKeyField(
         "models.Account", related_name="requests", null=True, on_delete=fields.SET_NULL
     )
+    submitted_by_id: int | None
     kind = fields.CharEnumField(RequestKind, max_length=32)
     status = fields.CharEnumField(RequestStatus, max_length=16)
     summary = fields.CharField(max_length=300, description="French one-liner shown to users")
-    payload = fields.JSONField(default=dict)
+    payload: Any = fields.JSONField(default=dict)
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField()
 
@@ -53,14 +62,16 @@ class RequestEvent(Model):
     """One step of a request's history: a status reached, by whom, with a comment."""
 
     id = fields.IntField(primary_key=True)
-    request = fields.ForeignKeyField(
+    request: fields.ForeignKeyRelation["Request"] = fields.ForeignKeyField(
         "models.Request", related_name="events", on_delete=fields.CASCADE
     )
+    request_id: int
     status = fields.CharEnumField(RequestStatus, max_length=16)
     comment = fields.CharField(max_length=500, default="")
-    actor = fields.ForeignKeyField(
+    actor: fields.ForeignKeyNullableRelation["Account"] = fields.ForeignKeyField(
         "models.Account", related_name="request_events", null=True, on_delete=fields.SET_NULL
     )
+    actor_id: int | None
     created_at = fields.DatetimeField()
 
     class Meta:

@@ -3,6 +3,7 @@
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -91,8 +92,9 @@ def _registration_problems(tenant: Tenant, form: Registration) -> list[DomainErr
         )
     if not _EMAIL.match(form.email.strip()):
         problems.append(
-            DomainError(AccountErrorCode.EMAIL_INVALID, "L'adresse e-mail n'est pas valide.",
-                        "email")
+            DomainError(
+                AccountErrorCode.EMAIL_INVALID, "L'adresse e-mail n'est pas valide.", "email"
+            )
         )
     required = {
         "lastName": (form.last_name, "Le nom d'usage est obligatoire."),
@@ -105,8 +107,9 @@ def _registration_problems(tenant: Tenant, form: Registration) -> list[DomainErr
             problems.append(DomainError(AccountErrorCode.REQUIRED, message, field))
     if not _POSTAL_CODE.match(form.postal_code.strip()):
         problems.append(
-            DomainError(AccountErrorCode.INVALID, "Le code postal doit avoir 5 chiffres.",
-                        "postalCode")
+            DomainError(
+                AccountErrorCode.INVALID, "Le code postal doit avoir 5 chiffres.", "postalCode"
+            )
         )
     weak = password_problems(tenant, form.password)
     if weak:
@@ -230,7 +233,9 @@ async def resend_activation(town: str, email: str, *, clock: Clock) -> None:
         return
     async with in_transaction():
         token, _ = await _issue_token(
-            account, TokenPurpose.ACTIVATION, timedelta(hours=settings.activation_ttl_hours),
+            account,
+            TokenPurpose.ACTIVATION,
+            timedelta(hours=settings.activation_ttl_hours),
             clock=clock,
         )
         await queue_mail(
@@ -258,19 +263,27 @@ async def _check_throttle(tenant: Tenant, email: str, client_address: str, *, cl
     )
     # A successful login clears the e-mail's count; the address's count only ages out.
     account_failures = LoginAttempt.filter(
-        tenant=tenant, email=email, succeeded=False, created_at__gte=window_start,
+        tenant=tenant,
+        email=email,
+        succeeded=False,
+        created_at__gte=window_start,
         id__gt=last_success[0] if last_success else 0,
     )
     address_failures = LoginAttempt.filter(
-        tenant=tenant, client_address=client_address, succeeded=False,
+        tenant=tenant,
+        client_address=client_address,
+        succeeded=False,
         created_at__gte=window_start,
     )
     for failures, limit in (
         (account_failures, settings.login_max_failures_per_account),
         (address_failures, settings.login_max_failures_per_address),
     ):
-        recent = await failures.order_by("-created_at").limit(limit).values_list(
-            "created_at", flat=True
+        recent = cast(
+            list[datetime],
+            await failures.order_by("-created_at")
+            .limit(limit)
+            .values_list("created_at", flat=True),
         )
         if len(recent) >= limit:
             retry_at = recent[-1] + timedelta(minutes=settings.login_window_minutes)
@@ -292,7 +305,10 @@ async def login(
     account = await Account.get_or_none(tenant=tenant, email=email)
     ok = verify_password(account.password_hash if account else None, password)
     await LoginAttempt.create(
-        tenant=tenant, email=email, client_address=client_address, succeeded=ok,
+        tenant=tenant,
+        email=email,
+        client_address=client_address,
+        succeeded=ok,
         created_at=clock.now(),
     )
     if account is None or not ok or account.is_disabled:
@@ -353,10 +369,11 @@ async def change_password(
         raise NotAuthenticated()
     if not verify_password(account.password_hash, current):
         raise DomainError(
-            AccountErrorCode.WRONG_PASSWORD, "Le mot de passe actuel est incorrect.",
+            AccountErrorCode.WRONG_PASSWORD,
+            "Le mot de passe actuel est incorrect.",
             "currentPassword",
         )
-    tenant = await Tenant.get(id=account.tenant_id)  # type: ignore[attr-defined]
+    tenant = await Tenant.get(id=account.tenant_id)
     weak = password_problems(tenant, new)
     if weak:
         weak.field = "newPassword"
@@ -366,8 +383,10 @@ async def change_password(
         await account.save(update_fields=["password_hash"])
         await _revoke_sessions(account, keep=session_id, clock=clock)
         await queue_mail(
-            account.email, "password_changed",
-            {"town": tenant.name, "first_names": account.first_names}, clock=clock,
+            account.email,
+            "password_changed",
+            {"town": tenant.name, "first_names": account.first_names},
+            clock=clock,
         )
 
 
@@ -403,7 +422,7 @@ async def reset_password(token: str, new: str, *, clock: Clock) -> Account:
     async with in_transaction():
         row = await _consume_token(token, TokenPurpose.PASSWORD_RESET, clock=clock)
         account: Account = row.account
-        tenant = await Tenant.get(id=account.tenant_id)  # type: ignore[attr-defined]
+        tenant = await Tenant.get(id=account.tenant_id)
         weak = password_problems(tenant, new)
         if weak:
             weak.field = "newPassword"

@@ -129,7 +129,7 @@ async def household_for(actor: Account | None, household_id: int) -> Household:
     if actor.role == AccountRole.PARENT:
         if not await Guardian.exists(household_id=household_id, account_id=actor.id):
             raise NotFound("Foyer", "householdId")
-    elif household.tenant_id != actor.tenant_id:  # type: ignore[attr-defined]
+    elif household.tenant_id != actor.tenant_id:
         raise NotFound("Foyer", "householdId")
     return household
 
@@ -146,7 +146,7 @@ async def search_households(
 ) -> tuple[list[Household], bool, int]:
     """Staff list of the town's family files, by name or reference, in id order."""
     staff = require_staff(actor)
-    query = Household.filter(tenant_id=staff.tenant_id)  # type: ignore[attr-defined]
+    query = Household.filter(tenant_id=staff.tenant_id)
     if search.strip():
         term = search.strip()
         query = query.filter(Q(name__icontains=term) | Q(reference__iexact=term))
@@ -157,35 +157,58 @@ async def search_households(
     return rows[:first], len(rows) > first, total
 
 
-async def create_household(form: HouseholdForm, *, actor: Account | None, clock: Clock) -> Household:
+async def create_household(
+    form: HouseholdForm, *, actor: Account | None, clock: Clock
+) -> Household:
     """Open a family file with its guardians and children (staff only)."""
     staff = require_staff(actor)
     problems = []
     if not form.name.strip():
-        problems.append(DomainError(HouseholdErrorCode.REQUIRED, "Le nom du foyer est obligatoire.",
-                                    "name"))
+        problems.append(
+            DomainError(HouseholdErrorCode.REQUIRED, "Le nom du foyer est obligatoire.", "name")
+        )
     if not form.guardians:
-        problems.append(DomainError(HouseholdErrorCode.REQUIRED,
-                                    "Un foyer a au moins un responsable.", "guardians"))
+        problems.append(
+            DomainError(
+                HouseholdErrorCode.REQUIRED, "Un foyer a au moins un responsable.", "guardians"
+            )
+        )
     for index, guardian in enumerate(form.guardians):
         if not guardian.last_name.strip() or not guardian.first_names.strip():
-            problems.append(DomainError(HouseholdErrorCode.REQUIRED,
-                                        "Nom et prénom du responsable obligatoires.",
-                                        f"guardians.{index}"))
+            problems.append(
+                DomainError(
+                    HouseholdErrorCode.REQUIRED,
+                    "Nom et prénom du responsable obligatoires.",
+                    f"guardians.{index}",
+                )
+            )
     for index, child in enumerate(form.children):
         if not child.first_names.strip():
-            problems.append(DomainError(HouseholdErrorCode.REQUIRED,
-                                        "Le prénom de l'enfant est obligatoire.",
-                                        f"children.{index}"))
+            problems.append(
+                DomainError(
+                    HouseholdErrorCode.REQUIRED,
+                    "Le prénom de l'enfant est obligatoire.",
+                    f"children.{index}",
+                )
+            )
         if child.birth_date > clock.now().date():
-            problems.append(DomainError(HouseholdErrorCode.INVALID,
-                                        "La date de naissance est dans le futur.",
-                                        f"children.{index}.birthDate"))
-    tenant_id: int = staff.tenant_id  # type: ignore[attr-defined]
+            problems.append(
+                DomainError(
+                    HouseholdErrorCode.INVALID,
+                    "La date de naissance est dans le futur.",
+                    f"children.{index}.birthDate",
+                )
+            )
+    tenant_id: int = staff.tenant_id
     reference = form.reference.strip()
     if reference and await Household.exists(tenant_id=tenant_id, reference=reference):
-        problems.append(DomainError(HouseholdErrorCode.REFERENCE_TAKEN,
-                                    f"Le numéro de dossier {reference} existe déjà.", "reference"))
+        problems.append(
+            DomainError(
+                HouseholdErrorCode.REFERENCE_TAKEN,
+                f"Le numéro de dossier {reference} existe déjà.",
+                "reference",
+            )
+        )
     if problems:
         raise ValidationErrors(problems)
     async with in_transaction():
@@ -214,8 +237,12 @@ async def create_household(form: HouseholdForm, *, actor: Account | None, clock:
             [Child(household=household, **asdict(child)) for child in form.children]
         )
         await audit.record(
-            "household.create", tenant_id=tenant_id, actor=staff, target_type="household",
-            target_id=household.id, clock=clock,
+            "household.create",
+            tenant_id=tenant_id,
+            actor=staff,
+            target_type="household",
+            target_id=household.id,
+            clock=clock,
             details={"guardians": len(form.guardians), "children": len(form.children)},
         )
     return household
@@ -227,7 +254,7 @@ async def issue_access_key(
     """A new single-use key for one guardian; earlier unused keys of theirs stop working."""
     staff = require_staff(actor)
     guardian = await Guardian.get_or_none(id=guardian_id).select_related("household__tenant")
-    if guardian is None or guardian.household.tenant_id != staff.tenant_id:  # type: ignore[attr-defined]
+    if guardian is None or guardian.household.tenant_id != staff.tenant_id:
         raise NotFound("Responsable", "guardianId")
     tenant: Tenant = guardian.household.tenant
     key = new_access_key()
@@ -256,8 +283,13 @@ async def issue_access_key(
                 clock=clock,
             )
         await audit.record(
-            "access_key.issue", tenant_id=tenant.id, actor=staff, target_type="guardian",
-            target_id=guardian.id, clock=clock, details={"mailed": bool(mailed_to)},
+            "access_key.issue",
+            tenant_id=tenant.id,
+            actor=staff,
+            target_type="guardian",
+            target_id=guardian.id,
+            clock=clock,
+            details={"mailed": bool(mailed_to)},
         )
     return IssuedAccessKey(key=key, access_key=access_key, guardian=guardian, mailed_to=mailed_to)
 
@@ -276,27 +308,37 @@ async def link_household(actor: Account | None, key: str, *, clock: Clock) -> Ho
         if access_key is not None:
             await access_key.fetch_related("guardian__household")
             household = access_key.guardian.household
-        if access_key is None or household is None or (
-            household.tenant_id != actor.tenant_id  # type: ignore[attr-defined]
-        ):
-            raise DomainError(HouseholdErrorCode.ACCESS_KEY_INVALID,
-                              "Cette clé d'accès n'est pas reconnue. Vérifiez-la sur le courrier "
-                              "de la mairie.", "accessKey")
+        if access_key is None or household is None or (household.tenant_id != actor.tenant_id):
+            raise DomainError(
+                HouseholdErrorCode.ACCESS_KEY_INVALID,
+                "Cette clé d'accès n'est pas reconnue. Vérifiez-la sur le courrier de la mairie.",
+                "accessKey",
+            )
         if access_key.used_at is not None:
-            raise DomainError(HouseholdErrorCode.ACCESS_KEY_USED,
-                              "Cette clé d'accès a déjà été utilisée. Demandez-en une nouvelle "
-                              "à la mairie.", "accessKey")
+            raise DomainError(
+                HouseholdErrorCode.ACCESS_KEY_USED,
+                "Cette clé d'accès a déjà été utilisée. Demandez-en une nouvelle à la mairie.",
+                "accessKey",
+            )
         if access_key.expires_at <= clock.now():
-            raise DomainError(HouseholdErrorCode.ACCESS_KEY_EXPIRED,
-                              "Cette clé d'accès a expiré. Demandez-en une nouvelle à la mairie.",
-                              "accessKey")
+            raise DomainError(
+                HouseholdErrorCode.ACCESS_KEY_EXPIRED,
+                "Cette clé d'accès a expiré. Demandez-en une nouvelle à la mairie.",
+                "accessKey",
+            )
         guardian: Guardian = access_key.guardian
         if await Guardian.exists(household=household, account_id=actor.id):
-            raise DomainError(HouseholdErrorCode.ALREADY_LINKED,
-                              "Votre compte est déjà relié à ce foyer.", "accessKey")
-        if guardian.account_id is not None:  # type: ignore[attr-defined]
-            raise DomainError(HouseholdErrorCode.ALREADY_LINKED,
-                              "Ce responsable est déjà relié à un autre compte.", "accessKey")
+            raise DomainError(
+                HouseholdErrorCode.ALREADY_LINKED,
+                "Votre compte est déjà relié à ce foyer.",
+                "accessKey",
+            )
+        if guardian.account_id is not None:
+            raise DomainError(
+                HouseholdErrorCode.ALREADY_LINKED,
+                "Ce responsable est déjà relié à un autre compte.",
+                "accessKey",
+            )
         guardian.account = actor
         guardian.email = guardian.email or actor.email
         await guardian.save(update_fields=["account_id", "email"])
@@ -304,8 +346,12 @@ async def link_household(actor: Account | None, key: str, *, clock: Clock) -> Ho
         access_key.used_by = actor
         await access_key.save(update_fields=["used_at", "used_by_id"])
         await audit.record(
-            "household.link", tenant_id=household.tenant_id,  # type: ignore[attr-defined]
-            actor=actor, target_type="household", target_id=household.id, clock=clock,
+            "household.link",
+            tenant_id=household.tenant_id,
+            actor=actor,
+            target_type="household",
+            target_id=household.id,
+            clock=clock,
             details={"guardian": guardian.id},
         )
     return household
@@ -324,8 +370,9 @@ async def update_contact_details(
     if form.postal_code is not None and not (
         form.postal_code.strip().isdigit() and len(form.postal_code.strip()) == 5
     ):
-        raise DomainError(HouseholdErrorCode.INVALID, "Le code postal doit avoir 5 chiffres.",
-                          "postalCode")
+        raise DomainError(
+            HouseholdErrorCode.INVALID, "Le code postal doit avoir 5 chiffres.", "postalCode"
+        )
     if form.email is not None and "@" not in form.email:
         raise DomainError(HouseholdErrorCode.INVALID, "L'adresse e-mail n'est pas valide.", "email")
     changes: dict[str, Any] = {}
@@ -345,24 +392,42 @@ async def update_contact_details(
                     setattr(guardian, name, value)
             await guardian.save()
         await record_completed_request(
-            household, RequestKind.CONTACT_DETAILS_UPDATE,
+            household,
+            RequestKind.CONTACT_DETAILS_UPDATE,
             "Mise à jour des coordonnées" if changes else "Coordonnées confirmées sans changement",
-            actor=actor, clock=clock, payload={"changes": changes},
+            actor=actor,
+            clock=clock,
+            payload={"changes": changes},
         )
     return household
 
 
-def _check_contact(form: ContactForm) -> None:
+def _checked_contact(form: ContactForm) -> ContactForm:
+    """The form with its text trimmed, or every field error at once."""
+    form = ContactForm(
+        kind=form.kind,
+        last_name=form.last_name.strip(),
+        phone=form.phone.strip(),
+        first_names=form.first_names.strip(),
+        relationship=form.relationship.strip(),
+        notes=form.notes.strip(),
+    )
     problems = []
-    if not form.last_name.strip():
-        problems.append(DomainError(HouseholdErrorCode.REQUIRED, "Le nom est obligatoire.",
-                                    "lastName"))
+    if not form.last_name:
+        problems.append(
+            DomainError(HouseholdErrorCode.REQUIRED, "Le nom est obligatoire.", "lastName")
+        )
     if sum(ch.isdigit() for ch in form.phone) < 10:
-        problems.append(DomainError(HouseholdErrorCode.INVALID,
-                                    "Le numéro de téléphone doit avoir au moins 10 chiffres.",
-                                    "phone"))
+        problems.append(
+            DomainError(
+                HouseholdErrorCode.INVALID,
+                "Le numéro de téléphone doit avoir au moins 10 chiffres.",
+                "phone",
+            )
+        )
     if problems:
         raise ValidationErrors(problems)
+    return form
 
 
 def _contact_label(form: ContactForm | Contact) -> str:
@@ -375,15 +440,16 @@ async def add_contact(
 ) -> Contact:
     household = await household_for(actor, household_id)
     assert actor is not None
-    _check_contact(form)
+    form = _checked_contact(form)
     async with in_transaction():
-        contact = await Contact.create(household=household, **{
-            key: value.strip() if isinstance(value, str) else value
-            for key, value in asdict(form).items()
-        })
+        contact = await Contact.create(household=household, **asdict(form))
         await record_completed_request(
-            household, RequestKind.CONTACT_ADD, f"Ajout du contact {_contact_label(form)}",
-            actor=actor, clock=clock, payload={"contact": contact.id},
+            household,
+            RequestKind.CONTACT_ADD,
+            f"Ajout du contact {_contact_label(form)}",
+            actor=actor,
+            clock=clock,
+            payload={"contact": contact.id},
         )
     return contact
 
@@ -395,7 +461,7 @@ async def _contact_for(actor: Account | None, contact_id: int) -> tuple[Contact,
     if contact is None:
         raise NotFound("Contact", "contactId")
     try:
-        household = await household_for(actor, contact.household_id)  # type: ignore[attr-defined]
+        household = await household_for(actor, contact.household_id)
     except NotFound:
         raise NotFound("Contact", "contactId") from None
     return contact, household
@@ -406,14 +472,17 @@ async def update_contact(
 ) -> Contact:
     contact, household = await _contact_for(actor, contact_id)
     assert actor is not None
-    _check_contact(form)
+    form = _checked_contact(form)
     async with in_transaction():
-        for key, value in asdict(form).items():
-            setattr(contact, key, value.strip() if isinstance(value, str) else value)
+        contact.update_from_dict(asdict(form))
         await contact.save()
         await record_completed_request(
-            household, RequestKind.CONTACT_UPDATE, f"Modification du contact {_contact_label(form)}",
-            actor=actor, clock=clock, payload={"contact": contact.id},
+            household,
+            RequestKind.CONTACT_UPDATE,
+            f"Modification du contact {_contact_label(form)}",
+            actor=actor,
+            clock=clock,
+            payload={"contact": contact.id},
         )
     return contact
 
@@ -423,7 +492,11 @@ async def remove_contact(actor: Account | None, contact_id: int, *, clock: Clock
     assert actor is not None
     async with in_transaction():
         await record_completed_request(
-            household, RequestKind.CONTACT_REMOVE, f"Suppression du contact {_contact_label(contact)}",
-            actor=actor, clock=clock, payload={"contact": contact.id},
+            household,
+            RequestKind.CONTACT_REMOVE,
+            f"Suppression du contact {_contact_label(contact)}",
+            actor=actor,
+            clock=clock,
+            payload={"contact": contact.id},
         )
         await contact.delete()

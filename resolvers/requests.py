@@ -22,7 +22,7 @@ async def record_completed_request(
     """A request processed on submission: history 'submitted' then 'completed'."""
     now = clock.now()
     request = await Request.create(
-        tenant_id=household.tenant_id,  # type: ignore[attr-defined]
+        tenant_id=household.tenant_id,
         household=household,
         submitted_by=actor,
         kind=kind,
@@ -34,10 +34,16 @@ async def record_completed_request(
     )
     await RequestEvent.bulk_create(
         [
-            RequestEvent(request=request, status=RequestStatus.SUBMITTED, actor=actor,
-                         created_at=now),
-            RequestEvent(request=request, status=RequestStatus.COMPLETED, actor=actor,
-                         comment=comment, created_at=now),
+            RequestEvent(
+                request=request, status=RequestStatus.SUBMITTED, actor=actor, created_at=now
+            ),
+            RequestEvent(
+                request=request,
+                status=RequestStatus.COMPLETED,
+                actor=actor,
+                comment=comment,
+                created_at=now,
+            ),
         ]
     )
     return request

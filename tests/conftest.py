@@ -207,8 +207,13 @@ def run_jobs(backend: Backend, clock: Any) -> Callable[[], Awaitable[None]]:
 
     async def run() -> None:
         await relay_outbox(backend.redis, clock=clock)
-        worker = build_worker(backend.settings, backend.redis, burst=True,
-                              close_db_on_exit=False, ctx={"clock": clock})
+        worker = build_worker(
+            backend.settings,
+            backend.redis,
+            burst=True,
+            close_db_on_exit=False,
+            ctx={"clock": clock},
+        )
         await worker.main()
 
     return run

@@ -22,8 +22,12 @@ async def make_town(**overrides: Any) -> Tenant:
 
 
 async def make_account(
-    tenant: Tenant, clock: Clock, *, role: AccountRole = AccountRole.PARENT,
-    email: str | None = None, activated: bool = True,
+    tenant: Tenant,
+    clock: Clock,
+    *,
+    role: AccountRole = AccountRole.PARENT,
+    email: str | None = None,
+    activated: bool = True,
 ) -> Account:
     return await Account.create(
         tenant=tenant,
@@ -40,15 +44,27 @@ async def make_account(
 
 
 async def make_household(
-    staff: Account, clock: Clock, *, children: int = 2, guardians: int = 2, name: str = "Famille Test"
+    staff: Account,
+    clock: Clock,
+    *,
+    children: int = 2,
+    guardians: int = 2,
+    name: str = "Famille Test",
 ) -> Household:
     return await create_household(
         HouseholdForm(
             name=name,
-            address_line="1 rue de la Paix", postal_code="81100", city="Castres",
+            address_line="1 rue de la Paix",
+            postal_code="81100",
+            city="Castres",
             guardians=[
-                GuardianForm(Civility.MADAME, "Test", f"Parent{i}", "Mère",
-                             f"parent{i}-{uuid.uuid4().hex[:6]}@exemple.fr")
+                GuardianForm(
+                    Civility.MADAME,
+                    "Test",
+                    f"Parent{i}",
+                    "Mère",
+                    f"parent{i}-{uuid.uuid4().hex[:6]}@exemple.fr",
+                )
                 for i in range(guardians)
             ],
             children=[
@@ -56,13 +72,19 @@ async def make_household(
                 for i in range(children)
             ],
         ),
-        actor=staff, clock=clock,
+        actor=staff,
+        clock=clock,
     )
 
 
 async def token_for(account: Account, clock: Clock) -> str:
     """A bearer token through the real login, from its own address (no throttling noise)."""
-    tenant = await Tenant.get(id=account.tenant_id)  # type: ignore[attr-defined]
-    session = await login(tenant.slug, account.email, PASSWORD,
-                          client_address=f"factory-{uuid.uuid4().hex[:6]}", clock=clock)
+    tenant = await Tenant.get(id=account.tenant_id)
+    session = await login(
+        tenant.slug,
+        account.email,
+        PASSWORD,
+        client_address=f"factory-{uuid.uuid4().hex[:6]}",
+        clock=clock,
+    )
     return session.token

@@ -3,15 +3,16 @@
 Each returns a payload whose ``errors`` list carries expected failures with stable codes.
 """
 
-from typing import Annotated
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 
 from gql.accounts.types import Account
 from gql.context import Info
-from gql.enums import CivilityEnum
+from gql.enums import Civility
 from gql.errors import AccountError, DomainFailure, to_user_errors
+from gql.inputs import to_form
 from resolvers import accounts
 from resolvers.errors import NotAuthenticated
 
@@ -21,7 +22,7 @@ class RegisterInput:
     town: str = strawberry.field(description="Slug of the town, e.g. `castres`.")
     email: str = strawberry.field(description="Login e-mail; the activation link goes there.")
     password: str = strawberry.field(description="Must follow the town's `passwordPolicy`.")
-    civility: CivilityEnum = strawberry.field(description="Civilité.")
+    civility: Civility = strawberry.field(description="Civilité.")
     last_name: str = strawberry.field(description="Nom d'usage.")
     first_names: str = strawberry.field(description="Prénom(s).")
     accept_cgu: bool = strawberry.field(description="Terms of use accepted (required).")
@@ -96,7 +97,7 @@ class AccountMutations:
         "`email` is followed (or `activateAccount` is called with its token)."
     )
     async def register(self, info: Info, input: RegisterInput) -> RegisterPayload:
-        form = accounts.Registration(**strawberry.asdict(input))
+        form = to_form(accounts.Registration, input)
         try:
             account = await accounts.register(form, clock=info.context.clock)
         except DomainFailure as failure:

@@ -1,6 +1,7 @@
 """Account queries: who am I, and the public facts of a town."""
 
 from typing import Annotated
+
 import strawberry
 
 from gql.accounts.types import Account, Town

@@ -6,10 +6,9 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from gql.context import Info
+from gql.enums import AccountRole, Civility
 from gql.ids import encode_id
 from models.accounts import Account as AccountModel
-from gql.enums import AccountRoleEnum as AccountRole
-from gql.enums import CivilityEnum as Civility
 from models.tenants import Tenant
 
 if TYPE_CHECKING:
@@ -99,7 +98,7 @@ class Account:
     def from_model(cls, account: AccountModel) -> "Account":
         return cls(
             pk=account.id,
-            tenant_id=account.tenant_id,  # type: ignore[attr-defined]
+            tenant_id=account.tenant_id,
             id=strawberry.ID(encode_id("Account", account.id)),
             email=account.email,
             role=account.role,

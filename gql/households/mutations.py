@@ -3,16 +3,17 @@
 Every change a parent makes is recorded as a request with its history.
 """
 
-from typing import Annotated
 from datetime import date, datetime
+from typing import Annotated
 
 import strawberry
 
 from gql.context import Info
-from gql.enums import CivilityEnum, ContactKindEnum, DietEnum
+from gql.enums import Civility, ContactKind, Diet
 from gql.errors import DomainFailure, HouseholdError, to_user_errors
 from gql.households.types import Contact, Guardian, Household
 from gql.ids import decode_id
+from gql.inputs import to_form
 from resolvers import households
 from resolvers.households import (
     ChildForm,
@@ -25,7 +26,7 @@ from resolvers.households import (
 
 @strawberry.input(description="A guardian of a new family file.")
 class GuardianInput:
-    civility: CivilityEnum = strawberry.field(description="Civilité.")
+    civility: Civility = strawberry.field(description="Civilité.")
     last_name: str = strawberry.field(description="Nom.")
     first_names: str = strawberry.field(description="Prénom(s).")
     relationship: str = strawberry.field(default="", description="Mère, père, tuteur…")
@@ -44,7 +45,7 @@ class ChildInput:
     health_notes: str = strawberry.field(default="", description="Allergies, treatments.")
     has_pai: bool = strawberry.field(default=False, description="Has a PAI.")
     pai_details: str = strawberry.field(default="", description="What the PAI requires.")
-    diet: DietEnum = strawberry.field(default=DietEnum.STANDARD, description="Meal regime.")
+    diet: Diet = strawberry.field(default=Diet.STANDARD, description="Meal regime.")
 
 
 @strawberry.input(description="A new family file, as a town agent enters it.")
@@ -81,7 +82,7 @@ class ContactDetailsInput:
 
 @strawberry.input(description="A doctor, emergency contact or authorised pick-up person.")
 class ContactInput:
-    kind: ContactKindEnum = strawberry.field(description="Role of this person.")
+    kind: ContactKind = strawberry.field(description="Role of this person.")
     last_name: str = strawberry.field(description="Nom.")
     phone: str = strawberry.field(description="Phone number (10 digits at least).")
     first_names: str = strawberry.field(default="", description="Prénom(s).")
@@ -131,14 +132,9 @@ def _household_errors(failure: Exception) -> list[HouseholdError]:
 class HouseholdMutations:
     @strawberry.mutation(description="Staff: open a family file with guardians and children.")
     async def create_household(self, info: Info, input: CreateHouseholdInput) -> HouseholdPayload:
-        data = strawberry.asdict(input)
-        form = HouseholdForm(
-            **{
-                **data,
-                "guardians": [GuardianForm(**g) for g in data["guardians"]],
-                "children": [ChildForm(**c) for c in data["children"]],
-            },
-        )
+        form = to_form(HouseholdForm, input)
+        form.guardians = [to_form(GuardianForm, guardian) for guardian in input.guardians]
+        form.children = [to_form(ChildForm, child) for child in input.children]
         try:
             row = await households.create_household(
                 form, actor=info.context.account, clock=info.context.clock
@@ -204,7 +200,7 @@ class HouseholdMutations:
             row = await households.update_contact_details(
                 info.context.account,
                 decode_id(household_id, "Household", field="householdId"),
-                ContactDetailsForm(**strawberry.asdict(input)),
+                to_form(ContactDetailsForm, input),
                 clock=info.context.clock,
             )
         except DomainFailure as failure:
@@ -222,7 +218,7 @@ class HouseholdMutations:
             row = await households.add_contact(
                 info.context.account,
                 decode_id(household_id, "Household", field="householdId"),
-                ContactForm(**strawberry.asdict(input)),
+                to_form(ContactForm, input),
                 clock=info.context.clock,
             )
         except DomainFailure as failure:
@@ -240,7 +236,7 @@ class HouseholdMutations:
             row = await households.update_contact(
                 info.context.account,
                 decode_id(contact_id, "Contact", field="contactId"),
-                ContactForm(**strawberry.asdict(input)),
+                to_form(ContactForm, input),
                 clock=info.context.clock,
             )
         except DomainFailure as failure:

@@ -1,6 +1,7 @@
 """Family-file queries: one household by id, and the staff's list of their town's files."""
 
 from typing import Annotated
+
 import strawberry
 
 from gql.context import Info

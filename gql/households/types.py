@@ -1,14 +1,14 @@
 """GraphQL types of family files: households, guardians, children, contacts, requests."""
 
-from typing import Annotated
 from datetime import date, datetime
+from typing import Annotated
 
 import strawberry
 
 from gql.context import Info
-from gql.enums import CivilityEnum, ContactKindEnum, DietEnum, RequestKindEnum, RequestStatusEnum
+from gql.enums import Civility, ContactKind, Diet, RequestKind, RequestStatus
 from gql.ids import encode_id
-from gql.pagination import PageInfo, page_info, page_size, after_pk
+from gql.pagination import PageInfo, after_pk, page_info, page_size
 from models import households as m
 from models.requests import Request as RequestModel
 from resolvers import requests as request_resolvers
@@ -17,7 +17,7 @@ from resolvers import requests as request_resolvers
 @strawberry.type(description="An adult responsible for the children (responsable légal).")
 class Guardian:
     id: strawberry.ID = strawberry.field(description="Stable global id.")
-    civility: CivilityEnum = strawberry.field(description="Civilité.")
+    civility: Civility = strawberry.field(description="Civilité.")
     last_name: str = strawberry.field(description="Nom.")
     first_names: str = strawberry.field(description="Prénom(s).")
     relationship: str = strawberry.field(description="Mère, père, tuteur…")
@@ -41,7 +41,7 @@ class Guardian:
             phone_mobile=row.phone_mobile,
             phone_work=row.phone_work,
             is_payer=row.is_payer,
-            has_account=row.account_id is not None,  # type: ignore[attr-defined]
+            has_account=row.account_id is not None,
         )
 
 
@@ -55,7 +55,7 @@ class Child:
     health_notes: str = strawberry.field(description="Allergies, treatments, for the staff.")
     has_pai: bool = strawberry.field(description="Has a projet d'accueil individualisé (PAI).")
     pai_details: str = strawberry.field(description="What the PAI says the staff must do.")
-    diet: DietEnum = strawberry.field(description="Meal regime.")
+    diet: Diet = strawberry.field(description="Meal regime.")
 
     @classmethod
     def from_model(cls, row: m.Child) -> "Child":
@@ -75,7 +75,7 @@ class Child:
 @strawberry.type(description="Doctor, emergency contact or authorised pick-up person.")
 class Contact:
     id: strawberry.ID = strawberry.field(description="Stable global id.")
-    kind: ContactKindEnum = strawberry.field(description="Role of this person.")
+    kind: ContactKind = strawberry.field(description="Role of this person.")
     last_name: str = strawberry.field(description="Nom.")
     first_names: str = strawberry.field(description="Prénom(s).")
     relationship: str = strawberry.field(description="Grand-mère, voisin…")
@@ -98,7 +98,7 @@ class Contact:
 @strawberry.type(description="One step in a request's history.")
 class RequestEvent:
     id: strawberry.ID = strawberry.field(description="Stable global id.")
-    status: RequestStatusEnum = strawberry.field(description="Status reached at this step.")
+    status: RequestStatus = strawberry.field(description="Status reached at this step.")
     comment: str = strawberry.field(description="Comment in French, e.g. the staff's reason.")
     created_at: datetime = strawberry.field(description="When (UTC).")
 
@@ -107,8 +107,8 @@ class RequestEvent:
 class Request:
     pk: strawberry.Private[int]
     id: strawberry.ID = strawberry.field(description="Stable global id.")
-    kind: RequestKindEnum = strawberry.field(description="What it asks for.")
-    status: RequestStatusEnum = strawberry.field(description="Where it stands now.")
+    kind: RequestKind = strawberry.field(description="What it asks for.")
+    status: RequestStatus = strawberry.field(description="Where it stands now.")
     summary: str = strawberry.field(description="One line in French for the list.")
     created_at: datetime = strawberry.field(description="Submitted at (UTC).")
     updated_at: datetime = strawberry.field(description="Last status change (UTC).")

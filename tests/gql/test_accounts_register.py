@@ -52,9 +52,16 @@ HOUSEHOLD_GUARDIANS = "query($id: ID!) { household(id: $id) { guardians { id fir
 
 def form(town: str, **overrides: Any) -> dict[str, Any]:
     return {
-        "town": town, "email": "Marie.Dupont@Exemple.fr", "password": "soleil2026",
-        "civility": "MADAME", "lastName": "Dupont", "firstNames": "Marie", "acceptCgu": True,
-        "addressLine": "4 rue des Écoles", "postalCode": "81100", "city": "Castres",
+        "town": town,
+        "email": "Marie.Dupont@Exemple.fr",
+        "password": "soleil2026",
+        "civility": "MADAME",
+        "lastName": "Dupont",
+        "firstNames": "Marie",
+        "acceptCgu": True,
+        "addressLine": "4 rue des Écoles",
+        "postalCode": "81100",
+        "city": "Castres",
         **overrides,
     }
 
@@ -66,8 +73,9 @@ def activation_token(mailbox: Mailbox, address: str) -> str:
     return match.group(1)
 
 
-async def test_parent_journey_from_sign_up_to_children(api: GraphQL, http: Any, mailbox: Mailbox,
-                                                     run_jobs: Any, clock: Any) -> None:
+async def test_parent_journey_from_sign_up_to_children(
+    api: GraphQL, http: Any, mailbox: Mailbox, run_jobs: Any, clock: Any
+) -> None:
     # given a town whose agent opened a family file for the Dupont family
     town = await make_town()
     staff = await make_account(town, clock, role=AccountRole.AGENT)
@@ -87,20 +95,21 @@ async def test_parent_journey_from_sign_up_to_children(api: GraphQL, http: Any, 
     assert "Votre espace est activé" in page.text
 
     # and logs in, then links her account with the key the agent issued
-    login = await api(LOGIN, {"town": town.slug, "email": "marie.dupont@exemple.fr",
-                              "password": "soleil2026"})
+    login = await api(
+        LOGIN, {"town": town.slug, "email": "marie.dupont@exemple.fr", "password": "soleil2026"}
+    )
     token = login["data"]["login"]["token"]
     assert token
     from gql.ids import encode_id
 
-    guardians = await api(HOUSEHOLD_GUARDIANS, {"id": encode_id("Household", household.id)},
-                          token=staff_token)
+    guardians = await api(
+        HOUSEHOLD_GUARDIANS, {"id": encode_id("Household", household.id)}, token=staff_token
+    )
     guardian_id = guardians["data"]["household"]["guardians"][0]["id"]
     issued = await api(ISSUE_KEY, {"guardianId": guardian_id}, token=staff_token)
     key = issued["data"]["issueAccessKey"]["accessKey"]
     linked = await api(LINK, {"key": key.lower().replace("-", " ")}, token=token)
-    assert linked["data"]["linkHousehold"] == {"household": {"name": "Famille Test"},
-                                               "errors": []}
+    assert linked["data"]["linkHousehold"] == {"household": {"name": "Famille Test"}, "errors": []}
 
     # then she sees her household and its children
     me = await api(ME, token=token)
@@ -111,10 +120,19 @@ async def test_parent_journey_from_sign_up_to_children(api: GraphQL, http: Any, 
 
 async def test_form_errors_are_all_reported_at_once(api: GraphQL) -> None:
     town = await make_town()
-    result = await api(REGISTER, {"input": form(
-        town.slug, email="pas-une-adresse", password="court", acceptCgu=False, lastName=" ",
-        postalCode="811",
-    )})
+    result = await api(
+        REGISTER,
+        {
+            "input": form(
+                town.slug,
+                email="pas-une-adresse",
+                password="court",
+                acceptCgu=False,
+                lastName=" ",
+                postalCode="811",
+            )
+        },
+    )
     errors = result["data"]["register"]["errors"]
     assert {(e["code"], e["field"]) for e in errors} == {
         ("CGU_NOT_ACCEPTED", "acceptCgu"),
@@ -156,8 +174,9 @@ async def test_unknown_town(api: GraphQL) -> None:
 async def test_login_is_refused_until_activation(api: GraphQL) -> None:
     town = await make_town()
     await api(REGISTER, {"input": form(town.slug)})
-    login = await api(LOGIN, {"town": town.slug, "email": "marie.dupont@exemple.fr",
-                              "password": "soleil2026"})
+    login = await api(
+        LOGIN, {"town": town.slug, "email": "marie.dupont@exemple.fr", "password": "soleil2026"}
+    )
     [error] = login["data"]["login"]["errors"]
     assert error["code"] == "ACCOUNT_NOT_ACTIVATED"
     assert login["data"]["login"]["token"] is None
@@ -175,8 +194,9 @@ async def test_activation_link_is_single_use(api: GraphQL, mailbox: Mailbox, run
     assert [e["code"] for e in second["data"]["activateAccount"]["errors"]] == ["TOKEN_USED"]
 
 
-async def test_activation_link_expires(api: GraphQL, mailbox: Mailbox, run_jobs: Any,
-                                       clock: Any) -> None:
+async def test_activation_link_expires(
+    api: GraphQL, mailbox: Mailbox, run_jobs: Any, clock: Any
+) -> None:
     town = await make_town()
     address = f"late-{town.slug}@exemple.fr"
     await api(REGISTER, {"input": form(town.slug, email=address)})
