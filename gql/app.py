@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 from arq import ArqRedis
+from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
@@ -61,6 +62,16 @@ class FamilleGraphQL(GraphQL[Context, None]):
     async def render_graphql_ide(self, request: Request) -> Response:
         # Strawberry's page loads GraphiQL from a CDN; town networks cannot reach it.
         return FileResponse(STATIC_DIR / "graphiql" / "index.html", media_type="text/html")
+
+    async def execute_operation(self, **kwargs: Any) -> Any:  # type: ignore[override]
+        try:
+            return await super().execute_operation(**kwargs)
+        except HTTPException as exc:
+            # GraphQL over HTTP: a mutation sent with GET is 405 Method Not Allowed, not 400.
+            method = kwargs["request_adapter"].method
+            if method == "GET" and exc.status_code == 400 and "mutation" in exc.reason:
+                raise HTTPException(405, exc.reason) from exc
+            raise
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)

@@ -96,7 +96,11 @@ class AccountMutations:
         description="Create a parent account. It stays inactive until the link mailed to "
         "`email` is followed (or `activateAccount` is called with its token)."
     )
-    async def register(self, info: Info, input: RegisterInput) -> RegisterPayload:
+    async def register(
+        self,
+        info: Info,
+        input: Annotated[RegisterInput, strawberry.argument(description="The sign-up form.")],
+    ) -> RegisterPayload:
         form = to_form(accounts.Registration, input)
         try:
             account = await accounts.register(form, clock=info.context.clock)
@@ -142,7 +146,11 @@ class AccountMutations:
         description="Log in. After repeated failures the e-mail and the client address are "
         "locked for a while (TOO_MANY_ATTEMPTS, with the time to retry)."
     )
-    async def login(self, info: Info, input: LoginInput) -> LoginPayload:
+    async def login(
+        self,
+        info: Info,
+        input: Annotated[LoginInput, strawberry.argument(description="Credentials.")],
+    ) -> LoginPayload:
         try:
             session = await accounts.login(
                 input.town,

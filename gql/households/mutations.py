@@ -131,7 +131,13 @@ def _household_errors(failure: Exception) -> list[HouseholdError]:
 @strawberry.type
 class HouseholdMutations:
     @strawberry.mutation(description="Staff: open a family file with guardians and children.")
-    async def create_household(self, info: Info, input: CreateHouseholdInput) -> HouseholdPayload:
+    async def create_household(
+        self,
+        info: Info,
+        input: Annotated[
+            CreateHouseholdInput, strawberry.argument(description="The new family file.")
+        ],
+    ) -> HouseholdPayload:
         form = to_form(HouseholdForm, input)
         form.guardians = [to_form(GuardianForm, guardian) for guardian in input.guardians]
         form.children = [to_form(ChildForm, child) for child in input.children]

@@ -1,0 +1,97 @@
+"""GraphQL over HTTP as standard clients use it, the local GraphiQL, health and limits."""
+
+import re
+from typing import Any
+
+import httpx
+from graphql import GraphQLError
+
+from gql.errors import ErrorPolicy
+from tests.conftest import GraphQL
+from tests.factories import make_town
+
+TOWN = "query($slug: String!) { town(slug: $slug) { name passwordPolicy { description } } }"
+
+
+async def test_get_and_post_queries_answer_the_same(http: httpx.AsyncClient) -> None:
+    town = await make_town()
+    variables = f'{{"slug": "{town.slug}"}}'
+    by_get = await http.get("/graphql", params={"query": TOWN, "variables": variables})
+    by_post = await http.post("/graphql", json={"query": TOWN, "variables": {"slug": town.slug}})
+    assert by_get.status_code == by_post.status_code == 200
+    assert by_get.json() == by_post.json()
+    assert by_get.json()["data"]["town"]["passwordPolicy"]["description"] == (
+        "Le mot de passe doit contenir au moins 8 caractères, une minuscule, un chiffre."
+    )
+    assert by_post.headers["x-request-id"]
+
+
+async def test_mutations_are_refused_over_get(http: httpx.AsyncClient) -> None:
+    response = await http.get("/graphql", params={"query": "mutation { logout { ok } }"})
+    assert response.status_code == 405
+
+
+async def test_graphiql_is_served_from_local_assets(http: httpx.AsyncClient) -> None:
+    page = await http.get("/graphql", headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    assert "famille — GraphiQL" in page.text
+    assert not re.search(r"""(src|href)=["']https?://""", page.text)
+    assets = re.findall(r"""(?:src|href)=["'](/static/graphiql/[^"']+)["']""", page.text)
+    assert {a.rsplit("/", 1)[1] for a in assets} >= {
+        "react.production.min.js",
+        "react-dom.production.min.js",
+        "graphiql.min.js",
+        "graphiql.min.css",
+    }
+    for asset in assets:
+        response = await http.get(asset)
+        assert response.status_code == 200, asset
+        assert len(response.content) > 500
+
+
+async def test_health_reports_database_and_queue(http: httpx.AsyncClient, backend: Any) -> None:
+    response = await http.get("/healthz")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["database"] == "ok"
+    assert body["redis"] == ("ok" if backend.name == "postgres" else "embedded")
+
+
+async def test_unknown_town_is_a_typed_error(api: GraphQL) -> None:
+    result = await api(TOWN, {"slug": "atlantide"})
+    [error] = result["errors"]
+    assert error["extensions"]["code"] == "UNKNOWN_TOWN"
+    assert error["message"] == "Aucune commune « atlantide » sur ce portail."
+
+
+async def test_depth_limit(api: GraphQL) -> None:
+    # The schema has no cycle deeper than 12 today; the limiter still guards the future ones.
+    deepest_real = "{ me { households { requests { nodes { history { status } } } } } }"
+    assert "errors" not in await api(deepest_real)
+    too_deep = "{ " + " ".join(f"f{i} {{" for i in range(14)) + " x " + "} " * 14 + "}"
+    result = await api(too_deep)
+    assert any("exceeds maximum operation depth" in e["message"] for e in result["errors"])
+
+
+async def test_alias_limit(api: GraphQL) -> None:
+    aliases = " ".join(f"a{i}: __typename" for i in range(31))
+    result = await api(f"query {{ {aliases} }}")
+    [error] = result["errors"]
+    assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    assert "aliases" in error["message"]
+
+
+async def test_token_limit(api: GraphQL) -> None:
+    fields = " ".join(["__typename"] * 2001)
+    result = await api(f"query {{ {fields} }}")
+    [error] = result["errors"]
+    assert "token" in error["message"].lower()
+
+
+def test_unexpected_errors_are_masked_with_the_request_id() -> None:
+    crash = GraphQLError("boom", original_error=RuntimeError("password=secret in a stack"))
+    masked = ErrorPolicy._rewrite(crash, "req-42")
+    assert masked.message == "Une erreur inattendue est survenue. Référence : req-42."
+    assert masked.extensions == {"code": "INTERNAL_SERVER_ERROR", "requestId": "req-42"}
+    assert "secret" not in str(masked.formatted)

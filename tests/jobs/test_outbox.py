@@ -1,0 +1,175 @@
+"""The outbox: a Redis outage delays mail but loses none; jobs run once; failures retry."""
+
+import os
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from arq import ArqRedis, Retry
+
+from gql.app import create_app
+from jobs.mail import send_mail
+from jobs.outbox import backoff_seconds, relay_outbox
+from models.outbox import OutboxJob
+from resolvers.outbox import queue_mail
+from settings import get_settings
+from tests.conftest import Backend, Mailbox
+from tests.factories import make_town
+
+REGISTER = """
+mutation Register($input: RegisterInput!) {
+  register(input: $input) { account { email } errors { code } }
+}
+"""
+
+
+def registration(town: str, email: str) -> dict[str, Any]:
+    return {
+        "input": {
+            "town": town,
+            "email": email,
+            "password": "soleil2026",
+            "civility": "MONSIEUR",
+            "lastName": "Durand",
+            "firstNames": "Paul",
+            "acceptCgu": True,
+            "addressLine": "2 rue Haute",
+            "postalCode": "81100",
+            "city": "Castres",
+        }
+    }
+
+
+@pytest.fixture
+def smtp_down(backend: Backend) -> Iterator[None]:
+    """Point the mailer at a port where nothing listens, then restore the settings."""
+    saved = {
+        k: os.environ.get(k)
+        for k in ("FAMILLE_SMTP_HOST", "FAMILLE_SMTP_PORT", "FAMILLE_SMTP_SECURITY")
+    }
+    os.environ.update(
+        {
+            "FAMILLE_SMTP_HOST": "127.0.0.1",
+            "FAMILLE_SMTP_PORT": "1",
+            "FAMILLE_SMTP_SECURITY": "none",
+        }
+    )
+    get_settings.cache_clear()
+    yield
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    get_settings.cache_clear()
+
+
+async def test_redis_outage_delays_the_mail_but_loses_none(
+    backend: Backend, clock: Any, mailbox: Mailbox, run_jobs: Any
+) -> None:
+    town = await make_town()
+    address = f"panne-{town.slug}@exemple.fr"
+    # given an API whose Redis is unreachable
+    dead_redis = ArqRedis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
+    app = create_app(clock=clock, redis=dead_redis)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://famille.test"
+    ) as client:
+        # when a parent signs up
+        response = await client.post(
+            "/graphql", json={"query": REGISTER, "variables": registration(town.slug, address)}
+        )
+    # then the sign-up succeeds and the activation mail waits in the outbox
+    assert response.json()["data"]["register"]["errors"] == []
+    [pending] = [
+        job
+        for job in await OutboxJob.filter(function="send_mail", relayed_at__isnull=True)
+        if job.kwargs["to"] == address
+    ]
+    assert pending.completed_at is None
+    assert mailbox.to(address) == []
+    await dead_redis.aclose()
+
+    # when Redis is back, the relay (the worker's cron) hands it over and the worker sends it
+    await run_jobs()
+    [message] = mailbox.to(address)
+    assert "Activez votre espace famille" in message["Subject"]
+    await pending.refresh_from_db()
+    assert pending.relayed_at is not None and pending.completed_at is not None
+
+
+async def test_a_job_run_twice_sends_one_mail(
+    backend: Backend, clock: Any, mailbox: Mailbox
+) -> None:
+    job = await queue_mail(
+        "deux-fois@exemple.fr",
+        "password_changed",
+        {"town": "Ville de Test", "first_names": "Anne"},
+        clock=clock,
+    )
+    ctx = {"clock": clock, "job_try": 1}
+    first = await send_mail(ctx, outbox_id=job.id, **job.kwargs)
+    second = await send_mail(ctx, outbox_id=job.id, **job.kwargs)
+    assert first == "sent password_changed to deux-fois@exemple.fr"
+    assert second == "already done"
+    assert len(mailbox.to("deux-fois@exemple.fr")) == 1
+
+
+async def test_a_double_relay_enqueues_once(
+    backend: Backend, clock: Any, mailbox: Mailbox, run_jobs: Any
+) -> None:
+    job = await queue_mail(
+        "relais@exemple.fr",
+        "password_changed",
+        {"town": "Ville de Test", "first_names": "Anne"},
+        clock=clock,
+    )
+    await relay_outbox(backend.redis, clock=clock)
+    await OutboxJob.filter(id=job.id).update(relayed_at=None)  # as if a second API relayed too
+    await relay_outbox(backend.redis, clock=clock)
+    await run_jobs()
+    assert len(mailbox.to("relais@exemple.fr")) == 1
+
+
+async def test_smtp_failure_retries_with_backoff_then_delivers(
+    backend: Backend, clock: Any, mailbox: Mailbox, smtp_down: None
+) -> None:
+    job = await queue_mail(
+        "reessai@exemple.fr",
+        "password_changed",
+        {"town": "Ville de Test", "first_names": "Anne"},
+        clock=clock,
+    )
+    with pytest.raises(Retry) as retry:
+        await send_mail({"clock": clock, "job_try": 1}, outbox_id=job.id, **job.kwargs)
+    assert retry.value.defer_score == backoff_seconds(1) * 1000 == 10_000
+    await job.refresh_from_db()
+    assert job.attempts == 1
+    assert job.last_error.startswith(("SMTPConnect", "ConnectionRefused", "OSError"))
+    assert job.completed_at is None
+    # the last allowed try gives up loudly instead of retrying forever
+    with pytest.raises(Exception) as gave_up:
+        await send_mail(
+            {"clock": clock, "job_try": get_settings().job_max_tries},
+            outbox_id=job.id,
+            **job.kwargs,
+        )
+    assert not isinstance(gave_up.value, Retry)
+    assert backoff_seconds(2) == 20 and backoff_seconds(30) == 3600
+
+
+async def test_jobs_lost_by_redis_are_relayed_again(
+    backend: Backend, clock: Any, mailbox: Mailbox, run_jobs: Any
+) -> None:
+    job = await queue_mail(
+        "perdu@exemple.fr",
+        "password_changed",
+        {"town": "Ville de Test", "first_names": "Anne"},
+        clock=clock,
+    )
+    # relayed long ago, but Redis restarted (it keeps nothing on disk) and lost it
+    await OutboxJob.filter(id=job.id).update(relayed_at=clock.now() - timedelta(minutes=11))
+    await run_jobs()
+    assert len(mailbox.to("perdu@exemple.fr")) == 1
