@@ -32,8 +32,8 @@ class Settings(BaseSettings):
     public_url: str = Field(
         default="http://127.0.0.1:8000", description="Base URL put in mailed links"
     )
-    host: str = Field(default="127.0.0.1", description="Address `famille serve` listens on")
-    port: int = Field(default=8000, description="Port `famille serve` listens on")
+    host: str = Field(default="127.0.0.1", description="Address `serve` and `dev` listen on")
+    port: int = Field(default=8000, description="Port `serve` and `dev` listen on")
 
     smtp_host: str | None = Field(default=None, description="SMTP server; unset = .eml files")
     smtp_port: int = Field(default=587, description="SMTP port")
@@ -71,7 +71,6 @@ class Settings(BaseSettings):
     page_size_max: int = Field(default=100, description="Largest page size a client may ask")
 
     job_max_tries: int = Field(default=8, description="Attempts of a job before giving up")
-    debug: bool = Field(default=False, description="Show unmasked errors (never in production)")
 
     def tortoise_config(self) -> dict[str, Any]:
         """Tortoise ORM config: one app, ``models``, migrated by Tortoise's own migrations."""
