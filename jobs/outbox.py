@@ -2,7 +2,7 @@
 
 A mutation writes its jobs into ``outbox_job`` in its own transaction; ``relay_outbox``
 hands them to arq after commit (right away from the API, and every 20 s from the worker's
-cron, which also re-sends jobs a Redis restart lost). arq's job id ``outbox-<id>`` makes a
+cron, which also re-sends jobs a Redis restart lost). arq's job id ``<queue>:outbox-<id>`` makes a
 double relay harmless, and ``completed_at`` makes a double run harmless.
 """
 
@@ -26,6 +26,11 @@ JobFunction = Callable[..., Awaitable[Any]]
 # A relayed job not completed after this long is handed to arq again (arq ignores the
 # duplicate if it still holds the job).
 STALE_AFTER = timedelta(minutes=10)
+
+
+def job_id(outbox_id: int) -> str:
+    """arq job id of an outbox row; arq's keys are global, so the queue name prefixes it."""
+    return f"{get_settings().queue_name}:outbox-{outbox_id}"
 
 
 def backoff_seconds(job_try: int) -> int:
@@ -71,7 +76,7 @@ async def relay_outbox(redis: ArqRedis, *, clock: Clock, limit: int = 500) -> in
     rows = await OutboxJob.filter(fresh | stale).order_by("id").limit(limit)
     for row in rows:
         await redis.enqueue_job(
-            row.function, _job_id=f"outbox-{row.id}", outbox_id=row.id, **row.kwargs
+            row.function, _job_id=job_id(row.id), outbox_id=row.id, **row.kwargs
         )
         await OutboxJob.filter(id=row.id).update(relayed_at=now)
     return len(rows)

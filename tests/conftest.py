@@ -9,6 +9,7 @@ import os
 import shutil
 import socket
 import tempfile
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -29,15 +30,16 @@ from settings import Settings, get_settings
 POSTGRES_ADMIN_URL = os.environ.get(
     "FAMILLE_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432/test"
 )
-# A database number of its own: the suite flushes it at start.
 REDIS_URL = os.environ.get("FAMILLE_TEST_REDIS", "redis://127.0.0.1:6379/15")
-TEST_DATABASE = "famille_test"
+# Names of this run only, so that several runs (developers, CI) never disturb each other.
+RUN_ID = f"{os.getpid()}_{uuid.uuid4().hex[:6]}"
+TEST_DATABASE = f"famille_test_{RUN_ID}"
 
 _TMP = Path(tempfile.mkdtemp(prefix="famille-tests-"))
 os.environ.update(
     {
         "FAMILLE_PUBLIC_URL": "http://famille.test",
-        "FAMILLE_QUEUE_NAME": "famille-test:queue",
+        "FAMILLE_QUEUE_NAME": f"famille-test-{RUN_ID}:queue",
         "FAMILLE_MAIL_FROM": "Portail Famille <ne-pas-repondre@famille.test>",
     }
 )
@@ -106,14 +108,12 @@ def smtp_server() -> Any:
     controller.stop()
 
 
-async def _fresh_postgres_database() -> str:
+async def _admin(statement: str) -> None:
     admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
     try:
-        await admin.execute(f"DROP DATABASE IF EXISTS {TEST_DATABASE} WITH (FORCE)")
-        await admin.execute(f"CREATE DATABASE {TEST_DATABASE}")
+        await admin.execute(statement)
     finally:
         await admin.close()
-    return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{TEST_DATABASE}"
 
 
 @pytest.fixture(scope="session", params=["postgres", "sqlite"])
@@ -125,9 +125,10 @@ async def backend(request: pytest.FixtureRequest, smtp_server: Any) -> AsyncIter
     outbox_dir = _TMP / request.param / "outbox"
     env: dict[str, str] = {"FAMILLE_OUTBOX_DIR": str(outbox_dir)}
     if request.param == "postgres":
+        await _admin(f"CREATE DATABASE {TEST_DATABASE}")
         controller, handler = smtp_server
         env |= {
-            "FAMILLE_DATABASE_URL": await _fresh_postgres_database(),
+            "FAMILLE_DATABASE_URL": POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{TEST_DATABASE}",
             "FAMILLE_REDIS_URL": REDIS_URL,
             "FAMILLE_SMTP_HOST": "127.0.0.1",
             "FAMILLE_SMTP_PORT": str(controller.port),
@@ -147,11 +148,12 @@ async def backend(request: pytest.FixtureRequest, smtp_server: Any) -> AsyncIter
     await migrate(settings)
     await Tortoise.init(config=settings.tortoise_config(), _enable_global_fallback=True)
     redis = await open_pool(settings)
-    await redis.flushdb()
     yield Backend(request.param, settings, redis, smtp, outbox_dir)
     await redis.aclose()
     await Tortoise.close_connections()
     shutil.rmtree(outbox_dir, ignore_errors=True)
+    if request.param == "postgres":
+        await _admin(f"DROP DATABASE IF EXISTS {TEST_DATABASE} WITH (FORCE)")
 
 
 @pytest.fixture
