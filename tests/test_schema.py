@@ -44,8 +44,18 @@ def test_every_type_field_and_argument_has_a_description() -> None:
 
 async def test_migrations_built_every_table_from_zero(backend: object) -> None:
     expected = {
-        "tenant", "account", "account_token", "login_attempt", "household", "guardian",
-        "child", "contact", "access_key", "request", "request_event", "audit_entry",
+        "tenant",
+        "account",
+        "account_token",
+        "login_attempt",
+        "household",
+        "guardian",
+        "child",
+        "contact",
+        "access_key",
+        "request",
+        "request_event",
+        "audit_entry",
         "outbox_job",
     }
     connection = connections.get("default")
