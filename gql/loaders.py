@@ -15,6 +15,7 @@ from tortoise.models import Model
 from models.households import Child, Contact, Guardian, Household
 from models.requests import RequestEvent
 from models.tenants import Tenant
+from resolvers.requests import Page, request_pages
 
 M = TypeVar("M", bound=Model)
 
@@ -49,6 +50,7 @@ class Loaders:
     contacts_by_household: DataLoader[int, list[Contact]]
     events_by_request: DataLoader[int, list[RequestEvent]]
     households_by_account: DataLoader[int, list[Household]]
+    request_page_by_household: DataLoader[tuple[int, int, int | None], Page]
 
 
 def _households_by_account() -> DataLoader[int, list[Household]]:
@@ -65,6 +67,20 @@ def _households_by_account() -> DataLoader[int, list[Household]]:
     return DataLoader(load_fn=load)
 
 
+def _request_pages() -> DataLoader[tuple[int, int, int | None], Page]:
+    """Keyed by (household id, page size, cursor): one batch per distinct page asked."""
+
+    async def load(keys: Sequence[tuple[int, int, int | None]]) -> list[Page]:
+        pages: dict[tuple[int, int, int | None], Page] = {}
+        for first, after_id in {(first, after_id) for _, first, after_id in keys}:
+            household_ids = [h for h, f, a in keys if (f, a) == (first, after_id)]
+            found = await request_pages(household_ids, first=first, after_id=after_id)
+            pages |= {(h, first, after_id): page for h, page in found.items()}
+        return [pages[key] for key in keys]
+
+    return DataLoader(load_fn=load)
+
+
 def make_loaders() -> Loaders:
     return Loaders(
         tenant_by_id=_by_id(Tenant),
@@ -74,4 +90,5 @@ def make_loaders() -> Loaders:
         contacts_by_household=_grouped_by(Contact, "household_id"),
         events_by_request=_grouped_by(RequestEvent, "request_id"),
         households_by_account=_households_by_account(),
+        request_page_by_household=_request_pages(),
     )

@@ -1,5 +1,6 @@
 """Family files: created by staff, linked by parents with an access key, edited by both."""
 
+import re
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
@@ -27,6 +28,9 @@ from resolvers.outbox import queue_mail
 from resolvers.requests import record_completed_request
 from resolvers.security import digest, new_access_key, normalise_access_key
 from settings import get_settings
+
+# References generated from the row id; typed ones may not take this shape (no collision).
+_GENERATED_REFERENCE = re.compile(r"^F\d{6}$")
 
 _CONTACT_KIND_LABELS = {
     ContactKind.DOCTOR: "médecin",
@@ -201,7 +205,16 @@ async def create_household(
             )
     tenant_id: int = staff.tenant_id
     reference = form.reference.strip()
-    if reference and await Household.exists(tenant_id=tenant_id, reference=reference):
+    if _GENERATED_REFERENCE.match(reference):
+        problems.append(
+            DomainError(
+                HouseholdErrorCode.INVALID,
+                "Les numéros de la forme F000123 sont attribués automatiquement : laissez le "
+                "champ vide ou utilisez la numérotation de la commune.",
+                "reference",
+            )
+        )
+    elif reference and await Household.exists(tenant_id=tenant_id, reference=reference):
         problems.append(
             DomainError(
                 HouseholdErrorCode.REFERENCE_TAKEN,
@@ -298,6 +311,8 @@ async def link_household(actor: Account | None, key: str, *, clock: Clock) -> Ho
     """Attach a parent's account to the guardian the key was issued for."""
     if actor is None:
         raise NotAuthenticated()
+    if actor.role != AccountRole.PARENT:
+        raise Forbidden("Les clés d'accès relient des comptes de parents, pas d'agents.")
     async with in_transaction():
         access_key = (
             await AccessKey.filter(key_hash=digest(normalise_access_key(key)))

@@ -11,7 +11,6 @@ from gql.ids import encode_id
 from gql.pagination import PageInfo, after_pk, page_info, page_size
 from models import households as m
 from models.requests import Request as RequestModel
-from resolvers import requests as request_resolvers
 
 
 @strawberry.type(description="An adult responsible for the children (responsable légal).")
@@ -184,6 +183,7 @@ class Household:
     @strawberry.field(description="Latest requests (« dernières demandes »), newest first.")
     async def requests(
         self,
+        info: Info,
         first: Annotated[
             int | None, strawberry.argument(description="Page size (default 20, at most 100).")
         ] = None,
@@ -191,8 +191,8 @@ class Household:
             str | None, strawberry.argument(description="`endCursor` of the previous page.")
         ] = None,
     ) -> RequestConnection:
-        page = await request_resolvers.list_requests(
-            self.pk, first=page_size(first), after_id=after_pk(after)
+        page = await info.context.loaders.request_page_by_household.load(
+            (self.pk, page_size(first), after_pk(after))
         )
         nodes = [Request.from_model(row) for row in page.items]
         return RequestConnection(
