@@ -95,6 +95,8 @@ MODEL_MODULES = [
     "models.requests",
     "models.audit",
     "models.outbox",
+    "models.catalogue",
+    "models.bookings",
 ]
 
 

@@ -7,8 +7,12 @@ registration has always run.
 import strawberry
 
 from models.accounts import AccountRole, Civility
+from models.bookings import EnrollmentStatus
+from models.catalogue import ActivityKind, DeadlineRule, HolidayPolicy, SiteKind
 from models.households import ContactKind, Diet
 from models.requests import RequestKind, RequestStatus
+from resolvers.booking_rules import DayReason, DayStatus
+from resolvers.bookings import BookingAction, LineOutcome, WeekParity
 
 strawberry.enum(
     AccountRole, description="PARENT reaches their household; AGENT and ADMIN their town."
@@ -26,4 +30,54 @@ strawberry.enum(
     description="Where a request stands: SUBMITTED, IN_REVIEW, COMPLETED, REJECTED.",
 )
 
-__all__ = ["AccountRole", "Civility", "ContactKind", "Diet", "RequestKind", "RequestStatus"]
+strawberry.enum(SiteKind, description="SCHOOL, RESTAURANT or LEISURE_CENTRE.")
+strawberry.enum(ActivityKind, description="Family of service (canteen, care, study, leisure).")
+strawberry.enum(
+    HolidayPolicy,
+    description="SCHOOL_DAYS: closed in school holidays (canteen); HOLIDAYS: open only in "
+    "them; ALL_DAYS: both.",
+)
+strawberry.enum(
+    DeadlineRule,
+    description="DAYS_BEFORE: N days before the day; WORKING_DAYS_BEFORE: N working days "
+    "before; WEEKDAY_OF_PREVIOUS_WEEK: weekday N (0 = Monday) of the week before. Always "
+    "at the rule's cut-off time, town time.",
+)
+strawberry.enum(EnrollmentStatus, description="REQUESTED, ACTIVE (bookable), REFUSED or WAITING.")
+strawberry.enum(
+    DayStatus,
+    description="What a day shows: BOOKED, NOT_BOOKED, WAITING_LIST, FULL, CLOSED, "
+    "AWAITING_ENROLLMENT, NOT_ENROLLED.",
+)
+strawberry.enum(
+    DayReason,
+    description="Why a day can (CHANGEABLE) or cannot change: DEADLINE_PASSED, NOT_YET_OPEN, "
+    "FULL (waiting list offered), PUBLIC_HOLIDAY, SCHOOL_HOLIDAY, OUTSIDE_HOLIDAYS, "
+    "EXCEPTIONAL_CLOSURE, WEEKDAY_CLOSED, ENROLLMENT_PENDING, ENROLLMENT_REFUSED.",
+)
+strawberry.enum(BookingAction, description="BOOK or CANCEL a day.")
+strawberry.enum(WeekParity, description="ALL weeks, or only EVEN / ODD ISO week numbers.")
+strawberry.enum(
+    LineOutcome,
+    description="What a change line did: BOOKED, WAITING_LIST, CANCELLED, UNCHANGED "
+    "(already so) or REJECTED (see its reason).",
+)
+
+__all__ = [
+    "ActivityKind",
+    "BookingAction",
+    "DayReason",
+    "DayStatus",
+    "DeadlineRule",
+    "EnrollmentStatus",
+    "HolidayPolicy",
+    "LineOutcome",
+    "SiteKind",
+    "WeekParity",
+    "AccountRole",
+    "Civility",
+    "ContactKind",
+    "Diet",
+    "RequestKind",
+    "RequestStatus",
+]

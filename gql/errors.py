@@ -17,6 +17,7 @@ from strawberry.extensions import SchemaExtension
 
 from resolvers.errors import (
     AccountErrorCode,
+    CalendarErrorCode,
     CommonErrorCode,
     DomainError,
     HouseholdErrorCode,
@@ -42,6 +43,11 @@ HouseholdErrorCodeEnum = strawberry.enum(
     name="HouseholdErrorCode",
     description="Stable codes of family-file failures.",
 )
+CalendarErrorCodeEnum = strawberry.enum(
+    CalendarErrorCode,
+    name="CalendarErrorCode",
+    description="Stable codes of catalogue, enrolment, calendar and booking failures.",
+)
 
 
 @strawberry.interface(description="An expected failure the user can fix; message in French.")
@@ -62,12 +68,23 @@ class HouseholdError(UserError):
     code: HouseholdErrorCode = strawberry.field(description="Stable code to branch on.")
 
 
-E = TypeVar("E", AccountError, HouseholdError)
+@strawberry.type(description="A failure of a catalogue, enrolment or booking operation.")
+class CalendarError(UserError):
+    code: CalendarErrorCode = strawberry.field(description="Stable code to branch on.")
+
+
+E = TypeVar("E", AccountError, HouseholdError, CalendarError)
+
+_CODES: dict[type, type[Enum]] = {
+    AccountError: AccountErrorCode,
+    HouseholdError: HouseholdErrorCode,
+    CalendarError: CalendarErrorCode,
+}
 
 
 def to_user_errors(failure: DomainError | ValidationErrors, error_type: type[E]) -> list[E]:
     """Map domain failures onto an area's error type, code by code."""
-    code_enum: type[Enum] = AccountErrorCode if error_type is AccountError else HouseholdErrorCode
+    code_enum = _CODES[error_type]
     failures = failure.errors if isinstance(failure, ValidationErrors) else [failure]
     # Common codes (NOT_AUTHENTICATED, NOT_FOUND…) exist in every area's enum by value.
     return [

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from strawberry.dataloader import DataLoader
 from tortoise.models import Model
 
+from models.bookings import Enrollment
 from models.households import Child, Contact, Guardian, Household
 from models.requests import RequestEvent
 from models.tenants import Tenant
@@ -51,6 +52,7 @@ class Loaders:
     events_by_request: DataLoader[int, list[RequestEvent]]
     households_by_account: DataLoader[int, list[Household]]
     request_page_by_household: DataLoader[tuple[int, int, int | None], Page]
+    enrollments_by_household: DataLoader[int, list[Enrollment]]
 
 
 def _households_by_account() -> DataLoader[int, list[Household]]:
@@ -81,6 +83,23 @@ def _request_pages() -> DataLoader[tuple[int, int, int | None], Page]:
     return DataLoader(load_fn=load)
 
 
+def _enrollments_by_household() -> DataLoader[int, list[Enrollment]]:
+    """Enrolments with their child, activity, site and period, in one joined statement."""
+
+    async def load(keys: Sequence[int]) -> list[list[Enrollment]]:
+        rows = (
+            await Enrollment.filter(child__household_id__in=list(keys))
+            .select_related("child", "activity", "site", "period")
+            .order_by("child__birth_date", "activity__code", "-period__starts_on")
+        )
+        groups: dict[int, list[Enrollment]] = defaultdict(list)
+        for row in rows:
+            groups[row.child.household_id].append(row)
+        return [groups.get(k, []) for k in keys]
+
+    return DataLoader(load_fn=load)
+
+
 def make_loaders() -> Loaders:
     return Loaders(
         tenant_by_id=_by_id(Tenant),
@@ -91,4 +110,5 @@ def make_loaders() -> Loaders:
         events_by_request=_grouped_by(RequestEvent, "request_id"),
         households_by_account=_households_by_account(),
         request_page_by_household=_request_pages(),
+        enrollments_by_household=_enrollments_by_household(),
     )

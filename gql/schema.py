@@ -19,6 +19,8 @@ from strawberry.types.graphql import OperationType
 
 from gql.accounts.mutations import AccountMutations
 from gql.accounts.queries import AccountQueries
+from gql.calendar.mutations import CalendarMutations
+from gql.calendar.queries import CalendarQueries
 from gql.errors import ErrorPolicy, log_unexpected
 from gql.households.mutations import HouseholdMutations
 from gql.households.queries import HouseholdQueries
@@ -29,12 +31,12 @@ logger = logging.getLogger("famille.outbox")
 
 
 @strawberry.type(description="Everything that can be read.")
-class Query(AccountQueries, HouseholdQueries):
+class Query(AccountQueries, HouseholdQueries, CalendarQueries):
     pass
 
 
 @strawberry.type(description="Everything that can be changed.")
-class Mutation(AccountMutations, HouseholdMutations):
+class Mutation(AccountMutations, HouseholdMutations, CalendarMutations):
     pass
 
 

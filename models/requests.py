@@ -19,6 +19,8 @@ class RequestKind(StrEnum):
     CONTACT_ADD = "contact_add"
     CONTACT_UPDATE = "contact_update"
     CONTACT_REMOVE = "contact_remove"
+    BOOKING_CHANGE = "booking_change"
+    ENROLLMENT = "enrollment"
 
 
 class RequestStatus(StrEnum):
@@ -50,12 +52,16 @@ class Request(Model):
     status = fields.CharEnumField(RequestStatus, max_length=16)
     summary = fields.CharField(max_length=300, description="French one-liner shown to users")
     payload: Any = fields.JSONField(default=dict)
+    idempotency_key = fields.CharField(
+        max_length=64, null=True, description="Client key: a retried submit returns this request"
+    )
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField()
 
     class Meta:
         table = "request"
         indexes = (("household_id", "created_at"),)
+        unique_together = (("household", "idempotency_key"),)
 
 
 class RequestEvent(Model):

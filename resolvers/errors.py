@@ -53,7 +53,16 @@ class HouseholdErrorCode(StrEnum):
     REFERENCE_TAKEN = "REFERENCE_TAKEN"
 
 
-ErrorCode = CommonErrorCode | AccountErrorCode | HouseholdErrorCode
+class CalendarErrorCode(StrEnum):
+    """Codes of catalogue, enrolment, calendar and booking operations."""
+
+    NOT_AUTHENTICATED = "NOT_AUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    NOT_FOUND = "NOT_FOUND"
+    INVALID = "INVALID"
+
+
+ErrorCode = CommonErrorCode | AccountErrorCode | HouseholdErrorCode | CalendarErrorCode
 
 
 class DomainError(Exception):

@@ -124,7 +124,10 @@ def require_staff(actor: Account | None) -> Account:
 
 
 async def household_for(actor: Account | None, household_id: int) -> Household:
-    """The one access rule of family files: its guardians, or staff of its town."""
+    """The one access rule of family files: its guardians, or staff of its town.
+
+    The calendar's hot path states the same rule in SQL (calendar._access_predicate).
+    """
     if actor is None:
         raise NotAuthenticated()
     household = await Household.get_or_none(id=household_id)

@@ -76,7 +76,6 @@ async def request_pages(
         .annotate(total=Count("id"))
         .values_list("household_id", "total")
     )
-    # Placeholders are taken in the order they appear in the text (SQLite's ? are positional).
     params = Params()
     in_households = params.many(ids)
     cursor = f"AND id < {params(after_id)}" if after_id is not None else ""

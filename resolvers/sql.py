@@ -16,11 +16,8 @@ def is_postgres() -> bool:
 
 
 class Params:
-    """Collects values and hands out the dialect's placeholder for each.
-
-    Call it in the order the placeholders appear in the SQL text: SQLite's ``?`` are
-    positional, PostgreSQL's ``$n`` numbered, and only textual order suits both.
-    """
+    """Collects values and hands out the dialect's numbered placeholder for each
+    (``$3`` on PostgreSQL, ``?3`` on SQLite), so the order of calls does not matter."""
 
     def __init__(self) -> None:
         self.values: list[Any] = []
@@ -28,7 +25,7 @@ class Params:
 
     def __call__(self, value: Any) -> str:
         self.values.append(value)
-        return f"${len(self.values)}" if self._postgres else "?"
+        return f"${len(self.values)}" if self._postgres else f"?{len(self.values)}"
 
     def many(self, values: Sequence[Any]) -> str:
         """``$1, $2, …`` for an ``IN (…)`` list."""

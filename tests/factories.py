@@ -1,14 +1,25 @@
 """Small factories for test data; each test gets its own town so tests never collide."""
 
 import uuid
+from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from models.accounts import Account, AccountRole, Civility
-from models.households import Household
+from models.catalogue import Activity, ActivityKind, Period, Site, SiteKind
+from models.households import Child, Household
 from models.tenants import Tenant
 from resolvers.accounts import login
+from resolvers.catalogue import (
+    ActivityForm,
+    add_school_holiday,
+    create_period,
+    create_site,
+    save_activity,
+    set_opening,
+)
 from resolvers.clock import Clock
+from resolvers.enrollments import enroll
 from resolvers.households import ChildForm, GuardianForm, HouseholdForm, create_household
 from resolvers.security import hash_password
 
@@ -88,3 +99,58 @@ async def token_for(account: Account, clock: Clock) -> str:
         clock=clock,
     )
     return session.token
+
+
+@dataclass
+class Catalogue:
+    """A town's canteen for the 2026-2027 school year, as the tests book it."""
+
+    site: Site
+    canteen: Activity
+    period: Period
+
+
+async def make_catalogue(
+    staff: Account, clock: Clock, *, capacity: int | None = None, booking_days: int = 7
+) -> Catalogue:
+    """Canteen (RS-REPAS) on Mon, Tue, Thu, Fri, 7 days' notice at 23:59, Christmas off."""
+    site = await create_site(staff, "École Jean Jaurès", SiteKind.SCHOOL, "", clock=clock)
+    canteen = await save_activity(
+        staff,
+        ActivityForm(
+            code="RS-REPAS",
+            name="Restauration scolaire",
+            kind=ActivityKind.CANTEEN,
+            booking_value=booking_days,
+            cancellation_value=booking_days,
+        ),
+        clock=clock,
+    )
+    period = await create_period(
+        staff, "Année scolaire 2026-2027", date(2026, 9, 1), date(2027, 7, 3), clock=clock
+    )
+    await set_opening(staff, canteen.id, site.id, period.id, [0, 1, 3, 4], capacity, clock=clock)
+    await add_school_holiday(
+        staff, "Vacances de Noël", date(2026, 12, 19), date(2027, 1, 3), clock=clock
+    )
+    return Catalogue(site, canteen, period)
+
+
+async def enroll_all(
+    staff: Account, household: Household, catalogue: Catalogue, clock: Clock
+) -> list[int]:
+    """Enrol every child of the household in the canteen (active at once: staff did it)."""
+    child_ids = cast(
+        list[int],
+        await Child.filter(household=household).order_by("birth_date").values_list("id", flat=True),
+    )
+    for child_id in child_ids:
+        await enroll(
+            staff,
+            child_id,
+            catalogue.canteen.id,
+            catalogue.site.id,
+            catalogue.period.id,
+            clock=clock,
+        )
+    return list(child_ids)

@@ -1,7 +1,7 @@
 """GraphQL types of family files: households, guardians, children, contacts, requests."""
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
@@ -11,6 +11,9 @@ from gql.ids import encode_id
 from gql.pagination import PageInfo, after_pk, page_info, page_size
 from models import households as m
 from models.requests import Request as RequestModel
+
+if TYPE_CHECKING:
+    from gql.calendar.types import Enrollment
 
 
 @strawberry.type(description="An adult responsible for the children (responsable légal).")
@@ -179,6 +182,15 @@ class Household:
     async def contacts(self, info: Info) -> list[Contact]:
         rows = await info.context.loaders.contacts_by_household.load(self.pk)
         return [Contact.from_model(row) for row in rows]
+
+    @strawberry.field(description="Enrolments of the children, every status and period.")
+    async def enrollments(
+        self, info: Info
+    ) -> list[Annotated["Enrollment", strawberry.lazy("gql.calendar.types")]]:
+        from gql.calendar.types import Enrollment  # noqa: F811 - lazy: avoids an import cycle
+
+        rows = await info.context.loaders.enrollments_by_household.load(self.pk)
+        return [Enrollment.from_model(row) for row in rows]
 
     @strawberry.field(description="Latest requests (« dernières demandes »), newest first.")
     async def requests(

@@ -1,6 +1,8 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 from models.accounts import AccountRole, Civility, TokenPurpose
+from models.bookings import BookingStatus, EnrollmentStatus
+from models.catalogue import ActivityKind, DeadlineRule, HolidayPolicy, SiteKind
 from models.households import ContactKind, Diet
 from models.requests import RequestKind, RequestStatus
 from orjson import loads
@@ -83,6 +85,27 @@ class Migration(migrations.Migration):
                 ('consumed_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
             options={'table': 'account_token', 'app': 'models', 'pk_attr': 'id', 'table_description': 'A secret handed to the user: only its SHA-256 is stored, so a leaked table is useless.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Activity',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('tenant', fields.ForeignKeyField('models.Tenant', source_field='tenant_id', db_constraint=True, to_field='id', related_name='activities', on_delete=OnDelete.RESTRICT)),
+                ('code', fields.CharField(description="Town's code, e.g. RS-REPAS", max_length=32)),
+                ('name', fields.CharField(max_length=150)),
+                ('kind', fields.CharEnumField(description='CANTEEN: canteen\nMORNING_CARE: morning_care\nEVENING_CARE: evening_care\nSTUDY: study\nLEISURE_CENTRE: leisure_centre', enum_type=ActivityKind, max_length=16)),
+                ('holiday_policy', fields.CharEnumField(default=HolidayPolicy.SCHOOL_DAYS, description='SCHOOL_DAYS: school_days\nHOLIDAYS: holidays\nALL_DAYS: all_days', enum_type=HolidayPolicy, max_length=16)),
+                ('enrollment_required', fields.BooleanField(default=True)),
+                ('booking_rule', fields.CharEnumField(default=DeadlineRule.DAYS_BEFORE, description='DAYS_BEFORE: days_before\nWORKING_DAYS_BEFORE: working_days_before\nWEEKDAY_OF_PREVIOUS_WEEK: weekday_of_previous_week', enum_type=DeadlineRule, max_length=32)),
+                ('booking_value', fields.SmallIntField(default=7, description='N days, or weekday 0-6')),
+                ('booking_cutoff_minutes', fields.SmallIntField(default=1439, description='Local time of day the deadline falls at')),
+                ('cancellation_rule', fields.CharEnumField(default=DeadlineRule.DAYS_BEFORE, description='DAYS_BEFORE: days_before\nWORKING_DAYS_BEFORE: working_days_before\nWEEKDAY_OF_PREVIOUS_WEEK: weekday_of_previous_week', enum_type=DeadlineRule, max_length=32)),
+                ('cancellation_value', fields.SmallIntField(default=7)),
+                ('cancellation_cutoff_minutes', fields.SmallIntField(default=1439)),
+                ('booking_opens_days_ahead', fields.SmallIntField(null=True, description='Booking opens this many days before the day, null = always')),
+            ],
+            options={'table': 'activity', 'app': 'models', 'unique_together': (('tenant', 'code'),), 'pk_attr': 'id', 'table_description': "A bookable service (prestation) and the town's booking rules for it."},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -203,20 +226,33 @@ class Migration(migrations.Migration):
             bases=['Model'],
         ),
         ops.CreateModel(
+            name='Period',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('tenant', fields.ForeignKeyField('models.Tenant', source_field='tenant_id', db_constraint=True, to_field='id', related_name='periods', on_delete=OnDelete.RESTRICT)),
+                ('name', fields.CharField(max_length=100)),
+                ('starts_on', fields.DateField()),
+                ('ends_on', fields.DateField()),
+            ],
+            options={'table': 'period', 'app': 'models', 'pk_attr': 'id', 'table_description': 'A reservation period, usually the school year (01/09 to early July).'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
             name='Request',
             fields=[
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
                 ('tenant', fields.ForeignKeyField('models.Tenant', source_field='tenant_id', db_constraint=True, to_field='id', related_name='requests', on_delete=OnDelete.RESTRICT)),
                 ('household', fields.ForeignKeyField('models.Household', source_field='household_id', db_constraint=True, to_field='id', related_name='requests', on_delete=OnDelete.CASCADE)),
                 ('submitted_by', fields.ForeignKeyField('models.Account', source_field='submitted_by_id', null=True, db_constraint=True, to_field='id', related_name='requests', on_delete=OnDelete.SET_NULL)),
-                ('kind', fields.CharEnumField(description='CONTACT_DETAILS_UPDATE: contact_details_update\nCONTACT_ADD: contact_add\nCONTACT_UPDATE: contact_update\nCONTACT_REMOVE: contact_remove', enum_type=RequestKind, max_length=32)),
+                ('kind', fields.CharEnumField(description='CONTACT_DETAILS_UPDATE: contact_details_update\nCONTACT_ADD: contact_add\nCONTACT_UPDATE: contact_update\nCONTACT_REMOVE: contact_remove\nBOOKING_CHANGE: booking_change\nENROLLMENT: enrollment', enum_type=RequestKind, max_length=32)),
                 ('status', fields.CharEnumField(description='SUBMITTED: submitted\nIN_REVIEW: in_review\nCOMPLETED: completed\nREJECTED: rejected', enum_type=RequestStatus, max_length=16)),
                 ('summary', fields.CharField(description='French one-liner shown to users', max_length=300)),
                 ('payload', fields.JSONField(default=dict, encoder=JSON_DUMPS, decoder=loads)),
+                ('idempotency_key', fields.CharField(null=True, description='Client key: a retried submit returns this request', max_length=64)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ('updated_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'request', 'app': 'models', 'indexes': [Index(fields=['household_id', 'created_at'])], 'pk_attr': 'id', 'table_description': "One submission of a household, shown in 'dernières demandes'."},
+            options={'table': 'request', 'app': 'models', 'unique_together': (('household', 'idempotency_key'),), 'indexes': [Index(fields=['household_id', 'created_at'])], 'pk_attr': 'id', 'table_description': "One submission of a household, shown in 'dernières demandes'."},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -230,6 +266,91 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
             options={'table': 'request_event', 'app': 'models', 'pk_attr': 'id', 'table_description': "One step of a request's history: a status reached, by whom, with a comment."},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='SchoolHoliday',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('tenant', fields.ForeignKeyField('models.Tenant', source_field='tenant_id', db_constraint=True, to_field='id', related_name='school_holidays', on_delete=OnDelete.CASCADE)),
+                ('name', fields.CharField(description='e.g. Vacances de Noël', max_length=100)),
+                ('starts_on', fields.DateField()),
+                ('ends_on', fields.DateField()),
+            ],
+            options={'table': 'school_holiday', 'app': 'models', 'pk_attr': 'id', 'table_description': "School holidays of the town's zone, as the town loads them (both days included)."},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Site',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('tenant', fields.ForeignKeyField('models.Tenant', source_field='tenant_id', db_constraint=True, to_field='id', related_name='sites', on_delete=OnDelete.RESTRICT)),
+                ('name', fields.CharField(max_length=150)),
+                ('kind', fields.CharEnumField(description='SCHOOL: school\nRESTAURANT: restaurant\nLEISURE_CENTRE: leisure_centre', enum_type=SiteKind, max_length=16)),
+                ('address', fields.CharField(default='', max_length=250)),
+            ],
+            options={'table': 'site', 'app': 'models', 'unique_together': (('tenant', 'name'),), 'pk_attr': 'id', 'table_description': 'A school, a restaurant or a leisure centre of the town.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Booking',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('child', fields.ForeignKeyField('models.Child', source_field='child_id', db_constraint=True, to_field='id', related_name='bookings', on_delete=OnDelete.CASCADE)),
+                ('activity', fields.ForeignKeyField('models.Activity', source_field='activity_id', db_constraint=True, to_field='id', related_name='bookings', on_delete=OnDelete.RESTRICT)),
+                ('site', fields.ForeignKeyField('models.Site', source_field='site_id', db_constraint=True, to_field='id', related_name='bookings', on_delete=OnDelete.RESTRICT)),
+                ('day', fields.DateField()),
+                ('status', fields.CharEnumField(description='BOOKED: booked\nWAITING: waiting\nCANCELLED: cancelled', enum_type=BookingStatus, max_length=16)),
+                ('request', fields.ForeignKeyField('models.Request', source_field='request_id', null=True, db_constraint=True, to_field='id', related_name='bookings', on_delete=OnDelete.SET_NULL)),
+                ('updated_at', fields.DatetimeField(description='Also the waiting-list order', auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'booking', 'app': 'models', 'unique_together': (('child', 'activity', 'day'),), 'indexes': [Index(fields=['activity_id', 'site_id', 'day', 'status'])], 'pk_attr': 'id', 'table_description': 'One child, one activity, one day: the unit parents book and towns bill.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='CalendarException',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('tenant', fields.ForeignKeyField('models.Tenant', source_field='tenant_id', db_constraint=True, to_field='id', related_name='calendar_exceptions', on_delete=OnDelete.CASCADE)),
+                ('activity', fields.ForeignKeyField('models.Activity', source_field='activity_id', null=True, db_constraint=True, to_field='id', related_name='calendar_exceptions', on_delete=OnDelete.CASCADE)),
+                ('site', fields.ForeignKeyField('models.Site', source_field='site_id', null=True, db_constraint=True, to_field='id', related_name='calendar_exceptions', on_delete=OnDelete.CASCADE)),
+                ('day', fields.DateField()),
+                ('is_open', fields.BooleanField(description='True opens a day that would be closed')),
+                ('label', fields.CharField(description='Shown to parents, in French', max_length=150)),
+            ],
+            options={'table': 'calendar_exception', 'app': 'models', 'indexes': [Index(fields=['tenant_id', 'day'])], 'pk_attr': 'id', 'table_description': "An exceptional closure (strike, teachers' day) or opening, for one day."},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Enrollment',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('child', fields.ForeignKeyField('models.Child', source_field='child_id', db_constraint=True, to_field='id', related_name='enrollments', on_delete=OnDelete.CASCADE)),
+                ('activity', fields.ForeignKeyField('models.Activity', source_field='activity_id', db_constraint=True, to_field='id', related_name='enrollments', on_delete=OnDelete.RESTRICT)),
+                ('site', fields.ForeignKeyField('models.Site', source_field='site_id', db_constraint=True, to_field='id', related_name='enrollments', on_delete=OnDelete.RESTRICT)),
+                ('period', fields.ForeignKeyField('models.Period', source_field='period_id', db_constraint=True, to_field='id', related_name='enrollments', on_delete=OnDelete.RESTRICT)),
+                ('status', fields.CharEnumField(description='REQUESTED: requested\nACTIVE: active\nREFUSED: refused\nWAITING: waiting', enum_type=EnrollmentStatus, max_length=16)),
+                ('requested_by', fields.ForeignKeyField('models.Account', source_field='requested_by_id', null=True, db_constraint=True, to_field='id', related_name='enrollments_requested', on_delete=OnDelete.SET_NULL)),
+                ('decided_by', fields.ForeignKeyField('models.Account', source_field='decided_by_id', null=True, db_constraint=True, to_field='id', related_name='enrollments_decided', on_delete=OnDelete.SET_NULL)),
+                ('decided_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('comment', fields.CharField(default='', max_length=500)),
+                ('request', fields.ForeignKeyField('models.Request', source_field='request_id', null=True, db_constraint=True, to_field='id', related_name='enrollments', on_delete=OnDelete.SET_NULL)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'enrollment', 'app': 'models', 'unique_together': (('child', 'activity', 'period'),), 'pk_attr': 'id', 'table_description': 'A child in an activity at a site for a period.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Opening',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('activity', fields.ForeignKeyField('models.Activity', source_field='activity_id', db_constraint=True, to_field='id', related_name='openings', on_delete=OnDelete.CASCADE)),
+                ('site', fields.ForeignKeyField('models.Site', source_field='site_id', db_constraint=True, to_field='id', related_name='openings', on_delete=OnDelete.CASCADE)),
+                ('period', fields.ForeignKeyField('models.Period', source_field='period_id', db_constraint=True, to_field='id', related_name='openings', on_delete=OnDelete.CASCADE)),
+                ('weekdays', fields.SmallIntField(description='Bit 0 = Monday … bit 6 = Sunday')),
+                ('capacity', fields.IntField(null=True, description='Children per day, null = no limit')),
+            ],
+            options={'table': 'opening', 'app': 'models', 'unique_together': (('activity', 'site', 'period'),), 'pk_attr': 'id', 'table_description': 'An activity open at a site over a period, on some weekdays, with a daily capacity.'},
             bases=['Model'],
         ),
     ]

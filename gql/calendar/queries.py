@@ -1,0 +1,73 @@
+"""Calendar-area queries: the town's catalogue and a household's calendar."""
+
+from datetime import date
+from typing import Annotated
+
+import strawberry
+
+from gql.calendar.types import Activity, CalendarLine, Period, Site
+from gql.context import Info
+from gql.ids import decode_id
+from models.catalogue import Activity as ActivityModel
+from models.catalogue import Period as PeriodModel
+from models.catalogue import Site as SiteModel
+from resolvers.accounts import get_town
+from resolvers.calendar import household_calendar
+
+
+@strawberry.type(description="What a town offers: activities, sites and periods.")
+class Catalogue:
+    activities: list[Activity] = strawberry.field(description="Activities, by code.")
+    sites: list[Site] = strawberry.field(description="Sites, by name.")
+    periods: list[Period] = strawberry.field(description="Periods, latest first.")
+
+
+@strawberry.type
+class CalendarQueries:
+    @strawberry.field(description="A town's catalogue; public, as on the town's website.")
+    async def catalogue(
+        self, town: Annotated[str, strawberry.argument(description="Town slug.")]
+    ) -> Catalogue:
+        tenant = await get_town(town)
+        return Catalogue(
+            activities=[
+                Activity.from_model(row)
+                for row in await ActivityModel.filter(tenant=tenant).order_by("code")
+            ],
+            sites=[
+                Site.from_model(row)
+                for row in await SiteModel.filter(tenant=tenant).order_by("name")
+            ],
+            periods=[
+                Period.from_model(row)
+                for row in await PeriodModel.filter(tenant=tenant).order_by("-starts_on")
+            ],
+        )
+
+    @strawberry.field(
+        description="Every day × activity of the household's children between two dates "
+        "(a day to a school year, 400 days at most), with its state, until when it can "
+        "change, and why not when it cannot. Constant SQL cost whatever the range."
+    )
+    async def calendar(
+        self,
+        info: Info,
+        household_id: Annotated[strawberry.ID, strawberry.argument(description="Household.")],
+        start: Annotated[date, strawberry.argument(name="from", description="First day.")],
+        end: Annotated[date, strawberry.argument(name="to", description="Last day.")],
+        child_ids: Annotated[
+            list[strawberry.ID] | None,
+            strawberry.argument(description="Only these children (default: all)."),
+        ] = None,
+    ) -> list[CalendarLine]:
+        lines = await household_calendar(
+            info.context.account,
+            decode_id(household_id, "Household", field="householdId"),
+            start,
+            end,
+            clock=info.context.clock,
+            child_ids=[decode_id(c, "Child", field="childIds") for c in child_ids]
+            if child_ids
+            else None,
+        )
+        return [CalendarLine.from_row(line) for line in lines]

@@ -1,0 +1,634 @@
+"""Changing bookings: a change set, expanded by recurrences and siblings, previewed line by
+line, then submitted atomically as one request with its confirmation mail.
+
+Capacity is protected by locking the openings concerned (PostgreSQL ``FOR UPDATE``) before
+counting, so concurrent submissions on the last place serialise instead of overbooking.
+"""
+
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Any, cast
+
+from tortoise.exceptions import IntegrityError
+from tortoise.functions import Count
+from tortoise.transactions import in_transaction
+
+from models.accounts import Account, AccountRole
+from models.bookings import Booking, BookingStatus
+from models.catalogue import Activity
+from models.households import Child, Household
+from models.requests import Request, RequestEvent, RequestKind, RequestStatus
+from resolvers import audit
+from resolvers.booking_rules import DayReason, DayStatus
+from resolvers.calendar import CalendarContext, check_range, load_context, load_day_rows
+from resolvers.clock import Clock
+from resolvers.errors import CommonErrorCode, DomainError
+from resolvers.french import format_date
+from resolvers.households import household_for
+from resolvers.outbox import queue_mail
+from resolvers.sql import Params, fetch, is_postgres
+
+MAX_LINES = 2000  # a school year for a few children and activities
+
+
+class BookingAction(StrEnum):
+    BOOK = "book"
+    CANCEL = "cancel"
+
+
+class WeekParity(StrEnum):
+    ALL = "all"
+    EVEN = "even"
+    ODD = "odd"
+
+
+class LineOutcome(StrEnum):
+    """What an accepted line did; rejected lines keep the day as it was."""
+
+    BOOKED = "booked"
+    WAITING_LIST = "waiting_list"
+    CANCELLED = "cancelled"
+    UNCHANGED = "unchanged"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True)
+class BookingChange:
+    child_id: int
+    activity_id: int
+    day: date
+    action: BookingAction
+
+
+@dataclass(frozen=True)
+class Recurrence:
+    """« Every Monday, Tuesday, Thursday and Friday from 2 January to 7 July »."""
+
+    child_id: int
+    activity_id: int
+    action: BookingAction
+    starts_on: date
+    ends_on: date
+    weekdays: frozenset[int]
+    parity: WeekParity = WeekParity.ALL
+
+
+@dataclass
+class ChangeSet:
+    changes: list[BookingChange] = field(default_factory=list)
+    recurrences: list[Recurrence] = field(default_factory=list)
+    same_for_child_ids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class LineResult:
+    child_id: int
+    child_name: str
+    activity_id: int
+    activity_name: str
+    day: date
+    action: BookingAction
+    outcome: LineOutcome
+    reason: str
+    message: str
+    overridden: bool = False  # staff changed it past the deadline (audited)
+
+    @property
+    def accepted(self) -> bool:
+        return self.outcome != LineOutcome.REJECTED
+
+
+@dataclass
+class ChangeResult:
+    lines: list[LineResult]
+    skipped_closed_days: int
+    request_id: int | None = None
+    replayed: bool = False
+
+    def count(self, outcome: LineOutcome) -> int:
+        return sum(1 for line in self.lines if line.outcome == outcome)
+
+    def summary(self) -> str:
+        parts = []
+        for outcome, singular, plural in (
+            (LineOutcome.BOOKED, "jour réservé", "jours réservés"),
+            (LineOutcome.WAITING_LIST, "jour en liste d'attente", "jours en liste d'attente"),
+            (LineOutcome.CANCELLED, "jour annulé", "jours annulés"),
+            (LineOutcome.REJECTED, "demande refusée", "demandes refusées"),
+        ):
+            n = self.count(outcome)
+            if n:
+                parts.append(f"{n} {singular if n == 1 else plural}")
+        return "Réservations : " + (", ".join(parts) if parts else "aucun changement")
+
+
+def _expand(change_set: ChangeSet, context: CalendarContext) -> tuple[list[BookingChange], int]:
+    """Explicit lines, recurrences (closed days skipped and counted) and siblings."""
+    lines: dict[tuple[int, int, date], BookingChange] = {}
+    skipped = 0
+    for recurrence in change_set.recurrences:
+        day = recurrence.starts_on
+        while day <= recurrence.ends_on:
+            week_even = day.isocalendar().week % 2 == 0
+            if day.weekday() in recurrence.weekdays and (
+                recurrence.parity == WeekParity.ALL
+                or (recurrence.parity == WeekParity.EVEN) == week_even
+            ):
+                row = context.enrollment_for(recurrence.child_id, recurrence.activity_id, day)
+                if row is not None and context.is_closed(row, day):
+                    skipped += 1
+                else:
+                    lines[(recurrence.child_id, recurrence.activity_id, day)] = BookingChange(
+                        recurrence.child_id, recurrence.activity_id, day, recurrence.action
+                    )
+            day += timedelta(days=1)
+    for change in change_set.changes:  # explicit lines win over recurrences
+        lines[(change.child_id, change.activity_id, change.day)] = change
+    for sibling in change_set.same_for_child_ids:
+        for change in list(lines.values()):
+            if change.child_id != sibling:
+                key = (sibling, change.activity_id, change.day)
+                lines.setdefault(
+                    key, BookingChange(sibling, change.activity_id, change.day, change.action)
+                )
+    ordered = sorted(lines.values(), key=lambda c: (c.day, c.child_id, c.activity_id))
+    if len(ordered) > MAX_LINES:
+        raise DomainError(
+            CommonErrorCode.INVALID,
+            f"Trop de jours à la fois ({len(ordered)}) : {MAX_LINES} au plus.",
+        )
+    return ordered, skipped
+
+
+def _span(change_set: ChangeSet) -> tuple[date, date]:
+    days = [c.day for c in change_set.changes]
+    for recurrence in change_set.recurrences:
+        if recurrence.ends_on < recurrence.starts_on:
+            raise DomainError(
+                CommonErrorCode.INVALID, "La fin de la répétition précède son début.", "recurrences"
+            )
+        days += [recurrence.starts_on, recurrence.ends_on]
+    if not days:
+        raise DomainError(CommonErrorCode.INVALID, "Aucun jour à modifier.", "changes")
+    start, end = min(days), max(days)
+    check_range(start, end)
+    return start, end
+
+
+def _evaluate(
+    changes: list[BookingChange], context: CalendarContext, *, now: datetime, staff: bool
+) -> list[LineResult]:
+    """Decide each line in order, counting the places taken by the earlier ones."""
+    results = []
+    for change in changes:
+        first_names = context.children.get(change.child_id, ("Enfant", ""))[0]
+        row = context.enrollment_for(change.child_id, change.activity_id, change.day)
+        if row is None:
+            results.append(
+                LineResult(
+                    change.child_id,
+                    first_names,
+                    change.activity_id,
+                    "",
+                    change.day,
+                    change.action,
+                    LineOutcome.REJECTED,
+                    "NOT_ENROLLED",
+                    f"{first_names} n'est pas inscrit(e) à cette activité ce jour-là.",
+                )
+            )
+            continue
+        view = context.evaluate(row, change.day, now, staff=staff)
+        key_day = (row.activity_id, row.site_id, change.day)
+        key_booking = (change.child_id, change.activity_id, change.day)
+        outcome, reason, message = LineOutcome.REJECTED, view.reason.value, view.message
+        if view.status in (DayStatus.CLOSED, DayStatus.AWAITING_ENROLLMENT, DayStatus.NOT_ENROLLED):
+            pass
+        elif change.action == BookingAction.BOOK:
+            if view.status in (DayStatus.BOOKED, DayStatus.WAITING_LIST):
+                outcome, reason, message = LineOutcome.UNCHANGED, "ALREADY_BOOKED", "Déjà réservé"
+            elif view.can_change and view.status == DayStatus.FULL:
+                outcome, message = LineOutcome.WAITING_LIST, "Complet : inscrit sur liste d'attente"
+                context.bookings[key_booking] = (BookingStatus.WAITING, 0)
+            elif view.can_change:
+                outcome, message = LineOutcome.BOOKED, "Réservé"
+                context.bookings[key_booking] = (BookingStatus.BOOKED, 0)
+                context.booked_counts[key_day] = context.booked_counts.get(key_day, 0) + 1
+        else:
+            if view.status == DayStatus.NOT_BOOKED or view.status == DayStatus.FULL:
+                outcome, reason, message = LineOutcome.UNCHANGED, "NOT_BOOKED", "Pas réservé"
+            elif view.can_change:
+                was_booked = view.status == DayStatus.BOOKED
+                outcome, message = LineOutcome.CANCELLED, "Annulé"
+                context.bookings.pop(key_booking, None)
+                if was_booked:
+                    context.booked_counts[key_day] = context.booked_counts.get(key_day, 1) - 1
+        if outcome == LineOutcome.REJECTED and reason == DayReason.CHANGEABLE.value:
+            reason = "INVALID"
+        overridden = (
+            staff
+            and outcome not in (LineOutcome.REJECTED, LineOutcome.UNCHANGED)
+            and (not context.evaluate(row, change.day, now, staff=False).can_change)
+        )
+        results.append(
+            LineResult(
+                change.child_id,
+                row.child_first_names,
+                change.activity_id,
+                row.activity_name,
+                change.day,
+                change.action,
+                outcome,
+                reason,
+                message,
+                overridden,
+            )
+        )
+    return results
+
+
+async def _context_for(
+    actor: Account | None, household_id: int, change_set: ChangeSet
+) -> CalendarContext:
+    start, end = _span(change_set)
+    return await load_context(actor, household_id, start, end)
+
+
+async def preview_changes(
+    actor: Account | None, household_id: int, change_set: ChangeSet, *, clock: Clock
+) -> ChangeResult:
+    """What a submit would do now, line by line, without changing anything."""
+    context = await _context_for(actor, household_id, change_set)
+    assert actor is not None
+    changes, skipped = _expand(change_set, context)
+    staff = actor.role != AccountRole.PARENT
+    return ChangeResult(_evaluate(changes, context, now=clock.now(), staff=staff), skipped)
+
+
+def _serialise(result: ChangeResult) -> dict[str, Any]:
+    return {
+        "skipped_closed_days": result.skipped_closed_days,
+        "lines": [{**asdict(line), "day": line.day.isoformat()} for line in result.lines],
+    }
+
+
+def _deserialise(request: Request) -> ChangeResult:
+    payload = request.payload
+    lines = [
+        LineResult(
+            **{
+                **line,
+                "day": date.fromisoformat(line["day"]),
+                "action": BookingAction(line["action"]),
+                "outcome": LineOutcome(line["outcome"]),
+            }
+        )
+        for line in payload["lines"]
+    ]
+    return ChangeResult(lines, payload["skipped_closed_days"], request.id, replayed=True)
+
+
+async def submit_changes(
+    actor: Account | None,
+    household_id: int,
+    change_set: ChangeSet,
+    *,
+    clock: Clock,
+    idempotency_key: str | None = None,
+) -> ChangeResult:
+    """Apply the accepted lines atomically as one request; a retried key replays the first."""
+    if idempotency_key:
+        earlier = await Request.get_or_none(
+            household_id=household_id, idempotency_key=idempotency_key
+        )
+        if earlier is not None:
+            await household_for(actor, household_id)
+            return _deserialise(earlier)
+    try:
+        async with in_transaction():
+            return await _apply(actor, household_id, change_set, clock, idempotency_key)
+    except IntegrityError:
+        # The same key raced in from a second connection: answer what the first one did.
+        earlier = await Request.get_or_none(
+            household_id=household_id, idempotency_key=idempotency_key
+        )
+        if earlier is None:
+            raise
+        return _deserialise(earlier)
+
+
+async def _apply(
+    actor: Account | None,
+    household_id: int,
+    change_set: ChangeSet,
+    clock: Clock,
+    idempotency_key: str | None,
+) -> ChangeResult:
+    now = clock.now()
+    context = await _context_for(actor, household_id, change_set)
+    assert actor is not None
+    staff = actor.role != AccountRole.PARENT
+    household = await Household.get(id=household_id)
+    # Claim the idempotency key first: a concurrent twin fails here, before any booking.
+    request = await Request.create(
+        tenant_id=context.tenant_id,
+        household=household,
+        submitted_by=actor,
+        kind=RequestKind.BOOKING_CHANGE,
+        status=RequestStatus.SUBMITTED,
+        summary="",
+        payload={},
+        created_at=now,
+        updated_at=now,
+        idempotency_key=idempotency_key,
+    )
+    changes, skipped = _expand(change_set, context)
+    await _lock_openings(context, changes)
+    await load_day_rows(context)  # the counts may have moved while we waited for the locks
+    result = ChangeResult(_evaluate(changes, context, now=now, staff=staff), skipped, request.id)
+    await _write_bookings(result, context, request.id, now)
+    promoted = await _promote_after_cancellations(result, context, now)
+    request.summary = result.summary()
+    request.status = RequestStatus.COMPLETED
+    request.payload = _serialise(result)
+    await request.save(update_fields=["summary", "status", "payload"])
+    await RequestEvent.bulk_create(
+        [
+            RequestEvent(
+                request=request, status=RequestStatus.SUBMITTED, actor=actor, created_at=now
+            ),
+            RequestEvent(
+                request=request,
+                status=RequestStatus.COMPLETED,
+                actor=actor,
+                comment=f"Traitée automatiquement. {result.summary()}",
+                created_at=now,
+            ),
+        ]
+    )
+    overridden = [line for line in result.lines if line.overridden]
+    if overridden:
+        await audit.record(
+            "bookings.deadline_override",
+            tenant_id=context.tenant_id,
+            actor=actor,
+            target_type="request",
+            target_id=request.id,
+            clock=clock,
+            details={
+                "lines": [
+                    {
+                        "child": line.child_id,
+                        "activity": line.activity_id,
+                        "day": line.day.isoformat(),
+                        "outcome": line.outcome.value,
+                    }
+                    for line in overridden
+                ]
+            },
+        )
+    await _queue_confirmation(actor, household, result, clock)
+    await _queue_promotion_mails(promoted, clock)
+    return result
+
+
+async def _lock_openings(context: CalendarContext, changes: list[BookingChange]) -> None:
+    """Serialise submissions on the same activity and site (PostgreSQL; SQLite has one writer)."""
+    pairs = {
+        (row.activity_id, row.site_id)
+        for change in changes
+        if (row := context.enrollment_for(change.child_id, change.activity_id, change.day))
+        and row.rules.capacity is not None
+    }
+    if not pairs or not is_postgres():
+        return
+    params = Params()
+    activity_ids = params.many(sorted({a for a, _ in pairs}))
+    site_ids = params.many(sorted({s for _, s in pairs}))
+    await fetch(
+        f"SELECT id FROM opening WHERE activity_id IN ({activity_ids}) "
+        f"AND site_id IN ({site_ids}) ORDER BY id FOR UPDATE",
+        params,
+    )
+
+
+async def _write_bookings(
+    result: ChangeResult, context: CalendarContext, request_id: int, now: Any
+) -> None:
+    """One upsert statement for the whole change set, never row by row."""
+    rows = []
+    for line in result.lines:
+        if line.outcome not in (
+            LineOutcome.BOOKED,
+            LineOutcome.WAITING_LIST,
+            LineOutcome.CANCELLED,
+        ):
+            continue
+        row = context.enrollment_for(line.child_id, line.activity_id, line.day)
+        assert row is not None
+        status = {
+            LineOutcome.BOOKED: BookingStatus.BOOKED,
+            LineOutcome.WAITING_LIST: BookingStatus.WAITING,
+            LineOutcome.CANCELLED: BookingStatus.CANCELLED,
+        }[line.outcome]
+        rows.append(
+            Booking(
+                child_id=line.child_id,
+                activity_id=line.activity_id,
+                site_id=row.site_id,
+                day=line.day,
+                status=status,
+                request_id=request_id,
+                updated_at=now,
+            )
+        )
+    if rows:
+        await Booking.bulk_create(
+            rows,
+            on_conflict=["child_id", "activity_id", "day"],
+            update_fields=["status", "site_id", "request_id", "updated_at"],
+        )
+
+
+@dataclass
+class Promotion:
+    child_id: int
+    activity_name: str
+    day: date
+
+
+async def _promote_after_cancellations(
+    result: ChangeResult, context: CalendarContext, now: datetime
+) -> list[Promotion]:
+    """Give each place a cancellation freed to the first child waiting for it."""
+    freed: dict[tuple[int, int, date], int] = {}
+    names: dict[int, str] = {}
+    for line in result.lines:
+        row = context.enrollment_for(line.child_id, line.activity_id, line.day)
+        if line.outcome == LineOutcome.CANCELLED and row and row.rules.capacity is not None:
+            key = (row.activity_id, row.site_id, line.day)
+            free = row.rules.capacity - context.booked_counts.get(key, 0)
+            if free > 0:
+                freed[key] = free
+                names[row.activity_id] = row.activity_name
+    return await _promote(freed, names, now)
+
+
+async def _promote(
+    freed: dict[tuple[int, int, date], int], names: dict[int, str], now: datetime
+) -> list[Promotion]:
+    """Book the first waiting children (oldest request first) into the freed places."""
+    if not freed:
+        return []
+    waiting = (
+        await Booking.filter(
+            status=BookingStatus.WAITING,
+            activity_id__in={a for a, _, _ in freed},
+            site_id__in={s for _, s, _ in freed},
+            day__in={d for _, _, d in freed},
+        )
+        .order_by("updated_at", "id")
+        .values("id", "child_id", "activity_id", "site_id", "day")
+    )
+    promoted_ids, promotions = [], []
+    for candidate in waiting:
+        key = (candidate["activity_id"], candidate["site_id"], candidate["day"])
+        if freed.get(key, 0) > 0:
+            freed[key] -= 1
+            promoted_ids.append(candidate["id"])
+            promotions.append(Promotion(candidate["child_id"], names[key[0]], candidate["day"]))
+    if promoted_ids:
+        await Booking.filter(id__in=promoted_ids).update(
+            status=BookingStatus.BOOKED, updated_at=now
+        )
+    return promotions
+
+
+async def fill_places(
+    activity_id: int, site_id: int, capacity: int | None, *, since: date, clock: Clock
+) -> int:
+    """After staff raised a capacity: waiting children get the new places, and are mailed.
+
+    Runs inside the caller's transaction, which holds the opening's row lock.
+    """
+    waiting_days = set(
+        cast(
+            list[date],
+            await Booking.filter(
+                activity_id=activity_id,
+                site_id=site_id,
+                status=BookingStatus.WAITING,
+                day__gte=since,
+            ).values_list("day", flat=True),
+        )
+    )
+    if not waiting_days:
+        return 0
+    booked = dict(
+        await Booking.filter(
+            activity_id=activity_id,
+            site_id=site_id,
+            status=BookingStatus.BOOKED,
+            day__in=waiting_days,
+        )
+        .group_by("day")
+        .annotate(n=Count("id"))
+        .values_list("day", "n")
+    )
+    freed = {
+        (activity_id, site_id, day): (capacity - booked.get(day, 0))
+        if capacity is not None
+        else MAX_LINES
+        for day in waiting_days
+    }
+    activity = await Activity.get(id=activity_id)
+    promotions = await _promote(
+        {key: free for key, free in freed.items() if free > 0},
+        {activity_id: activity.name},
+        clock.now(),
+    )
+    await _queue_promotion_mails(promotions, clock)
+    return len(promotions)
+
+
+async def _guardian_emails(household_id: int) -> list[str]:
+    """Where the town writes about bookings: the guardians who have an account."""
+    emails = await Account.filter(guardianships__household_id=household_id).values_list(
+        "email", flat=True
+    )
+    return sorted({str(email) for email in emails})
+
+
+async def _queue_confirmation(
+    actor: Account, household: Household, result: ChangeResult, clock: Clock
+) -> None:
+    lines = [
+        {
+            "child": line.child_name,
+            "activity": line.activity_name,
+            "day": format_date(line.day),
+            "outcome": line.outcome.value,
+            "message": line.message,
+        }
+        for line in result.lines
+        if line.outcome != LineOutcome.UNCHANGED
+    ]
+    tenant_name = (await household.tenant).name
+    # A parent's own change is confirmed to them; a change by staff to every guardian.
+    recipients = (
+        [actor.email]
+        if actor.role == AccountRole.PARENT
+        else (await _guardian_emails(household.id))
+    )
+    for email in recipients:
+        await queue_mail(
+            email,
+            "booking_confirmation",
+            {
+                "town": tenant_name,
+                "household": household.name,
+                "summary": result.summary(),
+                "lines": lines,
+                "skipped_closed_days": result.skipped_closed_days,
+                "request_id": result.request_id,
+            },
+            clock=clock,
+        )
+
+
+async def _queue_promotion_mails(promotions: list[Promotion], clock: Clock) -> None:
+    """Tell each family which waiting days just got a place."""
+    if not promotions:
+        return
+    children = {
+        row["id"]: row
+        for row in await Child.filter(id__in={p.child_id for p in promotions}).values(
+            "id", "first_names", "household_id", "household__name", "household__tenant__name"
+        )
+    }
+    per_household: dict[int, list[Promotion]] = defaultdict(list)
+    for promotion in promotions:
+        per_household[children[promotion.child_id]["household_id"]].append(promotion)
+    for household_id, items in per_household.items():
+        child = children[items[0].child_id]
+        lines = [
+            {
+                "child": children[p.child_id]["first_names"],
+                "activity": p.activity_name,
+                "day": format_date(p.day),
+            }
+            for p in items
+        ]
+        for email in await _guardian_emails(household_id):
+            await queue_mail(
+                email,
+                "waiting_list_promoted",
+                {
+                    "town": child["household__tenant__name"],
+                    "household": child["household__name"],
+                    "lines": lines,
+                },
+                clock=clock,
+            )
