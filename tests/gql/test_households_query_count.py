@@ -1,9 +1,5 @@
 """The dashboards cost a fixed number of SQL statements, however big the families (no N+1)."""
 
-import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 from models.accounts import Account, AccountRole
 from models.households import ContactKind, Guardian, Household
 from models.tenants import Tenant
@@ -18,6 +14,7 @@ from resolvers.households import (
 )
 from tests.conftest import GraphQL
 from tests.factories import make_account, make_household, make_town, token_for
+from tests.sql_count import count_queries
 
 PARENT_DASHBOARD = """
 query {
@@ -43,41 +40,6 @@ query {
 PARENT_DASHBOARD_STATEMENTS = 10
 # Bearer-token lookup 1, count 1, page 1, children 1, guardians 1.
 STAFF_LIST_STATEMENTS = 5
-
-_NOT_STATEMENTS = ("Created connection", "Closed connection")
-
-
-class StatementLog(logging.Handler):
-    """Collects the SQL statements tortoise's clients log before executing them."""
-
-    def __init__(self) -> None:
-        super().__init__(level=logging.DEBUG)
-        self.statements: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        # Every execute_* method logs "%s: %s" (query, values), execute_script the bare
-        # query; the clients also log pool/connection opening and closing, not statements.
-        message = record.getMessage()
-        if not message.startswith(_NOT_STATEMENTS):
-            self.statements.append(message)
-
-    @property
-    def count(self) -> int:
-        return len(self.statements)
-
-
-@asynccontextmanager
-async def count_queries() -> AsyncIterator[StatementLog]:
-    logger = logging.getLogger("tortoise.db_client")
-    handler = StatementLog()
-    level = logger.level
-    logger.setLevel(logging.DEBUG)
-    logger.addHandler(handler)
-    try:
-        yield handler
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
 
 
 async def linked_parent(
