@@ -1,12 +1,24 @@
 """The demo town: realistic families to try the portal with, created idempotently."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from models.accounts import Account, AccountRole, Civility
-from models.households import Contact, ContactKind, Diet, Guardian, Household
+from models.catalogue import Activity, ActivityKind, DeadlineRule, HolidayPolicy, SiteKind
+from models.households import Child, Contact, ContactKind, Diet, Guardian, Household
 from models.tenants import Tenant
+from resolvers.bookings import BookingAction, ChangeSet, Recurrence, submit_changes
+from resolvers.catalogue import (
+    ActivityForm,
+    add_calendar_exception,
+    add_school_holiday,
+    create_period,
+    create_site,
+    save_activity,
+    set_opening,
+)
 from resolvers.clock import Clock
+from resolvers.enrollments import enroll
 from resolvers.households import (
     ChildForm,
     GuardianForm,
@@ -183,7 +195,12 @@ async def seed_demo(*, clock: Clock) -> DemoCredentials:
         )
 
     # The second Martin parent (separated) links their own account with this key.
-    julien = await Guardian.get(household__reference="F-DEMO-001", first_names="Julien")
+    if not await Activity.exists(tenant=tenant, code="RS-REPAS"):
+        await _seed_calendar(tenant, staff, parent, clock)
+
+    julien = await Guardian.get(
+        household__tenant=tenant, household__reference="F-DEMO-001", first_names="Julien"
+    )
     key = None
     if julien.account_id is None:
         key = (await issue_access_key(julien.id, actor=staff, clock=clock)).key
@@ -196,3 +213,172 @@ async def seed_demo(*, clock: Clock) -> DemoCredentials:
         access_key=key,
         access_key_for="Julien Martin (foyer F-DEMO-001, famille Martin)",
     )
+
+
+# School holidays of zone C (Toulouse academy) for 2026-2027, as a town would load them.
+_HOLIDAYS_2026_2027 = [
+    ("Vacances de la Toussaint", date(2026, 10, 17), date(2026, 11, 1)),
+    ("Vacances de Noël", date(2026, 12, 19), date(2027, 1, 3)),
+    ("Vacances d'hiver", date(2027, 2, 20), date(2027, 3, 7)),
+    ("Vacances de printemps", date(2027, 4, 17), date(2027, 5, 2)),
+    ("Pont de l'Ascension", date(2027, 5, 6), date(2027, 5, 9)),
+    ("Vacances d'été", date(2027, 7, 3), date(2027, 8, 31)),
+]
+
+
+async def _seed_calendar(tenant: Tenant, staff: Account, parent: Account, clock: Clock) -> None:
+    """A realistic school year: canteen, care, study, leisure centres, holidays, bookings."""
+    school = await create_site(
+        staff,
+        "École Jean Jaurès",
+        SiteKind.SCHOOL,
+        "2 rue de l'École, 81100 Démoville",
+        clock=clock,
+    )
+    leisure = await create_site(
+        staff,
+        "Centre de loisirs Les Cèdres",
+        SiteKind.LEISURE_CENTRE,
+        "Chemin des Cèdres, 81100 Démoville",
+        clock=clock,
+    )
+    period = await create_period(
+        staff, "Année scolaire 2026-2027", date(2026, 9, 1), date(2027, 7, 2), clock=clock
+    )
+    summer = await create_period(
+        staff, "Année 2026-2027 (vacances)", date(2026, 9, 1), date(2027, 8, 31), clock=clock
+    )
+    school_days, wednesdays, weekdays = [0, 1, 3, 4], [2], [0, 1, 2, 3, 4]
+    activities = [
+        (
+            ActivityForm("RS-REPAS", "Restauration scolaire", ActivityKind.CANTEEN),
+            school,
+            period,
+            school_days,
+            180,
+        ),
+        (
+            ActivityForm(
+                "APS-MATIN",
+                "Accueil périscolaire du matin",
+                ActivityKind.MORNING_CARE,
+                booking_rule=DeadlineRule.WORKING_DAYS_BEFORE,
+                booking_value=2,
+                booking_cutoff_minutes=18 * 60,
+                cancellation_rule=DeadlineRule.WORKING_DAYS_BEFORE,
+                cancellation_value=2,
+                cancellation_cutoff_minutes=18 * 60,
+            ),
+            school,
+            period,
+            school_days,
+            40,
+        ),
+        (
+            ActivityForm(
+                "APS-SOIR",
+                "Accueil périscolaire du soir",
+                ActivityKind.EVENING_CARE,
+                booking_rule=DeadlineRule.WORKING_DAYS_BEFORE,
+                booking_value=2,
+                cancellation_rule=DeadlineRule.WORKING_DAYS_BEFORE,
+                cancellation_value=2,
+            ),
+            school,
+            period,
+            school_days,
+            60,
+        ),
+        (
+            ActivityForm(
+                "ETUDE",
+                "Étude surveillée",
+                ActivityKind.STUDY,
+                booking_rule=DeadlineRule.WEEKDAY_OF_PREVIOUS_WEEK,
+                booking_value=3,
+                booking_cutoff_minutes=12 * 60,
+                cancellation_rule=DeadlineRule.WEEKDAY_OF_PREVIOUS_WEEK,
+                cancellation_value=3,
+                cancellation_cutoff_minutes=12 * 60,
+            ),
+            school,
+            period,
+            [0, 1, 3],
+            25,
+        ),
+        (
+            ActivityForm(
+                "ALSH-MER",
+                "Centre de loisirs du mercredi",
+                ActivityKind.LEISURE_CENTRE,
+                booking_value=15,
+                cancellation_value=15,
+            ),
+            leisure,
+            period,
+            wednesdays,
+            48,
+        ),
+        (
+            ActivityForm(
+                "ALSH-VAC",
+                "Centre de loisirs des vacances",
+                ActivityKind.LEISURE_CENTRE,
+                holiday_policy=HolidayPolicy.HOLIDAYS,
+                booking_value=15,
+                cancellation_value=15,
+                booking_opens_days_ahead=60,
+            ),
+            leisure,
+            summer,
+            weekdays,
+            60,
+        ),
+    ]
+    saved = {}
+    for form, site, in_period, days, capacity in activities:
+        activity = await save_activity(staff, form, clock=clock)
+        await set_opening(staff, activity.id, site.id, in_period.id, days, capacity, clock=clock)
+        saved[form.code] = (activity, site, in_period)
+    for name, starts_on, ends_on in _HOLIDAYS_2026_2027:
+        await add_school_holiday(staff, name, starts_on, ends_on, clock=clock)
+    await add_calendar_exception(
+        staff, date(2027, 3, 12), False, "journée pédagogique", clock=clock, site_id=school.id
+    )
+
+    martin = await Household.get(tenant=tenant, reference="F-DEMO-001")
+    lea, hugo = await Child.filter(household=martin).order_by("birth_date")
+    for child, codes in (
+        (lea, ["RS-REPAS", "APS-SOIR", "ETUDE"]),
+        (hugo, ["RS-REPAS", "APS-MATIN", "ALSH-MER"]),
+    ):
+        for code in codes:
+            activity, site, in_period = saved[code]
+            await enroll(staff, child.id, activity.id, site.id, in_period.id, clock=clock)
+    # Léa asks for the holiday leisure centre: the request waits for an agent.
+    activity, site, in_period = saved["ALSH-VAC"]
+    await enroll(parent, lea.id, activity.id, site.id, in_period.id, clock=clock)
+
+    # Claire books the canteen for both children, Mon/Tue/Thu/Fri, as far as the year goes.
+    start = clock.now().date() + timedelta(days=8)
+    canteen = saved["RS-REPAS"][0]
+    if start < date(2027, 7, 2):
+        await submit_changes(
+            parent,
+            martin.id,
+            ChangeSet(
+                recurrences=[
+                    Recurrence(
+                        lea.id,
+                        canteen.id,
+                        BookingAction.BOOK,
+                        start,
+                        date(2027, 7, 2),
+                        frozenset(school_days),
+                    )
+                ],
+                same_for_child_ids=[hugo.id],
+            ),
+            clock=clock,
+            idempotency_key="demo-canteen-year",
+        )
