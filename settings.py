@@ -97,6 +97,7 @@ MODEL_MODULES = [
     "models.outbox",
     "models.catalogue",
     "models.bookings",
+    "models.absences",
 ]
 
 

@@ -6,11 +6,13 @@ registration has always run.
 
 import strawberry
 
+from models.absences import AbsenceOutcome, AbsenceReason, AbsenceStatus
 from models.accounts import AccountRole, Civility
 from models.bookings import EnrollmentStatus
 from models.catalogue import ActivityKind, DeadlineRule, HolidayPolicy, SiteKind
 from models.households import ContactKind, Diet
 from models.requests import RequestKind, RequestStatus
+from resolvers.absences import DatePreset
 from resolvers.booking_rules import DayReason, DayStatus
 from resolvers.bookings import BookingAction, LineOutcome, WeekParity
 
@@ -63,7 +65,31 @@ strawberry.enum(
     "(already so) or REJECTED (see its reason).",
 )
 
+strawberry.enum(
+    AbsenceReason,
+    description="ILLNESS (maladie), DEROGATION, BEREAVEMENT (deuil), TEACHER_ABSENT, OTHER.",
+)
+strawberry.enum(
+    AbsenceStatus,
+    description="PENDING (staff review), ACCEPTED, REJECTED, or CANCELLED_IN_TIME (every "
+    "day was still within its deadline and simply cancelled).",
+)
+strawberry.enum(
+    AbsenceOutcome,
+    description="CANCELLED_IN_TIME (not billed), PENDING_REVIEW, JUSTIFIED (not billed), "
+    "UNJUSTIFIED (billed).",
+)
+strawberry.enum(
+    DatePreset,
+    description="TODAY, YESTERDAY, TOMORROW, THIS/LAST/NEXT_WEEK, THIS/LAST/NEXT_MONTH (town "
+    "time), DAY (give `day`) or RANGE (give `day` and `end`).",
+)
+
 __all__ = [
+    "AbsenceOutcome",
+    "AbsenceReason",
+    "AbsenceStatus",
+    "DatePreset",
     "ActivityKind",
     "BookingAction",
     "DayReason",

@@ -17,6 +17,8 @@ from strawberry.extensions import (
 from strawberry.types import ExecutionContext
 from strawberry.types.graphql import OperationType
 
+from gql.absences.mutations import AbsenceMutations
+from gql.absences.queries import AbsenceQueries
 from gql.accounts.mutations import AccountMutations
 from gql.accounts.queries import AccountQueries
 from gql.calendar.mutations import CalendarMutations
@@ -31,12 +33,12 @@ logger = logging.getLogger("famille.outbox")
 
 
 @strawberry.type(description="Everything that can be read.")
-class Query(AccountQueries, HouseholdQueries, CalendarQueries):
+class Query(AccountQueries, HouseholdQueries, CalendarQueries, AbsenceQueries):
     pass
 
 
 @strawberry.type(description="Everything that can be changed.")
-class Mutation(AccountMutations, HouseholdMutations, CalendarMutations):
+class Mutation(AccountMutations, HouseholdMutations, CalendarMutations, AbsenceMutations):
     pass
 
 

@@ -21,6 +21,7 @@ class RequestKind(StrEnum):
     CONTACT_REMOVE = "contact_remove"
     BOOKING_CHANGE = "booking_change"
     ENROLLMENT = "enrollment"
+    ABSENCE_REPORT = "absence_report"
 
 
 class RequestStatus(StrEnum):

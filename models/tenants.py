@@ -16,6 +16,8 @@ class Tenant(Model):
     password_min_length = fields.SmallIntField(default=8)
     password_requires_uppercase = fields.BooleanField(default=False)
     cgu_version = fields.CharField(max_length=32, default="2026-01")
+    # Some towns justify the first day of an illness without a medical certificate.
+    first_illness_day_without_certificate = fields.BooleanField(default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
+from models.absences import AbsenceOutcome
 from models.bookings import BookingStatus, EnrollmentStatus
 from models.catalogue import DeadlineRule, HolidayPolicy
 from resolvers.french import WEEKDAYS, format_date, format_datetime
@@ -29,6 +30,7 @@ class DayStatus(StrEnum):
     CLOSED = "closed"
     AWAITING_ENROLLMENT = "awaiting_enrollment"
     NOT_ENROLLED = "not_enrolled"
+    ABSENT = "absent"
 
 
 class DayReason(StrEnum):
@@ -45,6 +47,19 @@ class DayReason(StrEnum):
     WEEKDAY_CLOSED = "WEEKDAY_CLOSED"
     ENROLLMENT_PENDING = "ENROLLMENT_PENDING"
     ENROLLMENT_REFUSED = "ENROLLMENT_REFUSED"
+    ABSENCE_PENDING = "ABSENCE_PENDING"
+    ABSENCE_JUSTIFIED = "ABSENCE_JUSTIFIED"
+    ABSENCE_UNJUSTIFIED = "ABSENCE_UNJUSTIFIED"
+
+
+_ABSENCES = {
+    AbsenceOutcome.PENDING_REVIEW: (
+        DayReason.ABSENCE_PENDING,
+        "Absence signalée, en attente de la décision du service",
+    ),
+    AbsenceOutcome.JUSTIFIED: (DayReason.ABSENCE_JUSTIFIED, "Absence justifiée : non facturée"),
+    AbsenceOutcome.UNJUSTIFIED: (DayReason.ABSENCE_UNJUSTIFIED, "Absence non justifiée : facturée"),
+}
 
 
 @dataclass(frozen=True)
@@ -215,6 +230,7 @@ def evaluate_day(
     town: TownCalendar,
     now: datetime,
     staff: bool = False,
+    absence: AbsenceOutcome | None = None,
 ) -> DayView:
     """The single rule of what a day shows and whether it may change now.
 
@@ -250,6 +266,9 @@ def evaluate_day(
             "Inscription refusée",
         )
 
+    if booking_status == BookingStatus.BOOKED and absence in _ABSENCES:
+        reason, message = _ABSENCES[absence]
+        return DayView(day, DayStatus.ABSENT, False, None, reason, message)
     if booking_status in (BookingStatus.BOOKED, BookingStatus.WAITING):
         status = (
             DayStatus.BOOKED if booking_status == BookingStatus.BOOKED else (DayStatus.WAITING_LIST)

@@ -101,6 +101,15 @@ class LineResult:
 
 
 @dataclass
+class Promotion:
+    """A waiting child who got a freed place."""
+
+    child_id: int
+    activity_name: str
+    day: date
+
+
+@dataclass
 class ChangeResult:
     lines: list[LineResult]
     skipped_closed_days: int
@@ -348,8 +357,7 @@ async def _apply(
     await _lock_openings(context, changes)
     await load_day_rows(context)  # the counts may have moved while we waited for the locks
     result = ChangeResult(_evaluate(changes, context, now=now, staff=staff), skipped, request.id)
-    await _write_bookings(result, context, request.id, now)
-    promoted = await _promote_after_cancellations(result, context, now)
+    promoted = await _write_and_promote(result, context, request.id, now)
     request.summary = result.summary()
     request.status = RequestStatus.COMPLETED
     request.payload = _serialise(result)
@@ -392,6 +400,49 @@ async def _apply(
     await _queue_confirmation(actor, household, result, clock)
     await _queue_promotion_mails(promoted, clock)
     return result
+
+
+async def _write_and_promote(
+    result: ChangeResult, context: CalendarContext, request_id: int, now: datetime
+) -> list[Promotion]:
+    await _write_bookings(result, context, request_id, now)
+    return await _promote_after_cancellations(result, context, now)
+
+
+async def cancel_in_time(
+    context: CalendarContext,
+    days: list[tuple[int, int, date]],
+    *,
+    request_id: int,
+    clock: Clock,
+) -> None:
+    """Cancel booked days still within their deadline (an absence reported early enough):
+    the places go to the waiting list like any cancellation. Caller holds the transaction."""
+    await _lock_openings(
+        context, [BookingChange(c, a, d, BookingAction.CANCEL) for c, a, d in days]
+    )
+    await load_day_rows(context)
+    lines = []
+    for child_id, activity_id, day in days:
+        row = context.enrollment_for(child_id, activity_id, day)
+        assert row is not None
+        key = (row.activity_id, row.site_id, day)
+        context.booked_counts[key] = context.booked_counts.get(key, 1) - 1
+        lines.append(
+            LineResult(
+                child_id,
+                row.child_first_names,
+                activity_id,
+                row.activity_name,
+                day,
+                BookingAction.CANCEL,
+                LineOutcome.CANCELLED,
+                DayReason.CHANGEABLE.value,
+                "Annulé",
+            )
+        )
+    promoted = await _write_and_promote(ChangeResult(lines, 0), context, request_id, clock.now())
+    await _queue_promotion_mails(promoted, clock)
 
 
 async def _lock_openings(context: CalendarContext, changes: list[BookingChange]) -> None:
@@ -450,13 +501,6 @@ async def _write_bookings(
             on_conflict=["child_id", "activity_id", "day"],
             update_fields=["status", "site_id", "request_id", "updated_at"],
         )
-
-
-@dataclass
-class Promotion:
-    child_id: int
-    activity_name: str
-    day: date
 
 
 async def _promote_after_cancellations(

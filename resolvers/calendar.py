@@ -3,7 +3,8 @@ the number of children, activities and days, rows as plain dicts, no model insta
 
 Statement 1 checks access and loads the children's enrolments with their activity rules
 and openings; statement 2 loads, in one UNION ALL, the bookings, the booked counts of
-days with a capacity, the exceptional closures and the school holidays of the range.
+days with a capacity, the reported absences, the exceptional closures and the school
+holidays of the range.
 """
 
 from collections import defaultdict
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from models.absences import AbsenceOutcome
 from models.accounts import Account, AccountRole
 from models.bookings import BookingStatus, EnrollmentStatus
 from models.catalogue import DeadlineRule, HolidayPolicy
@@ -62,6 +64,7 @@ class CalendarContext:
     children: dict[int, tuple[str, str]]
     bookings: dict[tuple[int, int, date], tuple[BookingStatus, int]] = field(default_factory=dict)
     booked_counts: dict[tuple[int, int, date], int] = field(default_factory=dict)
+    absences: dict[tuple[int, int, date], AbsenceOutcome] = field(default_factory=dict)
     town: TownCalendar = field(default_factory=TownCalendar)
 
     def is_closed(self, row: EnrollmentRow, day: date) -> bool:
@@ -95,6 +98,7 @@ class CalendarContext:
             town=self.town,
             now=now,
             staff=staff,
+            absence=self.absences.get((row.child_id, row.activity_id, day)),
         )
 
 
@@ -239,6 +243,7 @@ async def load_day_rows(context: CalendarContext) -> None:
     """
     context.bookings.clear()
     context.booked_counts.clear()
+    context.absences.clear()
     context.town = TownCalendar()
     params = Params()
     children = sorted({row.child_id for row in context.enrollments}) or [0]
@@ -262,6 +267,13 @@ async def load_day_rows(context: CalendarContext) -> None:
               AND b.day >= {params(start)} AND b.day <= {params(end)} AND b.status = 'booked'
             GROUP BY b.activity_id, b.site_id, b.day
             UNION ALL
+            SELECT 'absence', ad.child_id, ad.activity_id, NULL, ad.day, NULL, ad.outcome,
+                   NULL, NULL
+            FROM absence_day ad
+            WHERE ad.child_id IN ({params.many(children)})
+              AND ad.day >= {params(start)} AND ad.day <= {params(end)}
+              AND ad.outcome <> 'cancelled_in_time'
+            UNION ALL
             SELECT 'exception', ce.activity_id, ce.site_id,
                    CASE WHEN ce.is_open THEN 1 ELSE 0 END, ce.day, NULL, NULL, ce.label, NULL
             FROM calendar_exception ce
@@ -284,6 +296,10 @@ async def load_day_rows(context: CalendarContext) -> None:
             )
         elif kind == "count":
             context.booked_counts[(row["a"], row["b"], as_date(row["day"]))] = row["n"]
+        elif kind == "absence":
+            context.absences[(row["a"], row["b"], as_date(row["day"]))] = AbsenceOutcome(
+                row["status"]
+            )
         elif kind == "exception":
             exceptions[as_date(row["day"])].append(
                 Exception_(row["a"], row["b"], bool(row["c"]), row["label"])

@@ -1,5 +1,6 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
+from models.absences import AbsenceOutcome, AbsenceReason, AbsenceStatus
 from models.accounts import AccountRole, Civility, TokenPurpose
 from models.bookings import BookingStatus, EnrollmentStatus
 from models.catalogue import ActivityKind, DeadlineRule, HolidayPolicy, SiteKind
@@ -41,6 +42,7 @@ class Migration(migrations.Migration):
                 ('password_min_length', fields.SmallIntField(default=8)),
                 ('password_requires_uppercase', fields.BooleanField(default=False)),
                 ('cgu_version', fields.CharField(default='2026-01', max_length=32)),
+                ('first_illness_day_without_certificate', fields.BooleanField(default=False)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],
             options={'table': 'tenant', 'app': 'models', 'pk_attr': 'id', 'table_description': 'A town or social-action centre, with the rules it sets for its portal.'},
@@ -244,7 +246,7 @@ class Migration(migrations.Migration):
                 ('tenant', fields.ForeignKeyField('models.Tenant', source_field='tenant_id', db_constraint=True, to_field='id', related_name='requests', on_delete=OnDelete.RESTRICT)),
                 ('household', fields.ForeignKeyField('models.Household', source_field='household_id', db_constraint=True, to_field='id', related_name='requests', on_delete=OnDelete.CASCADE)),
                 ('submitted_by', fields.ForeignKeyField('models.Account', source_field='submitted_by_id', null=True, db_constraint=True, to_field='id', related_name='requests', on_delete=OnDelete.SET_NULL)),
-                ('kind', fields.CharEnumField(description='CONTACT_DETAILS_UPDATE: contact_details_update\nCONTACT_ADD: contact_add\nCONTACT_UPDATE: contact_update\nCONTACT_REMOVE: contact_remove\nBOOKING_CHANGE: booking_change\nENROLLMENT: enrollment', enum_type=RequestKind, max_length=32)),
+                ('kind', fields.CharEnumField(description='CONTACT_DETAILS_UPDATE: contact_details_update\nCONTACT_ADD: contact_add\nCONTACT_UPDATE: contact_update\nCONTACT_REMOVE: contact_remove\nBOOKING_CHANGE: booking_change\nENROLLMENT: enrollment\nABSENCE_REPORT: absence_report', enum_type=RequestKind, max_length=32)),
                 ('status', fields.CharEnumField(description='SUBMITTED: submitted\nIN_REVIEW: in_review\nCOMPLETED: completed\nREJECTED: rejected', enum_type=RequestStatus, max_length=16)),
                 ('summary', fields.CharField(description='French one-liner shown to users', max_length=300)),
                 ('payload', fields.JSONField(default=dict, encoder=JSON_DUMPS, decoder=loads)),
@@ -253,6 +255,40 @@ class Migration(migrations.Migration):
                 ('updated_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
             options={'table': 'request', 'app': 'models', 'unique_together': (('household', 'idempotency_key'),), 'indexes': [Index(fields=['household_id', 'created_at'])], 'pk_attr': 'id', 'table_description': "One submission of a household, shown in 'dernières demandes'."},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='AbsenceReport',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('household', fields.ForeignKeyField('models.Household', source_field='household_id', db_constraint=True, to_field='id', related_name='absence_reports', on_delete=OnDelete.CASCADE)),
+                ('child', fields.ForeignKeyField('models.Child', source_field='child_id', db_constraint=True, to_field='id', related_name='absence_reports', on_delete=OnDelete.CASCADE)),
+                ('reason', fields.CharEnumField(description='ILLNESS: illness\nDEROGATION: derogation\nBEREAVEMENT: bereavement\nTEACHER_ABSENT: teacher_absent\nOTHER: other', enum_type=AbsenceReason, max_length=16)),
+                ('comment', fields.TextField(default='', unique=False)),
+                ('starts_on', fields.DateField()),
+                ('ends_on', fields.DateField()),
+                ('status', fields.CharEnumField(description='PENDING: pending\nACCEPTED: accepted\nREJECTED: rejected\nCANCELLED_IN_TIME: cancelled_in_time', enum_type=AbsenceStatus, max_length=24)),
+                ('request', fields.ForeignKeyField('models.Request', source_field='request_id', db_constraint=True, to_field='id', related_name='absence_reports', on_delete=OnDelete.RESTRICT)),
+                ('submitted_by', fields.ForeignKeyField('models.Account', source_field='submitted_by_id', null=True, db_constraint=True, to_field='id', related_name='absence_reports', on_delete=OnDelete.SET_NULL)),
+                ('decided_by', fields.ForeignKeyField('models.Account', source_field='decided_by_id', null=True, db_constraint=True, to_field='id', related_name='absence_decisions', on_delete=OnDelete.SET_NULL)),
+                ('decided_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('decision_comment', fields.CharField(default='', max_length=500)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'absence_report', 'app': 'models', 'indexes': [Index(fields=['status', 'created_at'])], 'pk_attr': 'id', 'table_description': "A parent's report for one child over a range of days."},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='AbsenceDay',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('report', fields.ForeignKeyField('models.AbsenceReport', source_field='report_id', db_constraint=True, to_field='id', related_name='days', on_delete=OnDelete.CASCADE)),
+                ('child', fields.ForeignKeyField('models.Child', source_field='child_id', db_constraint=True, to_field='id', related_name='absence_days', on_delete=OnDelete.CASCADE)),
+                ('activity', fields.ForeignKeyField('models.Activity', source_field='activity_id', db_constraint=True, to_field='id', related_name='absence_days', on_delete=OnDelete.RESTRICT)),
+                ('day', fields.DateField()),
+                ('outcome', fields.CharEnumField(description='CANCELLED_IN_TIME: cancelled_in_time\nPENDING_REVIEW: pending_review\nJUSTIFIED: justified\nUNJUSTIFIED: unjustified', enum_type=AbsenceOutcome, max_length=24)),
+            ],
+            options={'table': 'absence_day', 'app': 'models', 'indexes': [Index(fields=['child_id', 'day'])], 'pk_attr': 'id', 'table_description': 'One booked day of one activity concerned by a report.'},
             bases=['Model'],
         ),
         ops.CreateModel(

@@ -1,0 +1,144 @@
+"""Absence mutations: a parent reports, an agent decides."""
+
+import datetime as dt
+from typing import Annotated
+
+import strawberry
+
+from gql.absences.types import AbsenceDay, AbsenceReport, load_reports
+from gql.context import Info
+from gql.enums import AbsenceReason, DatePreset
+from gql.errors import CalendarError, DomainFailure, to_user_errors
+from gql.ids import decode_id
+from resolvers import absences
+
+
+@strawberry.input(description="The absence form: child, activities, dates, reason.")
+class AbsenceInput:
+    child_id: strawberry.ID = strawberry.field(description="The child.")
+    reason: AbsenceReason = strawberry.field(description="Why.")
+    dates: DatePreset = strawberry.field(description="Which days (town time).")
+    day: dt.date | None = strawberry.field(
+        default=None, description="The day (DAY) or first day (RANGE)."
+    )
+    end: dt.date | None = strawberry.field(default=None, description="Last day (RANGE).")
+    activity_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="Activities concerned; default every booked one."
+    )
+    comment: str = strawberry.field(default="", description="Told to the service.")
+
+
+@strawberry.type(description="Result of `reportAbsence`.")
+class ReportAbsencePayload:
+    report: AbsenceReport | None = strawberry.field(default=None, description="The report.")
+    cancelled_days: list[AbsenceDay] = strawberry.field(
+        default_factory=list,
+        description="Days still within the deadline: simply cancelled, not billed.",
+    )
+    pending_days: list[AbsenceDay] = strawberry.field(
+        default_factory=list, description="Days past the deadline, waiting for the service."
+    )
+    justified_days: list[AbsenceDay] = strawberry.field(
+        default_factory=list,
+        description="Days justified at once by a town rule (first day of illness).",
+    )
+    message: str = strawberry.field(default="", description="What happened, in French.")
+    errors: list[CalendarError] = strawberry.field(
+        default_factory=list, description="Why it was refused."
+    )
+
+
+@strawberry.type(description="Result of `decideAbsenceReport`.")
+class AbsenceDecisionPayload:
+    report: AbsenceReport | None = strawberry.field(default=None, description="The report.")
+    errors: list[CalendarError] = strawberry.field(
+        default_factory=list, description="Why it failed."
+    )
+
+
+def _errors(failure: Exception) -> list[CalendarError]:
+    assert isinstance(failure, DomainFailure)
+    return to_user_errors(failure, CalendarError)
+
+
+@strawberry.type
+class AbsenceMutations:
+    @strawberry.mutation(
+        description="Report an absence: booked days still within the cancellation deadline "
+        "are cancelled (not billed); later days go to the service for review, as one request."
+    )
+    async def report_absence(
+        self,
+        info: Info,
+        household_id: Annotated[strawberry.ID, strawberry.argument(description="Household.")],
+        input: Annotated[AbsenceInput, strawberry.argument(description="The form.")],
+    ) -> ReportAbsencePayload:
+        try:
+            form = absences.AbsenceForm(
+                child_id=decode_id(input.child_id, "Child", field="childId"),
+                reason=input.reason,
+                preset=input.dates,
+                day=input.day,
+                end=input.end,
+                activity_ids=[
+                    decode_id(a, "Activity", field="activityIds") for a in input.activity_ids
+                ]
+                if input.activity_ids
+                else None,
+                comment=input.comment,
+            )
+            result = await absences.report_absence(
+                info.context.account,
+                decode_id(household_id, "Household", field="householdId"),
+                form,
+                clock=info.context.clock,
+            )
+        except DomainFailure as failure:
+            return ReportAbsencePayload(errors=_errors(failure))
+        [report] = await load_reports([result.report])
+        by_outcome = {
+            outcome: [d for d in report.days if d.outcome == outcome]
+            for outcome in ("cancelled_in_time", "pending_review", "justified")
+        }
+        parts = []
+        if by_outcome["cancelled_in_time"]:
+            parts.append(
+                f"{len(by_outcome['cancelled_in_time'])} jour(s) annulé(s) dans les délais"
+            )
+        if by_outcome["justified"]:
+            parts.append(f"{len(by_outcome['justified'])} jour(s) justifié(s) d'office")
+        if by_outcome["pending_review"]:
+            parts.append(
+                f"{len(by_outcome['pending_review'])} jour(s) hors délai transmis au service"
+            )
+        return ReportAbsencePayload(
+            report=report,
+            cancelled_days=by_outcome["cancelled_in_time"],
+            pending_days=by_outcome["pending_review"],
+            justified_days=by_outcome["justified"],
+            message=", ".join(parts).capitalize() + ".",
+        )
+
+    @strawberry.mutation(
+        description="Staff: accept (days justified, not billed) or reject (billed) a pending "
+        "report; the family is mailed."
+    )
+    async def decide_absence_report(
+        self,
+        info: Info,
+        report_id: Annotated[strawberry.ID, strawberry.argument(description="The report.")],
+        accept: Annotated[bool, strawberry.argument(description="True justifies the days.")],
+        comment: Annotated[str, strawberry.argument(description="Told to the family.")] = "",
+    ) -> AbsenceDecisionPayload:
+        try:
+            report = await absences.decide_absence(
+                info.context.account,
+                decode_id(report_id, "AbsenceReport", field="reportId"),
+                accept,
+                comment,
+                clock=info.context.clock,
+            )
+        except DomainFailure as failure:
+            return AbsenceDecisionPayload(errors=_errors(failure))
+        [loaded] = await load_reports([report])
+        return AbsenceDecisionPayload(report=loaded)
