@@ -11,8 +11,10 @@ from resolvers.errors import DomainError
 TODAY = date(2026, 12, 31)  # a Thursday, last day of the year
 
 
-def dates(preset: DatePreset, **kwargs: date) -> tuple[date, date]:
-    return resolve_dates(AbsenceForm(1, AbsenceReason.ILLNESS, preset, **kwargs), TODAY)
+def dates(
+    preset: DatePreset, day: date | None = None, end: date | None = None
+) -> tuple[date, date]:
+    return resolve_dates(AbsenceForm(1, AbsenceReason.ILLNESS, preset, day, end), TODAY)
 
 
 @pytest.mark.parametrize(
