@@ -254,6 +254,7 @@ async def resend_activation(town: str, email: str, *, clock: Clock) -> None:
 async def _check_throttle(tenant: Tenant, email: str, client_address: str, *, clock: Clock) -> None:
     """Refuse before checking the password when this e-mail or address failed too often."""
     settings = get_settings()
+    # A failure counts for exactly the window: at "retry at 10h15" it no longer does.
     window_start = clock.now() - timedelta(minutes=settings.login_window_minutes)
     last_success = (
         await LoginAttempt.filter(tenant=tenant, email=email, succeeded=True)
@@ -266,14 +267,14 @@ async def _check_throttle(tenant: Tenant, email: str, client_address: str, *, cl
         tenant=tenant,
         email=email,
         succeeded=False,
-        created_at__gte=window_start,
+        created_at__gt=window_start,
         id__gt=last_success[0] if last_success else 0,
     )
     address_failures = LoginAttempt.filter(
         tenant=tenant,
         client_address=client_address,
         succeeded=False,
-        created_at__gte=window_start,
+        created_at__gt=window_start,
     )
     for failures, limit in (
         (account_failures, settings.login_max_failures_per_account),
