@@ -14,6 +14,7 @@ from strawberry.extensions import (
     SchemaExtension,
     ValidationCache,
 )
+from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 from strawberry.types.graphql import OperationType
 
@@ -23,6 +24,8 @@ from gql.accounts.mutations import AccountMutations
 from gql.accounts.queries import AccountQueries
 from gql.calendar.mutations import CalendarMutations
 from gql.calendar.queries import CalendarQueries
+from gql.calendar.types import CALENDAR_DAY_SCALAR, CalendarDay
+from gql.enums import DayReason, DayStatus
 from gql.errors import ErrorPolicy, log_unexpected
 from gql.households.mutations import HouseholdMutations
 from gql.households.queries import HouseholdQueries
@@ -78,6 +81,9 @@ def build_schema() -> strawberry.Schema:
     return FamilleSchema(
         query=Query,
         mutation=Mutation,
+        # The calendar's CalendarDay scalar names their values: keep them in the schema.
+        types=[DayStatus, DayReason],
+        config=StrawberryConfig(scalar_map={CalendarDay: CALENDAR_DAY_SCALAR}),
         extensions=[
             # Factories: strawberry builds fresh extensions per request; the parse and
             # validation LRU caches are module-level, so they are shared all the same.

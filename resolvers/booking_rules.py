@@ -94,6 +94,8 @@ def is_working_day(day: date) -> bool:
     return day.weekday() < 5 and public_holiday(day) is None
 
 
+# Pure and hot (every day of every calendar): cached across requests.
+@lru_cache(maxsize=65536)
 def deadline_at(day: date, deadline: Deadline, timezone: str) -> datetime:
     """The last moment (UTC) a day can change under a rule, read in the town's zone."""
     if deadline.rule == DeadlineRule.DAYS_BEFORE:

@@ -1,6 +1,7 @@
 """French wording of dates and times, in the town's time zone, without relying on locales."""
 
 from datetime import date, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 WEEKDAYS = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
@@ -20,6 +21,7 @@ _MONTHS = [
 ]
 
 
+@lru_cache(maxsize=4096)
 def format_date(day: date) -> str:
     """``mardi 14 novembre 2026``"""
     return f"{WEEKDAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]} {day.year}"
@@ -31,6 +33,7 @@ def format_time(moment: datetime, timezone: str) -> str:
     return f"{local.hour}h{local.minute:02d}"
 
 
+@lru_cache(maxsize=65536)
 def format_datetime(moment: datetime, timezone: str) -> str:
     """``mardi 14 novembre 2026 à 23h59`` in the town's time zone."""
     local = moment.astimezone(ZoneInfo(timezone))

@@ -45,7 +45,7 @@ mutation($householdId: ID!, $input: BookingChangesInput!, $key: String) {
 CALENDAR = """
 query($householdId: ID!, $from: Date!, $to: Date!) {
   calendar(householdId: $householdId, from: $from, to: $to) {
-    child { firstNames } days { date status reason }
+    child { firstNames } days
   }
 }
 """
