@@ -20,7 +20,7 @@ from resolvers.calendar import days_of, load_context
 from resolvers.clock import Clock
 from resolvers.errors import CommonErrorCode, DomainError, NotFound
 from resolvers.french import format_date
-from resolvers.households import household_for, require_staff
+from resolvers.households import guardian_emails, household_for, require_staff
 from resolvers.outbox import queue_mail
 
 _REASONS = {
@@ -315,10 +315,7 @@ async def decide_absence(
         )
         tenant = await Tenant.get(id=household.tenant_id)
         days = await AbsenceDay.filter(report=report, outcome=outcome).order_by("day")
-        emails = await Account.filter(guardianships__household_id=household.id).values_list(
-            "email", flat=True
-        )
-        for email in sorted({str(e) for e in emails}):
+        for email in await guardian_emails(household.id):
             await queue_mail(
                 email,
                 "absence_decision",

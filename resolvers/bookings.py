@@ -26,7 +26,7 @@ from resolvers.calendar import CalendarContext, check_range, load_context, load_
 from resolvers.clock import Clock
 from resolvers.errors import CommonErrorCode, DomainError
 from resolvers.french import format_date
-from resolvers.households import household_for
+from resolvers.households import guardian_emails, household_for
 from resolvers.outbox import queue_mail
 from resolvers.sql import Params, fetch, is_postgres
 
@@ -597,14 +597,6 @@ async def fill_places(
     return len(promotions)
 
 
-async def _guardian_emails(household_id: int) -> list[str]:
-    """Where the town writes about bookings: the guardians who have an account."""
-    emails = await Account.filter(guardianships__household_id=household_id).values_list(
-        "email", flat=True
-    )
-    return sorted({str(email) for email in emails})
-
-
 async def _queue_confirmation(
     actor: Account, household: Household, result: ChangeResult, clock: Clock
 ) -> None:
@@ -622,9 +614,7 @@ async def _queue_confirmation(
     tenant_name = (await household.tenant).name
     # A parent's own change is confirmed to them; a change by staff to every guardian.
     recipients = (
-        [actor.email]
-        if actor.role == AccountRole.PARENT
-        else (await _guardian_emails(household.id))
+        [actor.email] if actor.role == AccountRole.PARENT else (await guardian_emails(household.id))
     )
     for email in recipients:
         await queue_mail(
@@ -665,7 +655,7 @@ async def _queue_promotion_mails(promotions: list[Promotion], clock: Clock) -> N
             }
             for p in items
         ]
-        for email in await _guardian_emails(household_id):
+        for email in await guardian_emails(household_id):
             await queue_mail(
                 email,
                 "waiting_list_promoted",

@@ -11,7 +11,7 @@ from models.requests import Request, RequestEvent, RequestKind, RequestStatus
 from resolvers import audit
 from resolvers.clock import Clock
 from resolvers.errors import CommonErrorCode, DomainError, NotFound
-from resolvers.households import household_for, require_staff
+from resolvers.households import guardian_emails, household_for, require_staff
 from resolvers.outbox import queue_mail
 
 _DECISIONS = {
@@ -163,10 +163,7 @@ async def decide_enrollment(
             clock=clock,
             details={"status": status.value},
         )
-        emails = await Account.filter(guardianships__household_id=household.id).values_list(
-            "email", flat=True
-        )
-        for email in sorted({str(e) for e in emails}):
+        for email in await guardian_emails(household.id):
             await queue_mail(
                 email,
                 "enrollment_decision",

@@ -141,6 +141,14 @@ async def household_for(actor: Account | None, household_id: int) -> Household:
     return household
 
 
+async def guardian_emails(household_id: int) -> list[str]:
+    """Where the town writes about a household: its guardians who have an account."""
+    emails = await Account.filter(guardianships__household_id=household_id).values_list(
+        "email", flat=True
+    )
+    return sorted({str(email) for email in emails})
+
+
 async def households_of(actor: Account | None) -> list[Household]:
     """The family files an account is a guardian of (usually one)."""
     if actor is None:
