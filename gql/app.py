@@ -16,6 +16,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from strawberry.asgi import GraphQL
+from strawberry.types import ExecutionResult
 from tortoise import connections
 
 from gql import pages
@@ -31,6 +32,7 @@ from settings import get_settings
 logger = logging.getLogger("famille.http")
 
 STATIC_DIR = Path(__file__).parent / "static"
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 
 
 class FamilleGraphQL(GraphQL[Context, None]):
@@ -62,6 +64,34 @@ class FamilleGraphQL(GraphQL[Context, None]):
     async def render_graphql_ide(self, request: Request) -> Response:
         # Strawberry's page loads GraphiQL from a CDN; town networks cannot reach it.
         return FileResponse(STATIC_DIR / "graphiql" / "index.html", media_type="text/html")
+
+    async def get_sub_response(self, request: Any) -> Response:
+        sub_response = await super().get_sub_response(request)
+        sub_response.graphql_response_json = (  # type: ignore[attr-defined]
+            GRAPHQL_RESPONSE_JSON in request.headers.get("accept", "")
+        )
+        return sub_response
+
+    async def process_result(self, request: Any, result: ExecutionResult) -> Any:
+        data = await super().process_result(request, result)
+        # GraphQL over HTTP: with application/graphql-response+json, a request that failed
+        # before execution (parse, validation, variables: errors without a path) has no data.
+        if (
+            GRAPHQL_RESPONSE_JSON in request.headers.get("accept", "")
+            and result.data is None
+            and result.errors
+            and all(error.path is None for error in result.errors)
+        ):
+            data.pop("data", None)
+        return data
+
+    def create_response(self, response_data: Any, sub_response: Response) -> Response:
+        response = super().create_response(response_data, sub_response)
+        if getattr(sub_response, "graphql_response_json", False):
+            response.headers["content-type"] = f"{GRAPHQL_RESPONSE_JSON}; charset=utf-8"
+            if isinstance(response_data, dict) and "data" not in response_data:
+                response.status_code = 400
+        return response
 
     async def execute_operation(self, **kwargs: Any) -> Any:  # type: ignore[override]
         try:

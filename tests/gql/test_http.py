@@ -95,3 +95,19 @@ def test_unexpected_errors_are_masked_with_the_request_id() -> None:
     assert masked.message == "Une erreur inattendue est survenue. Référence : req-42."
     assert masked.extensions == {"code": "INTERNAL_SERVER_ERROR", "requestId": "req-42"}
     assert "secret" not in str(masked.formatted)
+
+
+async def test_graphql_response_json_media_type(http: httpx.AsyncClient) -> None:
+    # GraphQL over HTTP: clients accepting application/graphql-response+json get it, and a
+    # document that fails before execution is a 400 without data; plain JSON clients get 200.
+    accept = {"Accept": "application/graphql-response+json"}
+    broken = await http.post("/graphql", json={"query": "{ me {"}, headers=accept)
+    assert broken.status_code == 400
+    assert broken.headers["content-type"].startswith("application/graphql-response+json")
+    assert "data" not in broken.json()
+    legacy = await http.post("/graphql", json={"query": "{ me {"})
+    assert legacy.status_code == 200
+    assert legacy.headers["content-type"].startswith("application/json")
+    ok = await http.post("/graphql", json={"query": "{ me { email } }"}, headers=accept)
+    assert ok.status_code == 200
+    assert ok.json() == {"data": {"me": None}}
