@@ -7,6 +7,7 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
@@ -78,6 +79,10 @@ class FamilleSchema(strawberry.Schema):
 
 def build_schema() -> strawberry.Schema:
     settings = get_settings()
+    limit_rules = [
+        *QueryDepthLimiter(max_depth=settings.graphql_max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases).validation_rules,
+    ]
     return FamilleSchema(
         query=Query,
         mutation=Mutation,
@@ -86,11 +91,11 @@ def build_schema() -> strawberry.Schema:
         config=StrawberryConfig(scalar_map={CalendarDay: CALENDAR_DAY_SCALAR}),
         extensions=[
             # Factories: strawberry builds fresh extensions per request; the parse and
-            # validation LRU caches are module-level, so they are shared all the same.
+            # validation LRU caches are module-level, and the limits' rule classes are built
+            # once below, so the validation cache key stays the same and hits.
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
-            lambda: QueryDepthLimiter(max_depth=settings.graphql_max_depth),
-            lambda: MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
+            lambda: AddValidationRules(limit_rules),
             lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
             ErrorPolicy,
             OutboxRelay,
