@@ -28,7 +28,7 @@ from resolvers.errors import CommonErrorCode, DomainError
 from resolvers.french import format_date
 from resolvers.households import guardian_emails, household_for
 from resolvers.outbox import queue_mail
-from resolvers.sql import Params, fetch, is_postgres
+from resolvers.sql import Params, connection, fetch, is_postgres
 
 MAX_LINES = 2000  # a school year for a few children and activities
 
@@ -468,8 +468,9 @@ async def _lock_openings(context: CalendarContext, changes: list[BookingChange])
 async def _write_bookings(
     result: ChangeResult, context: CalendarContext, request_id: int, now: Any
 ) -> None:
-    """One upsert statement for the whole change set, never row by row."""
-    rows = []
+    """One multi-row INSERT … ON CONFLICT statement for the whole change set, never row by
+    row (Tortoise's bulk_create uses executemany, which the server runs once per row)."""
+    rows: list[tuple[int, int, int, date, str]] = []
     for line in result.lines:
         if line.outcome not in (
             LineOutcome.BOOKED,
@@ -484,23 +485,22 @@ async def _write_bookings(
             LineOutcome.WAITING_LIST: BookingStatus.WAITING,
             LineOutcome.CANCELLED: BookingStatus.CANCELLED,
         }[line.outcome]
-        rows.append(
-            Booking(
-                child_id=line.child_id,
-                activity_id=line.activity_id,
-                site_id=row.site_id,
-                day=line.day,
-                status=status,
-                request_id=request_id,
-                updated_at=now,
-            )
-        )
-    if rows:
-        await Booking.bulk_create(
-            rows,
-            on_conflict=["child_id", "activity_id", "day"],
-            update_fields=["status", "site_id", "request_id", "updated_at"],
-        )
+        rows.append((line.child_id, line.activity_id, row.site_id, line.day, status.value))
+    if not rows:
+        return
+    params = Params()
+    values = ", ".join(
+        f"({params(child)}, {params(activity)}, {params(site)}, {params(day)}, "
+        f"{params(status)}, {params(request_id)}, {params(now)})"
+        for child, activity, site, day, status in rows
+    )
+    await connection().execute_query(
+        "INSERT INTO booking (child_id, activity_id, site_id, day, status, request_id, "
+        f"updated_at) VALUES {values} ON CONFLICT (child_id, activity_id, day) DO UPDATE SET "
+        "status = excluded.status, site_id = excluded.site_id, "
+        "request_id = excluded.request_id, updated_at = excluded.updated_at",
+        params.values,
+    )
 
 
 async def _promote_after_cancellations(
