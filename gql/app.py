@@ -1,6 +1,7 @@
 """The ASGI application: GraphQL at /graphql, GraphiQL from local assets, health, mail links."""
 
 import contextlib
+import gc
 import logging
 import uuid
 from collections.abc import AsyncIterator
@@ -136,6 +137,9 @@ def create_app(*, clock: Clock | None = None, redis: ArqRedis | None = None) -> 
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await init_db()
         app.state.redis = redis or await open_pool(get_settings())
+        # Everything loaded so far lives as long as the process: keep it out of the
+        # collector's full passes (bench/: p99 of a month calendar 73 ms → 25 ms).
+        gc.freeze()
         try:
             yield
         finally:

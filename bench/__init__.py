@@ -1,0 +1,1 @@
+"""Benchmark of the calendar and booking paths against a raw Starlette + asyncpg endpoint."""

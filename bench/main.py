@@ -1,0 +1,616 @@
+"""The benchmark, end to end (``bench/run``): seed, start our app and the raw endpoint side by
+side, measure, print the table against the targets, stop both servers whatever happens.
+
+    bench/run [--no-seed] [--duration 10] [--concurrency 8] [--iterations 50] [--profile]
+
+See bench/README.md for what is measured and how.
+"""
+
+import argparse
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
+REDIS_URL = os.environ.get("FAMILLE_BENCH_REDIS", "redis://127.0.0.1:6379/14")
+QUEUE_NAME = "famille:bench"  # arq queue of the bench's mails: no worker reads it
+P50_LIMITS = {"month": 3.0, "year": 6.0}  # ms, ours, 1 connection
+
+# Set before any project import: settings are read once per process.
+from bench.seed import DATABASE_URL, describe, seed  # noqa: E402
+
+os.environ["FAMILLE_DATABASE_URL"] = DATABASE_URL
+os.environ["FAMILLE_REDIS_URL"] = REDIS_URL
+os.environ["FAMILLE_QUEUE_NAME"] = QUEUE_NAME
+
+from bench import inprocess, scenarios  # noqa: E402
+from bench.client import Connection, Reply, encode_post  # noqa: E402
+from bench.load import Result, client_gc_paused, run_load  # noqa: E402
+from bench.scenarios import MONTH, YEAR, BookingLine, Target  # noqa: E402
+
+# --- servers ----------------------------------------------------------------------------
+
+
+@dataclass
+class Server:
+    name: str
+    port: int
+    process: subprocess.Popen[bytes]
+    log: Path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(name: str, app: str, logs: Path) -> Server:
+    """uvicorn, one worker, log level warning, on a free port."""
+    port, log = free_port(), logs / f"{name}.log"
+    command = [sys.executable, "-m", "uvicorn", app, "--factory", "--host", HOST,
+               "--port", str(port), "--workers", "1", "--log-level", "warning"]  # fmt: skip
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+    return Server(name, port, process, log)
+
+
+async def wait_ready(server: Server, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            break
+        conn = Connection(HOST, server.port)
+        try:
+            if (await conn.get("/healthz")).status == 200:
+                return
+        except OSError:
+            pass
+        finally:
+            await conn.close()
+        await asyncio.sleep(0.2)
+    raise RuntimeError(f"{server.name} did not start:\n{server.log.read_text()[-3000:]}")
+
+
+def stop(servers: list[Server]) -> None:
+    for server in servers:
+        if server.process.poll() is None:
+            server.process.terminate()
+    for server in servers:
+        try:
+            server.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.process.kill()
+            server.process.wait()
+
+
+@contextmanager
+def servers_running(logs: Path) -> Iterator[tuple[Server, Server]]:
+    """Both servers, stopped on the way out (errors, Ctrl-C and SIGTERM included)."""
+    started: list[Server] = []
+
+    def interrupted(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    previous = {sig: signal.signal(sig, interrupted) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        started.append(start_server("ours", "gql.app:create_app", logs))
+        started.append(start_server("raw", "bench.raw_app:create_app", logs))
+        yield started[0], started[1]
+    finally:
+        stop(started)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+# --- checks of the answers ----------------------------------------------------------------
+
+
+def ours_calendar_ok(reply: Reply) -> bool:
+    return reply.status == 200 and reply.body.startswith(b'{"data":{"calendar":[{')
+
+
+def raw_calendar_ok(reply: Reply) -> bool:
+    return reply.status == 200 and reply.body.startswith(b'{"enrollments":[{')
+
+
+def ours_booking_ok(reply: Reply) -> bool:
+    return (
+        reply.status == 200
+        and b'"errors":[]' in reply.body
+        and b'"REJECTED"' not in reply.body
+        and b'"UNCHANGED"' not in reply.body
+    )
+
+
+def raw_booking_ok(reply: Reply) -> bool:
+    return reply.status == 200 and reply.body.startswith(b'{"written":')
+
+
+# --- measurements -------------------------------------------------------------------------
+
+
+@dataclass
+class CalendarRun:
+    """One calendar scenario on one server: loaded throughput, then unloaded latency."""
+
+    loaded: Result
+    single: Result
+
+
+@dataclass
+class BookingRun:
+    lines: int
+    ours: Result = field(default_factory=Result)
+    raw: Result = field(default_factory=Result)
+    raw_unnest: Result = field(default_factory=Result)
+    raw_many: Result = field(default_factory=Result)
+
+
+@dataclass
+class Report:
+    targets: int = 0
+    days_kind: str = ""
+    calendar: dict[str, dict[str, CalendarRun]] = field(default_factory=dict)
+    booking: BookingRun | None = None
+    sql: inprocess.SqlReport | None = None
+    profile: str = ""
+
+
+def encode_all(server: Server, payloads: list[tuple[Target, dict[str, object]]]) -> list[bytes]:
+    host = f"{HOST}:{server.port}"
+    path = "/graphql" if server.name == "ours" else "/calendar"
+    return [encode_post(host, path, payload, target.token) for target, payload in payloads]
+
+
+async def detect_days_kind(ours: Server) -> str:
+    conn = Connection(HOST, ours.port)
+    try:
+        reply = await conn.post("/graphql", {"query": scenarios.DAY_KIND_QUERY})
+    finally:
+        await conn.close()
+    data: Any = reply.json()
+    kind = (data.get("data") or {}).get("__type") or {}
+    return str(kind.get("kind") or "")
+
+
+async def year_calendar(ours: Server, target: Target, days: str) -> list[dict[str, Any]]:
+    conn = Connection(HOST, ours.port)
+    try:
+        reply = await conn.post(
+            "/graphql", scenarios.ours_calendar(target, YEAR, days), target.token
+        )
+    finally:
+        await conn.close()
+    data: Any = reply.json()
+    if not ours_calendar_ok(reply):
+        raise RuntimeError(f"calendar of child {target.child_id}: {reply.body[:300]!r}")
+    return list(data["data"]["calendar"])
+
+
+async def booking_children(
+    ours: Server, targets: list[Target], days: str
+) -> list[tuple[Target, list[BookingLine]]]:
+    """Two children of different households with 180 changeable days (ours, raw)."""
+    chosen: list[tuple[Target, list[BookingLine]]] = []
+    for target in targets:
+        if any(target.household_id == other.household_id for other, _ in chosen):
+            continue
+        lines = scenarios.booking_lines(await year_calendar(ours, target, days))
+        if len(lines) == scenarios.BOOKING_DAYS:
+            chosen.append((target, lines))
+            if len(chosen) == 2:
+                return chosen
+    raise RuntimeError(
+        f"no two children with {scenarios.BOOKING_DAYS} changeable days left this school year"
+    )
+
+
+async def measure_calendar(
+    ours: Server, raw: Server, targets: list[Target], days: str, args: argparse.Namespace
+) -> dict[str, dict[str, CalendarRun]]:
+    results: dict[str, dict[str, CalendarRun]] = {}
+    for name, span in (("month", MONTH), ("year", YEAR)):
+        results[name] = {}
+        for server in (ours, raw):
+            if server.name == "ours":
+                payloads = [(t, scenarios.ours_calendar(t, span, days)) for t in targets]
+                check = ours_calendar_ok
+            else:
+                payloads = [(t, scenarios.raw_calendar(t, span)) for t in targets]
+                check = raw_calendar_ok
+            requests = encode_all(server, payloads)
+            print(f"  {name:5} {server.name:4}: warm-up", end="", flush=True)
+            await run_load(
+                HOST,
+                server.port,
+                requests,
+                check,
+                concurrency=args.concurrency,
+                duration=args.warmup,
+                seed=99,
+            )
+            print(f", {args.concurrency} connections × {args.duration:g} s", end="", flush=True)
+            loaded = await run_load(
+                HOST,
+                server.port,
+                requests,
+                check,
+                concurrency=args.concurrency,
+                duration=args.duration,
+                seed=1,
+            )
+            print(
+                f" → {loaded.throughput:,.0f} req/s; 1 connection × {args.latency_duration:g} s",
+                end="",
+                flush=True,
+            )
+            single = await run_load(
+                HOST,
+                server.port,
+                requests,
+                check,
+                concurrency=1,
+                duration=args.latency_duration,
+                seed=2,
+            )
+            print(f" → p50 {single.p50:.2f} ms")
+            results[name][server.name] = CalendarRun(loaded, single)
+    return results
+
+
+async def measure_booking(
+    ours: Server,
+    raw: Server,
+    chosen: list[tuple[Target, list[BookingLine]]],
+    iterations: int,
+) -> BookingRun:
+    """Alternate CANCEL and BOOK of the same 180 days, so every iteration writes them all;
+    our mutation and the raw upserts (the product's statement, then for comparison the
+    unnest and executemany forms) interleaved."""
+    (mine, my_lines), (theirs, their_lines) = chosen
+    run = BookingRun(lines=len(my_lines))
+    conns = {
+        name: Connection(HOST, port)
+        for name, port in (
+            ("ours", ours.port),
+            ("raw", raw.port),
+            ("raw_unnest", raw.port),
+            ("raw_many", raw.port),
+        )
+    }
+    ours_host, raw_host = f"{HOST}:{ours.port}", f"{HOST}:{raw.port}"
+
+    def ours_request(action: str) -> bytes:
+        payload = scenarios.ours_booking(mine, my_lines, action)
+        return encode_post(ours_host, "/graphql", payload, mine.token)
+
+    def raw_request(action: str, mode: str) -> bytes:
+        payload = scenarios.raw_booking(theirs, their_lines, action, mode)
+        return encode_post(raw_host, "/book", payload, theirs.token)
+
+    async def timed(name: str, request: bytes, result: Result, ok: Any) -> None:
+        began = time.perf_counter()
+        reply = await conns[name].send(request)
+        elapsed = time.perf_counter() - began
+        if ok(reply):
+            result.latencies.append(elapsed)
+        else:
+            result.errors += 1
+            result.first_error = result.first_error or reply.body[:300].decode(errors="replace")
+
+    try:
+        # Known state first (every day booked), untimed: then each iteration flips them all,
+        # so our submit really writes (a BOOK of a booked day is UNCHANGED, not written).
+        await conns["ours"].send(ours_request("BOOK"))
+        await conns["raw"].send(raw_request("BOOK", "values"))
+        started = time.perf_counter()
+        with client_gc_paused():
+            for n in range(iterations):
+                action = "CANCEL" if n % 2 == 0 else "BOOK"
+                await timed("ours", ours_request(action), run.ours, ours_booking_ok)
+                await timed("raw", raw_request(action, "values"), run.raw, raw_booking_ok)
+                # The same rows again in the other forms (an upsert's DO UPDATE writes a new
+                # row version even when nothing changes).
+                for name, mode, result in (
+                    ("raw_unnest", "unnest", run.raw_unnest),
+                    ("raw_many", "executemany", run.raw_many),
+                ):
+                    await timed(name, raw_request(action, mode), result, raw_booking_ok)
+        elapsed = time.perf_counter() - started
+        for result in (run.ours, run.raw, run.raw_unnest, run.raw_many):
+            result.seconds = elapsed
+    finally:
+        await asyncio.gather(*(conn.close() for conn in conns.values()))
+    return run
+
+
+async def inprocess_checks(
+    client: inprocess.AsgiClient,
+    targets: list[Target],
+    days: str,
+    booking: tuple[Target, list[BookingLine]],
+) -> inprocess.SqlReport:
+    """Statements per calendar request (month, year, a whole household's year) and of one
+    180-day submit, counted in process from Tortoise's statement log."""
+    by_household: dict[int, list[Target]] = {}
+    for target in targets:
+        by_household.setdefault(target.household_id, []).append(target)
+    family = next(children for children in by_household.values() if len(children) == 3)
+    whole = scenarios.ours_calendar(family[0], YEAR, days, whole_household=True)
+    cases = {
+        "month, 1 child": (targets[0], scenarios.ours_calendar(targets[0], MONTH, days)),
+        "year, 1 child": (targets[1], scenarios.ours_calendar(targets[1], YEAR, days)),
+        "year, 3 children": (family[0], whole),
+    }
+    target, lines = booking
+    report = await inprocess.calendar_statements(client, cases)
+    report.booking_statements = await inprocess.booking_statements(
+        client,
+        target,
+        scenarios.ours_booking(target, lines, "CANCEL"),
+        scenarios.ours_booking(target, lines, "BOOK"),
+    )
+    inprocess.check_booking_sql(report)
+    return report
+
+
+# --- the report ---------------------------------------------------------------------------
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
+
+
+def print_report(report: Report, args: argparse.Namespace) -> bool:
+    rows: list[list[str]] = []
+    passed = True
+    targets = {name: f"≥ 15 % of raw, p50 ≤ {limit:g} ms" for name, limit in P50_LIMITS.items()}
+    labels = {"month": "(a) month, 1 child", "year": "(b) school year, 1 child"}
+    for name, runs in report.calendar.items():
+        ours, raw = runs["ours"], runs["raw"]
+        ratio = ours.loaded.throughput / raw.loaded.throughput if raw.loaded.throughput else 0
+        text = targets[name]
+        ok = ratio >= 0.15 and ours.single.p50 <= P50_LIMITS[name] and not ours.loaded.errors
+        passed &= ok
+        rows.append(
+            [
+                labels[name],
+                f"{ours.loaded.throughput:,.0f}",
+                f"{raw.loaded.throughput:,.0f}",
+                f"{ratio:.1%}",
+                f"{ours.single.p50:.2f} / {ours.single.p95:.2f}",
+                f"{raw.single.p50:.2f} / {raw.single.p95:.2f}",
+                text,
+                verdict(ok),
+            ]
+        )
+    if report.booking:
+        b = report.booking
+        ratio = booking_ratio(report)
+        writes = report.sql.booking_writes if report.sql else []
+        one_write = len(writes) == 1 and not writes[0].executemany
+        ok = ratio <= 3 and one_write and not b.ours.errors
+        passed &= ok
+        rows.append(
+            [
+                f"(c) book {b.lines} days, 1 mutation",
+                f"{1000 / b.ours.p50:,.1f}",
+                f"{1000 / b.raw.p50:,.1f}",
+                f"{ratio:.1f}×",
+                f"{b.ours.p50:.1f} / {b.ours.p95:.1f}",
+                f"{b.raw.p50:.1f} / {b.raw.p95:.1f}",
+                "≤ 3× raw upsert, 1 statement",
+                verdict(ok),
+            ]
+        )
+    if report.sql:
+        counts = report.sql.counts
+        ok = report.sql.constant and report.sql.worst <= 3
+        passed &= ok
+        rows.append(
+            [
+                "(d) SQL statements / calendar",
+                " / ".join(str(c) for c in counts.values()),
+                "3",
+                "",
+                "",
+                "",
+                "constant, ≤ 3",
+                verdict(ok),
+            ]
+        )
+    header = [
+        "scenario",
+        "ours req/s",
+        "raw req/s",
+        "ratio",
+        "ours p50/p95 ms",
+        "raw p50/p95 ms",
+        "target",
+        "result",
+    ]
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+    line = "  ".join("-" * w for w in widths)
+    print()
+    print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
+    print(line)
+    for row in rows:
+        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)))
+    print(line)
+    print(
+        f"Throughput: {args.concurrency} keep-alive connections for {args.duration:g} s; "
+        f"p50/p95: 1 connection for {args.latency_duration:g} s (unloaded latency); "
+        f"random children among {report.targets:,}. (c): {args.iterations} sequential "
+        "submits alternating CANCEL/BOOK, medians compared; req/s = 1 / median."
+    )
+    print("(d): month 1 child / year 1 child / year whole 3-child household; raw = token + 2.")
+    print()
+    print("Details (ms)                         req/s  errors    p50     p95     p99")
+    for name, runs in report.calendar.items():
+        for server, run in runs.items():
+            for mode, result in ((f"{args.concurrency} conn", run.loaded), ("1 conn", run.single)):
+                label = f"{name} {server} {mode}"
+                print(
+                    f"  {label:32} {result.throughput:8,.0f} {result.errors:6} "
+                    f"{result.p50:7.2f} {result.p95:7.2f} {result.p99:7.2f}"
+                )
+    if report.booking:
+        for label, result in (
+            ("ours: submitBookingChanges", report.booking.ours),
+            ("raw: INSERT … VALUES (…), (…) ON CONFLICT", report.booking.raw),
+            ("raw: INSERT … SELECT unnest(…) ON CONFLICT", report.booking.raw_unnest),
+            ("raw: executemany (bulk_create)", report.booking.raw_many),
+        ):
+            print(
+                f"  {'book ' + label:50} {result.errors:6} {result.p50:7.2f} "
+                f"{result.p95:7.2f} {result.p99:7.2f}"
+            )
+        b = report.booking
+        errors = [r.first_error for r in (b.ours, b.raw, b.raw_unnest, b.raw_many) if r.errors]
+        for error in errors:
+            print(f"  first booking error: {error}")
+    for runs in report.calendar.values():
+        for server, run in runs.items():
+            if run.loaded.first_error or run.single.first_error:
+                print(f"  first {server} error: {run.loaded.first_error or run.single.first_error}")
+    if report.sql:
+        sql = report.sql
+        print()
+        print(f"SQL per calendar request (in process): {sql.counts}")
+        writes = sql.booking_writes
+        print(
+            f"SQL of one {report.booking.lines if report.booking else ''}-day submit: "
+            f"{len(sql.booking_statements)} statements, {len(writes)} booking write(s): "
+            + ", ".join(
+                f"{w.rows} rows by "
+                + ("executemany (one execution a row)" if w.executemany else "one statement")
+                for w in writes
+            )
+        )
+        if sql.drift:
+            print("WARNING: the raw endpoint's SQL differs from the product's:")
+            for item in sql.drift:
+                print(f"  {item}")
+        else:
+            print("Raw endpoint SQL: identical to the product's statements 1 and 2 (checked).")
+    print(f"CalendarDay in the schema: {report.days_kind or '?'}")
+    if report.profile:
+        print()
+        print(report.profile.rstrip())
+    return passed
+
+
+def clean_queue() -> None:
+    """Forget the bench's queued mails (queue famille:bench in the bench's Redis database)."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        keys = list(client.scan_iter(f"arq:*{QUEUE_NAME}:*")) + [QUEUE_NAME]
+        client.delete(*keys)
+    finally:
+        client.close()
+
+
+def profile_in_child(booking: Target) -> str:
+    """bench.profile in a fresh interpreter: its heap, and so its garbage collections, are
+    the app's as in the server, not this process's."""
+    command = [sys.executable, "-m", "bench.profile", "--booking-child", str(booking.child_id)]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    if done.returncode:
+        return f"(profile failed: {done.stderr[-2000:]})"
+    return done.stdout
+
+
+def booking_ratio(report: Report) -> float:
+    b = report.booking
+    return b.ours.p50 / b.raw.p50 if b and b.raw.p50 else float("inf")
+
+
+def targets_met(report: Report) -> bool:
+    """The timing targets (the table says which)."""
+    return booking_ratio(report) <= 3 and all(
+        run["ours"].loaded.throughput >= 0.15 * run["raw"].loaded.throughput
+        and run["ours"].single.p50 <= P50_LIMITS[name]
+        for name, run in report.calendar.items()
+    )
+
+
+async def bench(args: argparse.Namespace, logs: Path) -> bool:
+    report = Report()
+    all_targets = await scenarios.load_targets()
+    report.targets = len(all_targets)
+    # Our app in this process too (idle during the load), for the statement counts.
+    async with inprocess.our_app() as client:
+        with servers_running(logs) as (ours, raw):
+            await asyncio.gather(wait_ready(ours), wait_ready(raw))
+            print(f"servers: ours on :{ours.port}, raw on :{raw.port} (uvicorn, 1 worker each)")
+            report.days_kind = await detect_days_kind(ours)
+            days = scenarios.days_selection(report.days_kind)
+            chosen = await booking_children(ours, all_targets, days)
+            print("in process: SQL statements per request, raw SQL check")
+            report.sql = await inprocess_checks(client, all_targets, days, chosen[0])
+            print("calendar:")
+            report.calendar = await measure_calendar(ours, raw, all_targets, days, args)
+            print(f"booking: {args.iterations} iterations")
+            report.booking = await measure_booking(ours, raw, chosen, args.iterations)
+    if args.profile or (not targets_met(report) and not args.no_profile):
+        print("profiling our requests in process (servers stopped)…")
+        report.profile = profile_in_child(chosen[0][0])
+    try:
+        clean_queue()
+    except Exception as error:  # noqa: BLE001 - cosmetic
+        print(f"(could not clean the bench queue in Redis: {error})")
+    return print_report(report, args)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="famille benchmark: ours vs raw asyncpg")
+    parser.add_argument("--no-seed", action="store_true", help="reuse famille_bench as it is")
+    parser.add_argument("--households", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--duration", type=float, default=10, help="seconds per loaded run")
+    parser.add_argument("--latency-duration", type=float, default=5, help="seconds at 1 conn")
+    parser.add_argument("--warmup", type=float, default=2, help="seconds before each run")
+    parser.add_argument("--iterations", type=int, default=50, help="booking submits (even)")
+    parser.add_argument("--profile", action="store_true", help="always profile the calendar")
+    parser.add_argument("--no-profile", action="store_true", help="never profile")
+    args = parser.parse_args()
+    args.iterations += args.iterations % 2  # even: the days end up booked, as seeded
+    print(
+        f"famille benchmark, {os.cpu_count()} CPU(s) shared by the client, both servers and "
+        "PostgreSQL"
+    )
+    if not args.no_seed:
+        print(describe(asyncio.run(seed(args.households))))
+    try:
+        import uvloop
+
+        runner: Any = uvloop.run
+    except ImportError:
+        runner = asyncio.run
+    with tempfile.TemporaryDirectory(prefix="famille-bench-") as logs:
+        try:
+            passed = runner(bench(args, Path(logs)))
+        except KeyboardInterrupt as interruption:
+            print(f"\ninterrupted ({interruption or 'SIGINT'}): both servers stopped")
+            sys.exit(130)
+    print("\nALL TARGETS MET" if passed else "\nSOME TARGETS MISSED")
+    sys.exit(0 if passed else 1)
+
+
+if __name__ == "__main__":
+    main()

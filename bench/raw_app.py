@@ -1,0 +1,294 @@
+"""The physical limit: Starlette + asyncpg running the SQL of the GraphQL path, nothing else.
+
+``POST /calendar`` runs the bearer-token lookup, then the calendar's statement 1
+(``resolvers.calendar.load_context``) and statement 2 (``load_day_rows``) with the same
+text and parameters as the product, and answers their rows as JSON (orjson): no day
+evaluation, no French wording, no GraphQL. ``POST /book`` runs the token lookup and the
+product's single multi-row ``INSERT … ON CONFLICT DO UPDATE`` of every row; for
+comparison, ``mode: "unnest"`` sends the same upsert with 7 array parameters, and
+``mode: "executemany"`` the single-row statement once per row (what ``Booking.bulk_create``
+does through asyncpg).
+
+The SQL texts below are copies: ``bench.inprocess`` compares them, whitespace aside, with
+what the product sends, and the benchmark says so when they drift apart.
+
+    uvicorn bench.raw_app:create_app --factory
+"""
+
+import contextlib
+import hashlib
+import os
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+import asyncpg
+import orjson
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+# Tortoise's asyncpg pool defaults (minsize 1, maxsize 5): same footing as the product.
+POOL_MIN, POOL_MAX = 1, 5
+
+# resolvers.accounts.authenticate (select_related("account"), .first()): Tortoise's text,
+# every column of both tables (Tortoise's column order varies from process to process).
+_TOKEN_COLUMNS = ["id", "account_id", "purpose", "token_hash", "created_at", "expires_at",
+                  "consumed_at"]  # fmt: skip
+_ACCOUNT_COLUMNS = [
+    "id", "tenant_id", "email", "password_hash", "role", "civility", "last_name",
+    "first_names", "birth_name", "phone_mobile", "phone_home", "address_line",
+    "address_complement", "postal_code", "city", "cgu_version", "cgu_accepted_at",
+    "activated_at", "is_disabled", "created_at",
+]  # fmt: skip
+TOKEN_SQL = (
+    "SELECT "
+    + ",".join(f'"account_token"."{column}"' for column in _TOKEN_COLUMNS)
+    + ","
+    + ",".join(
+        f'"account_token__account"."{column}" "account_token__account.{column}"'
+        for column in _ACCOUNT_COLUMNS
+    )
+    + ' FROM "account_token" LEFT OUTER JOIN "account" "account_token__account" '
+    'ON "account_token__account"."id"="account_token"."account_id" '
+    'WHERE "account_token"."token_hash"=$1 AND "account_token"."purpose"=$2 '
+    'AND "account_token"."consumed_at" IS NULL AND "account_token"."expires_at">$3 LIMIT $4'
+)
+
+
+def placeholders(first: int, count: int) -> str:
+    return ", ".join(f"${n}" for n in range(first, first + count))
+
+
+def context_sql(children: int) -> str:
+    """Statement 1 of resolvers.calendar.load_context, a parent asking for some children
+    (``$1…$children``; every child of the household when 0), the household, the account."""
+    n = children + 1
+    child_filter = f"AND c.id IN ({placeholders(1, children)})" if children else ""
+    return f"""SELECT h.tenant_id, t.timezone, c.id AS child_id, c.first_names, c.last_name,
+                   e.id AS enrollment_id, e.status AS enrollment_status,
+                   a.id AS activity_id, a.code, a.name AS activity_name, a.kind,
+                   a.holiday_policy, a.booking_rule, a.booking_value, a.booking_cutoff_minutes,
+                   a.cancellation_rule, a.cancellation_value, a.cancellation_cutoff_minutes,
+                   a.booking_opens_days_ahead, s.id AS site_id, s.name AS site_name,
+                   p.starts_on, p.ends_on, o.weekdays, o.capacity
+            FROM household h
+            JOIN tenant t ON t.id = h.tenant_id
+            LEFT JOIN child c ON c.household_id = h.id {child_filter}
+            LEFT JOIN enrollment e ON e.child_id = c.id
+            LEFT JOIN period p ON p.id = e.period_id
+            LEFT JOIN activity a ON a.id = e.activity_id
+            LEFT JOIN site s ON s.id = e.site_id
+            LEFT JOIN opening o ON o.activity_id = e.activity_id AND o.site_id = e.site_id
+                               AND o.period_id = e.period_id
+            WHERE h.id = ${n} AND EXISTS (SELECT 1 FROM guardian g WHERE g.household_id = h.id AND g.account_id = ${n + 1})
+            ORDER BY c.birth_date, c.id, a.code, p.starts_on"""  # noqa: E501
+
+
+def day_rows_sql(children: int, activities: int, sites: int) -> str:
+    """Statement 2 of resolvers.calendar.load_day_rows, placeholders numbered as there."""
+    n = 1
+    child_list = placeholders(n, children)
+    n += children
+    start1, end1 = n, n + 1
+    n += 2
+    activity_list = placeholders(n, activities)
+    n += activities
+    site_list = placeholders(n, sites)
+    n += sites
+    start2, end2 = n, n + 1
+    n += 2
+    absent_children = placeholders(n, children)
+    n += children
+    start3, end3, tenant1, start4, end4, tenant2, end5, start5 = range(n, n + 8)
+    return f"""SELECT 'booking' AS kind, b.child_id AS a, b.activity_id AS b, b.site_id AS c,
+                   b.day AS day, CAST(NULL AS DATE) AS day_end, b.status AS status,
+                   CAST(NULL AS VARCHAR(150)) AS label, CAST(b.id AS BIGINT) AS n
+            FROM booking b
+            WHERE b.child_id IN ({child_list})
+              AND b.day >= ${start1} AND b.day <= ${end1} AND b.status <> 'cancelled'
+            UNION ALL
+            SELECT 'count', b.activity_id, b.site_id, NULL, b.day, NULL, NULL, NULL, COUNT(*)
+            FROM booking b
+            WHERE b.activity_id IN ({activity_list})
+              AND b.site_id IN ({site_list})
+              AND b.day >= ${start2} AND b.day <= ${end2} AND b.status = 'booked'
+            GROUP BY b.activity_id, b.site_id, b.day
+            UNION ALL
+            SELECT 'absence', ad.child_id, ad.activity_id, NULL, ad.day, NULL, ad.outcome,
+                   NULL, NULL
+            FROM absence_day ad
+            WHERE ad.child_id IN ({absent_children})
+              AND ad.day >= ${start3} AND ad.day <= ${end3}
+              AND ad.outcome <> 'cancelled_in_time'
+            UNION ALL
+            SELECT 'exception', ce.activity_id, ce.site_id,
+                   CASE WHEN ce.is_open THEN 1 ELSE 0 END, ce.day, NULL, NULL, ce.label, NULL
+            FROM calendar_exception ce
+            WHERE ce.tenant_id = ${tenant1}
+              AND ce.day >= ${start4} AND ce.day <= ${end4}
+            UNION ALL
+            SELECT 'holiday', NULL, NULL, NULL, sh.starts_on, sh.ends_on, NULL, sh.name, NULL
+            FROM school_holiday sh
+            WHERE sh.tenant_id = ${tenant2}
+              AND sh.starts_on <= ${end5} AND sh.ends_on >= ${start5}"""
+
+
+def upsert_sql(rows: int) -> str:
+    """resolvers.bookings._write_bookings: one multi-row INSERT … ON CONFLICT, 7 parameters
+    a row (child, activity, site, day, status, request, updated_at)."""
+    values = ", ".join(
+        "(" + ", ".join(f"${7 * n + k}" for k in range(1, 8)) + ")" for n in range(rows)
+    )
+    return (
+        "INSERT INTO booking (child_id, activity_id, site_id, day, status, request_id, "
+        f"updated_at) VALUES {values} ON CONFLICT (child_id, activity_id, day) DO UPDATE SET "
+        "status = excluded.status, site_id = excluded.site_id, "
+        "request_id = excluded.request_id, updated_at = excluded.updated_at"
+    )
+
+
+_COLUMNS = "booking (child_id, activity_id, site_id, day, status, request_id, updated_at)"
+_ON_CONFLICT = (
+    " ON CONFLICT (child_id, activity_id, day) DO UPDATE SET status = excluded.status, "
+    "site_id = excluded.site_id, request_id = excluded.request_id, "
+    "updated_at = excluded.updated_at"
+)
+# For comparison: the same upsert with 7 array parameters whatever the number of rows …
+UPSERT_UNNEST_SQL = (
+    f"INSERT INTO {_COLUMNS} SELECT * FROM unnest($1::int[], $2::int[], $3::int[], "
+    "$4::date[], $5::varchar[], $6::int[], $7::timestamptz[])" + _ON_CONFLICT
+)
+# … and the single-row statement once per row, as Booking.bulk_create sends it (executemany).
+UPSERT_ROW_SQL = f"INSERT INTO {_COLUMNS} VALUES ($1, $2, $3, $4, $5, $6, $7)" + _ON_CONFLICT
+BOOKING_MODES = ("values", "unnest", "executemany")
+
+
+def json(data: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(data), status_code=status, media_type="application/json")
+
+
+async def account_of(conn: asyncpg.Connection, request: Request) -> asyncpg.Record | None:
+    """The bearer token's account row (same lookup and checks as the product)."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    digest = hashlib.sha256(token.strip().encode()).hexdigest()
+    row = await conn.fetchrow(TOKEN_SQL, digest, "session", datetime.now(UTC), 1)
+    if (
+        row is None
+        or row["account_token__account.is_disabled"]
+        or row["account_token__account.activated_at"] is None
+    ):
+        return None
+    return row
+
+
+def _sorted_ids(values: Sequence[Any]) -> list[Any]:
+    return sorted(set(values)) or [0]
+
+
+async def calendar(request: Request) -> Response:
+    """Body: ``{"householdId": int, "childIds": [int], "from": "…", "to": "…"}``."""
+    body = orjson.loads(await request.body())
+    start, end = date.fromisoformat(body["from"]), date.fromisoformat(body["to"])
+    child_ids: list[int] = body["childIds"]
+    pool: asyncpg.Pool = request.app.state.pool
+    async with pool.acquire() as conn:
+        account = await account_of(conn, request)
+        if account is None:
+            return json({"error": "NOT_AUTHENTICATED"}, 401)
+        rows = await conn.fetch(
+            context_sql(len(child_ids)), *child_ids, body["householdId"], account["account_id"]
+        )
+        if not rows:
+            return json({"error": "NOT_FOUND"}, 404)
+        # Which ids statement 2 needs: what load_context keeps, without evaluating anything.
+        kept = [
+            row
+            for row in rows
+            if row["enrollment_id"] is not None
+            and row["weekdays"] is not None
+            and row["ends_on"] >= start
+            and row["starts_on"] <= end
+        ]
+        limited = [row for row in kept if row["capacity"] is not None]
+        children = _sorted_ids([row["child_id"] for row in kept])
+        activities = _sorted_ids([row["activity_id"] for row in limited])
+        sites = _sorted_ids([row["site_id"] for row in limited])
+        tenant = rows[0]["tenant_id"]
+        days = await conn.fetch(
+            day_rows_sql(len(children), len(activities), len(sites)),
+            *children,
+            start,
+            end,
+            *activities,
+            *sites,
+            start,
+            end,
+            *children,
+            start,
+            end,
+            tenant,
+            start,
+            end,
+            tenant,
+            end,
+            start,
+        )
+    return json({"enrollments": [dict(row) for row in rows], "days": [dict(row) for row in days]})
+
+
+async def book(request: Request) -> Response:
+    """Body: ``{"childId": int, "status": "booked"|"cancelled", "rows": [[activityId,
+    siteId, "YYYY-MM-DD"], …], "mode": "values"|"unnest"|"executemany"}``."""
+    body = orjson.loads(await request.body())
+    child: int = body["childId"]
+    status: str = body["status"]
+    mode: str = body.get("mode", "values")
+    now = datetime.now(UTC)
+    rows = [
+        (child, activity, site, date.fromisoformat(day), status, None, now)
+        for activity, site, day in body["rows"]
+    ]
+    pool: asyncpg.Pool = request.app.state.pool
+    async with pool.acquire() as conn:
+        if await account_of(conn, request) is None:
+            return json({"error": "NOT_AUTHENTICATED"}, 401)
+        if mode == "executemany":
+            async with conn.transaction():
+                await conn.executemany(UPSERT_ROW_SQL, rows)
+        elif mode == "unnest":
+            await conn.execute(
+                UPSERT_UNNEST_SQL, *(list(column) for column in zip(*rows, strict=True))
+            )
+        else:
+            await conn.execute(upsert_sql(len(rows)), *(value for row in rows for value in row))
+    return json({"written": len(rows), "mode": mode})
+
+
+async def healthz(request: Request) -> Response:
+    pool: asyncpg.Pool = request.app.state.pool
+    return json({"status": "ok", "database": await pool.fetchval("SELECT 1")})
+
+
+def create_app() -> Starlette:
+    url = os.environ.get("FAMILLE_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/famille_bench")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        app.state.pool = await asyncpg.create_pool(url, min_size=POOL_MIN, max_size=POOL_MAX)
+        try:
+            yield
+        finally:
+            await app.state.pool.close()
+
+    return Starlette(
+        routes=[
+            Route("/calendar", calendar, methods=["POST"]),
+            Route("/book", book, methods=["POST"]),
+            Route("/healthz", healthz),
+        ],
+        lifespan=lifespan,
+    )
