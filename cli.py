@@ -3,6 +3,7 @@
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -61,13 +62,26 @@ def cmd_demo(_: argparse.Namespace) -> None:
     asyncio.run(run())
 
 
+def _listen_on(args: argparse.Namespace) -> None:
+    """--host/--port override the settings; mailed links follow unless a public URL is set."""
+    if args.host:
+        os.environ["FAMILLE_HOST"] = args.host
+    if args.port:
+        os.environ["FAMILLE_PORT"] = str(args.port)
+    if (args.host or args.port) and "FAMILLE_PUBLIC_URL" not in os.environ:
+        host, port = args.host or get_settings().host, args.port or get_settings().port
+        os.environ["FAMILLE_PUBLIC_URL"] = f"http://{host}:{port}"
+    get_settings.cache_clear()
+
+
 def cmd_serve(args: argparse.Namespace) -> None:
+    _listen_on(args)
     settings = get_settings()
     uvicorn.run(
         "gql.app:create_app",
         factory=True,
-        host=args.host or settings.host,
-        port=args.port or settings.port,
+        host=settings.host,
+        port=settings.port,
         proxy_headers=True,
     )
 
@@ -102,6 +116,8 @@ def cmd_export_schema(args: argparse.Namespace) -> None:
 def cmd_dev(args: argparse.Namespace) -> None:
     """Migrate, seed the demo town, then run the API and the worker in one process."""
 
+    _listen_on(args)
+
     async def run() -> None:
         from gql.app import create_app
         from jobs.queue import open_pool
@@ -114,8 +130,8 @@ def cmd_dev(args: argparse.Namespace) -> None:
         worker = build_worker(settings, redis, close_db_on_exit=False)
         config = uvicorn.Config(
             create_app(redis=redis),
-            host=args.host or settings.host,
-            port=args.port or settings.port,
+            host=settings.host,
+            port=settings.port,
             log_level="info",
         )
         server = uvicorn.Server(config)
