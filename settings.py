@@ -72,6 +72,28 @@ class Settings(BaseSettings):
 
     job_max_tries: int = Field(default=8, description="Attempts of a job before giving up")
 
+    secret_key: str = Field(
+        default="famille-dev-secret-change-me",
+        description="Signs download links: set a long random value, the same on every server",
+    )
+    document_storage: Literal["database", "filesystem"] = Field(
+        default="database",
+        description="Where document files go: database (shared by all servers) or filesystem",
+    )
+    document_storage_dir: Path = Field(
+        default=VAR_DIR / "documents",
+        description="Directory of the filesystem storage (a mount shared by all servers)",
+    )
+    upload_max_file_kb: int = Field(default=3200, description="Largest accepted file, in KB")
+    upload_max_files: int = Field(default=4, description="Files per document")
+    request_max_mb: int = Field(
+        default=20, description="Largest HTTP request body, in MB: bigger ones get 413"
+    )
+    download_link_minutes: int = Field(default=10, description="Lifetime of a download link")
+    document_expiry_reminder_days: int = Field(
+        default=30, description="Days before a stored document expires that its owners are mailed"
+    )
+
     def tortoise_config(self) -> dict[str, Any]:
         """Tortoise ORM config: one app, ``models``, migrated by Tortoise's own migrations."""
         return {
@@ -98,6 +120,7 @@ MODEL_MODULES = [
     "models.catalogue",
     "models.bookings",
     "models.absences",
+    "models.documents",
 ]
 
 

@@ -12,6 +12,7 @@ import orjson
 from arq import ArqRedis
 from cross_web import HTTPException
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
@@ -22,8 +23,10 @@ from tortoise import connections
 
 from gql import pages
 from gql.context import Context
+from gql.files import file_download
 from gql.loaders import make_loaders
 from gql.schema import schema
+from gql.uploads import BodySizeLimit, BoundedRequestAdapter, close_uploads
 from jobs.queue import open_pool
 from models.database import close_db, init_db
 from resolvers.accounts import authenticate
@@ -39,9 +42,22 @@ GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 class FamilleGraphQL(GraphQL[Context, None]):
     """Strawberry's ASGI view with our context, local GraphiQL and orjson responses."""
 
+    request_adapter_class = BoundedRequestAdapter
+
     def __init__(self, clock: Clock) -> None:
-        super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=True)
+        super().__init__(
+            schema,
+            graphql_ide="graphiql",
+            allow_queries_via_get=True,
+            multipart_uploads_enabled=True,
+        )
         self.clock = clock
+
+    async def run(self, request: Any, context: Any = None, root_value: Any = None) -> Any:
+        try:
+            return await super().run(request)
+        finally:
+            await close_uploads(request)
 
     async def get_context(self, request: Any, response: Any) -> Context:
         request_id = request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex[:16]
@@ -151,6 +167,7 @@ def create_app(*, clock: Clock | None = None, redis: ArqRedis | None = None) -> 
         routes=[
             Route("/graphql", FamilleGraphQL(clock), methods=["GET", "POST"]),
             Route("/healthz", healthz),
+            Route("/files/{token}", file_download(clock)),
             Route("/activation/{token}", pages.activation_page(clock)),
             Route(
                 "/mot-de-passe/{token}", pages.password_reset_page(clock), methods=["GET", "POST"]
@@ -158,6 +175,9 @@ def create_app(*, clock: Clock | None = None, redis: ArqRedis | None = None) -> 
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         lifespan=lifespan,
+        middleware=[
+            Middleware(BodySizeLimit, max_bytes=get_settings().request_max_mb * 1024 * 1024)
+        ],
     )
     app.state.clock = clock
     if redis is not None:

@@ -10,6 +10,7 @@ from models.absences import AbsenceOutcome, AbsenceReason, AbsenceStatus
 from models.accounts import AccountRole, Civility
 from models.bookings import EnrollmentStatus
 from models.catalogue import ActivityKind, DeadlineRule, HolidayPolicy, SiteKind
+from models.documents import DocumentKind
 from models.households import ContactKind, Diet
 from models.requests import RequestKind, RequestStatus
 from resolvers.absences import DatePreset
@@ -85,7 +86,15 @@ strawberry.enum(
     "time), DAY (give `day`) or RANGE (give `day` and `end`).",
 )
 
+strawberry.enum(
+    DocumentKind,
+    description="What a document proves: MEDICAL_CERTIFICATE (certificat médical), "
+    "PROOF_OF_ADDRESS (justificatif de domicile), TAX_NOTICE (avis d'imposition), "
+    "CAF_ATTESTATION (attestation CAF), IDENTITY (pièce d'identité), DEROGATION, OTHER.",
+)
+
 __all__ = [
+    "DocumentKind",
     "AbsenceOutcome",
     "AbsenceReason",
     "AbsenceStatus",

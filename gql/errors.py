@@ -19,6 +19,7 @@ from resolvers.errors import (
     AccountErrorCode,
     CalendarErrorCode,
     CommonErrorCode,
+    DocumentErrorCode,
     DomainError,
     HouseholdErrorCode,
     ValidationErrors,
@@ -48,6 +49,11 @@ CalendarErrorCodeEnum = strawberry.enum(
     name="CalendarErrorCode",
     description="Stable codes of catalogue, enrolment, calendar and booking failures.",
 )
+DocumentErrorCodeEnum = strawberry.enum(
+    DocumentErrorCode,
+    name="DocumentErrorCode",
+    description="Stable codes of document-storage failures (files refused, not found…).",
+)
 
 
 @strawberry.interface(description="An expected failure the user can fix; message in French.")
@@ -73,12 +79,18 @@ class CalendarError(UserError):
     code: CalendarErrorCode = strawberry.field(description="Stable code to branch on.")
 
 
-E = TypeVar("E", AccountError, HouseholdError, CalendarError)
+@strawberry.type(description="A failure of a document-storage operation.")
+class DocumentError(UserError):
+    code: DocumentErrorCode = strawberry.field(description="Stable code to branch on.")
+
+
+E = TypeVar("E", AccountError, HouseholdError, CalendarError, DocumentError)
 
 _CODES: dict[type, type[Enum]] = {
     AccountError: AccountErrorCode,
     HouseholdError: HouseholdErrorCode,
     CalendarError: CalendarErrorCode,
+    DocumentError: DocumentErrorCode,
 }
 
 

@@ -13,6 +13,7 @@ from strawberry.dataloader import DataLoader
 from tortoise.models import Model
 
 from models.bookings import Enrollment
+from models.documents import Document, DocumentFile, RequestAttachment
 from models.households import Child, Contact, Guardian, Household
 from models.requests import RequestEvent
 from models.tenants import Tenant
@@ -53,6 +54,8 @@ class Loaders:
     households_by_account: DataLoader[int, list[Household]]
     request_page_by_household: DataLoader[tuple[int, int, int | None], Page]
     enrollments_by_household: DataLoader[int, list[Enrollment]]
+    files_by_document: DataLoader[int, list[DocumentFile]]
+    documents_by_request: DataLoader[int, list[Document]]
 
 
 def _households_by_account() -> DataLoader[int, list[Household]]:
@@ -100,6 +103,39 @@ def _enrollments_by_household() -> DataLoader[int, list[Enrollment]]:
     return DataLoader(load_fn=load)
 
 
+def _files_by_document() -> DataLoader[int, list[DocumentFile]]:
+    """File metadata only: the bytes are read by the download route, never here."""
+
+    async def load(keys: Sequence[int]) -> list[list[DocumentFile]]:
+        rows = (
+            await DocumentFile.filter(document_id__in=list(keys))
+            .only("id", "document_id", "position", "filename", "content_type", "size")
+            .order_by("position")
+        )
+        groups: dict[int, list[DocumentFile]] = defaultdict(list)
+        for row in rows:
+            groups[row.document_id].append(row)
+        return [groups.get(k, []) for k in keys]
+
+    return DataLoader(load_fn=load)
+
+
+def _documents_by_request() -> DataLoader[int, list[Document]]:
+    async def load(keys: Sequence[int]) -> list[list[Document]]:
+        links = await RequestAttachment.filter(request_id__in=list(keys)).values_list(
+            "request_id", "document_id"
+        )
+        documents = {
+            d.pk: d for d in await Document.filter(id__in={document for _, document in links})
+        }
+        groups: dict[int, list[Document]] = defaultdict(list)
+        for request_id, document_id in sorted(links, key=lambda link: link[1]):
+            groups[request_id].append(documents[document_id])
+        return [groups.get(k, []) for k in keys]
+
+    return DataLoader(load_fn=load)
+
+
 def make_loaders() -> Loaders:
     return Loaders(
         tenant_by_id=_by_id(Tenant),
@@ -111,4 +147,6 @@ def make_loaders() -> Loaders:
         households_by_account=_households_by_account(),
         request_page_by_household=_request_pages(),
         enrollments_by_household=_enrollments_by_household(),
+        files_by_document=_files_by_document(),
+        documents_by_request=_documents_by_request(),
     )

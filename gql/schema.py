@@ -26,6 +26,8 @@ from gql.accounts.queries import AccountQueries
 from gql.calendar.mutations import CalendarMutations
 from gql.calendar.queries import CalendarQueries
 from gql.calendar.types import CALENDAR_DAY_SCALAR, CalendarDay
+from gql.documents.mutations import DocumentMutations
+from gql.documents.queries import DocumentQueries
 from gql.enums import DayReason, DayStatus
 from gql.errors import ErrorPolicy, log_unexpected
 from gql.households.mutations import HouseholdMutations
@@ -37,12 +39,14 @@ logger = logging.getLogger("famille.outbox")
 
 
 @strawberry.type(description="Everything that can be read.")
-class Query(AccountQueries, HouseholdQueries, CalendarQueries, AbsenceQueries):
+class Query(AccountQueries, HouseholdQueries, CalendarQueries, AbsenceQueries, DocumentQueries):
     pass
 
 
 @strawberry.type(description="Everything that can be changed.")
-class Mutation(AccountMutations, HouseholdMutations, CalendarMutations, AbsenceMutations):
+class Mutation(
+    AccountMutations, HouseholdMutations, CalendarMutations, AbsenceMutations, DocumentMutations
+):
     pass
 
 

@@ -9,6 +9,7 @@ from arq.connections import ArqRedis
 from jobs.mail import send_mail
 from jobs.outbox import relay_outbox_cron
 from jobs.queue import redis_settings
+from jobs.reminders import remind_expiring_documents, sweep_document_files
 from models.database import close_db, init_db
 from resolvers.clock import SystemClock
 from settings import Settings, get_settings
@@ -19,6 +20,8 @@ FUNCTIONS = [send_mail]
 CRON_JOBS = [
     # The safety net of the outbox: relays what the API could not hand over after commit.
     cron(relay_outbox_cron, name="relay_outbox", second={0, 20, 40}, run_at_startup=True),
+    cron(remind_expiring_documents, name="remind_expiring_documents", hour={8}, minute={0}),
+    cron(sweep_document_files, name="sweep_document_files", minute={17}),
 ]
 
 

@@ -1,7 +1,7 @@
 """Absence reports: days still within the cancellation deadline are simply cancelled;
 days past it wait for staff, who justify them (not billed) or not (billed)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -13,12 +13,18 @@ from models.accounts import Account
 from models.households import Household
 from models.requests import Request, RequestEvent, RequestKind, RequestStatus
 from models.tenants import Tenant
-from resolvers import audit
+from resolvers import audit, documents
 from resolvers.booking_rules import DayStatus
 from resolvers.bookings import cancel_in_time
 from resolvers.calendar import days_of, load_context
 from resolvers.clock import Clock
-from resolvers.errors import CommonErrorCode, DomainError, NotFound
+from resolvers.errors import (
+    CalendarErrorCode,
+    CommonErrorCode,
+    DomainError,
+    NotFound,
+    ValidationErrors,
+)
 from resolvers.french import format_date
 from resolvers.households import guardian_emails, household_for, require_staff
 from resolvers.outbox import queue_mail
@@ -49,6 +55,15 @@ class DatePreset(StrEnum):
 
 
 @dataclass
+class NewAttachment:
+    """A document uploaded with the report; copied into the storage if asked."""
+
+    form: documents.DocumentForm
+    uploads: list[documents.Upload]
+    keep_in_storage: bool = False
+
+
+@dataclass
 class AbsenceForm:
     child_id: int
     reason: AbsenceReason
@@ -57,6 +72,8 @@ class AbsenceForm:
     end: date | None = None
     activity_ids: list[int] | None = None  # None: every activity booked on those days
     comment: str = ""
+    stored_document_ids: list[int] = field(default_factory=list)
+    new_attachments: list[NewAttachment] = field(default_factory=list)
 
 
 @dataclass
@@ -138,6 +155,7 @@ async def report_absence(
             "day",
         )
     first_name = context.children[form.child_id][0]
+    stored_ids, new_files = await _check_attachments(actor, household.id, form)
     free_first_day = (
         form.reason == AbsenceReason.ILLNESS and tenant.first_illness_day_without_certificate
     )
@@ -196,6 +214,18 @@ async def report_absence(
                 )
             )
         await AbsenceDay.bulk_create(days)
+        attached = list(stored_ids)
+        for attachment, files in zip(form.new_attachments, new_files, strict=True):
+            document = await documents.store_document(
+                actor,
+                household.id,
+                attachment.form,
+                files,
+                in_storage=attachment.keep_in_storage,
+                clock=clock,
+            )
+            attached.append(document.id)
+        await documents.attach(request, attached, clock=clock)
         if in_time:
             await cancel_in_time(context, in_time, request_id=request.id, clock=clock)
         comment = (
@@ -250,6 +280,39 @@ async def report_absence(
         [d for d in saved if d.outcome == AbsenceOutcome.PENDING_REVIEW],
         [d for d in saved if d.outcome == AbsenceOutcome.JUSTIFIED],
     )
+
+
+MAX_ATTACHMENTS = 4
+
+
+async def _check_attachments(
+    actor: Account, household_id: int, form: AbsenceForm
+) -> tuple[list[int], list[list[documents.CheckedFile]]]:
+    """Stored documents must be the household's; new files pass every check before
+    anything is written. All refusals are reported at once."""
+    if len(form.stored_document_ids) + len(form.new_attachments) > MAX_ATTACHMENTS:
+        raise DomainError(
+            CalendarErrorCode.TOO_MANY_FILES,
+            f"Joignez au plus {MAX_ATTACHMENTS} documents à un signalement.",
+            "attachments",
+        )
+    stored = await documents.owned_documents(actor, household_id, form.stored_document_ids)
+    errors: list[DomainError] = []
+    checked: list[list[documents.CheckedFile]] = []
+    for index, attachment in enumerate(form.new_attachments):
+        field_path = f"attachments.{index}"
+        try:
+            attachment.form = documents.check_form(attachment.form, f"{field_path}.document")
+            checked.append(await documents.check_files(attachment.uploads, f"{field_path}.files"))
+        except ValidationErrors as failure:
+            errors.extend(failure.errors)
+        except DomainError as failure:
+            errors.append(failure)
+    if errors:
+        raise ValidationErrors(
+            [DomainError(CalendarErrorCode(e.code.value), e.message, e.field) for e in errors]
+        )
+    return stored, checked
 
 
 async def pending_reports(

@@ -54,15 +54,39 @@ class HouseholdErrorCode(StrEnum):
 
 
 class CalendarErrorCode(StrEnum):
-    """Codes of catalogue, enrolment, calendar and booking operations."""
+    """Codes of catalogue, enrolment, calendar, booking and absence operations.
+
+    The file codes are those of an absence report's attachments.
+    """
 
     NOT_AUTHENTICATED = "NOT_AUTHENTICATED"
     FORBIDDEN = "FORBIDDEN"
     NOT_FOUND = "NOT_FOUND"
     INVALID = "INVALID"
+    REQUIRED = "REQUIRED"
+    FILE_TOO_LARGE = "FILE_TOO_LARGE"
+    FILE_TYPE_REFUSED = "FILE_TYPE_REFUSED"
+    FILE_EMPTY = "FILE_EMPTY"
+    TOO_MANY_FILES = "TOO_MANY_FILES"
 
 
-ErrorCode = CommonErrorCode | AccountErrorCode | HouseholdErrorCode | CalendarErrorCode
+class DocumentErrorCode(StrEnum):
+    """Codes of the document storage."""
+
+    NOT_AUTHENTICATED = "NOT_AUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    NOT_FOUND = "NOT_FOUND"
+    INVALID = "INVALID"
+    REQUIRED = "REQUIRED"
+    FILE_TOO_LARGE = "FILE_TOO_LARGE"
+    FILE_TYPE_REFUSED = "FILE_TYPE_REFUSED"
+    FILE_EMPTY = "FILE_EMPTY"
+    TOO_MANY_FILES = "TOO_MANY_FILES"
+
+
+ErrorCode = (
+    CommonErrorCode | AccountErrorCode | HouseholdErrorCode | CalendarErrorCode | DocumentErrorCode
+)
 
 
 class DomainError(Exception):

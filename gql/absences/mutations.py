@@ -4,13 +4,17 @@ import datetime as dt
 from typing import Annotated
 
 import strawberry
+from strawberry.file_uploads import Upload
 
 from gql.absences.types import AbsenceDay, AbsenceReport, load_reports
 from gql.context import Info
+from gql.documents.types import DocumentInput
 from gql.enums import AbsenceReason, DatePreset
 from gql.errors import CalendarError, DomainFailure, to_user_errors
 from gql.ids import decode_id
+from gql.inputs import to_form
 from resolvers import absences
+from resolvers.documents import DocumentForm
 
 
 @strawberry.input(description="The absence form: child, activities, dates, reason.")
@@ -26,6 +30,34 @@ class AbsenceInput:
         default=None, description="Activities concerned; default every booked one."
     )
     comment: str = strawberry.field(default="", description="Told to the service.")
+    attachments: list["AttachmentInput"] = strawberry.field(
+        default_factory=list,
+        description="Justifications (at most 4): documents from the storage or new uploads. "
+        "The town's staff can read them once the report is sent.",
+    )
+
+
+@strawberry.input(description="A new document uploaded with an absence report.")
+class NewAttachmentInput:
+    document: DocumentInput = strawberry.field(description="Its metadata.")
+    files: list[Upload] = strawberry.field(
+        description="Its files (1 to 4), in the multipart request; same checks as `uploadDocument`."
+    )
+    keep_in_storage: bool = strawberry.field(
+        default=False, description="Also keep a copy in the household's storage for reuse."
+    )
+
+
+@strawberry.input(
+    one_of=True, description="One justification: exactly one of `documentId` or `upload`."
+)
+class AttachmentInput:
+    document_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="A document already in the household's storage."
+    )
+    upload: NewAttachmentInput | None = strawberry.field(
+        default=strawberry.UNSET, description="A new document uploaded now."
+    )
 
 
 @strawberry.type(description="Result of `reportAbsence`.")
@@ -86,6 +118,20 @@ class AbsenceMutations:
                 if input.activity_ids
                 else None,
                 comment=input.comment,
+                stored_document_ids=[
+                    decode_id(a.document_id, "Document", field="attachments")
+                    for a in input.attachments
+                    if a.document_id
+                ],
+                new_attachments=[
+                    absences.NewAttachment(
+                        form=to_form(DocumentForm, a.upload.document),
+                        uploads=list(a.upload.files),  # type: ignore[arg-type]
+                        keep_in_storage=a.upload.keep_in_storage,
+                    )
+                    for a in input.attachments
+                    if a.upload
+                ],
             )
             result = await absences.report_absence(
                 info.context.account,

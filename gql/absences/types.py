@@ -5,6 +5,8 @@ from datetime import datetime
 
 import strawberry
 
+from gql.context import Info
+from gql.documents.types import Document
 from gql.enums import AbsenceOutcome, AbsenceReason, AbsenceStatus
 from gql.ids import encode_id
 from models.absences import AbsenceDay as AbsenceDayModel
@@ -34,6 +36,12 @@ class AbsenceReport:
     created_at: datetime = strawberry.field(description="Reported at (UTC).")
     request_id: strawberry.ID = strawberry.field(description="Its request (demande).")
     days: list[AbsenceDay] = strawberry.field(description="The booked days concerned.")
+    request_pk: strawberry.Private[int]
+
+    @strawberry.field(description="Documents given to justify it, for the family and staff.")
+    async def attachments(self, info: Info) -> list[Document]:
+        rows = await info.context.loaders.documents_by_request.load(self.request_pk)
+        return [Document.from_model(row) for row in rows]
 
     @classmethod
     def from_model(
@@ -53,6 +61,7 @@ class AbsenceReport:
             decision_comment=report.decision_comment,
             created_at=report.created_at,
             request_id=strawberry.ID(encode_id("Request", report.request_id)),
+            request_pk=report.request_id,
             days=[
                 AbsenceDay(
                     date=day.day,

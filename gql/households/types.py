@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from gql.context import Info
+from gql.documents.types import Document
 from gql.enums import Civility, ContactKind, Diet, RequestKind, RequestStatus
 from gql.ids import encode_id
 from gql.pagination import PageInfo, after_pk, page_info, page_size
@@ -114,6 +115,11 @@ class Request:
     summary: str = strawberry.field(description="One line in French for the list.")
     created_at: datetime = strawberry.field(description="Submitted at (UTC).")
     updated_at: datetime = strawberry.field(description="Last status change (UTC).")
+
+    @strawberry.field(description="Documents given to justify it (absence reports…).")
+    async def attachments(self, info: Info) -> list[Document]:
+        rows = await info.context.loaders.documents_by_request.load(self.pk)
+        return [Document.from_model(row) for row in rows]
 
     @strawberry.field(description="Every status step, oldest first.")
     async def history(self, info: Info) -> list[RequestEvent]:

@@ -1,0 +1,68 @@
+"""Daily reminders: documents of the private storage about to expire.
+
+Safe to run twice: a document remembers the expiry date it was reminded for
+(``expiry_reminded_for``) in the same transaction that queues its mails, so a rerun finds
+nothing, and a document renewed with a new expiry date is reminded again in time.
+"""
+
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from tortoise.transactions import in_transaction
+
+from models.documents import Document
+from resolvers.clock import Clock, SystemClock
+from resolvers.documents import expiring_documents
+from resolvers.french import format_date
+from resolvers.households import guardian_emails
+from resolvers.outbox import queue_mail
+from resolvers.storage import FilesystemStore, current_store
+from settings import get_settings
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+async def remind_expiring_documents(ctx: dict[str, Any]) -> int:
+    """Mail the guardians of each stored document expiring soon; how many documents."""
+    clock: Clock = ctx.get("clock") or SystemClock()
+    today = clock.now().astimezone(PARIS).date()
+    days = get_settings().document_expiry_reminder_days
+    reminded = 0
+    for candidate in await expiring_documents(today, days):
+        async with in_transaction():
+            document = (
+                await Document.filter(id=candidate.id)
+                .select_for_update()
+                .select_related("household")
+            )[0]
+            if document.expires_on is None or document.expiry_reminded_for == document.expires_on:
+                continue  # another run got there first
+            await _queue_reminder(document, today, clock)
+            document.expiry_reminded_for = document.expires_on
+            await document.save(update_fields=["expiry_reminded_for"])
+            reminded += 1
+    return reminded
+
+
+async def _queue_reminder(document: Document, today: date, clock: Clock) -> None:
+    assert document.expires_on is not None
+    for email in await guardian_emails(document.household_id):
+        await queue_mail(
+            email,
+            "document_expiring",
+            {
+                "title": document.title,
+                "expires_on": format_date(document.expires_on),
+                "days_left": (document.expires_on - today).days,
+            },
+            clock=clock,
+        )
+
+
+async def sweep_document_files(ctx: dict[str, Any]) -> int:
+    """Remove files of the filesystem storage whose metadata never committed."""
+    store = current_store()
+    if isinstance(store, FilesystemStore):
+        return await store.sweep()
+    return 0
