@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from tortoise.transactions import in_transaction
 
 from models.documents import Document
+from models.households import Household
 from resolvers.clock import Clock, SystemClock
 from resolvers.documents import expiring_documents
 from resolvers.french import format_date
@@ -31,11 +32,7 @@ async def remind_expiring_documents(ctx: dict[str, Any]) -> int:
     reminded = 0
     for candidate in await expiring_documents(today, days):
         async with in_transaction():
-            document = (
-                await Document.filter(id=candidate.id)
-                .select_for_update()
-                .select_related("household")
-            )[0]
+            [document] = await Document.filter(id=candidate.id).select_for_update()
             if document.expires_on is None or document.expiry_reminded_for == document.expires_on:
                 continue  # another run got there first
             await _queue_reminder(document, today, clock)
@@ -47,11 +44,13 @@ async def remind_expiring_documents(ctx: dict[str, Any]) -> int:
 
 async def _queue_reminder(document: Document, today: date, clock: Clock) -> None:
     assert document.expires_on is not None
+    household = await Household.get(id=document.household_id).select_related("tenant")
     for email in await guardian_emails(document.household_id):
         await queue_mail(
             email,
             "document_expiring",
             {
+                "town": household.tenant.name,
                 "title": document.title,
                 "expires_on": format_date(document.expires_on),
                 "days_left": (document.expires_on - today).days,
