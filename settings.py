@@ -6,6 +6,7 @@ no Redis (``famille dev`` then runs the arq worker in-process on fakeredis). Pro
 Each field is documented in the README table; keep both in step.
 """
 
+import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -72,6 +73,14 @@ class Settings(BaseSettings):
 
     job_max_tries: int = Field(default=8, description="Attempts of a job before giving up")
 
+    secret_key: str = Field(
+        default_factory=lambda: secrets.token_urlsafe(32),
+        description="HMAC key of signed download links; unset = random per process",
+    )
+    signed_link_ttl_minutes: int = Field(
+        default=15, description="Lifetime of a signed download link (CSV, PDF)"
+    )
+
     def tortoise_config(self) -> dict[str, Any]:
         """Tortoise ORM config: one app, ``models``, migrated by Tortoise's own migrations."""
         return {
@@ -98,6 +107,9 @@ MODEL_MODULES = [
     "models.catalogue",
     "models.bookings",
     "models.absences",
+    "models.kitchen",
+    "models.feeds",
+    "models.news",
 ]
 
 

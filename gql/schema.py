@@ -30,6 +30,8 @@ from gql.enums import DayReason, DayStatus
 from gql.errors import ErrorPolicy, log_unexpected
 from gql.households.mutations import HouseholdMutations
 from gql.households.queries import HouseholdQueries
+from gql.operations.mutations import OperationsMutations
+from gql.operations.queries import OperationsQueries
 from jobs.outbox import relay_outbox
 from settings import get_settings
 
@@ -37,12 +39,14 @@ logger = logging.getLogger("famille.outbox")
 
 
 @strawberry.type(description="Everything that can be read.")
-class Query(AccountQueries, HouseholdQueries, CalendarQueries, AbsenceQueries):
+class Query(AccountQueries, HouseholdQueries, CalendarQueries, AbsenceQueries, OperationsQueries):
     pass
 
 
 @strawberry.type(description="Everything that can be changed.")
-class Mutation(AccountMutations, HouseholdMutations, CalendarMutations, AbsenceMutations):
+class Mutation(
+    AccountMutations, HouseholdMutations, CalendarMutations, AbsenceMutations, OperationsMutations
+):
     pass
 
 

@@ -1,0 +1,62 @@
+from tortoise import migrations
+from tortoise.migrations import operations as ops
+from models.news import NewsAudience
+from tortoise.fields.base import OnDelete
+from tortoise import fields
+from tortoise.indexes import Index
+
+class Migration(migrations.Migration):
+    dependencies = [('models', '0001_initial')]
+
+    initial = False
+
+    operations = [
+        ops.CreateModel(
+            name='CalendarFeed',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('child', fields.ForeignKeyField('models.Child', source_field='child_id', db_constraint=True, to_field='id', related_name='calendar_feeds', on_delete=OnDelete.CASCADE)),
+                ('token_hash', fields.CharField(unique=True, max_length=64)),
+                ('created_by', fields.ForeignKeyField('models.Account', source_field='created_by_id', null=True, db_constraint=True, to_field='id', related_name='calendar_feeds', on_delete=OnDelete.SET_NULL)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('revoked_at', fields.DatetimeField(null=True, description='Set once: the link answers 404', auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'calendar_feed', 'app': 'models', 'pk_attr': 'id', 'table_description': "A revocable link to a child's booked days: only the SHA-256 of its token is kept."},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='KitchenMailing',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('site', fields.ForeignKeyField('models.Site', source_field='site_id', db_constraint=True, to_field='id', related_name='kitchen_mailings', on_delete=OnDelete.CASCADE)),
+                ('day', fields.DateField(description='The day whose meals are announced')),
+                ('recipient', fields.CharField(max_length=254)),
+                ('queued_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'kitchen_mailing', 'app': 'models', 'unique_together': (('site', 'day'),), 'pk_attr': 'id', 'table_description': 'The daily forecast of one site for one day, queued once at the booking cut-off.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='News',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('tenant', fields.ForeignKeyField('models.Tenant', source_field='tenant_id', db_constraint=True, to_field='id', related_name='news', on_delete=OnDelete.CASCADE)),
+                ('title', fields.CharField(max_length=200)),
+                ('body', fields.TextField(unique=False)),
+                ('audience', fields.CharEnumField(description='PUBLIC: public\nSITE: site\nACTIVITY: activity', enum_type=NewsAudience, max_length=16)),
+                ('site', fields.ForeignKeyField('models.Site', source_field='site_id', null=True, db_constraint=True, to_field='id', related_name='news', on_delete=OnDelete.CASCADE)),
+                ('activity', fields.ForeignKeyField('models.Activity', source_field='activity_id', null=True, db_constraint=True, to_field='id', related_name='news', on_delete=OnDelete.CASCADE)),
+                ('publish_from', fields.DateField()),
+                ('publish_until', fields.DateField(null=True, description='Null: no end')),
+                ('created_by', fields.ForeignKeyField('models.Account', source_field='created_by_id', null=True, db_constraint=True, to_field='id', related_name='news', on_delete=OnDelete.SET_NULL)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'news', 'app': 'models', 'indexes': [Index(fields=['tenant_id', 'publish_from'])], 'pk_attr': 'id', 'table_description': 'One news item, shown from ``publish_from`` to ``publish_until`` (both included).'},
+            bases=['Model'],
+        ),
+        ops.AddField(
+            model_name='Site',
+            name='kitchen_email',
+            field=fields.CharField(null=True, description='Where the daily meal forecast is mailed', max_length=254),
+        ),
+    ]

@@ -1,0 +1,253 @@
+"""Kitchen forecasts: meals per site and day with the special diets, from the bookings.
+
+The count is read live from the bookings (``resolvers.expected``), so a late change made by
+staff shows at once; the daily mail is queued once per site and day when the booking
+deadline of that day passes (the moment the families can no longer change it).
+"""
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from models.accounts import Account
+from models.catalogue import Activity, ActivityKind, Site
+from models.households import Diet
+from models.kitchen import KitchenMailing
+from models.tenants import Tenant
+from resolvers import audit
+from resolvers.accounts import _EMAIL
+from resolvers.booking_rules import Deadline, deadline_at
+from resolvers.clock import Clock
+from resolvers.errors import CommonErrorCode, DomainError, NotFound
+from resolvers.expected import expected_days, load_openings
+from resolvers.households import require_staff
+from resolvers.outbox import record_job
+
+MAX_FORECAST_DAYS = 31
+# A mail whose cut-off passed while the worker was down is still sent within this delay.
+CATCH_UP = timedelta(hours=24)
+
+
+@dataclass
+class KitchenDay:
+    """Meals of one site on one day; the diets add up to ``meals``."""
+
+    site_id: int
+    site_name: str
+    day: date
+    meals: int = 0
+    standard: int = 0
+    no_pork: int = 0
+    vegetarian: int = 0
+    packed_meal: int = 0
+    pai: int = 0
+    reported_absent: int = 0
+
+    def add(self, diet: Diet, has_pai: bool) -> None:
+        self.meals += 1
+        field = {
+            Diet.STANDARD: "standard",
+            Diet.NO_PORK: "no_pork",
+            Diet.VEGETARIAN: "vegetarian",
+            Diet.PACKED_MEAL: "packed_meal",
+        }[diet]
+        setattr(self, field, getattr(self, field) + 1)
+        self.pai += has_pai
+
+
+async def _forecast(
+    tenant_id: int, start: date, end: date, site_id: int | None = None
+) -> list[KitchenDay]:
+    """Every open canteen day of every site in the range, zero meals included."""
+    openings = await load_openings(
+        tenant_id, start, end, kind=ActivityKind.CANTEEN, site_id=site_id
+    )
+    days: dict[tuple[date, int], KitchenDay] = {}
+    for offset in range((end - start).days + 1):
+        day = start + timedelta(days=offset)
+        for row in openings.rows:
+            if (day, row.site_id) not in days and openings.is_open(
+                row.activity_id, row.site_id, day
+            ):
+                days[(day, row.site_id)] = KitchenDay(row.site_id, row.site_name, day)
+    for expected in await expected_days(
+        tenant_id, start, end, openings, kind=ActivityKind.CANTEEN, site_id=site_id
+    ):
+        entry = days[(expected.day, expected.site_id)]
+        if expected.reported_absent:
+            entry.reported_absent += 1
+        else:
+            entry.add(expected.diet, expected.has_pai)
+    return sorted(days.values(), key=lambda d: (d.day, d.site_name, d.site_id))
+
+
+def _check_range(start: date, end: date) -> None:
+    if end < start:
+        raise DomainError(CommonErrorCode.INVALID, "La date de fin précède la date de début.", "to")
+    if (end - start).days >= MAX_FORECAST_DAYS:
+        raise DomainError(
+            CommonErrorCode.INVALID,
+            f"Une prévision couvre {MAX_FORECAST_DAYS} jours au plus.",
+            "to",
+        )
+
+
+async def check_forecast_request(
+    actor: Account | None, start: date, end: date, site_id: int | None
+) -> Account:
+    """Staff only, a valid range, a site of their town: checked before signing a link too."""
+    staff = require_staff(actor)
+    _check_range(start, end)
+    if site_id is not None and not await Site.exists(id=site_id, tenant_id=staff.tenant_id):
+        raise NotFound("Lieu", "siteId")
+    return staff
+
+
+async def kitchen_forecast(
+    actor: Account | None, start: date, end: date, *, site_id: int | None = None
+) -> list[KitchenDay]:
+    """Staff: the meals of the town's sites (or one site) between two dates."""
+    staff = await check_forecast_request(actor, start, end, site_id)
+    return await _forecast(staff.tenant_id, start, end, site_id)
+
+
+def forecast_csv(days: list[KitchenDay]) -> str:
+    """Semicolon-separated with a BOM: what a French spreadsheet opens without questions."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(
+        [
+            "Date",
+            "Lieu",
+            "Repas",
+            "Standard",
+            "Sans porc",
+            "Végétarien",
+            "Panier-repas",
+            "Dont PAI",
+            "Absences signalées",
+        ]
+    )
+    for d in days:
+        writer.writerow(
+            [
+                d.day.isoformat(),
+                d.site_name,
+                d.meals,
+                d.standard,
+                d.no_pork,
+                d.vegetarian,
+                d.packed_meal,
+                d.pai,
+                d.reported_absent,
+            ]
+        )
+    return "\ufeff" + buffer.getvalue()
+
+
+async def set_kitchen_email(
+    actor: Account | None, site_id: int, email: str, *, clock: Clock
+) -> Site:
+    """Staff: where the site's daily forecast goes; empty stops the mail."""
+    staff = require_staff(actor)
+    site = await Site.get_or_none(id=site_id, tenant_id=staff.tenant_id)
+    if site is None:
+        raise NotFound("Lieu", "siteId")
+    cleaned = email.strip().lower()
+    if cleaned and not _EMAIL.match(cleaned):
+        raise DomainError(CommonErrorCode.INVALID, "L'adresse e-mail n'est pas valide.", "email")
+    site.kitchen_email = cleaned or None
+    async with in_transaction():
+        await site.save(update_fields=["kitchen_email"])
+        await audit.record(
+            "site.kitchen_email",
+            tenant_id=staff.tenant_id,
+            actor=staff,
+            target_type="site",
+            target_id=site.id,
+            clock=clock,
+            details={"email": cleaned},
+        )
+    return site
+
+
+def _days_whose_deadline_just_passed(
+    deadline: Deadline, timezone: str, now: datetime
+) -> list[date]:
+    """Days whose booking deadline fell within the last ``CATCH_UP`` (at most a year on)."""
+    today = now.astimezone(ZoneInfo(timezone)).date()
+    found = []
+    for offset in range(0, 367):
+        day = today + timedelta(days=offset)
+        at = deadline_at(day, deadline, timezone)
+        if at > now:
+            # Deadlines grow with the day for every rule: later days are not due yet.
+            break
+        if now - at < CATCH_UP:
+            found.append(day)
+    return found
+
+
+async def queue_kitchen_mails(*, clock: Clock) -> int:
+    """Queue the forecast mail of each site and day whose booking deadline just passed.
+
+    Safe to run twice, or on two workers at once: the unique (site, day) row is written in
+    the same transaction as the job, and a second insert fails instead of mailing again.
+    """
+    now = clock.now()
+    canteens = await Activity.filter(kind=ActivityKind.CANTEEN).order_by("id")
+    timezones = dict(await Tenant.all().values_list("id", "timezone"))
+    queued = 0
+    for canteen in canteens:
+        timezone = str(timezones[canteen.tenant_id])
+        deadline = Deadline(
+            canteen.booking_rule, canteen.booking_value, canteen.booking_cutoff_minutes
+        )
+        due = _days_whose_deadline_just_passed(deadline, timezone, now)
+        if not due:
+            continue
+        sites = {
+            site.id: site
+            for site in await Site.filter(
+                tenant_id=canteen.tenant_id, kitchen_email__not_isnull=True
+            ).exclude(kitchen_email="")
+        }
+        if not sites:
+            continue
+        openings = await load_openings(canteen.tenant_id, due[0], due[-1], activity_id=canteen.id)
+        for day in due:
+            for site_id, site in sites.items():
+                if not openings.is_open(canteen.id, site_id, day):
+                    continue
+                queued += await _queue_one(site, day, clock=clock)
+    return queued
+
+
+async def _queue_one(site: Site, day: date, *, clock: Clock) -> int:
+    assert site.kitchen_email
+    try:
+        async with in_transaction():
+            await KitchenMailing.create(
+                site=site, day=day, recipient=site.kitchen_email, queued_at=clock.now()
+            )
+            await record_job(
+                "send_kitchen_forecast",
+                {"site_id": site.id, "day": day.isoformat(), "to": site.kitchen_email},
+                clock=clock,
+            )
+    except IntegrityError:
+        return 0  # already queued by an earlier (or concurrent) run
+    return 1
+
+
+async def site_day_forecast(site_id: int, day: date) -> tuple[Site, Tenant, KitchenDay]:
+    """What the mail job tells the kitchen, read when the mail is sent."""
+    site = await Site.get(id=site_id)
+    tenant = await Tenant.get(id=site.tenant_id)
+    found = await _forecast(site.tenant_id, day, day, site_id)
+    return site, tenant, found[0] if found else KitchenDay(site.id, site.name, day)
