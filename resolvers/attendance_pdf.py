@@ -47,11 +47,18 @@ class _SheetPdf(FPDF):
         )
 
 
+def _line(pdf: FPDF, height: float, text: str) -> None:
+    """A paragraph across the page, the cursor back at the left margin below it."""
+    pdf.multi_cell(0, height, text, new_x="LMARGIN", new_y="NEXT")
+
+
 def _child_cell(child: SheetChild) -> str:
     row = child.expected
     lines = [f"{row.last_name.upper()} {row.first_names}"]
     if row.school_class:
         lines.append(row.school_class)
+    if row.reported_absent:
+        lines.append("Absence signalée")
     return "\n".join(lines)
 
 
@@ -89,21 +96,23 @@ def attendance_pdf(sheets: list[AttendanceSheet], *, printed_at: datetime) -> by
     for sheet in sheets:
         pdf.add_page()
         pdf.set_font("Helvetica", "B", 15)
-        pdf.multi_cell(0, 8, _latin1(f"Liste de présence - {sheet.activity.name}"))
+        _line(pdf, 8, _latin1(f"Liste de présence - {sheet.activity.name}"))
         pdf.set_font("Helvetica", "", 11)
-        pdf.multi_cell(
-            0, 6, _latin1(f"{sheet.site.name} - {format_date(sheet.day)} - {sheet.tenant.name}")
+        _line(
+            pdf,
+            6,
+            _latin1(f"{sheet.site.name} - {format_date(sheet.day)} - {sheet.tenant.name}"),
         )
         absent = len(sheet.children) - sheet.expected_count
         summary = f"Enfants attendus : {sheet.expected_count}"
         if absent:
             summary += f" (absences signalées : {absent})"
         pdf.set_font("Helvetica", "B", 11)
-        pdf.multi_cell(0, 7, _latin1(summary))
+        _line(pdf, 7, _latin1(summary))
         pdf.ln(2)
         if not sheet.children:
             pdf.set_font("Helvetica", "I", 11)
-            pdf.multi_cell(0, 6, _latin1("Aucun enfant inscrit ce jour."))
+            _line(pdf, 6, _latin1("Aucun enfant inscrit ce jour."))
             continue
         pdf.set_font("Helvetica", "", 9)
         with pdf.table(
@@ -119,12 +128,12 @@ def attendance_pdf(sheets: list[AttendanceSheet], *, printed_at: datetime) -> by
                 heading.cell(_latin1(title))
             for child in sheet.children:
                 row = table.row()
-                row.cell(_latin1("Absence signalée" if child.expected.reported_absent else "[   ]"))
+                row.cell("Absent" if child.expected.reported_absent else "[   ]")
                 row.cell(_latin1(_child_cell(child)))
                 row.cell(_latin1(_pickups_cell(child)))
                 row.cell(_latin1(_health_cell(child)))
     if not sheets:
         pdf.add_page()
         pdf.set_font("Helvetica", "", 12)
-        pdf.multi_cell(0, 7, _latin1("Aucune activité ouverte ce jour à ce lieu."))
+        _line(pdf, 7, _latin1("Aucune activité ouverte ce jour à ce lieu."))
     return bytes(pdf.output())
