@@ -19,6 +19,7 @@ from resolvers.errors import (
     AccountErrorCode,
     CalendarErrorCode,
     CommonErrorCode,
+    CommunicationErrorCode,
     DomainError,
     HouseholdErrorCode,
     ValidationErrors,
@@ -48,6 +49,11 @@ CalendarErrorCodeEnum = strawberry.enum(
     name="CalendarErrorCode",
     description="Stable codes of catalogue, enrolment, calendar and booking failures.",
 )
+CommunicationErrorCodeEnum = strawberry.enum(
+    CommunicationErrorCode,
+    name="CommunicationErrorCode",
+    description="Stable codes of news and messages failures.",
+)
 
 
 @strawberry.interface(description="An expected failure the user can fix; message in French.")
@@ -73,12 +79,18 @@ class CalendarError(UserError):
     code: CalendarErrorCode = strawberry.field(description="Stable code to branch on.")
 
 
-E = TypeVar("E", AccountError, HouseholdError, CalendarError)
+@strawberry.type(description="A failure of a news or messages operation.")
+class CommunicationError(UserError):
+    code: CommunicationErrorCode = strawberry.field(description="Stable code to branch on.")
+
+
+E = TypeVar("E", AccountError, HouseholdError, CalendarError, CommunicationError)
 
 _CODES: dict[type, type[Enum]] = {
     AccountError: AccountErrorCode,
     HouseholdError: HouseholdErrorCode,
     CalendarError: CalendarErrorCode,
+    CommunicationError: CommunicationErrorCode,
 }
 
 

@@ -30,6 +30,8 @@ from gql.enums import DayReason, DayStatus
 from gql.errors import ErrorPolicy, log_unexpected
 from gql.households.mutations import HouseholdMutations
 from gql.households.queries import HouseholdQueries
+from gql.news.mutations import NewsMutations
+from gql.news.queries import NewsQueries
 from gql.operations.mutations import OperationsMutations
 from gql.operations.queries import OperationsQueries
 from jobs.outbox import relay_outbox
@@ -39,13 +41,25 @@ logger = logging.getLogger("famille.outbox")
 
 
 @strawberry.type(description="Everything that can be read.")
-class Query(AccountQueries, HouseholdQueries, CalendarQueries, AbsenceQueries, OperationsQueries):
+class Query(
+    AccountQueries,
+    HouseholdQueries,
+    CalendarQueries,
+    AbsenceQueries,
+    OperationsQueries,
+    NewsQueries,
+):
     pass
 
 
 @strawberry.type(description="Everything that can be changed.")
 class Mutation(
-    AccountMutations, HouseholdMutations, CalendarMutations, AbsenceMutations, OperationsMutations
+    AccountMutations,
+    HouseholdMutations,
+    CalendarMutations,
+    AbsenceMutations,
+    OperationsMutations,
+    NewsMutations,
 ):
     pass
 

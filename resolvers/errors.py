@@ -62,7 +62,23 @@ class CalendarErrorCode(StrEnum):
     INVALID = "INVALID"
 
 
-ErrorCode = CommonErrorCode | AccountErrorCode | HouseholdErrorCode | CalendarErrorCode
+class CommunicationErrorCode(StrEnum):
+    """Codes of news and messages operations."""
+
+    NOT_AUTHENTICATED = "NOT_AUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    NOT_FOUND = "NOT_FOUND"
+    INVALID = "INVALID"
+    REQUIRED = "REQUIRED"
+
+
+ErrorCode = (
+    CommonErrorCode
+    | AccountErrorCode
+    | HouseholdErrorCode
+    | CalendarErrorCode
+    | CommunicationErrorCode
+)
 
 
 class DomainError(Exception):
