@@ -23,6 +23,7 @@ _DIETS = {
     Diet.PACKED_MEAL: "Panier-repas",
 }
 
+NBSP = "\u00a0"
 _HEADINGS = ("Présent", "Enfant", "Personnes autorisées à le récupérer", "Santé / PAI")
 
 
@@ -77,7 +78,8 @@ def _health_cell(child: SheetChild) -> str:
 def _pickups_cell(child: SheetChild) -> str:
     return (
         "\n".join(
-            f"{p.name} ({p.relationship})" + (f" {p.phone}" if p.phone else "")
+            # Non-breaking spaces keep a phone number on one line.
+            f"{p.name} ({p.relationship})" + (f" {p.phone.replace(' ', NBSP)}" if p.phone else "")
             for p in child.pickups
         )
         or "-"
@@ -116,7 +118,7 @@ def attendance_pdf(sheets: list[AttendanceSheet], *, printed_at: datetime) -> by
             continue
         pdf.set_font("Helvetica", "", 9)
         with pdf.table(
-            col_widths=(18, 44, 64, 60),
+            col_widths=(16, 40, 72, 58),
             headings_style=FontFace(emphasis="BOLD", fill_color=(230, 230, 230)),
             line_height=4.5,
             text_align="LEFT",
