@@ -110,6 +110,7 @@ MODEL_MODULES = [
     "models.kitchen",
     "models.feeds",
     "models.news",
+    "models.messages",
 ]
 
 

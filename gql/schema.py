@@ -30,6 +30,8 @@ from gql.enums import DayReason, DayStatus
 from gql.errors import ErrorPolicy, log_unexpected
 from gql.households.mutations import HouseholdMutations
 from gql.households.queries import HouseholdQueries
+from gql.messages.mutations import MessageMutations
+from gql.messages.queries import MessageQueries
 from gql.news.mutations import NewsMutations
 from gql.news.queries import NewsQueries
 from gql.operations.mutations import OperationsMutations
@@ -48,6 +50,7 @@ class Query(
     AbsenceQueries,
     OperationsQueries,
     NewsQueries,
+    MessageQueries,
 ):
     pass
 
@@ -60,6 +63,7 @@ class Mutation(
     AbsenceMutations,
     OperationsMutations,
     NewsMutations,
+    MessageMutations,
 ):
     pass
 

@@ -3,6 +3,7 @@
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from models.accounts import Account, AccountRole, Civility
 from models.households import Child, ContactKind, Diet, Guardian, Household
@@ -46,10 +47,10 @@ class OpsTown:
         raise KeyError(child)
 
 
-async def make_ops_town(clock: Clock) -> OpsTown:
+async def make_ops_town(clock: Clock, **town_fields: Any) -> OpsTown:
     """Every child enrolled in the canteen; each family has a parent account and a pick-up
     contact (plus a doctor, who may not pick anyone up)."""
-    tenant = await make_town()
+    tenant = await make_town(**town_fields)
     staff = await make_account(tenant, clock, role=AccountRole.AGENT)
     town = OpsTown(tenant, staff, await make_catalogue(staff, clock))
     for name, kids in FAMILIES:

@@ -37,6 +37,44 @@ class Migration(migrations.Migration):
             bases=['Model'],
         ),
         ops.CreateModel(
+            name='MessageThread',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('tenant', fields.ForeignKeyField('models.Tenant', source_field='tenant_id', db_constraint=True, to_field='id', related_name='message_threads', on_delete=OnDelete.RESTRICT)),
+                ('household', fields.ForeignKeyField('models.Household', source_field='household_id', db_constraint=True, to_field='id', related_name='message_threads', on_delete=OnDelete.CASCADE)),
+                ('request', fields.ForeignKeyField('models.Request', source_field='request_id', null=True, db_constraint=True, to_field='id', related_name='message_threads', on_delete=OnDelete.SET_NULL)),
+                ('subject', fields.CharField(max_length=200)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('last_message_at', fields.DatetimeField(description='Orders the inboxes, latest first', auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'message_thread', 'app': 'models', 'indexes': [Index(fields=['household_id', 'last_message_at']), Index(fields=['tenant_id', 'last_message_at'])], 'pk_attr': 'id', 'table_description': 'A conversation about one request (demande), or about anything else.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Message',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('thread', fields.ForeignKeyField('models.MessageThread', source_field='thread_id', db_constraint=True, to_field='id', related_name='messages', on_delete=OnDelete.CASCADE)),
+                ('author', fields.ForeignKeyField('models.Account', source_field='author_id', null=True, db_constraint=True, to_field='id', related_name='messages', on_delete=OnDelete.SET_NULL)),
+                ('from_staff', fields.BooleanField(description="Written by the town's services")),
+                ('body', fields.TextField(unique=False)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'message', 'app': 'models', 'indexes': [Index(fields=['thread_id', 'created_at'])], 'pk_attr': 'id', 'table_description': 'One message of a thread, written by a guardian or an agent.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='MessageRead',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('thread', fields.ForeignKeyField('models.MessageThread', source_field='thread_id', db_constraint=True, to_field='id', related_name='reads', on_delete=OnDelete.CASCADE)),
+                ('account', fields.ForeignKeyField('models.Account', source_field='account_id', db_constraint=True, to_field='id', related_name='message_reads', on_delete=OnDelete.CASCADE)),
+                ('read_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'message_read', 'app': 'models', 'unique_together': (('thread', 'account'),), 'pk_attr': 'id', 'table_description': 'Up to when an account read a thread: newer messages from the other side are unread.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
             name='News',
             fields=[
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
