@@ -176,9 +176,7 @@ async def set_kitchen_email(
     return site
 
 
-def _days_whose_deadline_just_passed(
-    deadline: Deadline, timezone: str, now: datetime
-) -> list[date]:
+def days_past_cutoff(deadline: Deadline, timezone: str, now: datetime) -> list[date]:
     """Days whose booking deadline fell within the last ``CATCH_UP`` (at most a year on)."""
     today = now.astimezone(ZoneInfo(timezone)).date()
     found = []
@@ -208,7 +206,7 @@ async def queue_kitchen_mails(*, clock: Clock) -> int:
         deadline = Deadline(
             canteen.booking_rule, canteen.booking_value, canteen.booking_cutoff_minutes
         )
-        due = _days_whose_deadline_just_passed(deadline, timezone, now)
+        due = days_past_cutoff(deadline, timezone, now)
         if not due:
             continue
         sites = {
