@@ -9,6 +9,7 @@ import csv
 import io
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from tortoise.exceptions import IntegrityError
@@ -47,6 +48,19 @@ class KitchenDay:
     packed_meal: int = 0
     pai: int = 0
     reported_absent: int = 0
+
+    def figures(self) -> dict[str, Any]:
+        """The day and counts a mail states, comparable with what was mailed before."""
+        return {
+            "day": self.day.isoformat(),
+            "meals": self.meals,
+            "standard": self.standard,
+            "no_pork": self.no_pork,
+            "vegetarian": self.vegetarian,
+            "packed_meal": self.packed_meal,
+            "pai": self.pai,
+            "reported_absent": self.reported_absent,
+        }
 
     def add(self, diet: Diet, has_pai: bool) -> None:
         self.meals += 1
@@ -227,25 +241,84 @@ async def queue_kitchen_mails(*, clock: Clock) -> int:
 
 
 async def _queue_one(site: Site, day: date, *, clock: Clock) -> int:
+    """The first mail of a site and day, with the figures of the cut-off moment."""
     assert site.kitchen_email
+    if await KitchenMailing.exists(site=site, day=day):
+        return 0
+    [forecast] = await _forecast(site.tenant_id, day, day, site.id) or [
+        KitchenDay(site.id, site.name, day)
+    ]
     try:
         async with in_transaction():
             await KitchenMailing.create(
-                site=site, day=day, recipient=site.kitchen_email, queued_at=clock.now()
+                site=site,
+                day=day,
+                recipient=site.kitchen_email,
+                queued_at=clock.now(),
+                figures=forecast.figures(),
             )
-            await record_job(
-                "send_kitchen_forecast",
-                {"site_id": site.id, "day": day.isoformat(), "to": site.kitchen_email},
-                clock=clock,
-            )
+            await _queue_mail(site, forecast, site.kitchen_email, None, clock=clock)
     except IntegrityError:
-        return 0  # already queued by an earlier (or concurrent) run
+        return 0  # queued meanwhile by a concurrent run
     return 1
 
 
-async def site_day_forecast(site_id: int, day: date) -> tuple[Site, Tenant, KitchenDay]:
-    """What the mail job tells the kitchen, read when the mail is sent."""
+async def _queue_mail(
+    site: Site, forecast: KitchenDay, to: str, previous_meals: int | None, *, clock: Clock
+) -> None:
+    await record_job(
+        "send_kitchen_forecast",
+        {
+            "site_id": site.id,
+            "to": to,
+            "figures": forecast.figures(),
+            "previous_meals": previous_meals,
+        },
+        clock=clock,
+    )
+
+
+async def queue_kitchen_updates(*, clock: Clock) -> int:
+    """After the cut-off mail, staff may still change a day: when the figures of a day not
+    yet over differ from the last ones mailed, mail the kitchen an update (once per change:
+    the row's revision is bumped conditionally, in the job's transaction)."""
+    now = clock.now()
+    rows = await KitchenMailing.filter(day__gte=now.date() - timedelta(days=1)).select_related(
+        "site"
+    )
+    by_tenant: dict[int, list[KitchenMailing]] = {}
+    for row in rows:
+        by_tenant.setdefault(row.site.tenant_id, []).append(row)
+    queued = 0
+    for tenant_id, mailings in by_tenant.items():
+        tenant = await Tenant.get(id=tenant_id)
+        today = now.astimezone(ZoneInfo(tenant.timezone)).date()
+        mailings = [m for m in mailings if m.day >= today and m.site.kitchen_email]
+        if not mailings:
+            continue
+        days = [m.day for m in mailings]
+        current = {(d.site_id, d.day): d for d in await _forecast(tenant_id, min(days), max(days))}
+        for mailing in mailings:
+            site: Site = mailing.site
+            forecast = current.get((site.id, mailing.day)) or KitchenDay(
+                site.id, site.name, mailing.day
+            )
+            if forecast.figures() == mailing.figures:
+                continue
+            assert site.kitchen_email
+            async with in_transaction():
+                bumped = await KitchenMailing.filter(
+                    id=mailing.id, revision=mailing.revision
+                ).update(revision=mailing.revision + 1, figures=forecast.figures())
+                if bumped:
+                    previous = int(mailing.figures.get("meals", 0))
+                    await _queue_mail(site, forecast, site.kitchen_email, previous, clock=clock)
+                    queued += 1
+    return queued
+
+
+async def mail_context(site_id: int, figures: dict[str, Any]) -> dict[str, Any]:
+    """What the mail job renders: the town, the site and the figures queued."""
     site = await Site.get(id=site_id)
     tenant = await Tenant.get(id=site.tenant_id)
-    found = await _forecast(site.tenant_id, day, day, site_id)
-    return site, tenant, found[0] if found else KitchenDay(site.id, site.name, day)
+    return {"town": tenant.name, "site": site.name, **figures}

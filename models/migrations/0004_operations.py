@@ -1,7 +1,9 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 from models.news import NewsAudience
+from orjson import loads
 from tortoise.fields.base import OnDelete
+from tortoise.fields.data import JSON_DUMPS
 from tortoise import fields
 from tortoise.indexes import Index
 
@@ -32,6 +34,8 @@ class Migration(migrations.Migration):
                 ('day', fields.DateField(description='The day whose meals are announced')),
                 ('recipient', fields.CharField(max_length=254)),
                 ('queued_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('figures', fields.JSONField(default=dict, description='Counts in the latest mail', encoder=JSON_DUMPS, decoder=loads)),
+                ('revision', fields.IntField(default=0, description='Update mails sent after the first')),
             ],
             options={'table': 'kitchen_mailing', 'app': 'models', 'unique_together': (('site', 'day'),), 'pk_attr': 'id', 'table_description': 'The daily forecast of one site for one day, queued once at the booking cut-off.'},
             bases=['Model'],
