@@ -8,7 +8,7 @@ or unknown link answers the same 404.
 from datetime import UTC, timedelta
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vDuration
 
 from models.accounts import Account, AccountRole
 from models.catalogue import Activity, Site
@@ -26,6 +26,7 @@ from settings import get_settings
 # What a feed shows: recent history (a phone keeps what it saw) and everything ahead.
 PAST_DAYS = 60
 FUTURE_DAYS = 400
+REFRESH = timedelta(hours=1)
 
 
 def feed_url(token: str) -> str:
@@ -118,6 +119,10 @@ async def feed_ics(token: str, *, clock: Clock) -> bytes | None:
     calendar.add("calscale", "GREGORIAN")
     calendar.add("x-wr-calname", f"Réservations de {child.first_names} - {tenant.name}")
     calendar.add("x-wr-timezone", tenant.timezone)
+    # Ask phones to poll hourly (RFC 7986, and the older Outlook name): a staff change or a
+    # waiting-list place shows within the hour.
+    calendar.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
+    calendar.add("x-published-ttl", vDuration(REFRESH))
     for day in days:
         event = Event()
         event.add("uid", f"booking-{day.booking_id}@{host}")

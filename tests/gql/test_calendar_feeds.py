@@ -73,6 +73,7 @@ async def test_the_feed_is_a_valid_calendar_of_the_booked_days(
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/calendar; charset=utf-8"
     assert "DTSTART;VALUE=DATE:20261203" in response.text
+    assert "REFRESH-INTERVAL;VALUE=DURATION:PT1H" in response.text
     calendar = parse(response.content)
     assert str(calendar["VERSION"]) == "2.0"
     assert "PRODID" in calendar
