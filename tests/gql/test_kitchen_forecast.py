@@ -1,6 +1,7 @@
 """The kitchen forecast: meals per site and day with the diets, as the kitchen manager reads
 it on screen, in the CSV export and in the mail that arrives at the booking cut-off."""
 
+import asyncio
 import csv
 import io
 from datetime import UTC, date, datetime, timedelta
@@ -164,6 +165,23 @@ async def test_the_kitchen_is_mailed_once_at_the_booking_cut_off(
         "Dont enfants avec PAI (projet d'accueil individualisé) : 2",
     ):
         assert line in text
+    assert await KitchenMailing.filter(site_id=town.catalogue.site.id).count() == 1
+
+
+async def test_two_workers_at_the_cut_off_send_one_mail(
+    api: GraphQL, clock: FrozenClock, mailbox: Mailbox, run_jobs: Any
+) -> None:
+    town = await booked_town(clock)
+    token = await token_for(town.staff, clock)
+    kitchen = f"cuisine-{town.tenant.slug}@exemple.fr"
+    site_id = encode_id("Site", town.catalogue.site.id)
+    await api(SET_EMAIL, {"siteId": site_id, "email": kitchen}, token=token)
+    clock.current = datetime(2026, 11, 26, 23, 0, 30, tzinfo=UTC)
+
+    await asyncio.gather(*(queue_kitchen_mails(clock=clock) for _ in range(3)))
+    await run_jobs()
+
+    assert len(mailbox.to(kitchen)) == 1
     assert await KitchenMailing.filter(site_id=town.catalogue.site.id).count() == 1
 
 
