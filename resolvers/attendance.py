@@ -9,13 +9,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from models.accounts import Account
+from models.accounts import Account, AccountRole
 from models.audit import AuditEntry
 from models.catalogue import Activity, Site
-from models.households import Contact, ContactKind, Guardian
+from models.households import Child, Contact, ContactKind, Guardian
 from models.tenants import Tenant
 from resolvers.clock import Clock
-from resolvers.errors import NotFound
+from resolvers.errors import Forbidden, NotFound
 from resolvers.expected import ExpectedDay, expected_days, load_openings
 from resolvers.households import require_staff
 
@@ -145,3 +145,35 @@ async def attendance_sheets(
             ]
         )
     return list(sheets.values())
+
+
+@dataclass
+class HealthReadPage:
+    entries: list[AuditEntry]
+    agents: dict[int, str]
+    has_next: bool
+    total: int
+
+
+async def health_reads(
+    actor: Account | None, child_id: int, *, first: int, after_id: int | None
+) -> HealthReadPage:
+    """Admins: who read a child's health notes, when and how, latest first (RGPD)."""
+    admin = require_staff(actor)
+    if admin.role != AccountRole.ADMIN:
+        raise Forbidden("Le journal des consultations est réservé aux administrateurs.")
+    if not await Child.exists(id=child_id, household__tenant_id=admin.tenant_id):
+        raise NotFound("Enfant", "childId")
+    query = AuditEntry.filter(
+        tenant_id=admin.tenant_id, action=HEALTH_READ, target_type="child", target_id=child_id
+    )
+    total = await query.count()
+    if after_id is not None:
+        query = query.filter(id__lt=after_id)
+    rows = await query.order_by("-id").limit(first + 1)
+    entries = rows[:first]
+    agents = {
+        account.id: f"{account.first_names} {account.last_name}"
+        for account in await Account.filter(id__in={e.actor_id for e in entries if e.actor_id})
+    }
+    return HealthReadPage(entries, agents, len(rows) > first, total)

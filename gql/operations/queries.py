@@ -9,7 +9,14 @@ import strawberry
 
 from gql.context import Info
 from gql.ids import decode_id
-from gql.operations.types import AttendanceSheet, CalendarFeed, DownloadLink, KitchenForecastDay
+from gql.operations.types import (
+    AttendanceSheet,
+    CalendarFeed,
+    DownloadLink,
+    HealthNotesReadConnection,
+    KitchenForecastDay,
+)
+from gql.pagination import after_pk, page_size
 from resolvers import attendance, feeds, kitchen, signed_links
 from resolvers.households import require_staff
 from settings import get_settings
@@ -137,3 +144,26 @@ class OperationsQueries:
             info.context.account, decode_id(household_id, "Household", field="householdId")
         )
         return [CalendarFeed.from_model(row, row.child.first_names) for row in rows]
+
+    @strawberry.field(
+        description="Admins: who read a child's health notes (attendance sheets on screen or "
+        "printed), when, latest first."
+    )
+    async def health_notes_reads(
+        self,
+        info: Info,
+        child_id: Annotated[strawberry.ID, strawberry.argument(description="The child.")],
+        first: Annotated[
+            int | None, strawberry.argument(description="Page size (default 20, at most 100).")
+        ] = None,
+        after: Annotated[
+            str | None, strawberry.argument(description="`endCursor` of the previous page.")
+        ] = None,
+    ) -> HealthNotesReadConnection:
+        page = await attendance.health_reads(
+            info.context.account,
+            decode_id(child_id, "Child", field="childId"),
+            first=page_size(first),
+            after_id=after_pk(after),
+        )
+        return HealthNotesReadConnection.of(page)

@@ -8,8 +8,10 @@ import strawberry
 
 from gql.enums import Diet
 from gql.ids import encode_id
+from gql.pagination import PageInfo, page_info
 from models.feeds import CalendarFeed as CalendarFeedModel
 from resolvers.attendance import AttendanceSheet as SheetRow
+from resolvers.attendance import HealthReadPage
 from resolvers.kitchen import KitchenDay
 
 
@@ -143,4 +145,42 @@ class CalendarFeed:
             child_first_names=child_first_names,
             created_at=row.created_at,
             revoked_at=row.revoked_at,
+        )
+
+
+@strawberry.type(description="One read of a child's health notes by an agent (audit log).")
+class HealthNotesRead:
+    read_at: datetime = strawberry.field(description="When (UTC).")
+    agent_name: str = strawberry.field(description="Who (empty if the account is gone).")
+    via: str = strawberry.field(description="How: `graphql` (screen) or `pdf` (printed sheet).")
+    site_id: strawberry.ID | None = strawberry.field(description="The sheet's site.")
+    date: dt.date | None = strawberry.field(description="The sheet's day.")
+
+
+@strawberry.type(description="A page of health-notes reads, latest first.")
+class HealthNotesReadConnection:
+    nodes: list[HealthNotesRead] = strawberry.field(description="Reads.")
+    page_info: PageInfo = strawberry.field(description="How to get the next page.")
+    total_count: int = strawberry.field(description="Reads in all.")
+
+    @classmethod
+    def of(cls, page: HealthReadPage) -> "HealthNotesReadConnection":
+        nodes = []
+        for entry in page.entries:
+            details = entry.details or {}
+            site = details.get("site_id")
+            day = details.get("day")
+            nodes.append(
+                HealthNotesRead(
+                    read_at=entry.created_at,
+                    agent_name=page.agents.get(entry.actor_id or 0, ""),
+                    via=str(details.get("via", "")),
+                    site_id=strawberry.ID(encode_id("Site", int(site))) if site else None,
+                    date=dt.date.fromisoformat(day) if day else None,
+                )
+            )
+        return cls(
+            nodes=nodes,
+            page_info=page_info(page.entries[-1].id if page.entries else None, page.has_next),
+            total_count=page.total,
         )

@@ -151,6 +151,42 @@ async def test_the_printable_pdf_reads_as_the_sheet(
     assert forged.status_code == 403
 
 
+READS = """
+query($childId: ID!) {
+  healthNotesReads(childId: $childId) { totalCount nodes { agentName via siteId date } }
+}
+"""
+
+
+async def test_admins_see_who_read_a_childs_health_notes(
+    api: GraphQL, http: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    town = await sheet_town(clock)
+    token = await token_for(town.staff, clock)
+    admin = await make_account(town.tenant, clock, role=AccountRole.ADMIN)
+    admin_token = await token_for(admin, clock)
+    await api(SHEETS, variables(town), token=token)
+    link = (await api(PDF_LINK, variables(town), token=token))["data"]["attendanceSheetsPdf"]
+    await http.get(link["url"].removeprefix("http://famille.test"))
+    ines = {"childId": encode_id("Child", town.children["Inès"])}
+
+    result = await api(READS, ines, token=admin_token)
+
+    assert result["data"]["healthNotesReads"] == {
+        "totalCount": 2,
+        "nodes": [
+            {"agentName": "Camille Testeur", "via": via, "siteId": variables(town)["siteId"],
+             "date": "2026-12-03"}
+            for via in ("pdf", "graphql")
+        ],
+    }  # fmt: skip
+    as_agent = await api(READS, ines, token=token)
+    assert as_agent["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    other_admin = await make_account(await make_town(), clock, role=AccountRole.ADMIN)
+    elsewhere = await api(READS, ines, token=await token_for(other_admin, clock))
+    assert elsewhere["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+
+
 async def test_only_the_towns_staff_read_sheets(api: GraphQL, clock: FrozenClock) -> None:
     town = await sheet_town(clock)
     parent_token = await token_for(town.parents["Petit"], clock)
