@@ -6,6 +6,7 @@ no Redis (``famille dev`` then runs the arq worker in-process on fakeredis). Pro
 Each field is documented in the README table; keep both in step.
 """
 
+import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -73,8 +74,11 @@ class Settings(BaseSettings):
     job_max_tries: int = Field(default=8, description="Attempts of a job before giving up")
 
     secret_key: str = Field(
-        default="famille-dev-secret-change-me",
-        description="Signs download links: set a long random value, the same on every server",
+        default_factory=lambda: secrets.token_urlsafe(32),
+        description="HMAC key of signed download links; unset = random per process",
+    )
+    signed_link_ttl_minutes: int = Field(
+        default=15, description="Lifetime of a signed download link (CSV, PDF, documents)"
     )
     document_storage: Literal["database", "filesystem"] = Field(
         default="database",
@@ -89,7 +93,6 @@ class Settings(BaseSettings):
     request_max_mb: int = Field(
         default=20, description="Largest HTTP request body, in MB: bigger ones get 413"
     )
-    download_link_minutes: int = Field(default=10, description="Lifetime of a download link")
     document_expiry_reminder_days: int = Field(
         default=30, description="Days before a stored document expires that its owners are mailed"
     )
@@ -121,6 +124,10 @@ MODEL_MODULES = [
     "models.bookings",
     "models.absences",
     "models.documents",
+    "models.kitchen",
+    "models.feeds",
+    "models.news",
+    "models.messages",
 ]
 
 

@@ -21,7 +21,7 @@ from strawberry.asgi import GraphQL
 from strawberry.types import ExecutionResult
 from tortoise import connections
 
-from gql import pages
+from gql import downloads, pages
 from gql.context import Context
 from gql.files import file_download
 from gql.loaders import make_loaders
@@ -172,6 +172,7 @@ def create_app(*, clock: Clock | None = None, redis: ArqRedis | None = None) -> 
             Route(
                 "/mot-de-passe/{token}", pages.password_reset_page(clock), methods=["GET", "POST"]
             ),
+            *downloads.routes(clock),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         lifespan=lifespan,

@@ -19,6 +19,7 @@ from resolvers.errors import (
     AccountErrorCode,
     CalendarErrorCode,
     CommonErrorCode,
+    CommunicationErrorCode,
     DocumentErrorCode,
     DomainError,
     HouseholdErrorCode,
@@ -54,6 +55,11 @@ DocumentErrorCodeEnum = strawberry.enum(
     name="DocumentErrorCode",
     description="Stable codes of document-storage failures (files refused, not found…).",
 )
+CommunicationErrorCodeEnum = strawberry.enum(
+    CommunicationErrorCode,
+    name="CommunicationErrorCode",
+    description="Stable codes of news and messages failures.",
+)
 
 
 @strawberry.interface(description="An expected failure the user can fix; message in French.")
@@ -84,13 +90,19 @@ class DocumentError(UserError):
     code: DocumentErrorCode = strawberry.field(description="Stable code to branch on.")
 
 
-E = TypeVar("E", AccountError, HouseholdError, CalendarError, DocumentError)
+@strawberry.type(description="A failure of a news or messages operation.")
+class CommunicationError(UserError):
+    code: CommunicationErrorCode = strawberry.field(description="Stable code to branch on.")
+
+
+E = TypeVar("E", AccountError, HouseholdError, CalendarError, DocumentError, CommunicationError)
 
 _CODES: dict[type, type[Enum]] = {
     AccountError: AccountErrorCode,
     HouseholdError: HouseholdErrorCode,
     CalendarError: CalendarErrorCode,
     DocumentError: DocumentErrorCode,
+    CommunicationError: CommunicationErrorCode,
 }
 
 

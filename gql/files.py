@@ -13,7 +13,7 @@ from starlette.responses import PlainTextResponse, Response
 
 from resolvers.clock import Clock
 from resolvers.documents import open_download
-from resolvers.signed_links import LinkExpired
+from resolvers.signed_links import InvalidLink
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -22,14 +22,14 @@ def file_download(clock: Clock) -> Endpoint:
     async def endpoint(request: Request) -> Response:
         try:
             download = await open_download(request.path_params["token"], clock=clock)
-        except LinkExpired:
+        except InvalidLink:
             return PlainTextResponse(
-                "Ce lien de téléchargement a expiré : rouvrez le document pour en obtenir un "
-                "nouveau.",
-                status_code=410,
+                "Ce lien de téléchargement a expiré ou n'est pas valide : rouvrez le document "
+                "pour en obtenir un nouveau.",
+                status_code=403,
             )
         if download is None:
-            return PlainTextResponse("Lien de téléchargement invalide.", status_code=404)
+            return PlainTextResponse("Ce fichier n'existe plus.", status_code=404)
         ascii_name = download.filename.encode("ascii", "replace").decode().replace('"', "")
         disposition = (
             f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(download.filename)}"

@@ -32,6 +32,12 @@ from gql.enums import DayReason, DayStatus
 from gql.errors import ErrorPolicy, log_unexpected
 from gql.households.mutations import HouseholdMutations
 from gql.households.queries import HouseholdQueries
+from gql.messages.mutations import MessageMutations
+from gql.messages.queries import MessageQueries
+from gql.news.mutations import NewsMutations
+from gql.news.queries import NewsQueries
+from gql.operations.mutations import OperationsMutations
+from gql.operations.queries import OperationsQueries
 from jobs.outbox import relay_outbox
 from settings import get_settings
 
@@ -39,13 +45,29 @@ logger = logging.getLogger("famille.outbox")
 
 
 @strawberry.type(description="Everything that can be read.")
-class Query(AccountQueries, HouseholdQueries, CalendarQueries, AbsenceQueries, DocumentQueries):
+class Query(
+    AccountQueries,
+    HouseholdQueries,
+    CalendarQueries,
+    AbsenceQueries,
+    DocumentQueries,
+    OperationsQueries,
+    NewsQueries,
+    MessageQueries,
+):
     pass
 
 
 @strawberry.type(description="Everything that can be changed.")
 class Mutation(
-    AccountMutations, HouseholdMutations, CalendarMutations, AbsenceMutations, DocumentMutations
+    AccountMutations,
+    HouseholdMutations,
+    CalendarMutations,
+    AbsenceMutations,
+    DocumentMutations,
+    OperationsMutations,
+    NewsMutations,
+    MessageMutations,
 ):
     pass
 

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 from arq import Worker, cron
 from arq.connections import ArqRedis
 
+from jobs.kitchen import kitchen_forecast_cron, send_kitchen_forecast
 from jobs.mail import send_mail
 from jobs.outbox import relay_outbox_cron
 from jobs.queue import redis_settings
@@ -16,12 +17,14 @@ from settings import Settings, get_settings
 
 # Cron schedules are read in the towns' time zone.
 PARIS = ZoneInfo("Europe/Paris")
-FUNCTIONS = [send_mail]
+FUNCTIONS = [send_mail, send_kitchen_forecast]
 CRON_JOBS = [
     # The safety net of the outbox: relays what the API could not hand over after commit.
     cron(relay_outbox_cron, name="relay_outbox", second={0, 20, 40}, run_at_startup=True),
     cron(remind_expiring_documents, name="remind_expiring_documents", hour={8}, minute={0}),
     cron(sweep_document_files, name="sweep_document_files", minute={17}),
+    # Each canteen's booking cut-off (town time) queues the kitchens' forecast of that day.
+    cron(kitchen_forecast_cron, name="kitchen_forecast", second=30),
 ]
 
 

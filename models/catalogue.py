@@ -56,6 +56,10 @@ class Site(Model):
     name = fields.CharField(max_length=150)
     kind = fields.CharEnumField(SiteKind, max_length=16)
     address = fields.CharField(max_length=250, default="")
+    # Nullable so that adding the column to a town's existing sites needs no default.
+    kitchen_email = fields.CharField(
+        max_length=254, null=True, description="Where the daily meal forecast is mailed"
+    )
 
     class Meta:
         table = "site"

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from models.accounts import Account, AccountRole, Civility
 from models.catalogue import Activity, ActivityKind, DeadlineRule, HolidayPolicy, SiteKind
 from models.households import Child, Contact, ContactKind, Diet, Guardian, Household
+from models.news import NewsAudience
 from models.tenants import Tenant
 from resolvers.bookings import BookingAction, ChangeSet, Recurrence, submit_changes
 from resolvers.catalogue import (
@@ -27,6 +28,8 @@ from resolvers.households import (
     issue_access_key,
     link_household,
 )
+from resolvers.kitchen import set_kitchen_email
+from resolvers.news import NewsForm, publish_news
 from resolvers.security import hash_password
 
 DEMO_TOWN = "demo"
@@ -382,3 +385,31 @@ async def _seed_calendar(tenant: Tenant, staff: Account, parent: Account, clock:
             clock=clock,
             idempotency_key="demo-canteen-year",
         )
+
+    # The school kitchen gets its forecast at each cut-off; two news items to read.
+    await set_kitchen_email(staff, school.id, "cuisine.jaures@demo.famille.localhost", clock=clock)
+    today = clock.now().date()
+    await publish_news(
+        staff,
+        NewsForm(
+            "Menus du mois",
+            "Les menus de la restauration scolaire sont affichés à l'entrée de chaque école "
+            "et sur le site de la ville.",
+            NewsAudience.PUBLIC,
+            today - timedelta(days=3),
+        ),
+        clock=clock,
+    )
+    await publish_news(
+        staff,
+        NewsForm(
+            "Repas de Noël",
+            "Le repas de Noël sera servi le dernier jeudi avant les vacances : pensez à le "
+            "réserver dans les délais.",
+            NewsAudience.ACTIVITY,
+            today,
+            today + timedelta(days=30),
+            activity_id=canteen.id,
+        ),
+        clock=clock,
+    )

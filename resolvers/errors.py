@@ -84,8 +84,23 @@ class DocumentErrorCode(StrEnum):
     TOO_MANY_FILES = "TOO_MANY_FILES"
 
 
+class CommunicationErrorCode(StrEnum):
+    """Codes of news and messages operations."""
+
+    NOT_AUTHENTICATED = "NOT_AUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    NOT_FOUND = "NOT_FOUND"
+    INVALID = "INVALID"
+    REQUIRED = "REQUIRED"
+
+
 ErrorCode = (
-    CommonErrorCode | AccountErrorCode | HouseholdErrorCode | CalendarErrorCode | DocumentErrorCode
+    CommonErrorCode
+    | AccountErrorCode
+    | HouseholdErrorCode
+    | CalendarErrorCode
+    | DocumentErrorCode
+    | CommunicationErrorCode
 )
 
 

@@ -1,52 +1,59 @@
-"""Short-lived links signed with the server's secret key (HMAC-SHA-256).
+"""Short-lived signed download links (CSV, PDF): a browser or a spreadsheet follows them
+without a bearer header, and the server keeps no state for them.
 
-A link carries what it opens and until when; any API server holding the same
-``FAMILLE_SECRET_KEY`` can check it without a database lookup. The expiry is read from the
-injectable clock, so tests move time instead of sleeping.
+A link carries what it grants (purpose, account, parameters, expiry) and an HMAC-SHA256 of
+that with ``FAMILLE_SECRET_KEY``; the account is loaded again when it is followed, so a
+disabled account's links stop working at once.
 """
 
 import base64
+import binascii
 import hashlib
 import hmac
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import orjson
+
+from models.accounts import Account
+from resolvers.clock import Clock
 from settings import get_settings
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+class InvalidLink(Exception):
+    """Tampered, expired, for another purpose, or its account is gone: answered 403."""
 
 
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def _mac(purpose: str, payload: str) -> str:
+def _mac(payload: bytes) -> str:
     key = get_settings().secret_key.encode()
-    digest = hmac.new(key, f"{purpose}\n{payload}".encode(), hashlib.sha256).digest()
-    return _b64(digest[:20])
+    return hmac.new(key, payload, hashlib.sha256).hexdigest()
 
 
-def sign(purpose: str, value: str, expires_at: datetime) -> str:
-    """A token for ``value``, valid for ``purpose`` only, until ``expires_at``."""
-    payload = _b64(f"{value}|{int(expires_at.timestamp())}".encode())
-    return f"{payload}.{_mac(purpose, payload)}"
+def sign(
+    purpose: str, account: Account, params: dict[str, Any], *, clock: Clock
+) -> tuple[str, datetime]:
+    """A token for ``purpose`` on behalf of ``account``, and when it expires."""
+    expires_at = clock.now() + timedelta(minutes=get_settings().signed_link_ttl_minutes)
+    body = {"p": purpose, "a": account.id, "e": int(expires_at.timestamp()), "q": params}
+    payload = base64.urlsafe_b64encode(orjson.dumps(body)).rstrip(b"=")
+    return f"{payload.decode()}.{_mac(payload)}", expires_at
 
 
-class LinkExpired(Exception):
-    """Genuine but past its time: the page says to ask for a new one."""
-
-
-def verify(purpose: str, token: str, now: datetime) -> str | None:
-    """The signed value; None when forged or malformed; LinkExpired when too old."""
+async def verify(token: str, purpose: str, *, clock: Clock) -> tuple[Account, dict[str, Any]]:
+    """The account and parameters a valid token grants, or ``InvalidLink``."""
     payload, _, mac = token.partition(".")
-    if not payload or not hmac.compare_digest(mac, _mac(purpose, payload)):
-        return None
+    if not hmac.compare_digest(_mac(payload.encode()), mac):
+        raise InvalidLink()
     try:
-        value, _, expires = _unb64(payload).decode().rpartition("|")
-        expires_at = int(expires)
-    except (ValueError, UnicodeDecodeError):
-        return None
-    if now.timestamp() > expires_at:
-        raise LinkExpired()
-    return value
+        body = orjson.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (binascii.Error, orjson.JSONDecodeError, ValueError):
+        raise InvalidLink() from None
+    if body.get("p") != purpose:
+        raise InvalidLink()
+    if clock.now() > datetime.fromtimestamp(int(body["e"]), UTC):
+        raise InvalidLink()
+    account = await Account.get_or_none(id=int(body["a"]), is_disabled=False)
+    if account is None:
+        raise InvalidLink()
+    params: dict[str, Any] = body["q"]
+    return account, params

@@ -1,7 +1,7 @@
 """GraphQL types of the document storage."""
 
 import datetime as dt
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import strawberry
 
@@ -23,7 +23,7 @@ class DocumentFile:
     )
     size: int = strawberry.field(description="Size in bytes.")
     download_url: str = strawberry.field(
-        description="Link to download it, valid for FAMILLE_DOWNLOAD_LINK_MINUTES to whoever "
+        description="Link to download it, valid for FAMILLE_SIGNED_LINK_TTL_MINUTES to whoever "
         "holds it: ask again for a fresh one rather than storing it."
     )
     download_url_expires_at: datetime = strawberry.field(
@@ -51,21 +51,22 @@ class Document:
     @strawberry.field(description="Its files, in upload order.")
     async def files(self, info: Info) -> list[DocumentFile]:
         account = info.context.require_account()
-        now = info.context.clock.now()
-        expires_at = now + timedelta(minutes=get_settings().download_link_minutes)
         base = get_settings().public_url.rstrip("/")
         rows = await info.context.loaders.files_by_document.load(self.pk)
-        return [
-            DocumentFile(
-                id=strawberry.ID(encode_id("DocumentFile", row.id)),
-                filename=row.filename,
-                content_type=row.content_type,
-                size=row.size,
-                download_url=f"{base}/files/{download_token(row.id, account, now)}",
-                download_url_expires_at=expires_at,
+        files = []
+        for row in rows:
+            token, expires_at = download_token(row.id, account, clock=info.context.clock)
+            files.append(
+                DocumentFile(
+                    id=strawberry.ID(encode_id("DocumentFile", row.id)),
+                    filename=row.filename,
+                    content_type=row.content_type,
+                    size=row.size,
+                    download_url=f"{base}/files/{token}",
+                    download_url_expires_at=expires_at,
+                )
             )
-            for row in rows
-        ]
+        return files
 
     @classmethod
     def from_model(cls, row: DocumentModel) -> "Document":

@@ -1,0 +1,96 @@
+"""Plain HTTP downloads of the operations area: the kitchen CSV and the attendance PDF
+behind signed links, and the children's private ICS feeds.
+
+They call the same resolvers as GraphQL, with the account the link was signed for, so the
+access rules and the audit of health-notes reads are the same.
+"""
+
+from collections.abc import Awaitable, Callable
+from datetime import date
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from gql.ids import decode_id
+from gql.operations.queries import ATTENDANCE_PDF, KITCHEN_CSV
+from models.accounts import Account
+from resolvers import attendance, feeds, kitchen, signed_links
+from resolvers.attendance_pdf import attendance_pdf
+from resolvers.clock import Clock
+from resolvers.errors import CommonErrorCode, DomainError
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+_STATUS = {CommonErrorCode.NOT_FOUND.value: 404, CommonErrorCode.INVALID.value: 400}
+
+
+def _signed(
+    purpose: str, clock: Clock, produce: Callable[[Account, dict[str, str]], Awaitable[Response]]
+) -> Handler:
+    async def handler(request: Request) -> Response:
+        try:
+            account, params = await signed_links.verify(
+                request.query_params.get("token", ""), purpose, clock=clock
+            )
+            return await produce(account, params)
+        except signed_links.InvalidLink:
+            return PlainTextResponse(
+                "Lien invalide ou expiré : demandez un nouveau lien.", status_code=403
+            )
+        except DomainError as error:
+            return PlainTextResponse(error.message, status_code=_STATUS.get(error.code.value, 403))
+
+    return handler
+
+
+def routes(clock: Clock) -> list[Route]:
+    async def kitchen_csv(account: Account, params: dict[str, str]) -> Response:
+        start, end = date.fromisoformat(params["from"]), date.fromisoformat(params["to"])
+        site = params.get("site")
+        days = await kitchen.kitchen_forecast(
+            account, start, end, site_id=decode_id(site, "Site", field="siteId") if site else None
+        )
+        name = f"prevision-repas-{start.isoformat()}-{end.isoformat()}.csv"
+        return Response(
+            kitchen.forecast_csv(days).encode(),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+
+    async def attendance_file(account: Account, params: dict[str, str]) -> Response:
+        day = date.fromisoformat(params["date"])
+        activity = params.get("activity")
+        sheets = await attendance.attendance_sheets(
+            account,
+            decode_id(params["site"], "Site", field="siteId"),
+            day,
+            activity_id=decode_id(activity, "Activity", field="activityId") if activity else None,
+            via="pdf",
+            clock=clock,
+        )
+        name = f"liste-presence-{day.isoformat()}.pdf"
+        return Response(
+            attendance_pdf(sheets, printed_at=clock.now()),
+            media_type="application/pdf",
+            headers={
+                "Content-Disposition": f'inline; filename="{name}"',
+                "Cache-Control": "no-store",
+            },
+        )
+
+    async def ics_feed(request: Request) -> Response:
+        body = await feeds.feed_ics(request.path_params["token"], clock=clock)
+        if body is None:
+            return PlainTextResponse("Calendrier introuvable.", status_code=404)
+        return Response(
+            body,
+            media_type="text/calendar; charset=utf-8",
+            headers={"Cache-Control": "private, max-age=300"},
+        )
+
+    return [
+        Route(f"/exports/{KITCHEN_CSV}", _signed(KITCHEN_CSV, clock, kitchen_csv)),
+        Route(f"/exports/{ATTENDANCE_PDF}", _signed(ATTENDANCE_PDF, clock, attendance_file)),
+        Route("/ics/{token}.ics", ics_feed),
+    ]
