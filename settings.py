@@ -72,6 +72,14 @@ class Settings(BaseSettings):
 
     job_max_tries: int = Field(default=8, description="Attempts of a job before giving up")
 
+    secret_key: str = Field(
+        default="change-me-famille-dev-secret",
+        description="Signs short-lived download links (invoice PDFs); set a long random value",
+    )
+    invoice_link_ttl_minutes: int = Field(
+        default=15, description="Lifetime of a signed invoice PDF link"
+    )
+
     def tortoise_config(self) -> dict[str, Any]:
         """Tortoise ORM config: one app, ``models``, migrated by Tortoise's own migrations."""
         return {
@@ -98,6 +106,7 @@ MODEL_MODULES = [
     "models.catalogue",
     "models.bookings",
     "models.absences",
+    "models.billing",
 ]
 
 

@@ -129,6 +129,31 @@ async def healthz(request: Request) -> JSONResponse:
     )
 
 
+def invoice_pdf_route(clock: Clock) -> Any:
+    """GET /factures/<token>: the PDF behind a short-lived signed link (see pdfUrl)."""
+
+    async def download(request: Request) -> Response:
+        from resolvers.errors import DomainError
+        from resolvers.invoice_pdf import load_document, pdf_filename, render_pdf
+        from resolvers.invoices import invoice_from_token
+
+        try:
+            invoice = await invoice_from_token(request.path_params["token"], clock=clock)
+        except DomainError as error:
+            status = 404 if error.code.value == "NOT_FOUND" else 410
+            return Response(error.message, status_code=status, media_type="text/plain")
+        return Response(
+            render_pdf(await load_document(invoice)),
+            media_type="application/pdf",
+            headers={
+                "Content-Disposition": f'attachment; filename="{pdf_filename(invoice)}"',
+                "Cache-Control": "private, no-store",
+            },
+        )
+
+    return download
+
+
 def create_app(*, clock: Clock | None = None, redis: ArqRedis | None = None) -> Starlette:
     """The app; tests pass their own clock and Redis pool, production uses the defaults."""
     clock = clock or SystemClock()
@@ -155,6 +180,7 @@ def create_app(*, clock: Clock | None = None, redis: ArqRedis | None = None) -> 
             Route(
                 "/mot-de-passe/{token}", pages.password_reset_page(clock), methods=["GET", "POST"]
             ),
+            Route("/factures/{token}", invoice_pdf_route(clock)),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         lifespan=lifespan,

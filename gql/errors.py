@@ -17,6 +17,7 @@ from strawberry.extensions import SchemaExtension
 
 from resolvers.errors import (
     AccountErrorCode,
+    BillingErrorCode,
     CalendarErrorCode,
     CommonErrorCode,
     DomainError,
@@ -49,6 +50,12 @@ CalendarErrorCodeEnum = strawberry.enum(
     description="Stable codes of catalogue, enrolment, calendar and booking failures.",
 )
 
+BillingErrorCodeEnum = strawberry.enum(
+    BillingErrorCode,
+    name="BillingErrorCode",
+    description="Stable codes of tariff, attendance, régie and invoice failures.",
+)
+
 
 @strawberry.interface(description="An expected failure the user can fix; message in French.")
 class UserError:
@@ -73,12 +80,18 @@ class CalendarError(UserError):
     code: CalendarErrorCode = strawberry.field(description="Stable code to branch on.")
 
 
-E = TypeVar("E", AccountError, HouseholdError, CalendarError)
+@strawberry.type(description="A failure of a tariff, attendance, régie or invoice operation.")
+class BillingError(UserError):
+    code: BillingErrorCode = strawberry.field(description="Stable code to branch on.")
+
+
+E = TypeVar("E", AccountError, HouseholdError, CalendarError, BillingError)
 
 _CODES: dict[type, type[Enum]] = {
     AccountError: AccountErrorCode,
     HouseholdError: HouseholdErrorCode,
     CalendarError: CalendarErrorCode,
+    BillingError: BillingErrorCode,
 }
 
 

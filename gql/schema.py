@@ -23,6 +23,8 @@ from gql.absences.mutations import AbsenceMutations
 from gql.absences.queries import AbsenceQueries
 from gql.accounts.mutations import AccountMutations
 from gql.accounts.queries import AccountQueries
+from gql.billing.mutations import BillingMutations
+from gql.billing.queries import BillingQueries
 from gql.calendar.mutations import CalendarMutations
 from gql.calendar.queries import CalendarQueries
 from gql.calendar.types import CALENDAR_DAY_SCALAR, CalendarDay
@@ -37,12 +39,14 @@ logger = logging.getLogger("famille.outbox")
 
 
 @strawberry.type(description="Everything that can be read.")
-class Query(AccountQueries, HouseholdQueries, CalendarQueries, AbsenceQueries):
+class Query(AccountQueries, HouseholdQueries, CalendarQueries, AbsenceQueries, BillingQueries):
     pass
 
 
 @strawberry.type(description="Everything that can be changed.")
-class Mutation(AccountMutations, HouseholdMutations, CalendarMutations, AbsenceMutations):
+class Mutation(
+    AccountMutations, HouseholdMutations, CalendarMutations, AbsenceMutations, BillingMutations
+):
     pass
 
 

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 from arq import Worker, cron
 from arq.connections import ArqRedis
 
+from jobs.invoicing import invoice_previous_month
 from jobs.mail import send_mail
 from jobs.outbox import relay_outbox_cron
 from jobs.queue import redis_settings
@@ -19,6 +20,8 @@ FUNCTIONS = [send_mail]
 CRON_JOBS = [
     # The safety net of the outbox: relays what the API could not hand over after commit.
     cron(relay_outbox_cron, name="relay_outbox", second={0, 20, 40}, run_at_startup=True),
+    # Bills the month that ended; a second run (or a manual `famille invoice`) is a no-op.
+    cron(invoice_previous_month, name="invoice_month", day=1, hour=2, minute=0, second=0),
 ]
 
 

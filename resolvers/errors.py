@@ -62,7 +62,20 @@ class CalendarErrorCode(StrEnum):
     INVALID = "INVALID"
 
 
-ErrorCode = CommonErrorCode | AccountErrorCode | HouseholdErrorCode | CalendarErrorCode
+class BillingErrorCode(StrEnum):
+    """Codes of tariff, attendance, régie and invoice operations."""
+
+    NOT_AUTHENTICATED = "NOT_AUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    NOT_FOUND = "NOT_FOUND"
+    INVALID = "INVALID"
+    TARIFF_OVERLAP = "TARIFF_OVERLAP"
+    LINK_EXPIRED = "LINK_EXPIRED"
+
+
+ErrorCode = (
+    CommonErrorCode | AccountErrorCode | HouseholdErrorCode | CalendarErrorCode | BillingErrorCode
+)
 
 
 class DomainError(Exception):
