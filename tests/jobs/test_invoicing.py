@@ -208,8 +208,8 @@ async def test_paperless_families_get_the_pdf_by_mail_others_are_printed(
     assert pdf.get_filename() == "facture-2610000001.pdf"
     assert pdf.get_content().startswith(b"%PDF")
     assert [m for m in mailbox.to(paper.parent.email) if "facture" in m["Subject"]] == []
-    delivery = await Invoice.get(household_id=paper.household.id).values_list("delivery", flat=True)
-    assert delivery == "print"
+    printed = await Invoice.get(household_id=paper.household.id)
+    assert printed.delivery == "print"
 
 
 async def test_the_cron_bills_the_month_that_ended(clock: FrozenClock) -> None:
