@@ -10,9 +10,10 @@ Numbers (``yymm`` + 6-digit sequence, per régie and month) come from a counter 
 ``FOR UPDATE`` in the same transaction as the invoices it numbers, so concurrent runs wait
 for each other and the sequence has no gap and no duplicate.
 
-SQL statements: 5 for the month (régies, tariffs, households, guardians, billed items),
-then about 6 per chunk of households (lock, issued lines, invoices, lines, mails, counter),
-whatever the number of bookings.
+SQL statements: about 8 per régie for the month (town, price grid, households, payers,
+children, billed days, already invoiced, counter), then about 7 per chunk of 500 households
+(lock, issued lines, invoices, lines, mails, counter, commit), whatever the number of
+bookings: 129 for 10,000 households in bench/invoices.
 """
 
 import calendar

@@ -14,6 +14,7 @@ from resolvers.invoicing import invoice_month
 from tests.billing_factories import BillingTown, Family, make_billing_town, make_family
 from tests.conftest import GraphQL
 from tests.factories import make_account, make_town, token_for
+from tests.sql_count import count_queries
 
 INVOICES = """
 query($householdId: ID, $status: InvoiceFilter!, $first: Int, $after: String) {
@@ -210,3 +211,17 @@ async def test_another_household_or_town_gets_not_found(api: GraphQL, clock: Fro
     assert town_list["data"]["invoices"]["totalCount"] == 2
     foreign_list = await api(INVOICES, {"status": "ALL"}, token=foreign_token)
     assert foreign_list["data"]["invoices"]["totalCount"] == 0
+
+
+async def test_the_invoice_list_costs_the_same_statements_for_more_invoices(
+    api: GraphQL, clock: FrozenClock
+) -> None:
+    town, family, token = await billed_family(clock)
+    household_id = encode_id("Household", family.household.id)
+
+    async with count_queries() as one:
+        await api(INVOICES, {"householdId": household_id, "status": "ALL", "first": 1}, token=token)
+    async with count_queries() as two:
+        await api(INVOICES, {"householdId": household_id, "status": "ALL", "first": 2}, token=token)
+
+    assert two.count == one.count

@@ -1,7 +1,10 @@
 """The monthly invoice run as the town's finance office and the families see its result."""
 
 import asyncio
+import re
+import sys
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -224,3 +227,42 @@ async def test_the_cron_bills_the_month_that_ended(clock: FrozenClock) -> None:
     assert message.startswith("2026-10:")
     invoice = await Invoice.get(household_id=family.household.id)
     assert (invoice.month, invoice.total_cents) == (OCTOBER, 17 * LOW_PRICE)
+
+
+async def run_command(*args: str) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "cli",
+        *args,
+        cwd=Path(__file__).parent.parent.parent,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await process.communicate()
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+async def test_the_invoice_command_bills_a_month_with_a_progress_bar(clock: FrozenClock) -> None:
+    clock.current = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
+    town = await make_billing_town(clock)
+    family = await make_family(town, clock)
+
+    status, out, err = await run_command("invoice", "--month", "2026-10")
+
+    assert status == 0, err
+    assert "Octobre 2026 [" in err and "foyers" in err
+    assert re.search(r"Octobre 2026 : \d+ facture\(s\)", out)
+    invoice = await Invoice.get(household_id=family.household.id)
+    assert (invoice.number, invoice.total_cents) == ("2610000001", 17 * LOW_PRICE)
+    # Again: nothing new for this family.
+    status, out, err = await run_command("invoice", "--month", "2026-10")
+    assert status == 0, err
+    assert await Invoice.filter(household_id=family.household.id).count() == 1
+
+
+async def test_the_invoice_command_explains_a_wrong_month() -> None:
+    status, _, err = await run_command("invoice", "--month", "octobre")
+    assert status != 0
+    assert "--month attend une date AAAA-MM, par exemple 2026-10." in err
