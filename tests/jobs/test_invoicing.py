@@ -10,7 +10,10 @@ from typing import Any
 import pytest
 
 from jobs.invoicing import invoice_previous_month
-from models.billing import Invoice, InvoiceCounter, InvoiceLine
+from models.absences import AbsenceReason
+from models.billing import Invoice, InvoiceCounter, InvoiceLine, Tariff
+from resolvers.absences import AbsenceForm, DatePreset, decide_absence, report_absence
+from resolvers.billing import TariffForm, add_tariff
 from resolvers.clock import FrozenClock
 from resolvers.invoicing import invoice_month
 from tests.billing_factories import (
@@ -129,7 +132,7 @@ async def test_running_the_month_again_issues_nothing_and_a_change_gives_a_credi
     assert (await invoice_month(OCTOBER, clock=clock, tenant_id=town.tenant.id)).numbers == []
 
 
-async def test_a_rejected_absence_decided_after_the_run_is_billed_by_a_complement(
+async def test_an_unbooked_day_recorded_after_the_run_is_billed_by_a_complement(
     clock: FrozenClock,
 ) -> None:
     clock.current = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
@@ -266,3 +269,95 @@ async def test_the_invoice_command_explains_a_wrong_month() -> None:
     status, _, err = await run_command("invoice", "--month", "octobre")
     assert status != 0
     assert "--month attend une date AAAA-MM, par exemple 2026-10." in err
+
+
+async def test_a_new_tariff_or_an_expiring_quotient_mid_month_splits_the_line(
+    clock: FrozenClock,
+) -> None:
+    clock.current = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
+    town = await make_billing_town(clock)
+    # The grid of the 16th onwards: 3,00 € up to 700, still 4,00 € above.
+    await Tariff.filter(activity_id=town.catalogue.canteen.id).update(
+        valid_until=date(2026, 10, 15)
+    )
+    for quotient_min, quotient_max, price in ((0, 700, 300), (701, None, HIGH_PRICE)):
+        await add_tariff(
+            town.staff,
+            TariffForm(
+                activity_id=town.catalogue.canteen.id,
+                valid_from=date(2026, 10, 16),
+                quotient_min=quotient_min,
+                quotient_max=quotient_max,
+                unit_price_cents=price,
+            ),
+            clock=clock,
+        )
+    steady = await make_family(town, clock, quotient=500)
+    lapsing = await make_family(town, clock, quotient=500, quotient_valid_until=date(2026, 10, 15))
+    clock.current = RUN_AT
+
+    await invoice_month(OCTOBER, clock=clock, tenant_id=town.tenant.id)
+
+    # 9 open days booked up to the 15th, 8 after.
+    steady_invoice = await Invoice.get(household_id=steady.household.id)
+    assert await lines_of(steady_invoice) == [
+        ("booked", 9, LOW_PRICE, 2250),
+        ("booked", 8, 300, 2400),
+    ]
+    lapsing_invoice = await Invoice.get(household_id=lapsing.household.id)
+    assert await lines_of(lapsing_invoice) == [
+        ("booked", 9, LOW_PRICE, 2250),
+        ("booked", 8, HIGH_PRICE, 3200),
+    ]
+    assert lapsing_invoice.total_cents == 5450
+
+
+async def test_non_residents_pay_the_non_resident_price(clock: FrozenClock) -> None:
+    clock.current = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
+    town = await make_billing_town(clock)
+    town.authority.resident_postal_codes = "81100"
+    await town.authority.save()
+    await add_tariff(
+        town.staff,
+        TariffForm(
+            activity_id=town.catalogue.canteen.id,
+            valid_from=date(2026, 9, 1),
+            resident=False,
+            unit_price_cents=520,
+        ),
+        clock=clock,
+    )
+    resident = await make_family(town, clock)
+    outsider = await make_family(town, clock)
+    outsider.household.postal_code = "40220"
+    await outsider.household.save()
+    clock.current = RUN_AT
+
+    await invoice_month(OCTOBER, clock=clock, tenant_id=town.tenant.id)
+
+    totals = {i.household_id: i.total_cents for i in await Invoice.filter(authority=town.authority)}
+    assert totals == {resident.household.id: 17 * LOW_PRICE, outsider.household.id: 17 * 520}
+
+
+async def test_an_absence_still_under_review_waits_for_the_decision(clock: FrozenClock) -> None:
+    clock.current = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
+    town = await make_billing_town(clock)
+    family = await make_family(town, clock)
+    clock.current = datetime(2026, 10, 20, 6, 0, tzinfo=UTC)
+    pending = await report_absence(
+        family.parent,
+        family.household.id,
+        AbsenceForm(family.child_id, AbsenceReason.ILLNESS, DatePreset.DAY, day=date(2026, 10, 22)),
+        clock=clock,
+    )
+    clock.current = RUN_AT
+    await invoice_month(OCTOBER, clock=clock, tenant_id=town.tenant.id)
+    await decide_absence(town.staff, pending.report.id, False, "Sans certificat", clock=clock)
+    await invoice_month(OCTOBER, clock=clock, tenant_id=town.tenant.id)
+
+    invoices = await Invoice.filter(household_id=family.household.id).order_by("revision")
+    assert [(i.kind, i.total_cents) for i in invoices] == [
+        ("invoice", 16 * LOW_PRICE),
+        ("complement", LOW_PRICE),
+    ]
+    assert await lines_of(invoices[1]) == [("absence", 1, LOW_PRICE, LOW_PRICE)]
