@@ -229,10 +229,16 @@ async def add_tariff(actor: Account | None, form: TariffForm, *, clock: Clock) -
     if errors:
         raise ValidationErrors(errors)
     async with in_transaction():
-        activity = await Activity.get_or_none(id=form.activity_id, tenant_id=staff.tenant_id)
+        # The activity row is the lock: two agents adding brackets at once are serialised,
+        # so neither misses the other's overlap.
+        activity = (
+            await Activity.filter(id=form.activity_id, tenant_id=staff.tenant_id)
+            .select_for_update()
+            .first()
+        )
         if activity is None:
             raise NotFound("Activité", "activityId")
-        for existing in await Tariff.filter(activity_id=activity.id).select_for_update():
+        for existing in await Tariff.filter(activity_id=activity.id):
             if _overlaps(form, existing):
                 raise DomainError(
                     BillingErrorCode.TARIFF_OVERLAP,

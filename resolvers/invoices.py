@@ -10,7 +10,7 @@ from enum import StrEnum
 from tortoise.expressions import F
 
 from models.accounts import Account, AccountRole
-from models.billing import Invoice, InvoiceLine
+from models.billing import Invoice, InvoiceDelivery, InvoiceLine
 from resolvers.clock import Clock
 from resolvers.errors import BillingErrorCode, DomainError, NotAuthenticated, NotFound
 from resolvers.households import household_for
@@ -63,8 +63,10 @@ async def invoices_of(
     *,
     first: int,
     after_id: int | None,
+    delivery: InvoiceDelivery | None = None,
 ) -> tuple[list[Invoice], bool, int]:
-    """Newest first. Parents see their household's; staff one household's or the town's."""
+    """Newest first. Parents see their household's; staff one household's or the town's
+    (``delivery=PRINT``: the ones to print and post)."""
     if household_id is not None:
         household = await household_for(actor, household_id)
         query = Invoice.filter(household_id=household.id)
@@ -80,6 +82,8 @@ async def invoices_of(
         query = (
             query.filter(due__gt=0) if status == InvoiceFilter.UNPAID else query.filter(due__lte=0)
         )
+    if delivery is not None:
+        query = query.filter(delivery=delivery)
     total = await query.count()
     if after_id is not None:
         query = query.filter(id__lt=after_id)

@@ -559,7 +559,8 @@ async def _issue_chunk(
                 "number": number,
                 "kind": kind.value,
                 "month": month_label(month),
-                "total": format_euros(total),
+                # « Un avoir de 3,25 € »: the amount credited, without its sign.
+                "total": format_euros(abs(total)),
                 "due_on": format_short_date(schedule.due_on),
                 "town": tenant.name,
                 "window": payment_window_text(

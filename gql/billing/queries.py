@@ -17,6 +17,7 @@ from gql.context import Info
 from gql.ids import decode_id
 from gql.pagination import PageInfo, after_pk, page_info, page_size
 from models.billing import Invoice as InvoiceModel
+from models.billing import InvoiceDelivery
 from models.tenants import Tenant
 from resolvers import attendance, billing, invoices
 from resolvers.clock import Clock
@@ -147,6 +148,10 @@ class BillingQueries:
         after: Annotated[
             str | None, strawberry.argument(description="`endCursor` of the previous page.")
         ] = None,
+        delivery: Annotated[
+            InvoiceDelivery | None,
+            strawberry.argument(description="Only those mailed (EMAIL) or to print (PRINT)."),
+        ] = None,
     ) -> InvoiceConnection:
         rows, has_next, total = await invoices.invoices_of(
             info.context.account,
@@ -154,6 +159,7 @@ class BillingQueries:
             status,
             first=page_size(first),
             after_id=after_pk(after),
+            delivery=delivery,
         )
         return InvoiceConnection(
             nodes=await load_invoices(rows, info.context.clock),

@@ -35,6 +35,11 @@ query($id: ID!) {
 }
 """
 UNPAID = "query($id: ID!) { unpaidInvoiceCount(householdId: $id) }"
+INVOICES_BY_DELIVERY = """
+query($delivery: InvoiceDelivery) {
+  invoices(status: ALL, delivery: $delivery) { totalCount nodes { number delivery } }
+}
+"""
 
 
 async def billed_family(clock: FrozenClock) -> tuple[BillingTown, Family, str]:
@@ -225,3 +230,17 @@ async def test_the_invoice_list_costs_the_same_statements_for_more_invoices(
         await api(INVOICES, {"householdId": household_id, "status": "ALL", "first": 2}, token=token)
 
     assert two.count == one.count
+
+
+async def test_staff_list_the_invoices_to_print(api: GraphQL, clock: FrozenClock) -> None:
+    town, family, token = await billed_family(clock)
+    staff_token = await token_for(town.staff, clock)
+
+    to_print = await api(INVOICES_BY_DELIVERY, {"delivery": "PRINT"}, token=staff_token)
+    mailed = await api(INVOICES_BY_DELIVERY, {"delivery": "EMAIL"}, token=staff_token)
+
+    assert [n["number"] for n in to_print["data"]["invoices"]["nodes"]] == [
+        "2610000001",
+        "2609000001",
+    ]
+    assert mailed["data"]["invoices"]["totalCount"] == 0

@@ -26,7 +26,8 @@ mutation($input: TariffInput!) {
   }
 }
 """
-TARIFFS = "query($a: ID) { tariffs(activityId: $a) { quotientMin unitPrice { cents } } }"
+TARIFFS = "query($a: ID) { tariffs(activityId: $a) { id quotientMin unitPrice { cents } } }"
+DELETE_TARIFF = "mutation($id: ID!) { deleteTariff(id: $id) { ok errors { code } } }"
 SAVE_AUTHORITY = """
 mutation($input: BillingAuthorityInput!) {
   saveBillingAuthority(input: $input) {
@@ -157,6 +158,12 @@ async def test_staff_add_brackets_and_overlaps_are_refused(
     }
     grid = await api(TARIFFS, {"a": canteen}, token=staff_token)
     assert sorted(t["unitPrice"]["cents"] for t in grid["data"]["tariffs"]) == [250, 400, 520]
+    deleted = await api(
+        DELETE_TARIFF, {"id": added["data"]["addTariff"]["tariff"]["id"]}, token=staff_token
+    )
+    assert deleted["data"]["deleteTariff"] == {"ok": True, "errors": []}
+    grid = await api(TARIFFS, {"a": canteen}, token=staff_token)
+    assert sorted(t["unitPrice"]["cents"] for t in grid["data"]["tariffs"]) == [250, 400]
 
 
 async def test_parents_cannot_manage_prices_or_attendance(api: GraphQL, clock: FrozenClock) -> None:

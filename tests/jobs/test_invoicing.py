@@ -1,6 +1,7 @@
 """The monthly invoice run as the town's finance office and the families see its result."""
 
 import asyncio
+import io
 import re
 import sys
 from datetime import UTC, date, datetime
@@ -8,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pypdf import PdfReader
 
 from jobs.invoicing import invoice_previous_month
 from models.absences import AbsenceReason
@@ -361,3 +363,27 @@ async def test_an_absence_still_under_review_waits_for_the_decision(clock: Froze
         ("complement", LOW_PRICE),
     ]
     assert await lines_of(invoices[1]) == [("absence", 1, LOW_PRICE, LOW_PRICE)]
+
+
+async def test_a_paperless_family_is_mailed_its_credit_note(
+    clock: FrozenClock, mailbox: Mailbox, run_jobs: Any
+) -> None:
+    clock.current = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
+    town = await make_billing_town(clock)
+    family = await make_family(town, clock, paperless=True)
+    clock.current = RUN_AT
+    await attendance(town, family, date(2026, 10, 30), present=True, clock=clock)
+    await invoice_month(OCTOBER, clock=clock, tenant_id=town.tenant.id)
+    await attendance(town, family, date(2026, 10, 30), present=False, clock=clock)
+    await invoice_month(OCTOBER, clock=clock, tenant_id=town.tenant.id)
+
+    await run_jobs()
+
+    [credit] = [m for m in mailbox.to(family.parent.email) if m["Subject"].startswith("Avoir")]
+    assert credit["Subject"] == "Avoir 2610000002 – Octobre 2026"
+    assert "Un avoir de 3,25 € a été émis" in Mailbox.text(credit)
+    [pdf] = list(credit.iter_attachments())
+    text = PdfReader(io.BytesIO(pdf.get_content())).pages[0].extract_text()
+    assert "Avoir 2610000002 – Octobre 2026" in text
+    assert "Cet avoir sera déduit de vos prochaines factures ou remboursé." in text
+    assert "Reste à payer 0,00 €" in text
