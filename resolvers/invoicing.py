@@ -371,23 +371,22 @@ async def _invoice_authority(
     household_ids = sorted(set(expected) | already)
     await _ensure_counter(authority.id, month)
     issued_on = clock.now().astimezone(ZoneInfo(tenant.timezone)).date()
-    schedule = schedule_for(authority, month, issued_on, tenant.timezone)
+    run = MonthRun(
+        authority,
+        tenant,
+        month,
+        expected,
+        households,
+        children,
+        activity_names,
+        schedule_for(authority, month, issued_on, tenant.timezone),
+        summary,
+        clock,
+    )
     done = 0
     for start in range(0, len(household_ids), chunk_size):
         chunk = household_ids[start : start + chunk_size]
-        await _issue_chunk(
-            authority,
-            tenant,
-            month,
-            chunk,
-            expected,
-            households,
-            children,
-            activity_names,
-            schedule,
-            summary,
-            clock,
-        )
+        await _issue_chunk(run, chunk)
         done += len(chunk)
         summary.households += len(chunk)
         if progress is not None:
@@ -404,191 +403,244 @@ async def _ensure_counter(authority_id: int, month: date) -> None:
     )
 
 
-async def _issue_chunk(
-    authority: BillingAuthority,
-    tenant: Tenant,
-    month: date,
-    chunk: list[int],
-    expected: dict[int, dict[LineKey, int]],
-    households: dict[int, HouseholdInfo],
-    children: dict[int, str],
-    activity_names: dict[int, str],
-    schedule: Schedule,
-    summary: RunSummary,
-    clock: Clock,
-) -> None:
+@dataclass
+class MonthRun:
+    """What every chunk of one régie's month shares."""
+
+    authority: BillingAuthority
+    tenant: Tenant
+    month: date
+    expected: dict[int, dict[LineKey, int]]
+    households: dict[int, HouseholdInfo]
+    children: dict[int, str]
+    activity_names: dict[int, str]
+    schedule: Schedule
+    summary: RunSummary
+    clock: Clock
+
+
+@dataclass
+class Document:
+    """An invoice, complement or credit note about to be issued."""
+
+    household: HouseholdInfo
+    revision: int
+    kind: InvoiceKind
+    number: str
+    lines: list[tuple[LineKey, int]]
+
+    @property
+    def total_cents(self) -> int:
+        return sum(key.unit_price_cents * quantity for key, quantity in self.lines)
+
+
+async def _issue_chunk(run: MonthRun, chunk: list[int]) -> None:
+    """Number and store one chunk's documents in one transaction with the counter."""
     async with in_transaction():
         p = Params()
         lock = " FOR UPDATE" if is_postgres() else ""
         [counter] = await fetch(
             "SELECT id, last_sequence FROM invoice_counter "
-            f"WHERE authority_id = {p(authority.id)} AND month = {p(month)}{lock}",
+            f"WHERE authority_id = {p(run.authority.id)} AND month = {p(run.month)}{lock}",
             p,
         )
         # Read what is issued only once the counter is ours: a concurrent run that got it
         # first has committed by now, and its invoices are seen, not billed twice.
-        p = Params()
-        issued_rows = await fetch(
-            "SELECT i.household_id, i.revision, l.child_id, l.activity_id, l.kind, "
-            "l.unit_price_cents, l.quantity FROM invoice i "
-            "LEFT JOIN invoice_line l ON l.invoice_id = i.id "
-            f"WHERE i.authority_id = {p(authority.id)} AND i.month = {p(month)} "
-            f"AND i.household_id BETWEEN {p(chunk[0])} AND {p(chunk[-1])}",
-            p,
-        )
-        billed: dict[int, dict[LineKey, int]] = defaultdict(lambda: defaultdict(int))
-        revisions: dict[int, int] = {}
-        for row in issued_rows:
-            household_id = row["household_id"]
-            revisions[household_id] = max(revisions.get(household_id, -1), row["revision"])
-            if row["child_id"] is not None or row["activity_id"] is not None:
-                key = LineKey(
-                    row["child_id"],
-                    row["activity_id"],
-                    InvoiceLineKind(row["kind"]),
-                    row["unit_price_cents"],
-                )
-                billed[household_id][key] += row["quantity"]
+        billed, revisions = await _issued(run, chunk)
         sequence = int(counter["last_sequence"])
-        documents: list[tuple[HouseholdInfo, int, InvoiceKind, str, list[tuple[LineKey, int]]]] = []
+        documents = []
         for household_id in chunk:
-            wanted = expected.get(household_id, {})
-            have = billed.get(household_id, {})
-            delta = [
-                (key, wanted.get(key, 0) - have.get(key, 0))
-                for key in sorted(
-                    set(wanted) | set(have),
-                    key=lambda k: (
-                        children.get(k.child_id, ""),
-                        k.child_id,
-                        k.activity_id,
-                        k.kind.value,
-                        k.unit_price_cents,
-                    ),
-                )
-                if wanted.get(key, 0) != have.get(key, 0)
-            ]
-            if not delta:
+            lines = _difference(run, run.expected.get(household_id, {}), billed[household_id])
+            if not lines:
                 continue
             revision = revisions.get(household_id, -1) + 1
-            total = sum(key.unit_price_cents * quantity for key, quantity in delta)
-            kind = (
-                InvoiceKind.INVOICE
-                if revision == 0
-                else InvoiceKind.COMPLEMENT
-                if total >= 0
-                else InvoiceKind.CREDIT_NOTE
-            )
             sequence += 1
-            documents.append(
-                (households[household_id], revision, kind, invoice_number(month, sequence), delta)
+            document = Document(
+                run.households[household_id],
+                revision,
+                InvoiceKind.INVOICE,
+                invoice_number(run.month, sequence),
+                lines,
             )
+            if revision > 0:
+                document.kind = (
+                    InvoiceKind.COMPLEMENT if document.total_cents >= 0 else InvoiceKind.CREDIT_NOTE
+                )
+            documents.append(document)
         if not documents:
             return
-        now = clock.now()
-        p = Params()
-        values = []
-        for household, revision, kind, number, delta in documents:
-            total = sum(key.unit_price_cents * quantity for key, quantity in delta)
-            delivery = InvoiceDelivery.EMAIL if recipients_of(household) else InvoiceDelivery.PRINT
-            values.append(
-                f"({p(tenant.id)}, {p(authority.id)}, {p(household.id)}, {p(month)}, "
-                f"{p(revision)}, {p(kind.value)}, {p(number)}, {p(schedule.issued_on)}, "
-                f"{p(schedule.due_on)}, {p(schedule.opens_at)}, {p(schedule.closes_at)}, "
-                f"{p(total)}, 0, {p(household.payer_name[:250])}, {p(household.address[:500])}, "
-                f"{p(household.reference)}, {p(payment_reference(number))}, "
-                f"{p(delivery.value)}, {p(now)})"
-            )
-            summary.total_cents += total
-            summary.numbers.append(number)
-            if revision == 0:
-                summary.invoices += 1
-            else:
-                summary.corrections += 1
-        inserted = await fetch(
-            "INSERT INTO invoice (tenant_id, authority_id, household_id, month, revision, kind, "
-            "number, issued_on, due_on, payment_opens_at, payment_closes_at, total_cents, "
-            "settled_cents, payer_name, payer_address, household_reference, payment_reference, "
-            f"delivery, created_at) VALUES {', '.join(values)} RETURNING id, number",
-            p,
-        )
-        ids = {row["number"]: row["id"] for row in inserted}
-        line_rows: list[tuple[Any, ...]] = []
-        for _household, _, _, number, delta in documents:
-            for position, (key, quantity) in enumerate(delta, start=1):
-                label = _label(
-                    key.kind,
-                    activity_names[key.activity_id],
-                    children.get(key.child_id, ""),
-                    authority.unbooked_surcharge_percent,
-                )
-                line_rows.append(
-                    (
-                        ids[number],
-                        position,
-                        key.kind.value,
-                        key.child_id,
-                        key.activity_id,
-                        label[:250],
-                        quantity,
-                        key.unit_price_cents,
-                        quantity * key.unit_price_cents,
-                    )
-                )
-        # Bounded statement size: PostgreSQL takes at most 32,767 parameters.
-        for offset in range(0, len(line_rows), 3000):
-            p = Params()
-            values = [
-                "(" + ", ".join(p(value) for value in row) + ")"
-                for row in line_rows[offset : offset + 3000]
-            ]
-            await connection().execute_query(
-                "INSERT INTO invoice_line (invoice_id, position, kind, child_id, activity_id, "
-                f"label, quantity, unit_price_cents, amount_cents) VALUES {', '.join(values)}",
-                p.values,
-            )
-        mails = []
-        for household, _, kind, number, delta in documents:
-            recipients = recipients_of(household)
-            if not recipients:
-                summary.printed += 1
-                continue
-            total = sum(key.unit_price_cents * quantity for key, quantity in delta)
-            context = {
-                "household": household.name,
-                "number": number,
-                "kind": kind.value,
-                "month": month_label(month),
-                # « Un avoir de 3,25 € »: the amount credited, without its sign.
-                "total": format_euros(abs(total)),
-                "due_on": format_short_date(schedule.due_on),
-                "town": tenant.name,
-                "window": payment_window_text(
-                    schedule.opens_at, schedule.closes_at, tenant.timezone
-                ),
-            }
-            for to in recipients:
-                mails.append(
-                    OutboxJob(
-                        function="send_mail",
-                        kwargs={
-                            "to": to,
-                            "template": "invoice_issued",
-                            "context": context,
-                            "attachments": [{"kind": "invoice_pdf", "invoice_id": ids[number]}],
-                        },
-                        created_at=now,
-                    )
-                )
-            summary.mailed += 1
-        if mails:
-            await OutboxJob.bulk_create(mails)
+        ids = await _insert_invoices(run, documents)
+        await _insert_lines(run, documents, ids)
+        await _queue_mails(run, documents, ids)
         p = Params()
         await connection().execute_query(
             f"UPDATE invoice_counter SET last_sequence = {p(sequence)} "
             f"WHERE id = {p(counter['id'])}",
             p.values,
         )
+
+
+async def _issued(
+    run: MonthRun, chunk: list[int]
+) -> tuple[dict[int, dict[LineKey, int]], dict[int, int]]:
+    """Quantities already billed per line key, and the last revision, per household."""
+    p = Params()
+    rows = await fetch(
+        "SELECT i.household_id, i.revision, l.child_id, l.activity_id, l.kind, "
+        "l.unit_price_cents, l.quantity FROM invoice i "
+        "LEFT JOIN invoice_line l ON l.invoice_id = i.id "
+        f"WHERE i.authority_id = {p(run.authority.id)} AND i.month = {p(run.month)} "
+        f"AND i.household_id BETWEEN {p(chunk[0])} AND {p(chunk[-1])}",
+        p,
+    )
+    billed: dict[int, dict[LineKey, int]] = defaultdict(lambda: defaultdict(int))
+    revisions: dict[int, int] = {}
+    for row in rows:
+        household_id = row["household_id"]
+        revisions[household_id] = max(revisions.get(household_id, -1), row["revision"])
+        if row["kind"] is None:
+            continue
+        key = LineKey(
+            row["child_id"],
+            row["activity_id"],
+            InvoiceLineKind(row["kind"]),
+            row["unit_price_cents"],
+        )
+        billed[household_id][key] += row["quantity"]
+    return billed, revisions
+
+
+def _difference(
+    run: MonthRun, wanted: dict[LineKey, int], have: dict[LineKey, int]
+) -> list[tuple[LineKey, int]]:
+    """What is owed and not yet billed (negative: billed and no longer owed), by child."""
+    keys = sorted(
+        set(wanted) | set(have),
+        key=lambda k: (
+            run.children.get(k.child_id, ""),
+            k.child_id,
+            k.activity_id,
+            k.kind.value,
+            k.unit_price_cents,
+        ),
+    )
+    return [
+        (key, wanted.get(key, 0) - have.get(key, 0))
+        for key in keys
+        if wanted.get(key, 0) != have.get(key, 0)
+    ]
+
+
+async def _insert_invoices(run: MonthRun, documents: list[Document]) -> dict[str, int]:
+    """One multi-row INSERT; returns the ids by number."""
+    now = run.clock.now()
+    schedule = run.schedule
+    p = Params()
+    values = []
+    for document in documents:
+        household = document.household
+        delivery = InvoiceDelivery.EMAIL if recipients_of(household) else InvoiceDelivery.PRINT
+        values.append(
+            f"({p(run.tenant.id)}, {p(run.authority.id)}, {p(household.id)}, {p(run.month)}, "
+            f"{p(document.revision)}, {p(document.kind.value)}, {p(document.number)}, "
+            f"{p(schedule.issued_on)}, {p(schedule.due_on)}, {p(schedule.opens_at)}, "
+            f"{p(schedule.closes_at)}, {p(document.total_cents)}, 0, "
+            f"{p(household.payer_name[:250])}, {p(household.address[:500])}, "
+            f"{p(household.reference)}, {p(payment_reference(document.number))}, "
+            f"{p(delivery.value)}, {p(now)})"
+        )
+        run.summary.total_cents += document.total_cents
+        run.summary.numbers.append(document.number)
+        if document.revision == 0:
+            run.summary.invoices += 1
+        else:
+            run.summary.corrections += 1
+    inserted = await fetch(
+        "INSERT INTO invoice (tenant_id, authority_id, household_id, month, revision, kind, "
+        "number, issued_on, due_on, payment_opens_at, payment_closes_at, total_cents, "
+        "settled_cents, payer_name, payer_address, household_reference, payment_reference, "
+        f"delivery, created_at) VALUES {', '.join(values)} RETURNING id, number",
+        p,
+    )
+    return {row["number"]: row["id"] for row in inserted}
+
+
+async def _insert_lines(run: MonthRun, documents: list[Document], ids: dict[str, int]) -> None:
+    rows: list[tuple[Any, ...]] = []
+    for document in documents:
+        for position, (key, quantity) in enumerate(document.lines, start=1):
+            label = _label(
+                key.kind,
+                run.activity_names[key.activity_id],
+                run.children.get(key.child_id, ""),
+                run.authority.unbooked_surcharge_percent,
+            )
+            rows.append(
+                (
+                    ids[document.number],
+                    position,
+                    key.kind.value,
+                    key.child_id,
+                    key.activity_id,
+                    label[:250],
+                    quantity,
+                    key.unit_price_cents,
+                    quantity * key.unit_price_cents,
+                )
+            )
+    # Bounded statement size: PostgreSQL takes at most 32,767 parameters.
+    for offset in range(0, len(rows), 3000):
+        p = Params()
+        values = [
+            "(" + ", ".join(p(value) for value in row) + ")" for row in rows[offset : offset + 3000]
+        ]
+        await connection().execute_query(
+            "INSERT INTO invoice_line (invoice_id, position, kind, child_id, activity_id, "
+            f"label, quantity, unit_price_cents, amount_cents) VALUES {', '.join(values)}",
+            p.values,
+        )
+
+
+async def _queue_mails(run: MonthRun, documents: list[Document], ids: dict[str, int]) -> None:
+    """Paperless households' mails, in the outbox of the same transaction."""
+    now = run.clock.now()
+    mails = []
+    for document in documents:
+        recipients = recipients_of(document.household)
+        if not recipients:
+            run.summary.printed += 1
+            continue
+        context = {
+            "household": document.household.name,
+            "number": document.number,
+            "kind": document.kind.value,
+            "month": month_label(run.month),
+            # « Un avoir de 3,25 € »: the amount credited, without its sign.
+            "total": format_euros(abs(document.total_cents)),
+            "due_on": format_short_date(run.schedule.due_on),
+            "town": run.tenant.name,
+            "window": payment_window_text(
+                run.schedule.opens_at, run.schedule.closes_at, run.tenant.timezone
+            ),
+        }
+        for to in recipients:
+            mails.append(
+                OutboxJob(
+                    function="send_mail",
+                    kwargs={
+                        "to": to,
+                        "template": "invoice_issued",
+                        "context": context,
+                        "attachments": [
+                            {"kind": "invoice_pdf", "invoice_id": ids[document.number]}
+                        ],
+                    },
+                    created_at=now,
+                )
+            )
+        run.summary.mailed += 1
+    if mails:
+        await OutboxJob.bulk_create(mails)
 
 
 def payment_window_text(opens_at: datetime, closes_at: datetime, timezone: str) -> str:
