@@ -100,8 +100,15 @@ def render_pdf(document: InvoiceDocument) -> bytes:
             format_euros(invoice_line.unit_price_cents),
             format_euros(invoice_line.amount_cents),
         )
+        # A long label (activity, child, surcharge) is set smaller rather than overflowing
+        # into the quantity column.
+        size = 9.0
+        while size > 6 and pdf.get_string_width(invoice_line.label) > columns[0] - 2:
+            size -= 0.5
+            pdf.set_font_size(size)
         for text, column, align in zip(cells, columns, ("L", "R", "R", "R"), strict=True):
             pdf.cell(column, 6, text, border=1, align=align)
+            pdf.set_font_size(9)
         pdf.ln()
     pdf.set_font("Helvetica", "B", 10)
     pdf.cell(sum(columns[:3]), 7, "Total", border=1, align="R")
