@@ -48,6 +48,8 @@ from resolvers.french import format_euros, format_short_date, month_label
 from resolvers.sql import Params, connection, fetch, is_postgres
 
 CHUNK_SIZE = 500
+# Per child and activity: the days booked, then billed absences, then surcharges.
+_KIND_ORDER = [InvoiceLineKind.BOOKED, InvoiceLineKind.ABSENCE, InvoiceLineKind.SURCHARGE]
 _CIVILITY = {Civility.MADAME.value: "Madame", Civility.MONSIEUR.value: "Monsieur"}
 
 
@@ -520,7 +522,7 @@ def _difference(
             run.children.get(k.child_id, ""),
             k.child_id,
             k.activity_id,
-            k.kind.value,
+            _KIND_ORDER.index(k.kind),
             k.unit_price_cents,
         ),
     )

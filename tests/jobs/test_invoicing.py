@@ -65,8 +65,8 @@ async def test_october_is_billed_from_bookings_attendance_and_absences(
     assert invoice.number == "2610000001"
     assert invoice.kind == "invoice"
     assert await lines_of(invoice) == [
-        ("absence", 2, LOW_PRICE, 500),
         ("booked", 14, LOW_PRICE, 3500),
+        ("absence", 2, LOW_PRICE, 500),
         ("surcharge", 1, 325, 325),
     ]
     assert invoice.total_cents == 4325
