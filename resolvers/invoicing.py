@@ -8,12 +8,14 @@ or a credit note carrying only the difference. Issued documents are never edited
 
 Numbers (``yymm`` + 6-digit sequence, per régie and month) come from a counter row locked
 ``FOR UPDATE`` in the same transaction as the invoices it numbers, so concurrent runs wait
-for each other and the sequence has no gap and no duplicate.
+for each other and the sequence has no gap and no duplicate. A run that finds the counter
+moved by another run computes the month again before issuing, so it never undoes a newer
+view of the month with an older one.
 
-SQL statements: about 8 per régie for the month (town, price grid, households, payers,
-children, billed days, already invoiced, counter), then about 7 per chunk of 500 households
+SQL statements: about 9 per régie for the month (town, price grid, households, payers,
+children, counter, billed days, already invoiced), then about 7 per chunk of 500 households
 (lock, issued lines, invoices, lines, mails, counter, commit), whatever the number of
-bookings: 129 for 10,000 households in bench/invoices.
+bookings: about 130 for 10,000 households in bench/invoices.
 """
 
 import calendar
@@ -344,6 +346,53 @@ async def _invoice_authority(
             p,
         )
     }
+    await _ensure_counter(authority.id, month)
+    # Read before the billed days: if another run issues after this, our chunks see the
+    # counter moved and compute the month again rather than undo its newer view.
+    counter_seen = await _counter_value(authority.id, month)
+    expected = await _expected(authority, month, grid, households)
+    p = Params()
+    already = {
+        row["household_id"]
+        for row in await fetch(
+            f"SELECT DISTINCT household_id FROM invoice WHERE authority_id = {p(authority.id)} "
+            f"AND month = {p(month)}",
+            p,
+        )
+    }
+    household_ids = sorted(set(expected) | already)
+    issued_on = clock.now().astimezone(ZoneInfo(tenant.timezone)).date()
+    run = MonthRun(
+        authority,
+        tenant,
+        month,
+        expected,
+        households,
+        children,
+        activity_names,
+        schedule_for(authority, month, issued_on, tenant.timezone),
+        summary,
+        clock,
+        grid,
+        counter_seen,
+    )
+    done = 0
+    for start in range(0, len(household_ids), chunk_size):
+        chunk = household_ids[start : start + chunk_size]
+        await _issue_chunk(run, chunk)
+        done += len(chunk)
+        summary.households += len(chunk)
+        if progress is not None:
+            progress(done, len(household_ids))
+
+
+async def _expected(
+    authority: BillingAuthority,
+    month: date,
+    grid: dict[int, list[PriceRow]],
+    households: dict[int, HouseholdInfo],
+) -> dict[int, dict[LineKey, int]]:
+    """What each household owes for the month, as line quantities (one statement)."""
     sql, params = _items_sql(authority.id, month)
     expected: dict[int, dict[LineKey, int]] = defaultdict(lambda: defaultdict(int))
     for row in await fetch(sql, params):
@@ -361,38 +410,17 @@ async def _invoice_authority(
             price = with_surcharge(price, authority.unbooked_surcharge_percent)
         key = LineKey(row["child_id"], row["activity_id"], kind, price)
         expected[row["household_id"]][key] += int(row["quantity"])
+    return expected
+
+
+async def _counter_value(authority_id: int, month: date) -> int:
     p = Params()
-    already = {
-        row["household_id"]
-        for row in await fetch(
-            f"SELECT DISTINCT household_id FROM invoice WHERE authority_id = {p(authority.id)} "
-            f"AND month = {p(month)}",
-            p,
-        )
-    }
-    household_ids = sorted(set(expected) | already)
-    await _ensure_counter(authority.id, month)
-    issued_on = clock.now().astimezone(ZoneInfo(tenant.timezone)).date()
-    run = MonthRun(
-        authority,
-        tenant,
-        month,
-        expected,
-        households,
-        children,
-        activity_names,
-        schedule_for(authority, month, issued_on, tenant.timezone),
-        summary,
-        clock,
+    [row] = await fetch(
+        "SELECT last_sequence FROM invoice_counter "
+        f"WHERE authority_id = {p(authority_id)} AND month = {p(month)}",
+        p,
     )
-    done = 0
-    for start in range(0, len(household_ids), chunk_size):
-        chunk = household_ids[start : start + chunk_size]
-        await _issue_chunk(run, chunk)
-        done += len(chunk)
-        summary.households += len(chunk)
-        if progress is not None:
-            progress(done, len(household_ids))
+    return int(row["last_sequence"])
 
 
 async def _ensure_counter(authority_id: int, month: date) -> None:
@@ -419,6 +447,8 @@ class MonthRun:
     schedule: Schedule
     summary: RunSummary
     clock: Clock
+    grid: dict[int, list[PriceRow]]
+    counter_seen: int
 
 
 @dataclass
@@ -446,10 +476,13 @@ async def _issue_chunk(run: MonthRun, chunk: list[int]) -> None:
             f"WHERE authority_id = {p(run.authority.id)} AND month = {p(run.month)}{lock}",
             p,
         )
+        sequence = int(counter["last_sequence"])
+        if sequence != run.counter_seen:
+            # Another run issued since we read the month: its view may be newer than ours.
+            run.expected = await _expected(run.authority, run.month, run.grid, run.households)
         # Read what is issued only once the counter is ours: a concurrent run that got it
         # first has committed by now, and its invoices are seen, not billed twice.
         billed, revisions = await _issued(run, chunk)
-        sequence = int(counter["last_sequence"])
         documents = []
         for household_id in chunk:
             lines = _difference(run, run.expected.get(household_id, {}), billed[household_id])
@@ -469,6 +502,7 @@ async def _issue_chunk(run: MonthRun, chunk: list[int]) -> None:
                     InvoiceKind.COMPLEMENT if document.total_cents >= 0 else InvoiceKind.CREDIT_NOTE
                 )
             documents.append(document)
+        run.counter_seen = sequence
         if not documents:
             return
         ids = await _insert_invoices(run, documents)
