@@ -15,7 +15,7 @@ view of the month with an older one.
 SQL statements: about 9 per régie for the month (town, price grid, households, payers,
 children, counter, billed days, already invoiced), then about 7 per chunk of 500 households
 (lock, issued lines, invoices, lines, mails, counter, commit), whatever the number of
-bookings: about 130 for 10,000 households in bench/invoices.
+bookings: 130 for 10,000 households in bench/invoices.
 """
 
 import calendar
