@@ -98,6 +98,19 @@ async def test_a_family_simulates_its_prices_without_logging_in(
         SIMULATION, {"town": "nulle-part", "quotient": 1, "pattern": pattern, "resident": True}
     )
     assert missing["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    sunday_plus_one = await api(
+        SIMULATION,
+        {
+            "town": town.tenant.slug,
+            "quotient": 1,
+            "pattern": [{"activityId": canteen, "weekdays": [7]}],
+            "resident": True,
+        },
+    )
+    assert sunday_plus_one["errors"][0]["extensions"]["code"] == "INVALID"
+    assert sunday_plus_one["errors"][0]["message"] == (
+        "Les jours vont de 0 (lundi) à 6 (dimanche)."
+    )
 
 
 async def test_staff_add_brackets_and_overlaps_are_refused(
@@ -273,6 +286,22 @@ async def test_the_attendance_sheet_is_recorded_in_bulk_and_again_without_harm(
     assert again["data"]["recordAttendance"]["recorded"] == 2
     assert corrected["data"]["recordAttendance"]["errors"] == []
     assert future["data"]["recordAttendance"]["errors"][0]["field"] == "day"
+    # A child of another town is not on this town's sheets.
+    elsewhere = await make_billing_town(clock)
+    stranger = await make_family(
+        elsewhere, clock, book_from=date(2026, 11, 2), book_to=date(2026, 11, 3)
+    )
+    foreign = await api(
+        RECORD,
+        {
+            "input": {
+                **sheet_input,
+                "entries": [{"childId": encode_id("Child", stranger.child_id), "present": True}],
+            }
+        },
+        token=token,
+    )
+    assert foreign["data"]["recordAttendance"]["errors"][0]["code"] == "NOT_FOUND"
     rows = await api(
         SHEET,
         {
