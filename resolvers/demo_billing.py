@@ -8,7 +8,7 @@ from models.billing import BillingAuthority
 from models.catalogue import Activity, Opening
 from models.households import Child, Household
 from models.tenants import Tenant
-from resolvers.attendance import AttendanceEntry, record_attendance
+from resolvers.attendance_records import AttendanceEntry, record_attendance
 from resolvers.billing import (
     AuthorityForm,
     TariffForm,

@@ -10,7 +10,7 @@ from models.billing import BillingAuthority
 from models.households import Guardian, Household
 from models.tenants import Tenant
 from resolvers.absences import AbsenceForm, DatePreset, decide_absence, report_absence
-from resolvers.attendance import AttendanceEntry, record_attendance
+from resolvers.attendance_records import AttendanceEntry, record_attendance
 from resolvers.billing import (
     AuthorityForm,
     TariffForm,

@@ -9,7 +9,7 @@ from gql.billing.types import BillingAuthority, Tariff
 from gql.context import Info
 from gql.errors import BillingError, DomainFailure, to_user_errors
 from gql.ids import decode_id
-from resolvers import attendance, billing
+from resolvers import attendance_records, billing
 
 
 @strawberry.input(description="A régie's name and calendar.")
@@ -189,13 +189,13 @@ class BillingMutations:
         input: Annotated[AttendanceInput, strawberry.argument(description="The sheet.")],
     ) -> AttendancePayload:
         try:
-            recorded = await attendance.record_attendance(
+            recorded = await attendance_records.record_attendance(
                 info.context.account,
                 decode_id(input.site_id, "Site", field="siteId"),
                 decode_id(input.activity_id, "Activity", field="activityId"),
                 input.day,
                 [
-                    attendance.AttendanceEntry(
+                    attendance_records.AttendanceEntry(
                         decode_id(entry.child_id, "Child", field="entries"), entry.present
                     )
                     for entry in input.entries

@@ -19,7 +19,7 @@ from gql.pagination import PageInfo, after_pk, page_info, page_size
 from models.billing import Invoice as InvoiceModel
 from models.billing import InvoiceDelivery
 from models.tenants import Tenant
-from resolvers import attendance, billing, invoices
+from resolvers import attendance_records, billing, invoices
 from resolvers.clock import Clock
 from resolvers.invoices import InvoiceFilter
 
@@ -121,7 +121,7 @@ class BillingQueries:
         activity_id: Annotated[strawberry.ID, strawberry.argument(description="The activity.")],
         day: Annotated[dt.date, strawberry.argument(description="The day.")],
     ) -> list[AttendanceEntry]:
-        rows = await attendance.attendance_sheet(
+        rows = await attendance_records.attendance_sheet(
             info.context.account,
             decode_id(site_id, "Site", field="siteId"),
             decode_id(activity_id, "Activity", field="activityId"),

@@ -10,7 +10,7 @@ from models.billing import Invoice as InvoiceModel
 from models.billing import InvoiceDelivery, InvoiceKind, InvoiceLineKind
 from models.billing import InvoiceLine as InvoiceLineModel
 from models.billing import Tariff as TariffModel
-from resolvers.attendance import AttendanceRow
+from resolvers.attendance_records import AttendanceRow
 from resolvers.billing import Simulation
 from resolvers.clock import Clock
 from resolvers.french import format_euros, month_label
