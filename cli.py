@@ -100,6 +100,54 @@ def cmd_worker(_: argparse.Namespace) -> None:
     run_worker(WorkerSettings)  # type: ignore[arg-type]
 
 
+class ProgressBar:
+    """A plain stderr bar: the run is long enough to want one, too simple for a library."""
+
+    def __init__(self, label: str, width: int = 40) -> None:
+        self.label = label
+        self.width = width
+
+    def __call__(self, done: int, total: int) -> None:
+        filled = self.width * done // max(total, 1)
+        bar = "#" * filled + "-" * (self.width - filled)
+        sys.stderr.write(f"\r{self.label} [{bar}] {done}/{total} foyers")
+        if done >= total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+def cmd_invoice(args: argparse.Namespace) -> None:
+    """Bill a month now (the worker's cron does it on the 1st); safe to run again."""
+    from datetime import date
+
+    try:
+        year, month = (int(part) for part in args.month.split("-"))
+        first = date(year, month, 1)
+    except ValueError:
+        sys.exit("--month attend une date AAAA-MM, par exemple 2026-10.")
+
+    async def run() -> None:
+        from models.database import close_db, init_db
+        from resolvers.clock import SystemClock
+        from resolvers.french import format_euros, month_label
+        from resolvers.invoicing import invoice_month
+
+        await init_db()
+        try:
+            summary = await invoice_month(
+                first, clock=SystemClock(), progress=ProgressBar(month_label(first))
+            )
+        finally:
+            await close_db()
+        print(
+            f"{month_label(first)} : {summary.invoices} facture(s), {summary.corrections} "
+            f"correction(s) (avoirs ou compléments), {summary.mailed} envoyée(s) par mail, "
+            f"{summary.printed} à imprimer, total {format_euros(summary.total_cents)}."
+        )
+
+    asyncio.run(run())
+
+
 def cmd_export_schema(args: argparse.Namespace) -> None:
     from gql.schema import export_sdl
 
@@ -175,6 +223,9 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("demo", help="crée la commune de démo et affiche les accès").set_defaults(
         func=cmd_demo
     )
+    invoice = commands.add_parser("invoice", help="facture un mois (sans doublon)")
+    invoice.add_argument("--month", required=True, help="mois facturé, AAAA-MM")
+    invoice.set_defaults(func=cmd_invoice)
     export = commands.add_parser("export-schema", help="écrit schema.graphql")
     export.add_argument("--check", action="store_true", help="échoue si le fichier est périmé")
     export.set_defaults(func=cmd_export_schema)

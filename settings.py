@@ -128,6 +128,7 @@ MODEL_MODULES = [
     "models.feeds",
     "models.news",
     "models.messages",
+    "models.billing",
 ]
 
 

@@ -17,6 +17,7 @@ from strawberry.extensions import SchemaExtension
 
 from resolvers.errors import (
     AccountErrorCode,
+    BillingErrorCode,
     CalendarErrorCode,
     CommonErrorCode,
     CommunicationErrorCode,
@@ -61,6 +62,12 @@ CommunicationErrorCodeEnum = strawberry.enum(
     description="Stable codes of news and messages failures.",
 )
 
+BillingErrorCodeEnum = strawberry.enum(
+    BillingErrorCode,
+    name="BillingErrorCode",
+    description="Stable codes of tariff, attendance, régie and invoice failures.",
+)
+
 
 @strawberry.interface(description="An expected failure the user can fix; message in French.")
 class UserError:
@@ -95,7 +102,20 @@ class CommunicationError(UserError):
     code: CommunicationErrorCode = strawberry.field(description="Stable code to branch on.")
 
 
-E = TypeVar("E", AccountError, HouseholdError, CalendarError, DocumentError, CommunicationError)
+@strawberry.type(description="A failure of a tariff, attendance, régie or invoice operation.")
+class BillingError(UserError):
+    code: BillingErrorCode = strawberry.field(description="Stable code to branch on.")
+
+
+E = TypeVar(
+    "E",
+    AccountError,
+    HouseholdError,
+    CalendarError,
+    DocumentError,
+    CommunicationError,
+    BillingError,
+)
 
 _CODES: dict[type, type[Enum]] = {
     AccountError: AccountErrorCode,
@@ -103,6 +123,7 @@ _CODES: dict[type, type[Enum]] = {
     CalendarError: CalendarErrorCode,
     DocumentError: DocumentErrorCode,
     CommunicationError: CommunicationErrorCode,
+    BillingError: BillingErrorCode,
 }
 
 

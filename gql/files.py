@@ -1,8 +1,9 @@
-"""``GET /files/<token>``: a document file through a short-lived signed link.
+"""Files behind short-lived signed links: ``/files/<token>`` (a document's file) and
+``/factures/<token>`` (an invoice's PDF).
 
-The link is only issued to someone allowed to read the document (resolvers/documents.py);
-the route checks its signature and lifetime, then answers with the sniffed content type,
-as an attachment, never cached by shared caches.
+A link is only issued to someone allowed to read what it names; the route checks its
+signature and lifetime (resolvers/signed_links.py) and the reader's access again, then
+answers as an attachment, never cached by shared caches.
 """
 
 from collections.abc import Awaitable, Callable
@@ -13,6 +14,9 @@ from starlette.responses import PlainTextResponse, Response
 
 from resolvers.clock import Clock
 from resolvers.documents import open_download
+from resolvers.errors import NotFound
+from resolvers.invoice_pdf import load_document, pdf_filename, render_pdf
+from resolvers.invoices import invoice_from_token
 from resolvers.signed_links import InvalidLink
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -39,6 +43,31 @@ def file_download(clock: Clock) -> Endpoint:
             media_type=download.content_type,
             headers={
                 "Content-Disposition": disposition,
+                "X-Content-Type-Options": "nosniff",
+                "Cache-Control": "private, no-store",
+            },
+        )
+
+    return endpoint
+
+
+def invoice_pdf(clock: Clock) -> Endpoint:
+    async def endpoint(request: Request) -> Response:
+        try:
+            invoice = await invoice_from_token(request.path_params["token"], clock=clock)
+        except InvalidLink:
+            return PlainTextResponse(
+                "Ce lien de téléchargement a expiré ou n'est pas valide : téléchargez à nouveau "
+                "la facture depuis votre espace.",
+                status_code=403,
+            )
+        except NotFound as error:
+            return PlainTextResponse(error.message, status_code=404)
+        return Response(
+            render_pdf(await load_document(invoice)),
+            media_type="application/pdf",
+            headers={
+                "Content-Disposition": f'attachment; filename="{pdf_filename(invoice)}"',
                 "X-Content-Type-Options": "nosniff",
                 "Cache-Control": "private, no-store",
             },

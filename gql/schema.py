@@ -23,6 +23,8 @@ from gql.absences.mutations import AbsenceMutations
 from gql.absences.queries import AbsenceQueries
 from gql.accounts.mutations import AccountMutations
 from gql.accounts.queries import AccountQueries
+from gql.billing.mutations import BillingMutations
+from gql.billing.queries import BillingQueries
 from gql.calendar.mutations import CalendarMutations
 from gql.calendar.queries import CalendarQueries
 from gql.calendar.types import CALENDAR_DAY_SCALAR, CalendarDay
@@ -54,6 +56,7 @@ class Query(
     OperationsQueries,
     NewsQueries,
     MessageQueries,
+    BillingQueries,
 ):
     pass
 
@@ -68,6 +71,7 @@ class Mutation(
     OperationsMutations,
     NewsMutations,
     MessageMutations,
+    BillingMutations,
 ):
     pass
 

@@ -21,9 +21,15 @@ _templates = Environment(
 
 
 def render_mail(
-    template: str, context: dict[str, Any], *, to: str, settings: Settings, message_id: str
+    template: str,
+    context: dict[str, Any],
+    *,
+    to: str,
+    settings: Settings,
+    message_id: str,
+    attachments: list[tuple[str, bytes]] | None = None,
 ) -> EmailMessage:
-    """A multipart/alternative message: plain text first, HTML second."""
+    """A multipart/alternative message: plain text first, HTML second, then any PDF."""
     text = _templates.get_template(f"{template}.txt")
     html = _templates.get_template(f"{template}.html")
     subject = "".join(text.blocks["subject"](text.new_context(context))).strip()
@@ -37,7 +43,21 @@ def render_mail(
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(text.render(context))
     message.add_alternative(html.render(context), subtype="html")
+    for filename, data in attachments or []:
+        message.add_attachment(data, maintype="application", subtype="pdf", filename=filename)
     return message
+
+
+async def load_attachment(spec: dict[str, Any]) -> tuple[str, bytes]:
+    """Attachments are described in the outbox row and rendered at send time, so the
+    outbox stays small and the file is the one the download link gives."""
+    if spec.get("kind") == "invoice_pdf":
+        from models.billing import Invoice
+        from resolvers.invoice_pdf import load_document, pdf_filename, render_pdf
+
+        invoice = await Invoice.get(id=int(spec["invoice_id"]))
+        return pdf_filename(invoice), render_pdf(await load_document(invoice))
+    raise ValueError(f"unknown attachment {spec!r}")
 
 
 async def deliver(message: EmailMessage, *, name: str, settings: Settings) -> None:
@@ -63,7 +83,13 @@ async def deliver(message: EmailMessage, *, name: str, settings: Settings) -> No
 
 @outbox_job
 async def send_mail(
-    ctx: dict[str, Any], *, outbox_id: int, to: str, template: str, context: dict[str, Any]
+    ctx: dict[str, Any],
+    *,
+    outbox_id: int,
+    to: str,
+    template: str,
+    context: dict[str, Any],
+    attachments: list[dict[str, Any]] | None = None,
 ) -> str:
     """Render and send one mail; the outbox wrapper makes a second run a no-op."""
     settings = get_settings()
@@ -74,6 +100,7 @@ async def send_mail(
         to=to,
         settings=settings,
         message_id=f"<outbox-{outbox_id}@{domain}>",
+        attachments=[await load_attachment(spec) for spec in attachments or []],
     )
     await deliver(message, name=f"{outbox_id:08d}-{template}", settings=settings)
     return f"sent {template} to {to}"

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 from arq import Worker, cron
 from arq.connections import ArqRedis
 
+from jobs.invoicing import invoice_previous_month
 from jobs.kitchen import kitchen_forecast_cron, send_kitchen_forecast
 from jobs.mail import send_mail
 from jobs.outbox import relay_outbox_cron
@@ -25,6 +26,8 @@ CRON_JOBS = [
     cron(sweep_document_files, name="sweep_document_files", minute={17}),
     # Each canteen's booking cut-off (town time) queues the kitchens' forecast of that day.
     cron(kitchen_forecast_cron, name="kitchen_forecast", second=30),
+    # Bills the month that ended; a second run (or a manual `famille invoice`) is a no-op.
+    cron(invoice_previous_month, name="invoice_month", day=1, hour=2, minute=0, second=0),
 ]
 
 

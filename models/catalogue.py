@@ -8,6 +8,7 @@ from tortoise import fields
 from tortoise.models import Model
 
 if TYPE_CHECKING:
+    from models.billing import BillingAuthority
     from models.tenants import Tenant
 
 
@@ -96,6 +97,15 @@ class Activity(Model):
     booking_opens_days_ahead = fields.SmallIntField(
         null=True, description="Booking opens this many days before the day, null = always"
     )
+    billing_authority: fields.ForeignKeyNullableRelation["BillingAuthority"] = (
+        fields.ForeignKeyField(
+            "models.BillingAuthority",
+            related_name="activities",
+            null=True,
+            on_delete=fields.RESTRICT,
+        )
+    )
+    billing_authority_id: int | None
 
     class Meta:
         table = "activity"

@@ -19,6 +19,7 @@ from resolvers.catalogue import (
     set_opening,
 )
 from resolvers.clock import Clock
+from resolvers.demo_billing import invoice_past_months, seed_billing
 from resolvers.enrollments import enroll
 from resolvers.households import (
     ChildForm,
@@ -200,6 +201,9 @@ async def seed_demo(*, clock: Clock) -> DemoCredentials:
     # The second Martin parent (separated) links their own account with this key.
     if not await Activity.exists(tenant=tenant, code="RS-REPAS"):
         await _seed_calendar(tenant, staff, parent, clock)
+
+    await seed_billing(tenant, staff, clock)
+    await invoice_past_months(tenant, clock)
 
     julien = await Guardian.get(
         household__tenant=tenant, household__reference="F-DEMO-001", first_names="Julien"

@@ -94,6 +94,16 @@ class CommunicationErrorCode(StrEnum):
     REQUIRED = "REQUIRED"
 
 
+class BillingErrorCode(StrEnum):
+    """Codes of tariff, attendance, régie and invoice operations."""
+
+    NOT_AUTHENTICATED = "NOT_AUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    NOT_FOUND = "NOT_FOUND"
+    INVALID = "INVALID"
+    TARIFF_OVERLAP = "TARIFF_OVERLAP"
+
+
 ErrorCode = (
     CommonErrorCode
     | AccountErrorCode
@@ -101,6 +111,7 @@ ErrorCode = (
     | CalendarErrorCode
     | DocumentErrorCode
     | CommunicationErrorCode
+    | BillingErrorCode
 )
 
 

@@ -38,3 +38,21 @@ def format_datetime(moment: datetime, timezone: str) -> str:
     """``mardi 14 novembre 2026 à 23h59`` in the town's time zone."""
     local = moment.astimezone(ZoneInfo(timezone))
     return f"{format_date(local.date())} à {format_time(moment, timezone)}"
+
+
+def month_label(month: date) -> str:
+    """``Octobre 2026``, as invoices are titled."""
+    return f"{_MONTHS[month.month - 1].capitalize()} {month.year}"
+
+
+def format_euros(cents: int) -> str:
+    """``1 234,56 €`` from integer cents, never through a float."""
+    sign = "-" if cents < 0 else ""
+    euros, rest = divmod(abs(cents), 100)
+    grouped = f"{euros:,}".replace(",", " ")
+    return f"{sign}{grouped},{rest:02d} €"
+
+
+def format_short_date(day: date) -> str:
+    """``08/11/2026``"""
+    return day.strftime("%d/%m/%Y")
