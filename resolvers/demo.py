@@ -3,8 +3,11 @@
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from fpdf import FPDF
+
 from models.accounts import Account, AccountRole, Civility
 from models.catalogue import Activity, ActivityKind, DeadlineRule, HolidayPolicy, SiteKind
+from models.documents import DocumentKind
 from models.households import Child, Contact, ContactKind, Diet, Guardian, Household
 from models.news import NewsAudience
 from models.tenants import Tenant
@@ -20,6 +23,7 @@ from resolvers.catalogue import (
 )
 from resolvers.clock import Clock
 from resolvers.demo_billing import invoice_past_months, seed_billing
+from resolvers.documents import CheckedFile, DocumentForm, store_document
 from resolvers.enrollments import enroll
 from resolvers.households import (
     ChildForm,
@@ -173,6 +177,7 @@ async def seed_demo(*, clock: Clock) -> DemoCredentials:
         claire = await Guardian.get(household=martin, first_names="Claire")
         issued = await issue_access_key(claire.id, actor=staff, clock=clock)
         await link_household(parent, issued.key, clock=clock)
+        await _seed_documents(parent, martin.id, clock)
         await create_household(
             HouseholdForm(
                 name="Famille Nguyen",
@@ -415,5 +420,32 @@ async def _seed_calendar(tenant: Tenant, staff: Account, parent: Account, clock:
             today + timedelta(days=30),
             activity_id=canteen.id,
         ),
+        clock=clock,
+    )
+
+
+async def _seed_documents(parent: Account, household_id: int, clock: Clock) -> None:
+    """Claire's storage holds last year's CAF attestation, expiring on 31 December: the
+    expiry reminder has something to say in December."""
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=14)
+    pdf.cell(text="Attestation de quotient familial - CAF du Tarn")
+    pdf.ln(10)
+    pdf.set_font("Helvetica", size=11)
+    pdf.cell(text="Famille Martin - quotient familial : 742 EUR - valable jusqu'au 31/12/2026")
+    await store_document(
+        parent,
+        household_id,
+        DocumentForm(
+            kind=DocumentKind.CAF_ATTESTATION,
+            title="Attestation de quotient familial 2026",
+            number="QF-2026-0742",
+            issuer="CAF du Tarn",
+            issued_on=date(2026, 1, 15),
+            expires_on=date(2026, 12, 31),
+        ),
+        [CheckedFile("attestation-caf-2026.pdf", "application/pdf", bytes(pdf.output()))],
+        in_storage=True,
         clock=clock,
     )
