@@ -22,7 +22,14 @@ from models.households import Child, Household
 from models.requests import Request, RequestEvent, RequestKind, RequestStatus
 from resolvers import audit
 from resolvers.booking_rules import DayReason, DayStatus
-from resolvers.calendar import CalendarContext, check_range, load_context, load_day_rows
+from resolvers.calendar import (
+    CalendarContext,
+    Counted,
+    check_range,
+    every_day_counted,
+    load_context,
+    load_day_rows,
+)
 from resolvers.clock import Clock
 from resolvers.errors import CommonErrorCode, DomainError
 from resolvers.french import format_date
@@ -265,12 +272,24 @@ async def _context_for(
     return await load_context(actor, household_id, start, end)
 
 
+def _counted(context: CalendarContext, changes: list[BookingChange]) -> Counted:
+    """The booked counts the lines need: those of their days at sites with a capacity."""
+    keys = {
+        (row.activity_id, row.site_id, change.day, None): None
+        for change in changes
+        if (row := context.enrollment_for(change.child_id, change.activity_id, change.day))
+        and row.rules.capacity is not None
+    }
+    return list(keys)
+
+
 async def preview_changes(
     actor: Account | None, household_id: int, change_set: ChangeSet, *, clock: Clock
 ) -> ChangeResult:
     """What a submit would do now, line by line, without changing anything."""
     context = await _context_for(actor, household_id, change_set)
     assert actor is not None
+    await load_day_rows(context, every_day_counted(context))
     changes, skipped = _expand(change_set, context)
     staff = actor.role != AccountRole.PARENT
     return ChangeResult(_evaluate(changes, context, now=clock.now(), staff=staff), skipped)
@@ -353,9 +372,12 @@ async def _apply(
         updated_at=now,
         idempotency_key=idempotency_key,
     )
+    if change_set.recurrences:  # their closed days are skipped: the town's calendar
+        await load_day_rows(context, [])
     changes, skipped = _expand(change_set, context)
     await _lock_openings(context, changes)
-    await load_day_rows(context)  # the counts may have moved while we waited for the locks
+    # Only now, holding the locks: the counts cannot move any more until we commit.
+    await load_day_rows(context, _counted(context, changes))
     result = ChangeResult(_evaluate(changes, context, now=now, staff=staff), skipped, request.id)
     promoted = await _write_and_promote(result, context, request.id, now)
     request.summary = result.summary()
@@ -418,10 +440,9 @@ async def cancel_in_time(
 ) -> None:
     """Cancel booked days still within their deadline (an absence reported early enough):
     the places go to the waiting list like any cancellation. Caller holds the transaction."""
-    await _lock_openings(
-        context, [BookingChange(c, a, d, BookingAction.CANCEL) for c, a, d in days]
-    )
-    await load_day_rows(context)
+    changes = [BookingChange(c, a, d, BookingAction.CANCEL) for c, a, d in days]
+    await _lock_openings(context, changes)
+    await load_day_rows(context, _counted(context, changes))
     lines = []
     for child_id, activity_id, day in days:
         row = context.enrollment_for(child_id, activity_id, day)
