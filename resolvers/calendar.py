@@ -288,7 +288,6 @@ async def load_day_rows(context: CalendarContext, counted: Counted) -> None:
     context.bookings.clear()
     context.booked_counts.clear()
     context.absences.clear()
-    context.town = TownCalendar()
     params = Params()
     children = sorted({row.child_id for row in context.enrollments}) or [0]
     start, end = context.start, context.end
@@ -336,6 +335,7 @@ async def load_day_rows(context: CalendarContext, counted: Counted) -> None:
         params,
     )
     exceptions: dict[date, list[Exception_]] = defaultdict(list)
+    school_holidays: list[tuple[date, date, str]] = []
     for row in rows:
         kind = row["kind"]
         if kind == "booking":
@@ -354,10 +354,8 @@ async def load_day_rows(context: CalendarContext, counted: Counted) -> None:
                 Exception_(row["a"], row["b"], bool(row["c"]), row["label"])
             )
         else:
-            context.town.school_holidays.append(
-                (as_date(row["day"]), as_date(row["day_end"]), row["label"])
-            )
-    context.town.exceptions = dict(exceptions)
+            school_holidays.append((as_date(row["day"]), as_date(row["day_end"]), row["label"]))
+    context.town = TownCalendar(school_holidays, dict(exceptions))
 
 
 def days_of(row: EnrollmentRow, start: date, end: date) -> list[date]:
