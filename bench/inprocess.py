@@ -187,8 +187,7 @@ async def calendar_statements(
         if len(log.statements) < 3:
             continue
         token, context, days = log.statements[:3]
-        if not normalise(token.sql).startswith('SELECT "account_token"'):
-            report.drift.append(f"{name}: the first statement is no longer the token lookup")
+        _check_sql(f"{name}, token lookup", token, [raw_app.TOKEN_SQL], report.drift)
         children = len(payload["variables"]["childIds"] or [])
         _check_sql(f"{name}, statement 1", context, [raw_app.context_sql(children)], report.drift)
         # Values: children, start, end, the 4 arrays of the counted days, children, 8 more.

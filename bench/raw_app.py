@@ -33,29 +33,13 @@ from starlette.routing import Route
 # Tortoise's asyncpg pool defaults (minsize 1, maxsize 5): same footing as the product.
 POOL_MIN, POOL_MAX = 1, 5
 
-# resolvers.accounts.authenticate (select_related("account"), .first()): Tortoise's text,
-# every column of both tables (Tortoise's column order varies from process to process).
-_TOKEN_COLUMNS = ["id", "account_id", "purpose", "token_hash", "created_at", "expires_at",
-                  "consumed_at"]  # fmt: skip
-_ACCOUNT_COLUMNS = [
-    "id", "tenant_id", "email", "password_hash", "role", "civility", "last_name",
-    "first_names", "birth_name", "phone_mobile", "phone_home", "address_line",
-    "address_complement", "postal_code", "city", "cgu_version", "cgu_accepted_at",
-    "activated_at", "is_disabled", "created_at",
-]  # fmt: skip
-TOKEN_SQL = (
-    "SELECT "
-    + ",".join(f'"account_token"."{column}"' for column in _TOKEN_COLUMNS)
-    + ","
-    + ",".join(
-        f'"account_token__account"."{column}" "account_token__account.{column}"'
-        for column in _ACCOUNT_COLUMNS
-    )
-    + ' FROM "account_token" LEFT OUTER JOIN "account" "account_token__account" '
-    'ON "account_token__account"."id"="account_token"."account_id" '
-    'WHERE "account_token"."token_hash"=$1 AND "account_token"."purpose"=$2 '
-    'AND "account_token"."consumed_at" IS NULL AND "account_token"."expires_at">$3 LIMIT $4'
-)
+# resolvers.accounts.authenticate: the session's account, checks included.
+TOKEN_SQL = """SELECT t.id AS session_id, a.*
+            FROM account_token t JOIN account a ON a.id = t.account_id
+            WHERE t.token_hash = $1
+              AND t.purpose = $2
+              AND t.consumed_at IS NULL AND t.expires_at > $3
+              AND NOT a.is_disabled AND a.activated_at IS NOT NULL"""
 
 
 def placeholders(first: int, count: int) -> str:
@@ -197,13 +181,9 @@ async def account_of(conn: asyncpg.Connection, request: Request) -> asyncpg.Reco
     if scheme.lower() != "bearer" or not token.strip():
         return None
     digest = hashlib.sha256(token.strip().encode()).hexdigest()
-    row = await conn.fetchrow(TOKEN_SQL, digest, "session", datetime.now(UTC), 1)
-    if (
-        row is None
-        or row["account_token__account.is_disabled"]
-        or row["account_token__account.activated_at"] is None
-    ):
-        return None
+    row: asyncpg.Record | None = await conn.fetchrow(
+        TOKEN_SQL, digest, "session", datetime.now(UTC)
+    )
     return row
 
 
@@ -222,7 +202,7 @@ async def calendar(request: Request) -> Response:
         if account is None:
             return json({"error": "NOT_AUTHENTICATED"}, 401)
         rows = await conn.fetch(
-            context_sql(len(child_ids)), *child_ids, body["householdId"], account["account_id"]
+            context_sql(len(child_ids)), *child_ids, body["householdId"], account["id"]
         )
         if not rows:
             return json({"error": "NOT_FOUND"}, 404)
