@@ -51,7 +51,8 @@ def context_sql(children: int) -> str:
     (``$1…$children``; every child of the household when 0), the household, the account."""
     n = children + 1
     child_filter = f"AND c.id IN ({placeholders(1, children)})" if children else ""
-    return f"""SELECT h.tenant_id, t.timezone, c.id AS child_id, c.first_names, c.last_name,
+    return f"""SELECT h.tenant_id, t.timezone, t.name AS town_name, h.name AS household_name,
+                   c.id AS child_id, c.first_names, c.last_name,
                    e.id AS enrollment_id, e.status AS enrollment_status,
                    a.id AS activity_id, a.code, a.name AS activity_name, a.kind,
                    a.holiday_policy, a.booking_rule, a.booking_value, a.booking_cutoff_minutes,

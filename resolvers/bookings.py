@@ -6,7 +6,7 @@ counting, so concurrent submissions on the last place serialise instead of overb
 """
 
 from collections import defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, cast
@@ -18,8 +18,8 @@ from tortoise.transactions import in_transaction
 from models.accounts import Account, AccountRole
 from models.bookings import Booking, BookingStatus
 from models.catalogue import Activity
-from models.households import Child, Household
-from models.requests import Request, RequestEvent, RequestKind, RequestStatus
+from models.households import Child
+from models.requests import Request, RequestKind, RequestStatus
 from resolvers import audit
 from resolvers.booking_rules import DayReason, DayStatus
 from resolvers.calendar import (
@@ -296,9 +296,25 @@ async def preview_changes(
 
 
 def _serialise(result: ChangeResult) -> dict[str, Any]:
+    """What a replay needs (``_deserialise``); built by hand: ``dataclasses.asdict`` deep-copies
+    every value, about 3 ms for 180 lines."""
     return {
         "skipped_closed_days": result.skipped_closed_days,
-        "lines": [{**asdict(line), "day": line.day.isoformat()} for line in result.lines],
+        "lines": [
+            {
+                "child_id": line.child_id,
+                "child_name": line.child_name,
+                "activity_id": line.activity_id,
+                "activity_name": line.activity_name,
+                "day": line.day.isoformat(),
+                "action": line.action.value,
+                "outcome": line.outcome.value,
+                "reason": line.reason,
+                "message": line.message,
+                "overridden": line.overridden,
+            }
+            for line in result.lines
+        ],
     }
 
 
@@ -358,46 +374,30 @@ async def _apply(
     context = await _context_for(actor, household_id, change_set)
     assert actor is not None
     staff = actor.role != AccountRole.PARENT
-    household = await Household.get(id=household_id)
-    # Claim the idempotency key first: a concurrent twin fails here, before any booking.
-    request = await Request.create(
-        tenant_id=context.tenant_id,
-        household=household,
-        submitted_by=actor,
-        kind=RequestKind.BOOKING_CHANGE,
-        status=RequestStatus.SUBMITTED,
-        summary="",
-        payload={},
-        created_at=now,
-        updated_at=now,
-        idempotency_key=idempotency_key,
-    )
     if change_set.recurrences:  # their closed days are skipped: the town's calendar
         await load_day_rows(context, [])
     changes, skipped = _expand(change_set, context)
     await _lock_openings(context, changes)
     # Only now, holding the locks: the counts cannot move any more until we commit.
     await load_day_rows(context, _counted(context, changes))
-    result = ChangeResult(_evaluate(changes, context, now=now, staff=staff), skipped, request.id)
-    promoted = await _write_and_promote(result, context, request.id, now)
-    request.summary = result.summary()
-    request.status = RequestStatus.COMPLETED
-    request.payload = _serialise(result)
-    await request.save(update_fields=["summary", "status", "payload"])
-    await RequestEvent.bulk_create(
-        [
-            RequestEvent(
-                request=request, status=RequestStatus.SUBMITTED, actor=actor, created_at=now
-            ),
-            RequestEvent(
-                request=request,
-                status=RequestStatus.COMPLETED,
-                actor=actor,
-                comment=f"Traitée automatiquement. {result.summary()}",
-                created_at=now,
-            ),
-        ]
+    result = ChangeResult(_evaluate(changes, context, now=now, staff=staff), skipped)
+    # The request claims the idempotency key before any booking is written: a concurrent
+    # twin fails on it (IntegrityError, see submit_changes) and nothing of it is applied.
+    request = await Request.create(
+        tenant_id=context.tenant_id,
+        household_id=household_id,
+        submitted_by=actor,
+        kind=RequestKind.BOOKING_CHANGE,
+        status=RequestStatus.COMPLETED,
+        summary=result.summary(),
+        payload=_serialise(result),
+        created_at=now,
+        updated_at=now,
+        idempotency_key=idempotency_key,
     )
+    result.request_id = request.id
+    await _record_history(request.id, actor, now, f"Traitée automatiquement. {result.summary()}")
+    promoted = await _write_and_promote(result, context, request.id, now)
     overridden = [line for line in result.lines if line.overridden]
     if overridden:
         await audit.record(
@@ -419,9 +419,23 @@ async def _apply(
                 ]
             },
         )
-    await _queue_confirmation(actor, household, result, clock)
+    await _queue_confirmation(actor, context, result, clock)
     await _queue_promotion_mails(promoted, clock)
     return result
+
+
+async def _record_history(request_id: int, actor: Account, now: datetime, comment: str) -> None:
+    """The request's history, submitted then completed, in one statement (``bulk_create``
+    would send one execution per row)."""
+    params = Params()
+    submitted, completed = RequestStatus.SUBMITTED.value, RequestStatus.COMPLETED.value
+    await connection().execute_query(
+        "INSERT INTO request_event (request_id, status, comment, actor_id, created_at) VALUES "
+        f"({params(request_id)}, {params(submitted)}, {params('')}, {params(actor.id)}, "
+        f"{params(now)}), ({params(request_id)}, {params(completed)}, {params(comment[:500])}, "
+        f"{params(actor.id)}, {params(now)})",
+        params.values,
+    )
 
 
 async def _write_and_promote(
@@ -619,7 +633,7 @@ async def fill_places(
 
 
 async def _queue_confirmation(
-    actor: Account, household: Household, result: ChangeResult, clock: Clock
+    actor: Account, context: CalendarContext, result: ChangeResult, clock: Clock
 ) -> None:
     lines = [
         {
@@ -632,18 +646,19 @@ async def _queue_confirmation(
         for line in result.lines
         if line.outcome != LineOutcome.UNCHANGED
     ]
-    tenant_name = (await household.tenant).name
     # A parent's own change is confirmed to them; a change by staff to every guardian.
     recipients = (
-        [actor.email] if actor.role == AccountRole.PARENT else (await guardian_emails(household.id))
+        [actor.email]
+        if actor.role == AccountRole.PARENT
+        else (await guardian_emails(context.household_id))
     )
     for email in recipients:
         await queue_mail(
             email,
             "booking_confirmation",
             {
-                "town": tenant_name,
-                "household": household.name,
+                "town": context.town_name,
+                "household": context.household_name,
                 "summary": result.summary(),
                 "lines": lines,
                 "skipped_closed_days": result.skipped_closed_days,

@@ -63,7 +63,9 @@ class CalendarContext:
     """Everything needed to evaluate any day of the household's enrolments in a range."""
 
     household_id: int
+    household_name: str
     tenant_id: int
+    town_name: str
     timezone: str
     start: date
     end: date
@@ -161,7 +163,8 @@ async def load_context(
     household = params(household_id)
     access = _access_predicate(actor, params)
     rows = await fetch(
-        f"""SELECT h.tenant_id, t.timezone, c.id AS child_id, c.first_names, c.last_name,
+        f"""SELECT h.tenant_id, t.timezone, t.name AS town_name, h.name AS household_name,
+                   c.id AS child_id, c.first_names, c.last_name,
                    e.id AS enrollment_id, e.status AS enrollment_status,
                    a.id AS activity_id, a.code, a.name AS activity_name, a.kind,
                    a.holiday_policy, a.booking_rule, a.booking_value, a.booking_cutoff_minutes,
@@ -233,7 +236,9 @@ async def load_context(
         )
     context = CalendarContext(
         household_id=household_id,
+        household_name=rows[0]["household_name"],
         tenant_id=rows[0]["tenant_id"],
+        town_name=rows[0]["town_name"],
         timezone=timezone,
         start=start,
         end=end,
