@@ -1,10 +1,13 @@
 """Calendar-area mutations: the staff's catalogue, enrolments, and booking changes."""
 
 import datetime as dt
+from collections.abc import Mapping
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
+from strawberry.types.arguments import InputContext
+from strawberry.types.base import get_object_definition
 
 from gql.calendar.types import Activity, BookingChangesPayload, Enrollment, Period, Site
 from gql.context import Info
@@ -60,6 +63,23 @@ class BookingChangeInput:
     activity_id: strawberry.ID = strawberry.field(description="The activity.")
     date: dt.date = strawberry.field(description="The day.")
     action: BookingAction = strawberry.field(description="BOOK or CANCEL.")
+
+
+def _change_from_input(
+    cls: type[BookingChangeInput], value: Mapping[str, Any], context: InputContext
+) -> BookingChangeInput:
+    """Strawberry's input hook: a change set holds up to hundreds of these, and Strawberry's
+    generic conversion inspects each field's type again for every one (about 30 µs a change,
+    5 ms for 180). graphql-core has already coerced and checked the four values."""
+    return cls(
+        child_id=value["childId"],
+        activity_id=value["activityId"],
+        date=value["date"],
+        action=value["action"],
+    )
+
+
+get_object_definition(BookingChangeInput, strict=True).from_input = _change_from_input
 
 
 @strawberry.input(description="« Every Monday, Tuesday, Thursday and Friday from … to … ».")
