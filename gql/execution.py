@@ -165,7 +165,7 @@ class FamilleExecutionContext(StrawberryGraphQLCoreExecutionContext):
         items: list[Any],
     ) -> list[Any] | None:
         """Each item's dict, or None when one needs graphql-core's own handling."""
-        is_type_of = object_type.is_type_of
+        is_type_of, is_awaitable = object_type.is_type_of, self.is_awaitable
         completed = []
         for item in items:
             if not self._ready(item) or (
@@ -186,7 +186,9 @@ class FamilleExecutionContext(StrawberryGraphQLCoreExecutionContext):
                         return None
                     result[key] = None
                     continue
-                value = _coerce(leaf, value) if self._ready(value) else _FAILED
+                if isinstance(value, Exception) or is_awaitable(value):
+                    return None
+                value = _coerce(leaf, value)
                 if value is _FAILED:
                     return None
                 result[key] = value
