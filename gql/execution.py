@@ -96,12 +96,18 @@ class FamilleExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
     def _complete_leaves(self, leaf: GraphQLLeafType, items: list[Any]) -> list[Any] | None:
         """The coerced items, or None when one needs graphql-core's own handling."""
+        coerce, is_awaitable = leaf.coerce_output_value, self.is_awaitable
         completed = []
-        for item in items:
-            value = _coerce(leaf, item) if self._ready(item) else _FAILED
-            if value is _FAILED:
-                return None
-            completed.append(value)
+        try:
+            for item in items:
+                if item is None or isinstance(item, Exception) or is_awaitable(item):
+                    return None
+                value = coerce(item)
+                if value is None or value is Undefined:
+                    return None
+                completed.append(value)
+        except Exception:  # noqa: BLE001 - reported by the usual path, with its location
+            return None
         return completed
 
     def _flat_plan(

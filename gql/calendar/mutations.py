@@ -3,7 +3,7 @@
 import datetime as dt
 from collections.abc import Mapping
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import strawberry
 from strawberry.types.arguments import InputContext
@@ -65,23 +65,6 @@ class BookingChangeInput:
     action: BookingAction = strawberry.field(description="BOOK or CANCEL.")
 
 
-def _change_from_input(
-    cls: type[BookingChangeInput], value: Mapping[str, Any], context: InputContext
-) -> BookingChangeInput:
-    """Strawberry's input hook: a change set holds up to hundreds of these, and Strawberry's
-    generic conversion inspects each field's type again for every one (about 30 µs a change,
-    5 ms for 180). graphql-core has already coerced and checked the four values."""
-    return cls(
-        child_id=value["childId"],
-        activity_id=value["activityId"],
-        date=value["date"],
-        action=value["action"],
-    )
-
-
-get_object_definition(BookingChangeInput, strict=True).from_input = _change_from_input
-
-
 @strawberry.input(description="« Every Monday, Tuesday, Thursday and Friday from … to … ».")
 class RecurrenceInput:
     child_id: strawberry.ID = strawberry.field(description="The child.")
@@ -108,6 +91,34 @@ class BookingChangesInput:
         description="« Faire de même pour » : apply the same days to these children too, "
         "where they are enrolled (refused lines say so where not).",
     )
+
+
+def _changes_from_input(
+    cls: type[BookingChangesInput], value: Mapping[str, Any], context: InputContext
+) -> BookingChangesInput:
+    """Strawberry's input hook: a change set holds up to hundreds of single days, and
+    Strawberry's generic conversion inspects each field's type again for every one (about
+    30 µs a day, 5 ms for 180). graphql-core has already coerced and checked their values,
+    and filled in the defaults; recurrences take the generic way."""
+    return cls(
+        changes=[
+            BookingChangeInput(
+                child_id=change["childId"],
+                activity_id=change["activityId"],
+                date=change["date"],
+                action=change["action"],
+            )
+            for change in value["changes"]
+        ],
+        recurrences=cast(
+            list[RecurrenceInput],
+            context.convert(value["recurrences"], list[RecurrenceInput], "recurrences"),
+        ),
+        same_for_child_ids=list(value["sameForChildIds"]),
+    )
+
+
+get_object_definition(BookingChangesInput, strict=True).from_input = _changes_from_input
 
 
 @strawberry.type(description="Result of a catalogue mutation.")
