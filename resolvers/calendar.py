@@ -3,8 +3,8 @@ the number of children, activities and days, rows as plain dicts, no model insta
 
 Statement 1 checks access and loads the children's enrolments with their activity rules
 and openings; statement 2 loads, in one UNION ALL, the bookings, the booked counts of
-days with a capacity, the reported absences, the exceptional closures and the school
-holidays of the range.
+the days that need one (see ``load_day_rows``), the reported absences, the exceptional
+closures and the school holidays of the range.
 """
 
 from collections import defaultdict
