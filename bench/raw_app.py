@@ -19,8 +19,9 @@ import contextlib
 import hashlib
 import os
 from collections.abc import AsyncIterator, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import orjson
@@ -32,29 +33,13 @@ from starlette.routing import Route
 # Tortoise's asyncpg pool defaults (minsize 1, maxsize 5): same footing as the product.
 POOL_MIN, POOL_MAX = 1, 5
 
-# resolvers.accounts.authenticate (select_related("account"), .first()): Tortoise's text,
-# every column of both tables (Tortoise's column order varies from process to process).
-_TOKEN_COLUMNS = ["id", "account_id", "purpose", "token_hash", "created_at", "expires_at",
-                  "consumed_at"]  # fmt: skip
-_ACCOUNT_COLUMNS = [
-    "id", "tenant_id", "email", "password_hash", "role", "civility", "last_name",
-    "first_names", "birth_name", "phone_mobile", "phone_home", "address_line",
-    "address_complement", "postal_code", "city", "cgu_version", "cgu_accepted_at",
-    "activated_at", "is_disabled", "created_at",
-]  # fmt: skip
-TOKEN_SQL = (
-    "SELECT "
-    + ",".join(f'"account_token"."{column}"' for column in _TOKEN_COLUMNS)
-    + ","
-    + ",".join(
-        f'"account_token__account"."{column}" "account_token__account.{column}"'
-        for column in _ACCOUNT_COLUMNS
-    )
-    + ' FROM "account_token" LEFT OUTER JOIN "account" "account_token__account" '
-    'ON "account_token__account"."id"="account_token"."account_id" '
-    'WHERE "account_token"."token_hash"=$1 AND "account_token"."purpose"=$2 '
-    'AND "account_token"."consumed_at" IS NULL AND "account_token"."expires_at">$3 LIMIT $4'
-)
+# resolvers.accounts.authenticate: the session's account, checks included.
+TOKEN_SQL = """SELECT t.id AS session_id, a.*
+            FROM account_token t JOIN account a ON a.id = t.account_id
+            WHERE t.token_hash = $1
+              AND t.purpose = $2
+              AND t.consumed_at IS NULL AND t.expires_at > $3
+              AND NOT a.is_disabled AND a.activated_at IS NOT NULL"""
 
 
 def placeholders(first: int, count: int) -> str:
@@ -66,7 +51,8 @@ def context_sql(children: int) -> str:
     (``$1…$children``; every child of the household when 0), the household, the account."""
     n = children + 1
     child_filter = f"AND c.id IN ({placeholders(1, children)})" if children else ""
-    return f"""SELECT h.tenant_id, t.timezone, c.id AS child_id, c.first_names, c.last_name,
+    return f"""SELECT h.tenant_id, t.timezone, t.name AS town_name, h.name AS household_name,
+                   c.id AS child_id, c.first_names, c.last_name,
                    e.id AS enrollment_id, e.status AS enrollment_status,
                    a.id AS activity_id, a.code, a.name AS activity_name, a.kind,
                    a.holiday_policy, a.booking_rule, a.booking_value, a.booking_cutoff_minutes,
@@ -86,34 +72,37 @@ def context_sql(children: int) -> str:
             ORDER BY c.birth_date, c.id, a.code, p.starts_on"""  # noqa: E501
 
 
-def day_rows_sql(children: int, activities: int, sites: int) -> str:
-    """Statement 2 of resolvers.calendar.load_day_rows, placeholders numbered as there."""
+def day_rows_sql(children: int) -> str:
+    """Statement 2 of resolvers.calendar.load_day_rows, placeholders numbered as there (the
+    days whose booked places are counted come as 4 arrays, see ``counted``)."""
     n = 1
     child_list = placeholders(n, children)
     n += children
-    start1, end1 = n, n + 1
-    n += 2
-    activity_list = placeholders(n, activities)
-    n += activities
-    site_list = placeholders(n, sites)
-    n += sites
-    start2, end2 = n, n + 1
-    n += 2
+    start1, end1, activities, sites, days, counted_children = range(n, n + 6)
+    n += 6
     absent_children = placeholders(n, children)
     n += children
     start3, end3, tenant1, start4, end4, tenant2, end5, start5 = range(n, n + 8)
-    return f"""SELECT 'booking' AS kind, b.child_id AS a, b.activity_id AS b, b.site_id AS c,
-                   b.day AS day, CAST(NULL AS DATE) AS day_end, b.status AS status,
-                   CAST(NULL AS VARCHAR(150)) AS label, CAST(b.id AS BIGINT) AS n
-            FROM booking b
-            WHERE b.child_id IN ({child_list})
-              AND b.day >= ${start1} AND b.day <= ${end1} AND b.status <> 'cancelled'
+    return f"""WITH mine AS (
+              SELECT b.id, b.child_id, b.activity_id, b.site_id, b.day, b.status
+              FROM booking b
+              WHERE b.child_id IN ({child_list})
+                AND b.day >= ${start1} AND b.day <= ${end1}
+                AND b.status <> 'cancelled')
+            SELECT 'booking' AS kind, m.child_id AS a, m.activity_id AS b, m.site_id AS c,
+                   m.day AS day, CAST(NULL AS DATE) AS day_end, m.status AS status,
+                   CAST(NULL AS VARCHAR(150)) AS label, CAST(m.id AS BIGINT) AS n
+            FROM mine m
             UNION ALL
             SELECT 'count', b.activity_id, b.site_id, NULL, b.day, NULL, NULL, NULL, COUNT(*)
-            FROM booking b
-            WHERE b.activity_id IN ({activity_list})
-              AND b.site_id IN ({site_list})
-              AND b.day >= ${start2} AND b.day <= ${end2} AND b.status = 'booked'
+            FROM (SELECT DISTINCT j.activity_id, j.site_id, j.day
+                  FROM unnest(CAST(${activities} AS INTEGER[]), CAST(${sites} AS INTEGER[]), CAST(${days} AS DATE[]), CAST(${counted_children} AS INTEGER[])) AS j(activity_id, site_id, day, child_id)
+                  WHERE NOT EXISTS (
+                    SELECT 1 FROM mine m
+                    WHERE m.child_id = j.child_id AND m.activity_id = j.activity_id
+                      AND m.day = j.day AND m.status IN ('booked', 'waiting'))) c
+            JOIN booking b ON b.activity_id = c.activity_id AND b.site_id = c.site_id
+                          AND b.day = c.day AND b.status = 'booked'
             GROUP BY b.activity_id, b.site_id, b.day
             UNION ALL
             SELECT 'absence', ad.child_id, ad.activity_id, NULL, ad.day, NULL, ad.outcome,
@@ -132,7 +121,25 @@ def day_rows_sql(children: int, activities: int, sites: int) -> str:
             SELECT 'holiday', NULL, NULL, NULL, sh.starts_on, sh.ends_on, NULL, sh.name, NULL
             FROM school_holiday sh
             WHERE sh.tenant_id = ${tenant2}
-              AND sh.starts_on <= ${end5} AND sh.ends_on >= ${start5}"""
+              AND sh.starts_on <= ${end5} AND sh.ends_on >= ${start5}"""  # noqa: E501
+
+
+def counted(kept: list[asyncpg.Record], start: date, end: date, timezone: str) -> list[list[Any]]:
+    """resolvers.calendar.calendar_counted for a parent, as the 4 arrays statement 2 takes:
+    every day from today (town time) of the enrolments with a capacity, with the child."""
+    first = max(start, datetime.now(UTC).astimezone(ZoneInfo(timezone)).date())
+    columns: list[list[Any]] = [[], [], [], []]
+    for row in kept:
+        if row["capacity"] is None:
+            continue
+        day, last = max(first, row["starts_on"]), min(end, row["ends_on"])
+        while day <= last:
+            for column, value in zip(
+                columns, (row["activity_id"], row["site_id"], day, row["child_id"]), strict=True
+            ):
+                column.append(value)
+            day += timedelta(days=1)
+    return columns
 
 
 def upsert_sql(rows: int) -> str:
@@ -175,13 +182,9 @@ async def account_of(conn: asyncpg.Connection, request: Request) -> asyncpg.Reco
     if scheme.lower() != "bearer" or not token.strip():
         return None
     digest = hashlib.sha256(token.strip().encode()).hexdigest()
-    row = await conn.fetchrow(TOKEN_SQL, digest, "session", datetime.now(UTC), 1)
-    if (
-        row is None
-        or row["account_token__account.is_disabled"]
-        or row["account_token__account.activated_at"] is None
-    ):
-        return None
+    row: asyncpg.Record | None = await conn.fetchrow(
+        TOKEN_SQL, digest, "session", datetime.now(UTC)
+    )
     return row
 
 
@@ -200,11 +203,11 @@ async def calendar(request: Request) -> Response:
         if account is None:
             return json({"error": "NOT_AUTHENTICATED"}, 401)
         rows = await conn.fetch(
-            context_sql(len(child_ids)), *child_ids, body["householdId"], account["account_id"]
+            context_sql(len(child_ids)), *child_ids, body["householdId"], account["id"]
         )
         if not rows:
             return json({"error": "NOT_FOUND"}, 404)
-        # Which ids statement 2 needs: what load_context keeps, without evaluating anything.
+        # What statement 2 needs: what load_context keeps, without evaluating anything.
         kept = [
             row
             for row in rows
@@ -213,20 +216,14 @@ async def calendar(request: Request) -> Response:
             and row["ends_on"] >= start
             and row["starts_on"] <= end
         ]
-        limited = [row for row in kept if row["capacity"] is not None]
         children = _sorted_ids([row["child_id"] for row in kept])
-        activities = _sorted_ids([row["activity_id"] for row in limited])
-        sites = _sorted_ids([row["site_id"] for row in limited])
         tenant = rows[0]["tenant_id"]
         days = await conn.fetch(
-            day_rows_sql(len(children), len(activities), len(sites)),
+            day_rows_sql(len(children)),
             *children,
             start,
             end,
-            *activities,
-            *sites,
-            start,
-            end,
+            *counted(kept, start, end, rows[0]["timezone"]),
             *children,
             start,
             end,

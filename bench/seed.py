@@ -25,7 +25,7 @@ from typing import Any
 
 import asyncpg
 
-DB_NAME = "famille_bench"
+DB_NAME = os.environ.get("FAMILLE_BENCH_DATABASE", "famille_bench")
 SERVER = os.environ.get("FAMILLE_BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
 ADMIN_DSN = f"{SERVER}/test"
 DATABASE_URL = f"{SERVER}/{DB_NAME}"  # Tortoise and asyncpg both read this form

@@ -2,16 +2,21 @@
 
 import base64
 import binascii
+from functools import lru_cache
 
 from resolvers.errors import CommonErrorCode, DomainError
 
 
+# Both cached: a change set or its answer repeats the same few ids hundreds of times.
+@lru_cache(maxsize=8192)
 def encode_id(type_name: str, pk: int) -> str:
     return base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode().rstrip("=")
 
 
+@lru_cache(maxsize=8192)
 def decode_id(value: str, type_name: str, *, field: str) -> int:
-    """The primary key behind an id of the expected type, or a typed INVALID error."""
+    """The primary key behind an id of the expected type, or a typed INVALID error (not
+    cached: raised again each time)."""
     try:
         padded = value + "=" * (-len(value) % 4)
         kind, _, pk = base64.urlsafe_b64decode(padded.encode()).decode().partition(":")

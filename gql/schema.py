@@ -32,6 +32,7 @@ from gql.documents.mutations import DocumentMutations
 from gql.documents.queries import DocumentQueries
 from gql.enums import DayReason, DayStatus
 from gql.errors import ErrorPolicy, log_unexpected
+from gql.execution import FamilleExecutionContext
 from gql.households.mutations import HouseholdMutations
 from gql.households.queries import HouseholdQueries
 from gql.messages.mutations import MessageMutations
@@ -119,6 +120,7 @@ def build_schema() -> strawberry.Schema:
         # The calendar's CalendarDay scalar names their values: keep them in the schema.
         types=[DayStatus, DayReason],
         config=StrawberryConfig(scalar_map={CalendarDay: CALENDAR_DAY_SCALAR}),
+        execution_context_class=FamilleExecutionContext,
         extensions=[
             # Factories: strawberry builds fresh extensions per request; the parse and
             # validation LRU caches are module-level, and the limits' rule classes are built

@@ -16,7 +16,7 @@ from models.tenants import Tenant
 from resolvers import audit, documents
 from resolvers.booking_rules import DayStatus
 from resolvers.bookings import cancel_in_time
-from resolvers.calendar import days_of, load_context
+from resolvers.calendar import days_of, load_context, load_day_rows
 from resolvers.clock import Clock
 from resolvers.errors import (
     CalendarErrorCode,
@@ -135,6 +135,8 @@ async def report_absence(
     context = await load_context(actor, household_id, start, end, child_ids=[form.child_id])
     if form.child_id not in context.children:
         raise NotFound("Enfant", "childId")
+    # Only booked days matter here, which no booked count changes; cancel_in_time counts.
+    await load_day_rows(context, [])
     now = clock.now()
     in_time: list[tuple[int, int, date]] = []
     late: list[tuple[int, int, date]] = []

@@ -15,6 +15,7 @@ from resolvers.errors import AccountErrorCode, DomainError, NotAuthenticated, Va
 from resolvers.french import format_time
 from resolvers.outbox import queue_mail
 from resolvers.security import digest, hash_password, new_token, verify_password
+from resolvers.sql import Params, fetch
 from settings import get_settings
 
 # Deliberately loose: the activation mail is the real check of an address.
@@ -330,20 +331,25 @@ async def login(
 
 
 async def authenticate(token: str, *, clock: Clock) -> tuple[Account, int] | None:
-    """The account behind a bearer token and the token's row id, or None if not valid."""
-    row = (
-        await AccountToken.filter(
-            token_hash=digest(token),
-            purpose=TokenPurpose.SESSION,
-            consumed_at__isnull=True,
-            expires_at__gt=clock.now(),
-        )
-        .select_related("account")
-        .first()
+    """The account behind a bearer token and the token's row id, or None if not valid.
+
+    Every request asks it first: one handwritten statement, and the account built from its
+    row as Tortoise builds query results (``_init_from_db``), because building the same
+    query with Tortoise costs about a millisecond of CPU per request.
+    """
+    params = Params()
+    rows = await fetch(
+        f"""SELECT t.id AS session_id, a.*
+            FROM account_token t JOIN account a ON a.id = t.account_id
+            WHERE t.token_hash = {params(digest(token))}
+              AND t.purpose = {params(TokenPurpose.SESSION.value)}
+              AND t.consumed_at IS NULL AND t.expires_at > {params(clock.now())}
+              AND NOT a.is_disabled AND a.activated_at IS NOT NULL""",
+        params,
     )
-    if row is None or row.account.is_disabled or row.account.activated_at is None:
+    if not rows:
         return None
-    return row.account, row.id
+    return Account._init_from_db(**rows[0]), rows[0]["session_id"]
 
 
 async def logout(session_id: int, *, clock: Clock) -> None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from functools import lru_cache
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -62,9 +63,11 @@ _ABSENCES = {
 }
 
 
-@dataclass(frozen=True)
-class Deadline:
-    """A deadline rule of an activity: booking and cancellation each have one."""
+class Deadline(NamedTuple):
+    """A deadline rule of an activity: booking and cancellation each have one.
+
+    A named tuple: it is part of ``deadline_at``'s cache key on every day of every
+    calendar, and a tuple hashes in C where a frozen dataclass hashes in Python."""
 
     rule: DeadlineRule
     value: int
@@ -134,16 +137,24 @@ class Exception_:
 
 @dataclass
 class TownCalendar:
-    """The town-wide closures over a date range: school holidays and exceptions."""
+    """The town-wide closures over a date range: school holidays and exceptions.
+
+    Build it whole: the school holiday of each day is looked up in a table made from
+    ``school_holidays`` at construction (every day of every line of a calendar asks).
+    """
 
     school_holidays: list[tuple[date, date, str]] = field(default_factory=list)
     exceptions: dict[date, list[Exception_]] = field(default_factory=dict)
+    _school_holiday_of: dict[date, str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._school_holiday_of = {}
+        for starts_on, ends_on, name in reversed(self.school_holidays):  # the first one wins
+            for n in range((ends_on - starts_on).days + 1):
+                self._school_holiday_of[starts_on + timedelta(days=n)] = name
 
     def school_holiday(self, day: date) -> str | None:
-        for starts_on, ends_on, name in self.school_holidays:
-            if starts_on <= day <= ends_on:
-                return name
-        return None
+        return self._school_holiday_of.get(day)
 
     def exception(self, day: date, activity_id: int, site_id: int) -> Exception_ | None:
         """The most specific exception for this activity and site, if any."""
@@ -195,9 +206,11 @@ def closure(
     return None
 
 
-@dataclass(frozen=True)
-class DayView:
-    """One day of one activity for one child, as the calendar shows it."""
+class DayView(NamedTuple):
+    """One day of one activity for one child, as the calendar shows it.
+
+    A named tuple: a year calendar makes hundreds per request, and a tuple is built in C
+    where a frozen dataclass sets each field through ``object.__setattr__``."""
 
     day: date
     status: DayStatus

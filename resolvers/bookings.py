@@ -6,7 +6,7 @@ counting, so concurrent submissions on the last place serialise instead of overb
 """
 
 from collections import defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, cast
@@ -18,11 +18,18 @@ from tortoise.transactions import in_transaction
 from models.accounts import Account, AccountRole
 from models.bookings import Booking, BookingStatus
 from models.catalogue import Activity
-from models.households import Child, Household
-from models.requests import Request, RequestEvent, RequestKind, RequestStatus
+from models.households import Child
+from models.requests import Request, RequestKind, RequestStatus
 from resolvers import audit
 from resolvers.booking_rules import DayReason, DayStatus
-from resolvers.calendar import CalendarContext, check_range, load_context, load_day_rows
+from resolvers.calendar import (
+    CalendarContext,
+    Counted,
+    check_range,
+    every_day_counted,
+    load_context,
+    load_day_rows,
+)
 from resolvers.clock import Clock
 from resolvers.errors import CommonErrorCode, DomainError
 from resolvers.french import format_date
@@ -265,21 +272,49 @@ async def _context_for(
     return await load_context(actor, household_id, start, end)
 
 
+def _counted(context: CalendarContext, changes: list[BookingChange]) -> Counted:
+    """The booked counts the lines need: those of their days at sites with a capacity."""
+    keys = {
+        (row.activity_id, row.site_id, change.day, None): None
+        for change in changes
+        if (row := context.enrollment_for(change.child_id, change.activity_id, change.day))
+        and row.rules.capacity is not None
+    }
+    return list(keys)
+
+
 async def preview_changes(
     actor: Account | None, household_id: int, change_set: ChangeSet, *, clock: Clock
 ) -> ChangeResult:
     """What a submit would do now, line by line, without changing anything."""
     context = await _context_for(actor, household_id, change_set)
     assert actor is not None
+    await load_day_rows(context, every_day_counted(context))
     changes, skipped = _expand(change_set, context)
     staff = actor.role != AccountRole.PARENT
     return ChangeResult(_evaluate(changes, context, now=clock.now(), staff=staff), skipped)
 
 
 def _serialise(result: ChangeResult) -> dict[str, Any]:
+    """What a replay needs (``_deserialise``); built by hand: ``dataclasses.asdict`` deep-copies
+    every value, about 3 ms for 180 lines."""
     return {
         "skipped_closed_days": result.skipped_closed_days,
-        "lines": [{**asdict(line), "day": line.day.isoformat()} for line in result.lines],
+        "lines": [
+            {
+                "child_id": line.child_id,
+                "child_name": line.child_name,
+                "activity_id": line.activity_id,
+                "activity_name": line.activity_name,
+                "day": line.day.isoformat(),
+                "action": line.action.value,
+                "outcome": line.outcome.value,
+                "reason": line.reason,
+                "message": line.message,
+                "overridden": line.overridden,
+            }
+            for line in result.lines
+        ],
     }
 
 
@@ -339,43 +374,30 @@ async def _apply(
     context = await _context_for(actor, household_id, change_set)
     assert actor is not None
     staff = actor.role != AccountRole.PARENT
-    household = await Household.get(id=household_id)
-    # Claim the idempotency key first: a concurrent twin fails here, before any booking.
+    if change_set.recurrences:  # their closed days are skipped: the town's calendar
+        await load_day_rows(context, [])
+    changes, skipped = _expand(change_set, context)
+    await _lock_openings(context, changes)
+    # Only now, holding the locks: the counts cannot move any more until we commit.
+    await load_day_rows(context, _counted(context, changes))
+    result = ChangeResult(_evaluate(changes, context, now=now, staff=staff), skipped)
+    # The request claims the idempotency key before any booking is written: a concurrent
+    # twin fails on it (IntegrityError, see submit_changes) and nothing of it is applied.
     request = await Request.create(
         tenant_id=context.tenant_id,
-        household=household,
+        household_id=household_id,
         submitted_by=actor,
         kind=RequestKind.BOOKING_CHANGE,
-        status=RequestStatus.SUBMITTED,
-        summary="",
-        payload={},
+        status=RequestStatus.COMPLETED,
+        summary=result.summary(),
+        payload=_serialise(result),
         created_at=now,
         updated_at=now,
         idempotency_key=idempotency_key,
     )
-    changes, skipped = _expand(change_set, context)
-    await _lock_openings(context, changes)
-    await load_day_rows(context)  # the counts may have moved while we waited for the locks
-    result = ChangeResult(_evaluate(changes, context, now=now, staff=staff), skipped, request.id)
+    result.request_id = request.id
+    await _record_history(request.id, actor, now, f"Traitée automatiquement. {result.summary()}")
     promoted = await _write_and_promote(result, context, request.id, now)
-    request.summary = result.summary()
-    request.status = RequestStatus.COMPLETED
-    request.payload = _serialise(result)
-    await request.save(update_fields=["summary", "status", "payload"])
-    await RequestEvent.bulk_create(
-        [
-            RequestEvent(
-                request=request, status=RequestStatus.SUBMITTED, actor=actor, created_at=now
-            ),
-            RequestEvent(
-                request=request,
-                status=RequestStatus.COMPLETED,
-                actor=actor,
-                comment=f"Traitée automatiquement. {result.summary()}",
-                created_at=now,
-            ),
-        ]
-    )
     overridden = [line for line in result.lines if line.overridden]
     if overridden:
         await audit.record(
@@ -397,9 +419,23 @@ async def _apply(
                 ]
             },
         )
-    await _queue_confirmation(actor, household, result, clock)
+    await _queue_confirmation(actor, context, result, clock)
     await _queue_promotion_mails(promoted, clock)
     return result
+
+
+async def _record_history(request_id: int, actor: Account, now: datetime, comment: str) -> None:
+    """The request's history, submitted then completed, in one statement (``bulk_create``
+    would send one execution per row)."""
+    params = Params()
+    submitted, completed = RequestStatus.SUBMITTED.value, RequestStatus.COMPLETED.value
+    await connection().execute_query(
+        "INSERT INTO request_event (request_id, status, comment, actor_id, created_at) VALUES "
+        f"({params(request_id)}, {params(submitted)}, {params('')}, {params(actor.id)}, "
+        f"{params(now)}), ({params(request_id)}, {params(completed)}, {params(comment[:500])}, "
+        f"{params(actor.id)}, {params(now)})",
+        params.values,
+    )
 
 
 async def _write_and_promote(
@@ -418,10 +454,9 @@ async def cancel_in_time(
 ) -> None:
     """Cancel booked days still within their deadline (an absence reported early enough):
     the places go to the waiting list like any cancellation. Caller holds the transaction."""
-    await _lock_openings(
-        context, [BookingChange(c, a, d, BookingAction.CANCEL) for c, a, d in days]
-    )
-    await load_day_rows(context)
+    changes = [BookingChange(c, a, d, BookingAction.CANCEL) for c, a, d in days]
+    await _lock_openings(context, changes)
+    await load_day_rows(context, _counted(context, changes))
     lines = []
     for child_id, activity_id, day in days:
         row = context.enrollment_for(child_id, activity_id, day)
@@ -598,7 +633,7 @@ async def fill_places(
 
 
 async def _queue_confirmation(
-    actor: Account, household: Household, result: ChangeResult, clock: Clock
+    actor: Account, context: CalendarContext, result: ChangeResult, clock: Clock
 ) -> None:
     lines = [
         {
@@ -611,18 +646,19 @@ async def _queue_confirmation(
         for line in result.lines
         if line.outcome != LineOutcome.UNCHANGED
     ]
-    tenant_name = (await household.tenant).name
     # A parent's own change is confirmed to them; a change by staff to every guardian.
     recipients = (
-        [actor.email] if actor.role == AccountRole.PARENT else (await guardian_emails(household.id))
+        [actor.email]
+        if actor.role == AccountRole.PARENT
+        else (await guardian_emails(context.household_id))
     )
     for email in recipients:
         await queue_mail(
             email,
             "booking_confirmation",
             {
-                "town": tenant_name,
-                "household": household.name,
+                "town": context.town_name,
+                "household": context.household_name,
                 "summary": result.summary(),
                 "lines": lines,
                 "skipped_closed_days": result.skipped_closed_days,

@@ -3,14 +3,15 @@ the number of children, activities and days, rows as plain dicts, no model insta
 
 Statement 1 checks access and loads the children's enrolments with their activity rules
 and openings; statement 2 loads, in one UNION ALL, the bookings, the booked counts of
-days with a capacity, the reported absences, the exceptional closures and the school
-holidays of the range.
+the days that need one (see ``load_day_rows``), the reported absences, the exceptional
+closures and the school holidays of the range.
 """
 
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from models.absences import AbsenceOutcome
 from models.accounts import Account, AccountRole
@@ -27,9 +28,15 @@ from resolvers.booking_rules import (
 )
 from resolvers.clock import Clock
 from resolvers.errors import CommonErrorCode, DomainError, NotAuthenticated, NotFound
-from resolvers.sql import Params, fetch
+from resolvers.sql import Params, fetch, rows_table
 
 MAX_RANGE_DAYS = 400  # a school year and a bit: any range a calendar screen shows
+COUNTED_COLUMNS = [
+    ("activity_id", "INTEGER"),
+    ("site_id", "INTEGER"),
+    ("day", "DATE"),
+    ("child_id", "INTEGER"),
+]
 
 
 @dataclass
@@ -56,7 +63,9 @@ class CalendarContext:
     """Everything needed to evaluate any day of the household's enrolments in a range."""
 
     household_id: int
+    household_name: str
     tenant_id: int
+    town_name: str
     timezone: str
     start: date
     end: date
@@ -144,7 +153,8 @@ async def load_context(
     *,
     child_ids: list[int] | None = None,
 ) -> CalendarContext:
-    """Access check and every row the range needs, in two statements."""
+    """Access check, the children and their enrolments with their rules (statement 1);
+    ``load_day_rows`` then loads the range's days (statement 2)."""
     if actor is None:
         raise NotAuthenticated()
     check_range(start, end)
@@ -153,7 +163,8 @@ async def load_context(
     household = params(household_id)
     access = _access_predicate(actor, params)
     rows = await fetch(
-        f"""SELECT h.tenant_id, t.timezone, c.id AS child_id, c.first_names, c.last_name,
+        f"""SELECT h.tenant_id, t.timezone, t.name AS town_name, h.name AS household_name,
+                   c.id AS child_id, c.first_names, c.last_name,
                    e.id AS enrollment_id, e.status AS enrollment_status,
                    a.id AS activity_id, a.code, a.name AS activity_name, a.kind,
                    a.holiday_policy, a.booking_rule, a.booking_value, a.booking_cutoff_minutes,
@@ -225,46 +236,88 @@ async def load_context(
         )
     context = CalendarContext(
         household_id=household_id,
+        household_name=rows[0]["household_name"],
         tenant_id=rows[0]["tenant_id"],
+        town_name=rows[0]["town_name"],
         timezone=timezone,
         start=start,
         end=end,
         enrollments=enrollments,
         children=children,
     )
-    await load_day_rows(context)
     return context
 
 
-async def load_day_rows(context: CalendarContext) -> None:
-    """Bookings, booked counts, exceptions and school holidays of the range: one statement.
+# (activity, site, day, child or None) whose booked places statement 2 counts; see
+# load_day_rows.
+Counted = list[tuple[int, int, date, int | None]]
 
-    Called again by a submission once it holds its locks, so it starts from empty.
+
+def every_day_counted(context: CalendarContext) -> Counted:
+    """Every day of the range at every site with a capacity (a preview of any line)."""
+    return [
+        (row.activity_id, row.site_id, day, None)
+        for row in context.enrollments
+        if row.rules.capacity is not None
+        for day in days_of(row, context.start, context.end)
+    ]
+
+
+def calendar_counted(context: CalendarContext, now: datetime, *, staff: bool) -> Counted:
+    """The days whose booked count a calendar may show: only a day its child can still
+    book needs it (``evaluate_day`` reads it after the booking and the deadline). A parent
+    can book no day before today, whatever the rule (deadlines are never after the day);
+    staff can. Days the child has booked or is waiting for are left out by statement 2."""
+    first = context.start
+    if not staff:
+        first = max(first, now.astimezone(ZoneInfo(context.timezone)).date())
+    return [
+        (row.activity_id, row.site_id, day, row.child_id)
+        for row in context.enrollments
+        if row.rules.capacity is not None
+        for day in days_of(row, first, context.end)
+    ]
+
+
+async def load_day_rows(context: CalendarContext, counted: Counted) -> None:
+    """Bookings, booked counts, absences, exceptions and school holidays of the range: one
+    statement.
+
+    Booked places are counted only for the ``counted`` (activity, site, day), one index
+    lookup each, and for those with a child only when that child has neither booked the
+    day nor joined its waiting list: a year of a school's bookings is about 100,000 index
+    entries, which a GROUP BY over the range would read every time (most of a year
+    calendar's cost) for counts that no booked day shows. Called again by a submission
+    once it holds its locks, so it starts from empty.
     """
     context.bookings.clear()
     context.booked_counts.clear()
     context.absences.clear()
-    context.town = TownCalendar()
     params = Params()
     children = sorted({row.child_id for row in context.enrollments}) or [0]
-    limited = [row for row in context.enrollments if row.rules.capacity is not None]
-    activities = sorted({row.activity_id for row in limited}) or [0]
-    sites = sorted({row.site_id for row in limited}) or [0]
     start, end = context.start, context.end
     rows = await fetch(
         # Typed NULLs: PostgreSQL infers each UNION column from its first branch.
-        f"""SELECT 'booking' AS kind, b.child_id AS a, b.activity_id AS b, b.site_id AS c,
-                   b.day AS day, CAST(NULL AS DATE) AS day_end, b.status AS status,
-                   CAST(NULL AS VARCHAR(150)) AS label, CAST(b.id AS BIGINT) AS n
-            FROM booking b
-            WHERE b.child_id IN ({params.many(children)})
-              AND b.day >= {params(start)} AND b.day <= {params(end)} AND b.status <> 'cancelled'
+        f"""WITH mine AS (
+              SELECT b.id, b.child_id, b.activity_id, b.site_id, b.day, b.status
+              FROM booking b
+              WHERE b.child_id IN ({params.many(children)})
+                AND b.day >= {params(start)} AND b.day <= {params(end)}
+                AND b.status <> 'cancelled')
+            SELECT 'booking' AS kind, m.child_id AS a, m.activity_id AS b, m.site_id AS c,
+                   m.day AS day, CAST(NULL AS DATE) AS day_end, m.status AS status,
+                   CAST(NULL AS VARCHAR(150)) AS label, CAST(m.id AS BIGINT) AS n
+            FROM mine m
             UNION ALL
             SELECT 'count', b.activity_id, b.site_id, NULL, b.day, NULL, NULL, NULL, COUNT(*)
-            FROM booking b
-            WHERE b.activity_id IN ({params.many(activities)})
-              AND b.site_id IN ({params.many(sites)})
-              AND b.day >= {params(start)} AND b.day <= {params(end)} AND b.status = 'booked'
+            FROM (SELECT DISTINCT j.activity_id, j.site_id, j.day
+                  FROM {rows_table(params, "j", counted, COUNTED_COLUMNS)}
+                  WHERE NOT EXISTS (
+                    SELECT 1 FROM mine m
+                    WHERE m.child_id = j.child_id AND m.activity_id = j.activity_id
+                      AND m.day = j.day AND m.status IN ('booked', 'waiting'))) c
+            JOIN booking b ON b.activity_id = c.activity_id AND b.site_id = c.site_id
+                          AND b.day = c.day AND b.status = 'booked'
             GROUP BY b.activity_id, b.site_id, b.day
             UNION ALL
             SELECT 'absence', ad.child_id, ad.activity_id, NULL, ad.day, NULL, ad.outcome,
@@ -287,6 +340,7 @@ async def load_day_rows(context: CalendarContext) -> None:
         params,
     )
     exceptions: dict[date, list[Exception_]] = defaultdict(list)
+    school_holidays: list[tuple[date, date, str]] = []
     for row in rows:
         kind = row["kind"]
         if kind == "booking":
@@ -305,10 +359,8 @@ async def load_day_rows(context: CalendarContext) -> None:
                 Exception_(row["a"], row["b"], bool(row["c"]), row["label"])
             )
         else:
-            context.town.school_holidays.append(
-                (as_date(row["day"]), as_date(row["day_end"]), row["label"])
-            )
-    context.town.exceptions = dict(exceptions)
+            school_holidays.append((as_date(row["day"]), as_date(row["day_end"]), row["label"]))
+    context.town = TownCalendar(school_holidays, dict(exceptions))
 
 
 def days_of(row: EnrollmentRow, start: date, end: date) -> list[date]:
@@ -330,6 +382,7 @@ async def household_calendar(
     context = await load_context(actor, household_id, start, end, child_ids=child_ids)
     assert actor is not None
     now, staff = clock.now(), actor.role != AccountRole.PARENT
+    await load_day_rows(context, calendar_counted(context, now, staff=staff))
     return [
         CalendarLine(
             row, [context.evaluate(row, day, now, staff=staff) for day in days_of(row, start, end)]

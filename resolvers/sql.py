@@ -4,6 +4,7 @@ bulk upserts), portable between PostgreSQL (``$1``) and SQLite (``?``) placehold
 from collections.abc import Sequence
 from typing import Any
 
+import orjson
 from tortoise import connections
 
 
@@ -21,11 +22,11 @@ class Params:
 
     def __init__(self) -> None:
         self.values: list[Any] = []
-        self._postgres = is_postgres()
+        self.postgres = is_postgres()
 
     def __call__(self, value: Any) -> str:
         self.values.append(value)
-        return f"${len(self.values)}" if self._postgres else f"?{len(self.values)}"
+        return f"${len(self.values)}" if self.postgres else f"?{len(self.values)}"
 
     def many(self, values: Sequence[Any]) -> str:
         """``$1, $2, …`` for an ``IN (…)`` list."""
@@ -35,3 +36,28 @@ class Params:
 async def fetch(sql: str, params: Params) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = await connection().execute_query_dict(sql, params.values)
     return rows
+
+
+def rows_table(
+    params: Params, alias: str, rows: Sequence[Sequence[Any]], columns: Sequence[tuple[str, str]]
+) -> str:
+    """A derived table of ``rows`` named ``alias``, for ``FROM {rows_table(...)}``, sent as
+    parameters whose number does not grow with the rows: so the statement keeps the same
+    text (prepared once) for any number of rows. ``columns`` are (name, SQL type).
+
+    PostgreSQL: one typed array per column, ``unnest``-ed (decoded by the server in one
+    pass); SQLite: one JSON parameter, ``json_each`` (dates stay ISO text, as SQLite keeps
+    them).
+    """
+    if params.postgres:
+        arrays = ", ".join(
+            f"CAST({params([row[n] for row in rows])} AS {sql_type}[])"
+            for n, (_, sql_type) in enumerate(columns)
+        )
+        names = ", ".join(name for name, _ in columns)
+        return f"unnest({arrays}) AS {alias}({names})"
+    placeholder = params(orjson.dumps(rows).decode())
+    selected = ", ".join(
+        f"json_extract(r.value, '$[{n}]') AS {name}" for n, (name, _) in enumerate(columns)
+    )
+    return f"(SELECT {selected} FROM json_each({placeholder}) AS r) AS {alias}"

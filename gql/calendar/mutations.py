@@ -1,10 +1,13 @@
 """Calendar-area mutations: the staff's catalogue, enrolments, and booking changes."""
 
 import datetime as dt
+from collections.abc import Mapping
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any, cast
 
 import strawberry
+from strawberry.types.arguments import InputContext
+from strawberry.types.base import get_object_definition
 
 from gql.calendar.types import Activity, BookingChangesPayload, Enrollment, Period, Site
 from gql.context import Info
@@ -88,6 +91,34 @@ class BookingChangesInput:
         description="« Faire de même pour » : apply the same days to these children too, "
         "where they are enrolled (refused lines say so where not).",
     )
+
+
+def _changes_from_input(
+    cls: type[BookingChangesInput], value: Mapping[str, Any], context: InputContext
+) -> BookingChangesInput:
+    """Strawberry's input hook: a change set holds up to hundreds of single days, and
+    Strawberry's generic conversion inspects each field's type again for every one (about
+    30 µs a day, 5 ms for 180). graphql-core has already coerced and checked their values,
+    and filled in the defaults; recurrences take the generic way."""
+    return cls(
+        changes=[
+            BookingChangeInput(
+                child_id=change["childId"],
+                activity_id=change["activityId"],
+                date=change["date"],
+                action=change["action"],
+            )
+            for change in value["changes"]
+        ],
+        recurrences=cast(
+            list[RecurrenceInput],
+            context.convert(value["recurrences"], list[RecurrenceInput], "recurrences"),
+        ),
+        same_for_child_ids=list(value["sameForChildIds"]),
+    )
+
+
+get_object_definition(BookingChangesInput, strict=True).from_input = _changes_from_input
 
 
 @strawberry.type(description="Result of a catalogue mutation.")

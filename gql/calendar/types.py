@@ -24,7 +24,7 @@ from gql.errors import CalendarError
 from gql.ids import encode_id
 from models import catalogue as m
 from models.bookings import Enrollment as EnrollmentModel
-from resolvers.booking_rules import DayView, Deadline
+from resolvers.booking_rules import DayReason, DayStatus, DayView, Deadline
 from resolvers.bookings import ChangeResult
 from resolvers.calendar import CalendarLine as CalendarLineRow
 
@@ -212,15 +212,20 @@ class CalendarLine:
         )
 
 
+# Enum members' ``.name`` is a Python-level descriptor: looked up once here, not twice a day.
+_STATUS_NAMES = {status: status.name for status in DayStatus}
+_REASON_NAMES = {reason: reason.name for reason in DayReason}
+
+
 def _day(view: DayView) -> CalendarDay:
     until = view.changeable_until
     return CalendarDay(
         {
             "date": view.day.isoformat(),
-            "status": view.status.name,
+            "status": _STATUS_NAMES[view.status],
             "canChange": view.can_change,
             "changeableUntil": until.isoformat() if until else None,
-            "reason": view.reason.name,
+            "reason": _REASON_NAMES[view.reason],
             "message": view.message,
         }
     )

@@ -196,6 +196,32 @@ async def test_a_retried_submit_applies_once(
     assert len(mailbox.to(f["parent"].email)) == 1
 
 
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+async def test_a_submit_retried_while_the_first_runs_applies_once(
+    api: GraphQL, clock: FrozenClock, backend: Any
+) -> None:
+    # given a full canteen day and a free one, sent twice at once with the same key
+    f = await setup(clock, capacity=5)
+    variables = {
+        "householdId": f["household_id"],
+        "key": "telephone-43",
+        "input": {"changes": [day_change(f, "2026-12-01"), day_change(f, "2026-12-03")]},
+    }
+    first, second = await asyncio.gather(
+        api(SUBMIT, variables, token=f["token"]), api(SUBMIT, variables, token=f["token"])
+    )
+    answers = [first["data"]["submitBookingChanges"], second["data"]["submitBookingChanges"]]
+    # then one applied it, the other answers the same request without applying it again
+    assert sorted(answer["replayed"] for answer in answers) == [False, True]
+    assert answers[0]["requestId"] == answers[1]["requestId"]
+    assert answers[0]["lines"] == answers[1]["lines"]
+    assert [line["outcome"] for line in answers[0]["lines"]] == ["BOOKED", "BOOKED"]
+    assert await Request.filter(household_id=f["household"].id, kind="booking_change").count() == 1
+    assert (
+        await Booking.filter(child_id=f["child_ids"][0], status=BookingStatus.BOOKED).count() == 2
+    )
+
+
 async def test_do_the_same_for_a_sibling(api: GraphQL, clock: FrozenClock) -> None:
     f = await setup(clock, children=3, enrolled=2)
     input = {

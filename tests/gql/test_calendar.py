@@ -34,10 +34,12 @@ mutation($householdId: ID!, $input: BookingChangesInput!) {
 """
 
 
-async def family(clock: FrozenClock, *, children: int = 1) -> dict[str, Any]:
+async def family(
+    clock: FrozenClock, *, children: int = 1, capacity: int | None = None
+) -> dict[str, Any]:
     town = await make_town()
     staff = await make_account(town, clock, role=AccountRole.AGENT)
-    catalogue = await make_catalogue(staff, clock)
+    catalogue = await make_catalogue(staff, clock, capacity=capacity)
     household = await make_household(staff, clock, children=children, guardians=1)
     child_ids = await enroll_all(staff, household, catalogue, clock)
     parent = await make_account(town, clock)
@@ -51,6 +53,7 @@ async def family(clock: FrozenClock, *, children: int = 1) -> dict[str, Any]:
         "household": household,
         "household_id": encode_id("Household", household.id),
         "child_ids": child_ids,
+        "parent": parent,
         "token": await token_for(parent, clock),
         "staff_token": await token_for(staff, clock),
         "activity_id": encode_id("Activity", catalogue.canteen.id),
@@ -182,3 +185,46 @@ async def test_another_household_calendar_is_not_found(api: GraphQL, clock: Froz
         token=theirs["staff_token"],
     )
     assert "errors" not in staff_of_town
+
+
+async def test_a_full_day_shows_to_whoever_could_still_book_it(
+    api: GraphQL, clock: FrozenClock
+) -> None:
+    # given one place a day, and an exceptional opening on Wednesday 2 December
+    f = await family(clock, children=2, capacity=1)
+    await add_calendar_exception(
+        f["staff"], date(2026, 12, 2), True, "journée sportive", clock=clock
+    )
+    first = encode_id("Child", f["child_ids"][0])
+    changes = [
+        {"childId": first, "activityId": f["activity_id"], "date": day, "action": "BOOK"}
+        for day in ("2026-12-01", "2026-12-02")
+    ]
+    booked = await api(
+        SUBMIT, {"householdId": f["household_id"], "input": {"changes": changes}}, token=f["token"]
+    )
+    assert [line["outcome"] for line in booked["data"]["submitBookingChanges"]["lines"]] == [
+        "BOOKED",
+        "BOOKED",
+    ]
+    december = {"householdId": f["household_id"], "from": "2026-12-01", "to": "2026-12-03"}
+
+    # then the first child's days are booked, and both are full for the second
+    lines = (await api(CALENDAR, december, token=f["token"]))["data"]["calendar"]
+    assert [day["status"] for day in lines[0]["days"]] == ["BOOKED", "BOOKED", "NOT_BOOKED"]
+    assert [(day["status"], day["canChange"]) for day in lines[1]["days"]] == [
+        ("FULL", True),
+        ("FULL", True),
+        ("NOT_BOOKED", True),
+    ]
+
+    # and once the days are past, the parent sees them locked, staff still see them full
+    clock.current = datetime(2026, 12, 10, 9, 0, tzinfo=UTC)
+    parent_token, staff_token = (
+        await token_for(f["parent"], clock),
+        await token_for(f["staff"], clock),
+    )
+    parent_view = (await api(CALENDAR, december, token=parent_token))["data"]["calendar"]
+    assert [day["reason"] for day in parent_view[1]["days"]] == ["DEADLINE_PASSED"] * 3
+    staff_view = (await api(CALENDAR, december, token=staff_token))["data"]["calendar"]
+    assert [day["status"] for day in staff_view[1]["days"]] == ["FULL", "FULL", "NOT_BOOKED"]
