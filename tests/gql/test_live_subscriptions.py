@@ -64,9 +64,7 @@ WAIT = 10.0
 async def ws_url(backend: Backend, clock: FrozenClock) -> AsyncIterator[str]:
     """The API served by uvicorn on a free port, in the tests' event loop and database."""
     app = create_app(clock=clock, redis=backend.redis)
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, lifespan="off", ws="websockets-sansio", log_level="error"
-    )
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="off", log_level="error")
     server = uvicorn.Server(config)
     serving = asyncio.create_task(server.serve())
     async with asyncio.timeout(WAIT):
@@ -394,3 +392,28 @@ async def test_a_rolled_back_change_publishes_nothing(
         )
         heard = (await parents_phone.receive())["payload"]["data"]["calendarChanges"]
     assert heard["dates"] == ["2026-12-15"]
+
+
+async def test_a_logged_out_phone_stops_receiving(
+    api: GraphQL, backend: Backend, clock: FrozenClock, ws_url: str
+) -> None:
+    # given a parent's phone following the calendar
+    f = await setup(clock)
+    async with phone(ws_url, backend, clock, f["token"]) as parents_phone:
+        operation = await parents_phone.subscribed(CALENDAR_CHANGES, f["household_id"])
+
+        # when the parent logs out that token, then an agent changes a day
+        await api("mutation { logout { errors { code } } }", token=f["token"])
+        await api(
+            SUBMIT,
+            {"householdId": f["household_id"], "input": {"changes": [day_change(f, "2026-12-17")]}},
+            token=f["staff_token"],
+        )
+
+        # then the phone gets NOT_AUTHENTICATED instead of the event, and the subscription ends
+        refusal = await parents_phone.receive()
+        ended = await parents_phone.receive()
+    assert (refusal["id"], refusal["type"]) == (operation, "next")
+    assert refusal["payload"]["data"] is None
+    assert [e["extensions"]["code"] for e in refusal["payload"]["errors"]] == ["NOT_AUTHENTICATED"]
+    assert ended == {"id": operation, "type": "complete"}
