@@ -283,28 +283,31 @@ async def test_an_absence_and_its_decision_reach_the_family(
     )
 
 
+@pytest.mark.parametrize("intruder", ["parent", "staff of another town"])
 async def test_another_households_subscription_is_refused(
-    backend: Backend, clock: FrozenClock, ws_url: str
+    backend: Backend, clock: FrozenClock, ws_url: str, intruder: str
 ) -> None:
     mine = await setup(clock)
     theirs = await setup(clock)
-    async with phone(ws_url, backend, clock, mine["token"]) as intruder:
+    token = mine["token"] if intruder == "parent" else mine["staff_token"]
+    async with phone(ws_url, backend, clock, token) as intruders_phone:
         for document in (CALENDAR_CHANGES, REQUEST_CHANGES):
-            operation = await intruder.subscribe(document, theirs["household_id"])
-            refusal = await intruder.receive()
+            operation = await intruders_phone.subscribe(document, theirs["household_id"])
+            refusal = await intruders_phone.receive()
             assert (refusal["id"], refusal["type"]) == (operation, "error")
             [error] = refusal["payload"]
             assert error["extensions"]["code"] == "NOT_FOUND"
             assert error["message"] == "Foyer introuvable."
 
 
+@pytest.mark.parametrize("document", [CALENDAR_CHANGES, REQUEST_CHANGES])
 @pytest.mark.parametrize("token", [None, "jeton-inconnu"])
 async def test_a_subscription_without_a_valid_token_is_refused(
-    backend: Backend, clock: FrozenClock, ws_url: str, token: str | None
+    backend: Backend, clock: FrozenClock, ws_url: str, token: str | None, document: str
 ) -> None:
     f = await setup(clock)
     async with phone(ws_url, backend, clock, token) as anonymous:
-        operation = await anonymous.subscribe(CALENDAR_CHANGES, f["household_id"])
+        operation = await anonymous.subscribe(document, f["household_id"])
         refusal = await anonymous.receive()
     assert (refusal["id"], refusal["type"]) == (operation, "error")
     assert [error["extensions"]["code"] for error in refusal["payload"]] == ["NOT_AUTHENTICATED"]
