@@ -35,7 +35,7 @@ from gql.errors import ErrorPolicy, log_unexpected
 from gql.households.mutations import HouseholdMutations
 from gql.households.queries import HouseholdQueries
 from gql.live.subscriptions import LiveSubscriptions
-from gql.live.websocket import SubscriptionsOnlyOverWebSocket
+from gql.live.websocket import SubscriptionsOnWebSocketOnly
 from gql.messages.mutations import MessageMutations
 from gql.messages.queries import MessageQueries
 from gql.news.mutations import NewsMutations
@@ -139,7 +139,7 @@ def build_schema() -> strawberry.Schema:
             lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
             ErrorPolicy,
             OutboxRelay,
-            SubscriptionsOnlyOverWebSocket,
+            SubscriptionsOnWebSocketOnly,
         ],
     )
 

@@ -324,6 +324,17 @@ async def test_queries_and_mutations_go_through_http(
     assert refusal["payload"][0]["extensions"]["code"] == "INVALID"
 
 
+async def test_a_subscription_over_http_is_sent_to_the_websocket(
+    api: GraphQL, clock: FrozenClock
+) -> None:
+    f = await setup(clock)
+    result = await api(CALENDAR_CHANGES, {"householdId": f["household_id"]}, token=f["token"])
+    assert result["data"] is None
+    [error] = result["errors"]
+    assert error["extensions"]["code"] == "INVALID"
+    assert "websocket" in error["message"]
+
+
 async def test_an_event_of_one_household_never_reaches_another(
     api: GraphQL, backend: Backend, clock: FrozenClock, ws_url: str
 ) -> None:
