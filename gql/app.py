@@ -1,4 +1,5 @@
-"""The ASGI application: GraphQL at /graphql, GraphiQL from local assets, health, mail links."""
+"""The ASGI application: GraphQL at /graphql (HTTP, and subscriptions over a websocket),
+GraphiQL from local assets, health, mail links."""
 
 import contextlib
 import gc
@@ -15,14 +16,16 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
+from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 from tortoise import connections
 
 from gql import downloads, pages
-from gql.context import Context
+from gql.context import Context, bearer_token
 from gql.files import file_download, invoice_pdf
 from gql.loaders import make_loaders
 from gql.schema import schema
@@ -50,6 +53,9 @@ class FamilleGraphQL(GraphQL[Context, None]):
             graphql_ide="graphiql",
             allow_queries_via_get=True,
             multipart_uploads_enabled=True,
+            # graphql-ws's protocol only; its predecessor (subscriptions-transport-ws) is
+            # unmaintained.
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         )
         self.clock = clock
 
@@ -60,6 +66,8 @@ class FamilleGraphQL(GraphQL[Context, None]):
             await close_uploads(request)
 
     async def get_context(self, request: Any, response: Any) -> Context:
+        if isinstance(request, WebSocket):
+            return self._websocket_context(request)
         request_id = request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex[:16]
         response.headers["X-Request-ID"] = request_id
         context = Context(
@@ -71,12 +79,28 @@ class FamilleGraphQL(GraphQL[Context, None]):
             client_address=request.client.host if request.client else "unknown",
             loaders=make_loaders(),
         )
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() == "bearer" and token.strip():
-            found = await authenticate(token.strip(), clock=self.clock)
+        token = bearer_token(request.headers)
+        if token:
+            found = await authenticate(token, clock=self.clock)
             if found:
                 context.account, context.session_id = found
         return context
+
+    def _websocket_context(self, websocket: WebSocket) -> Context:
+        """One context for the connection; the account is read from the connection_init
+        payload by each subscription (gql/live), not from the handshake's headers, which
+        browsers cannot set."""
+        request_id = websocket.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex[:16]
+        return Context(
+            request=websocket,
+            response=None,
+            clock=self.clock,
+            redis=getattr(websocket.app.state, "redis", None),
+            request_id=request_id,
+            client_address=websocket.client.host if websocket.client else "unknown",
+            loaders=make_loaders(),
+            connection_params={},
+        )
 
     async def render_graphql_ide(self, request: Request) -> Response:
         # Strawberry's page loads GraphiQL from a CDN; town networks cannot reach it.
@@ -163,9 +187,11 @@ def create_app(*, clock: Clock | None = None, redis: ArqRedis | None = None) -> 
                 await app.state.redis.aclose()
             await close_db()
 
+    graphql_view = FamilleGraphQL(clock)
     app = Starlette(
         routes=[
-            Route("/graphql", FamilleGraphQL(clock), methods=["GET", "POST"]),
+            Route("/graphql", graphql_view, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql_view),
             Route("/healthz", healthz),
             Route("/files/{token}", file_download(clock)),
             Route("/activation/{token}", pages.activation_page(clock)),

@@ -9,7 +9,7 @@ the request id, and shown to clients only as a French sentence quoting that id.
 import logging
 from collections.abc import Iterator
 from enum import Enum
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import strawberry
 from graphql import GraphQLError
@@ -150,6 +150,14 @@ class ErrorPolicy(SchemaExtension):
         context = self.execution_context.context
         request_id = getattr(context, "request_id", "-")
         result.errors = [self._rewrite(error, request_id) for error in errors]
+
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        # Subscriptions send each result before on_operation resumes: rewrite them here.
+        errors = getattr(result, "errors", None)
+        if errors:
+            request_id = getattr(self.execution_context.context, "request_id", "-")
+            result.errors = [self._rewrite(error, request_id) for error in errors]
+        yield
 
     @staticmethod
     def _rewrite(error: GraphQLError, request_id: str) -> GraphQLError:

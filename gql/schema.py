@@ -35,6 +35,8 @@ from gql.errors import ErrorPolicy, log_unexpected
 from gql.execution import FamilleExecutionContext
 from gql.households.mutations import HouseholdMutations
 from gql.households.queries import HouseholdQueries
+from gql.live.subscriptions import LiveSubscriptions
+from gql.live.websocket import SubscriptionsOnWebSocketOnly
 from gql.messages.mutations import MessageMutations
 from gql.messages.queries import MessageQueries
 from gql.news.mutations import NewsMutations
@@ -74,6 +76,13 @@ class Mutation(
     MessageMutations,
     BillingMutations,
 ):
+    pass
+
+
+@strawberry.type(
+    description="What can be followed live: graphql-transport-ws on the /graphql websocket."
+)
+class Subscription(LiveSubscriptions):
     pass
 
 
@@ -117,6 +126,7 @@ def build_schema() -> strawberry.Schema:
     return FamilleSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         # The calendar's CalendarDay scalar names their values: keep them in the schema.
         types=[DayStatus, DayReason],
         config=StrawberryConfig(scalar_map={CalendarDay: CALENDAR_DAY_SCALAR}),
@@ -131,6 +141,7 @@ def build_schema() -> strawberry.Schema:
             lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
             ErrorPolicy,
             OutboxRelay,
+            SubscriptionsOnWebSocketOnly,
         ],
     )
 

@@ -4,19 +4,23 @@ A mutation writes its jobs into ``outbox_job`` in its own transaction; ``relay_o
 hands them to arq after commit (right away from the API, and every 20 s from the worker's
 cron, which also re-sends jobs a Redis restart lost). arq's job id ``<queue>:outbox-<id>`` makes a
 double relay harmless, and ``completed_at`` makes a double run harmless.
+Rows of live events are not arq jobs: the relay publishes them on Redis pub/sub itself
+(jobs/live.py).
 """
 
 import functools
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from arq import ArqRedis, Retry
 from tortoise.expressions import F, Q
 
+from jobs import live
 from models.outbox import OutboxJob
 from resolvers.clock import Clock, SystemClock
+from resolvers.live import LIVE_EVENTS_FUNCTION
 from settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -75,11 +79,34 @@ async def relay_outbox(redis: ArqRedis, *, clock: Clock, limit: int = 500) -> in
     stale = Q(completed_at__isnull=True, relayed_at__lt=now - STALE_AFTER, attempts__lt=max_tries)
     rows = await OutboxJob.filter(fresh | stale).order_by("id").limit(limit)
     for row in rows:
+        if row.function == LIVE_EVENTS_FUNCTION:
+            await _publish_live_events(redis, row, now)
+            continue
         await redis.enqueue_job(
             row.function, _job_id=job_id(row.id), outbox_id=row.id, **row.kwargs
         )
         await OutboxJob.filter(id=row.id).update(relayed_at=now)
     return len(rows)
+
+
+async def _publish_live_events(redis: ArqRedis, row: OutboxJob, now: datetime) -> None:
+    """Publish a row of live events straight away (resolvers/live.py says why not via arq).
+
+    The row is claimed first, so two relays running at once publish it once; if Redis
+    refuses, the claim is undone and the next relay tries again.
+    """
+    claimed = await OutboxJob.filter(id=row.id, relayed_at__isnull=True).update(
+        relayed_at=now, completed_at=now, attempts=F("attempts") + 1
+    )
+    if not claimed:
+        return
+    try:
+        await live.publish(redis, row.kwargs["events"])
+    except Exception as exc:
+        await OutboxJob.filter(id=row.id).update(
+            relayed_at=None, completed_at=None, last_error=f"{type(exc).__name__}: {exc}"[:2000]
+        )
+        raise
 
 
 async def relay_outbox_cron(ctx: dict[str, Any]) -> int:

@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 from tortoise.transactions import in_transaction
 
 from models.absences import AbsenceDay, AbsenceOutcome, AbsenceReason, AbsenceReport, AbsenceStatus
-from models.accounts import Account
+from models.accounts import Account, AccountRole
 from models.households import Household
 from models.requests import Request, RequestEvent, RequestKind, RequestStatus
 from models.tenants import Tenant
-from resolvers import audit, documents
+from resolvers import audit, documents, live
 from resolvers.booking_rules import DayStatus
 from resolvers.bookings import cancel_in_time
 from resolvers.calendar import days_of, load_context, load_day_rows
@@ -254,6 +254,19 @@ async def report_absence(
                 )
             )
         await RequestEvent.bulk_create(events)
+        staff = actor.role != AccountRole.PARENT
+        reported = live.CalendarChanges(
+            live.CalendarChangeKind.ABSENCE_REPORTED, by_staff=staff, request_id=request.id
+        )
+        for child_id, activity_id, day in [*in_time, *late]:
+            reported.add(child_id, activity_id, day)
+        await live.record(
+            [
+                *reported.events({form.child_id: household.id}),
+                live.request_event(request, live.RequestChangeKind.CREATED, by_staff=staff),
+            ],
+            clock=clock,
+        )
         saved = await AbsenceDay.filter(report=report).order_by("day", "activity_id")
         await queue_mail(
             actor.email,
@@ -380,6 +393,18 @@ async def decide_absence(
         )
         tenant = await Tenant.get(id=household.tenant_id)
         days = await AbsenceDay.filter(report=report, outcome=outcome).order_by("day")
+        decided = live.CalendarChanges(
+            live.CalendarChangeKind.ABSENCE_DECIDED, by_staff=True, request_id=request.id
+        )
+        for absence_day in days:
+            decided.add(absence_day.child_id, absence_day.activity_id, absence_day.day)
+        await live.record(
+            [
+                *decided.events({report.child_id: household.id}),
+                live.request_event(request, live.RequestChangeKind.STATUS_CHANGED, by_staff=True),
+            ],
+            clock=clock,
+        )
         for email in await guardian_emails(household.id):
             await queue_mail(
                 email,

@@ -20,7 +20,7 @@ from models.bookings import Booking, BookingStatus
 from models.catalogue import Activity
 from models.households import Child
 from models.requests import Request, RequestKind, RequestStatus
-from resolvers import audit
+from resolvers import audit, live
 from resolvers.booking_rules import DayReason, DayStatus
 from resolvers.calendar import (
     CalendarContext,
@@ -112,6 +112,7 @@ class Promotion:
     """A waiting child who got a freed place."""
 
     child_id: int
+    activity_id: int
     activity_name: str
     day: date
 
@@ -420,7 +421,20 @@ async def _apply(
             },
         )
     await _queue_confirmation(actor, context, result, clock)
-    await _queue_promotion_mails(promoted, clock)
+    await _notify_promotions(promoted, clock)
+    changed = live.CalendarChanges(
+        live.CalendarChangeKind.BOOKINGS_CHANGED, by_staff=staff, request_id=request.id
+    )
+    for line in result.lines:
+        if line.outcome in (LineOutcome.BOOKED, LineOutcome.WAITING_LIST, LineOutcome.CANCELLED):
+            changed.add(line.child_id, line.activity_id, line.day)
+    await live.record(
+        [
+            *changed.events({line.child_id: household_id for line in result.lines}),
+            live.request_event(request, live.RequestChangeKind.CREATED, by_staff=staff),
+        ],
+        clock=clock,
+    )
     return result
 
 
@@ -477,7 +491,7 @@ async def cancel_in_time(
             )
         )
     promoted = await _write_and_promote(ChangeResult(lines, 0), context, request_id, clock.now())
-    await _queue_promotion_mails(promoted, clock)
+    await _notify_promotions(promoted, clock)
 
 
 async def _lock_openings(context: CalendarContext, changes: list[BookingChange]) -> None:
@@ -577,7 +591,9 @@ async def _promote(
         if freed.get(key, 0) > 0:
             freed[key] -= 1
             promoted_ids.append(candidate["id"])
-            promotions.append(Promotion(candidate["child_id"], names[key[0]], candidate["day"]))
+            promotions.append(
+                Promotion(candidate["child_id"], key[0], names[key[0]], candidate["day"])
+            )
     if promoted_ids:
         await Booking.filter(id__in=promoted_ids).update(
             status=BookingStatus.BOOKED, updated_at=now
@@ -628,7 +644,7 @@ async def fill_places(
         {activity_id: activity.name},
         clock.now(),
     )
-    await _queue_promotion_mails(promotions, clock)
+    await _notify_promotions(promotions, clock)
     return len(promotions)
 
 
@@ -668,8 +684,8 @@ async def _queue_confirmation(
         )
 
 
-async def _queue_promotion_mails(promotions: list[Promotion], clock: Clock) -> None:
-    """Tell each family which waiting days just got a place."""
+async def _notify_promotions(promotions: list[Promotion], clock: Clock) -> None:
+    """Tell each family which waiting days just got a place: by mail, and live."""
     if not promotions:
         return
     children = {
@@ -678,6 +694,13 @@ async def _queue_promotion_mails(promotions: list[Promotion], clock: Clock) -> N
             "id", "first_names", "household_id", "household__name", "household__tenant__name"
         )
     }
+    promoted = live.CalendarChanges(live.CalendarChangeKind.WAITING_LIST_PROMOTED)
+    for promotion in promotions:
+        promoted.add(promotion.child_id, promotion.activity_id, promotion.day)
+    await live.record(
+        promoted.events({child_id: row["household_id"] for child_id, row in children.items()}),
+        clock=clock,
+    )
     per_household: dict[int, list[Promotion]] = defaultdict(list)
     for promotion in promotions:
         per_household[children[promotion.child_id]["household_id"]].append(promotion)

@@ -8,7 +8,7 @@ from models.bookings import Enrollment, EnrollmentStatus
 from models.catalogue import Activity, Opening, Period, Site
 from models.households import Child
 from models.requests import Request, RequestEvent, RequestKind, RequestStatus
-from resolvers import audit
+from resolvers import audit, live
 from resolvers.clock import Clock
 from resolvers.errors import CommonErrorCode, DomainError, NotFound
 from resolvers.households import guardian_emails, household_for, require_staff
@@ -107,6 +107,10 @@ async def enroll(
                     )
                 )
             await RequestEvent.bulk_create(events)
+            await live.record(
+                [live.request_event(request, live.RequestChangeKind.CREATED, by_staff=staff)],
+                clock=clock,
+            )
     except IntegrityError:
         raise DomainError(
             CommonErrorCode.INVALID,
@@ -153,6 +157,10 @@ async def decide_enrollment(
                 actor=staff,
                 comment=comment.strip() or f"Inscription {word}",
                 created_at=now,
+            )
+            await live.record(
+                [live.request_event(request, live.RequestChangeKind.STATUS_CHANGED, by_staff=True)],
+                clock=clock,
             )
         await audit.record(
             "enrollment.decide",

@@ -6,9 +6,10 @@ from typing import Any
 
 from tortoise.functions import Count
 
-from models.accounts import Account
+from models.accounts import Account, AccountRole
 from models.households import Household
 from models.requests import Request, RequestEvent, RequestKind, RequestStatus
+from resolvers import live
 from resolvers.clock import Clock
 from resolvers.sql import Params, fetch
 
@@ -49,6 +50,16 @@ async def record_completed_request(
                 created_at=now,
             ),
         ]
+    )
+    await live.record(
+        [
+            live.request_event(
+                request,
+                live.RequestChangeKind.CREATED,
+                by_staff=actor.role != AccountRole.PARENT,
+            )
+        ],
+        clock=clock,
     )
     return request
 

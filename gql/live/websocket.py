@@ -1,0 +1,42 @@
+"""Which transport carries what: subscriptions on the websocket, the rest over HTTP."""
+
+from collections.abc import Iterator
+
+from graphql import GraphQLError
+from starlette.websockets import WebSocket
+from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType
+
+from resolvers.errors import CommonErrorCode
+
+
+def _refusal(message: str) -> GraphQLError:
+    # Raised before execution, where strawberry answers without the ErrorPolicy pass:
+    # the code is set here.
+    return GraphQLError(message, extensions={"code": CommonErrorCode.INVALID.value})
+
+
+class SubscriptionsOnWebSocketOnly(SchemaExtension):
+    """Subscriptions need the websocket; queries and mutations go through HTTP.
+
+    A websocket connection has one context for its whole life: its DataLoaders would serve
+    stale rows to a second query, and its mutations would escape the per-request limits of
+    HTTP (body size, rate limits by address). Over HTTP, a subscription has no stream to
+    answer on. Both are refused with INVALID and a French message saying where to go.
+    """
+
+    def on_execute(self) -> Iterator[None]:
+        execution = self.execution_context
+        over_websocket = isinstance(getattr(execution.context, "request", None), WebSocket)
+        subscription = execution.operation_type == OperationType.SUBSCRIPTION
+        if over_websocket and not subscription:
+            raise _refusal(
+                "Le websocket ne sert qu'aux abonnements (subscription) : envoyez les "
+                "requêtes et les mutations en POST sur /graphql."
+            )
+        if subscription and not over_websocket:
+            raise _refusal(
+                "Les abonnements passent par un websocket sur /graphql (protocole "
+                "graphql-transport-ws)."
+            )
+        yield
