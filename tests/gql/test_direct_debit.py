@@ -246,7 +246,7 @@ async def test_the_export_is_a_valid_pain_008_file_with_one_block_per_sequence_t
     assert response.headers["content-type"].startswith("application/xml")
     xml = response.text
     assert schema_errors(xml) == []
-    document = xmlschema.XMLSchema(str(PAIN_008_XSD)).to_dict(xml)
+    document: Any = xmlschema.XMLSchema(str(PAIN_008_XSD)).to_dict(xml)
     initiation = document["CstmrDrctDbtInitn"]
     assert initiation["GrpHdr"]["NbOfTxs"] == "2"
     assert str(initiation["GrpHdr"]["CtrlSum"]) == "85.00"
