@@ -188,6 +188,46 @@ def cmd_sepa_export(args: argparse.Namespace) -> None:
     asyncio.run(run())
 
 
+def cmd_tax_certificates(args: argparse.Namespace) -> None:
+    """Write every « attestation de frais de garde » of a year as PDFs, one per child."""
+
+    async def run() -> None:
+        from models.database import close_db, init_db
+        from models.tenants import Tenant
+        from resolvers.clock import SystemClock
+        from resolvers.errors import DomainError
+        from resolvers.tax_certificates import (
+            certificate_filename,
+            certificates,
+            check_year,
+            render_certificate,
+        )
+
+        clock = SystemClock()
+        try:
+            check_year(args.year, clock.now().date())
+        except DomainError as error:
+            sys.exit(error.message)
+        output = Path(args.output_dir or f"attestations-{args.year}")
+        await init_db()
+        written = 0
+        try:
+            towns = Tenant.filter(slug=args.town) if args.town else Tenant.all()
+            for town in await towns.order_by("id"):
+                folder = output / town.slug
+                for certificate in await certificates(town.id, args.year):
+                    folder.mkdir(parents=True, exist_ok=True)
+                    (folder / certificate_filename(certificate)).write_bytes(
+                        render_certificate(certificate, town.name, clock.now().date())
+                    )
+                    written += 1
+        finally:
+            await close_db()
+        print(f"{written} attestation(s) de frais de garde {args.year} → {output}/")
+
+    asyncio.run(run())
+
+
 def cmd_export_schema(args: argparse.Namespace) -> None:
     from gql.schema import export_sdl
 
@@ -272,6 +312,15 @@ def main(argv: list[str] | None = None) -> None:
     sepa.add_argument("--town", default=None, help="commune (slug) si le code est ambigu")
     sepa.add_argument("--output", default=None, help="fichier écrit (défaut : ./prelevements-…)")
     sepa.set_defaults(func=cmd_sepa_export)
+    certificates = commands.add_parser(
+        "tax-certificates", help="attestations de frais de garde d'une année (PDF)"
+    )
+    certificates.add_argument("--year", type=int, required=True, help="année des paiements")
+    certificates.add_argument("--town", default=None, help="une seule commune (slug)")
+    certificates.add_argument(
+        "--output-dir", default=None, help="dossier écrit (défaut : ./attestations-ANNÉE)"
+    )
+    certificates.set_defaults(func=cmd_tax_certificates)
     export = commands.add_parser("export-schema", help="écrit schema.graphql")
     export.add_argument("--check", action="store_true", help="échoue si le fichier est périmé")
     export.set_defaults(func=cmd_export_schema)

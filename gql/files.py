@@ -20,6 +20,7 @@ from resolvers.errors import DomainError, NotFound
 from resolvers.invoice_pdf import load_document, pdf_filename, render_pdf
 from resolvers.invoices import invoice_from_token
 from resolvers.signed_links import InvalidLink
+from resolvers.tax_certificates import certificate_filename, certificate_from_token, render_for
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -97,6 +98,35 @@ def direct_debit_xml(clock: Clock) -> Endpoint:
             media_type="application/xml",
             headers={
                 "Content-Disposition": f'attachment; filename="{xml_filename(batch)}"',
+                "X-Content-Type-Options": "nosniff",
+                "Cache-Control": "private, no-store",
+            },
+        )
+
+    return endpoint
+
+
+def tax_certificate_pdf(clock: Clock) -> Endpoint:
+    """``/attestations/<token>``: a child's certificate, computed again when followed."""
+
+    async def endpoint(request: Request) -> Response:
+        try:
+            certificate = await certificate_from_token(request.path_params["token"], clock=clock)
+        except InvalidLink:
+            return PlainTextResponse(
+                "Ce lien de téléchargement a expiré ou n'est pas valide : demandez à nouveau "
+                "l'attestation depuis votre espace.",
+                status_code=403,
+            )
+        except DomainError as error:
+            return PlainTextResponse(error.message, status_code=404)
+        return Response(
+            await render_for(certificate, clock=clock),
+            media_type="application/pdf",
+            headers={
+                "Content-Disposition": (
+                    f'attachment; filename="{certificate_filename(certificate)}"'
+                ),
                 "X-Content-Type-Options": "nosniff",
                 "Cache-Control": "private, no-store",
             },

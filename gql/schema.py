@@ -21,6 +21,7 @@ from strawberry.types.graphql import OperationType
 
 from gql.absences.mutations import AbsenceMutations
 from gql.absences.queries import AbsenceQueries
+from gql.accounting.queries import AccountingQueries
 from gql.accounts.mutations import AccountMutations
 from gql.accounts.queries import AccountQueries
 from gql.billing.mutations import BillingMutations
@@ -60,6 +61,7 @@ class Query(
     MessageQueries,
     BillingQueries,
     SepaQueries,
+    AccountingQueries,
 ):
     pass
 
