@@ -14,11 +14,19 @@ import xmlschema
 from gql.ids import encode_id
 from models.billing import Invoice
 from models.households import Guardian
-from models.sepa import MandateStatus, SepaMandate, SequenceType
+from models.sepa import (
+    DirectDebitBatch,
+    DirectDebitLine,
+    MandateStatus,
+    SepaMandate,
+    SequenceType,
+)
 from resolvers.clock import FrozenClock
+from resolvers.direct_debit import export_month
+from resolvers.errors import DirectDebitErrorCode, DomainError
 from resolvers.invoicing import invoice_month
 from tests.billing_factories import LOW_PRICE, BillingTown, Family, make_billing_town, make_family
-from tests.conftest import GraphQL, Mailbox
+from tests.conftest import Backend, GraphQL, Mailbox
 from tests.factories import make_town, token_for
 from tests.sepa_factories import (
     ICS,
@@ -487,7 +495,7 @@ async def run_command(*args: str) -> tuple[int, str, str]:
 
 
 async def test_the_sepa_export_command_writes_the_file_once(
-    clock: FrozenClock, tmp_path: Path
+    backend: Backend, clock: FrozenClock, tmp_path: Path
 ) -> None:
     town, [family] = await billed_october(clock)
     creditor = await make_creditor(town, clock)
@@ -509,3 +517,25 @@ async def test_the_sepa_export_command_writes_the_file_once(
     assert schema_errors(output.read_text()) == []
     assert again_status != 0
     assert "ont déjà été exportés" in again_err
+
+
+async def test_two_exports_at_once_make_one_batch(backend: Backend, clock: FrozenClock) -> None:
+    # The race is real on PostgreSQL (creditor row locked FOR UPDATE); SQLite has one writer.
+    town, families = await billed_october(clock, families=3)
+    await make_creditor(town, clock)
+    for family in families:
+        await make_mandate(town, family, clock)
+
+    outcomes = await asyncio.gather(
+        *(
+            export_month(town.staff, town.authority.id, date(2026, 10, 1), clock=clock)
+            for _ in range(3)
+        ),
+        return_exceptions=True,
+    )
+
+    batches = [outcome for outcome in outcomes if isinstance(outcome, DirectDebitBatch)]
+    refusals = [outcome for outcome in outcomes if isinstance(outcome, DomainError)]
+    assert len(batches) == 1 and batches[0].line_count == 3
+    assert [error.code for error in refusals] == [DirectDebitErrorCode.ALREADY_EXPORTED] * 2
+    assert await DirectDebitLine.filter(batch__authority_id=town.authority.id).count() == 3

@@ -20,7 +20,7 @@ from resolvers.clock import FrozenClock
 from resolvers.invoicing import invoice_month
 from resolvers.tax_certificates import paid_share
 from tests.billing_factories import BillingTown, Family, make_billing_town, make_family
-from tests.conftest import GraphQL
+from tests.conftest import Backend, GraphQL
 from tests.factories import make_account, make_town, token_for
 
 CERTIFICATES = """
@@ -219,7 +219,7 @@ def test_a_partly_settled_invoice_counts_pro_rata_never_more_than_paid() -> None
 
 
 async def test_the_certificates_command_writes_one_pdf_per_child(
-    clock: FrozenClock, tmp_path: Path
+    backend: Backend, clock: FrozenClock, tmp_path: Path
 ) -> None:
     town, family, young, *_ = await town_with_young_children(clock)
 
