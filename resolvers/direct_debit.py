@@ -37,6 +37,7 @@ from resolvers.errors import DirectDebitErrorCode, DomainError, NotFound
 from resolvers.french import format_euros, format_short_date, month_label
 from resolvers.households import guardian_emails, require_staff
 from resolvers.outbox import queue_mail
+from resolvers.sql import Params, connection
 from settings import get_settings
 
 # ISO 20022 / EPC reason codes a French bank returns, with the label the household reads.
@@ -239,19 +240,28 @@ async def mark_collected(actor: Account | None, batch_id: int, *, clock: Clock) 
                 "batchId",
             )
         now = clock.now()
-        pending = await DirectDebitLine.filter(batch_id=batch.id, status=LineStatus.PENDING)
-        for line in pending:
-            await Invoice.filter(id=line.invoice_id).update(
-                settled_cents=F("settled_cents") + line.amount_cents
-            )
-        await DirectDebitLine.filter(id__in=[line.id for line in pending]).update(
-            status=LineStatus.COLLECTED, collected_at=now
+        # Four statements whatever the number of lines: the invoices settled from the
+        # pending lines in one UPDATE, the FRST mandates read, the lines, the mandates.
+        params = Params()
+        batch_param, pending_param = params(batch.id), params(LineStatus.PENDING.value)
+        await connection().execute_query(
+            "UPDATE invoice SET settled_cents = settled_cents + ("
+            "SELECT SUM(l.amount_cents) FROM direct_debit_line l WHERE l.invoice_id = invoice.id "
+            f"AND l.batch_id = {batch_param} AND l.status = {pending_param}) "
+            "WHERE id IN (SELECT invoice_id FROM direct_debit_line "
+            f"WHERE batch_id = {batch_param} AND status = {pending_param})",
+            params.values,
         )
-        first_mandates = [
-            line.mandate_id for line in pending if line.sequence_type == SequenceType.FRST
-        ]
+        first_mandates = await DirectDebitLine.filter(
+            batch_id=batch.id, status=LineStatus.PENDING, sequence_type=SequenceType.FRST
+        ).values_list("mandate_id", flat=True)
+        collected = await DirectDebitLine.filter(
+            batch_id=batch.id, status=LineStatus.PENDING
+        ).update(status=LineStatus.COLLECTED, collected_at=now)
         if first_mandates:
-            await SepaMandate.filter(id__in=first_mandates).update(sequence_type=SequenceType.RCUR)
+            await SepaMandate.filter(id__in=list(first_mandates)).update(
+                sequence_type=SequenceType.RCUR
+            )
         batch.status = BatchStatus.COLLECTED
         batch.collected_at = now
         await batch.save(update_fields=["status", "collected_at"])
@@ -262,7 +272,7 @@ async def mark_collected(actor: Account | None, batch_id: int, *, clock: Clock) 
             target_type="DirectDebitBatch",
             target_id=batch.id,
             clock=clock,
-            details={"lines": len(pending)},
+            details={"lines": collected},
         )
     return batch
 

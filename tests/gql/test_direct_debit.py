@@ -22,7 +22,7 @@ from models.sepa import (
     SequenceType,
 )
 from resolvers.clock import FrozenClock
-from resolvers.direct_debit import export_month
+from resolvers.direct_debit import export_month, mark_collected
 from resolvers.errors import DirectDebitErrorCode, DomainError
 from resolvers.invoicing import invoice_month
 from tests.billing_factories import LOW_PRICE, BillingTown, Family, make_billing_town, make_family
@@ -36,6 +36,7 @@ from tests.sepa_factories import (
     make_mandate,
     make_payer,
 )
+from tests.sql_count import count_queries
 
 # The pain.008.001.02 schema as published by ISO 20022, the copy sepaxml ships with.
 PAIN_008_XSD = Path(sepaxml.__file__).parent / "schemas" / "pain.008.001.02.xsd"
@@ -539,3 +540,27 @@ async def test_two_exports_at_once_make_one_batch(backend: Backend, clock: Froze
     assert len(batches) == 1 and batches[0].line_count == 3
     assert [error.code for error in refusals] == [DirectDebitErrorCode.ALREADY_EXPORTED] * 2
     assert await DirectDebitLine.filter(batch__authority_id=town.authority.id).count() == 3
+
+
+async def test_collecting_settles_every_invoice_in_the_same_statements_for_more_lines(
+    backend: Backend, clock: FrozenClock
+) -> None:
+    small, [alone] = await billed_october(clock)
+    big, trio = await billed_october(clock, families=3)
+    counts = []
+    for town, families in ((small, [alone]), (big, trio)):
+        await make_creditor(town, clock)
+        for family in families:
+            await make_mandate(town, family, clock)
+        batch = await export_month(town.staff, town.authority.id, date(2026, 10, 1), clock=clock)
+        async with count_queries() as statements:
+            await mark_collected(town.staff, batch.id, clock=clock)
+        counts.append(statements.count)
+        for family in families:
+            invoice = await Invoice.get(household_id=family.household.id)
+            assert invoice.settled_cents == invoice.total_cents == 17 * LOW_PRICE
+        assert await SepaMandate.filter(
+            household_id__in=[f.household.id for f in families], sequence_type=SequenceType.RCUR
+        ).count() == len(families)
+
+    assert counts[0] == counts[1]
