@@ -564,3 +564,47 @@ async def test_collecting_settles_every_invoice_in_the_same_statements_for_more_
         ).count() == len(families)
 
     assert counts[0] == counts[1]
+
+
+REVOKE = """
+mutation($id: ID!, $reason: String!) {
+  revokeSepaMandate(id: $id, reason: $reason) {
+    mandate { status revokedReason revokedAt } errors { code }
+  }
+}
+"""
+
+
+async def test_staff_revoke_a_mandate_and_the_household_is_no_longer_debited(
+    api: GraphQL, clock: FrozenClock
+) -> None:
+    town, [family] = await billed_october(clock)
+    await make_creditor(town, clock)
+    mandate = await make_mandate(town, family, clock)
+    staff = await token_for(town.staff, clock)
+    mandate_id = encode_id("SepaMandate", mandate.id)
+
+    revoked = await api(REVOKE, {"id": mandate_id, "reason": "Courrier du payeur"}, token=staff)
+    twice = await api(REVOKE, {"id": mandate_id, "reason": ""}, token=staff)
+    export = await api(
+        EXPORT,
+        {"authorityId": encode_id("BillingAuthority", town.authority.id), "month": OCTOBER},
+        token=staff,
+    )
+
+    shown = revoked["data"]["revokeSepaMandate"]["mandate"]
+    assert (shown["status"], shown["revokedReason"]) == ("REVOKED", "Courrier du payeur")
+    assert shown["revokedAt"] is not None
+    assert [e["code"] for e in twice["data"]["revokeSepaMandate"]["errors"]] == ["MANDATE_REVOKED"]
+    assert [e["code"] for e in export["data"]["exportDirectDebits"]["errors"]] == [
+        "NOTHING_TO_EXPORT"
+    ]
+    # A new mandate can now be signed: it starts again with a first collection.
+    guardian = await Guardian.get(household_id=family.household.id, is_payer=True)
+    renewed = await api(
+        CREATE_MANDATE,
+        {"input": mandate_input(family, guardian, reference="RUM-2026-0042")},
+        token=staff,
+    )
+    assert renewed["data"]["createSepaMandate"]["mandate"]["reference"] == "RUM-2026-0042"
+    assert renewed["data"]["createSepaMandate"]["mandate"]["sequenceType"] == "FRST"
