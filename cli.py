@@ -1,10 +1,12 @@
-"""The ``famille`` command: serve, worker, migrate, demo, export-schema, dev."""
+"""The ``famille`` command: serve, worker, migrate, demo, invoice, sepa-export,
+tax-certificates, export-schema, dev."""
 
 import argparse
 import asyncio
 import logging
 import os
 import sys
+from datetime import date
 from pathlib import Path
 
 import uvicorn
@@ -148,6 +150,84 @@ def cmd_invoice(args: argparse.Namespace) -> None:
     asyncio.run(run())
 
 
+def _month_argument(value: str) -> date:
+    try:
+        year, month = (int(part) for part in value.split("-"))
+        return date(year, month, 1)
+    except ValueError:
+        sys.exit("--month attend une date AAAA-MM, par exemple 2026-10.")
+
+
+def cmd_sepa_export(args: argparse.Namespace) -> None:
+    """Write a régie's pain.008 file of a month; refused if already exported (not cancelled)."""
+    first = _month_argument(args.month)
+
+    async def run() -> None:
+        from models.database import close_db, init_db
+        from resolvers.clock import SystemClock
+        from resolvers.direct_debit import authority_by_code, export_authority_month
+        from resolvers.errors import DomainError
+        from resolvers.french import format_euros, format_short_date, month_label
+
+        await init_db()
+        try:
+            authority = await authority_by_code(args.regie, args.town)
+            batch = await export_authority_month(authority, first, actor=None, clock=SystemClock())
+        except DomainError as error:
+            sys.exit(error.message)
+        finally:
+            await close_db()
+        output = Path(args.output or f"prelevements-{args.regie.upper()}-{first:%Y-%m}.xml")
+        output.write_text(batch.xml, encoding="utf-8")
+        print(
+            f"{month_label(first)} : {batch.line_count} prélèvement(s), total "
+            f"{format_euros(batch.total_cents)}, prélevés le "
+            f"{format_short_date(batch.collection_date)} → {output}"
+        )
+
+    asyncio.run(run())
+
+
+def cmd_tax_certificates(args: argparse.Namespace) -> None:
+    """Write every « attestation de frais de garde » of a year as PDFs, one per child."""
+
+    async def run() -> None:
+        from models.database import close_db, init_db
+        from models.tenants import Tenant
+        from resolvers.clock import SystemClock
+        from resolvers.errors import DomainError
+        from resolvers.tax_certificates import (
+            certificate_filename,
+            certificates,
+            check_year,
+            render_certificate,
+        )
+
+        clock = SystemClock()
+        try:
+            check_year(args.year, clock.now().date())
+        except DomainError as error:
+            sys.exit(error.message)
+        output = Path(args.output_dir or f"attestations-{args.year}")
+        await init_db()
+        written = 0
+        try:
+            towns = Tenant.filter(slug=args.town) if args.town else Tenant.all()
+            for town in await towns.order_by("id"):
+                folder = output / town.slug
+                for certificate in await certificates(town.id, args.year):
+                    folder.mkdir(parents=True, exist_ok=True)
+                    (folder / certificate_filename(certificate)).write_bytes(
+                        render_certificate(certificate, town.name, clock.now().date())
+                    )
+                    written += 1
+        finally:
+            await close_db()
+        print(f"{written} attestation(s) de frais de garde {args.year} → {output}/")
+
+    asyncio.run(run())
+
+
 def cmd_export_schema(args: argparse.Namespace) -> None:
     from gql.schema import export_sdl
 
@@ -226,6 +306,21 @@ def main(argv: list[str] | None = None) -> None:
     invoice = commands.add_parser("invoice", help="facture un mois (sans doublon)")
     invoice.add_argument("--month", required=True, help="mois facturé, AAAA-MM")
     invoice.set_defaults(func=cmd_invoice)
+    sepa = commands.add_parser("sepa-export", help="fichier de prélèvements SEPA (pain.008)")
+    sepa.add_argument("--regie", required=True, help="code de la régie (paramètres SEPA)")
+    sepa.add_argument("--month", required=True, help="mois facturé, AAAA-MM")
+    sepa.add_argument("--town", default=None, help="commune (slug) si le code est ambigu")
+    sepa.add_argument("--output", default=None, help="fichier écrit (défaut : ./prelevements-…)")
+    sepa.set_defaults(func=cmd_sepa_export)
+    certificates = commands.add_parser(
+        "tax-certificates", help="attestations de frais de garde d'une année (PDF)"
+    )
+    certificates.add_argument("--year", type=int, required=True, help="année des paiements")
+    certificates.add_argument("--town", default=None, help="une seule commune (slug)")
+    certificates.add_argument(
+        "--output-dir", default=None, help="dossier écrit (défaut : ./attestations-ANNÉE)"
+    )
+    certificates.set_defaults(func=cmd_tax_certificates)
     export = commands.add_parser("export-schema", help="écrit schema.graphql")
     export.add_argument("--check", action="store_true", help="échoue si le fichier est périmé")
     export.set_defaults(func=cmd_export_schema)

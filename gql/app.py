@@ -26,7 +26,7 @@ from tortoise import connections
 
 from gql import downloads, pages
 from gql.context import Context, bearer_token
-from gql.files import file_download, invoice_pdf
+from gql.files import direct_debit_xml, file_download, invoice_pdf, tax_certificate_pdf
 from gql.loaders import make_loaders
 from gql.schema import schema
 from gql.uploads import BodySizeLimit, BoundedRequestAdapter, close_uploads
@@ -200,6 +200,8 @@ def create_app(*, clock: Clock | None = None, redis: ArqRedis | None = None) -> 
             ),
             *downloads.routes(clock),
             Route("/factures/{token}", invoice_pdf(clock)),
+            Route("/prelevements/{token}", direct_debit_xml(clock)),
+            Route("/attestations/{token}", tax_certificate_pdf(clock)),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         lifespan=lifespan,

@@ -21,6 +21,7 @@ from resolvers.errors import (
     CalendarErrorCode,
     CommonErrorCode,
     CommunicationErrorCode,
+    DirectDebitErrorCode,
     DocumentErrorCode,
     DomainError,
     HouseholdErrorCode,
@@ -68,6 +69,12 @@ BillingErrorCodeEnum = strawberry.enum(
     description="Stable codes of tariff, attendance, régie and invoice failures.",
 )
 
+DirectDebitErrorCodeEnum = strawberry.enum(
+    DirectDebitErrorCode,
+    name="DirectDebitErrorCode",
+    description="Stable codes of SEPA mandate, direct-debit and tax-certificate failures.",
+)
+
 
 @strawberry.interface(description="An expected failure the user can fix; message in French.")
 class UserError:
@@ -107,6 +114,11 @@ class BillingError(UserError):
     code: BillingErrorCode = strawberry.field(description="Stable code to branch on.")
 
 
+@strawberry.type(description="A failure of a SEPA mandate, direct-debit or certificate operation.")
+class DirectDebitError(UserError):
+    code: DirectDebitErrorCode = strawberry.field(description="Stable code to branch on.")
+
+
 E = TypeVar(
     "E",
     AccountError,
@@ -115,6 +127,7 @@ E = TypeVar(
     DocumentError,
     CommunicationError,
     BillingError,
+    DirectDebitError,
 )
 
 _CODES: dict[type, type[Enum]] = {
@@ -124,6 +137,7 @@ _CODES: dict[type, type[Enum]] = {
     DocumentError: DocumentErrorCode,
     CommunicationError: CommunicationErrorCode,
     BillingError: BillingErrorCode,
+    DirectDebitError: DirectDebitErrorCode,
 }
 
 

@@ -21,6 +21,7 @@ from strawberry.types.graphql import OperationType
 
 from gql.absences.mutations import AbsenceMutations
 from gql.absences.queries import AbsenceQueries
+from gql.accounting.queries import AccountingQueries
 from gql.accounts.mutations import AccountMutations
 from gql.accounts.queries import AccountQueries
 from gql.billing.mutations import BillingMutations
@@ -43,6 +44,8 @@ from gql.news.mutations import NewsMutations
 from gql.news.queries import NewsQueries
 from gql.operations.mutations import OperationsMutations
 from gql.operations.queries import OperationsQueries
+from gql.sepa.mutations import SepaMutations
+from gql.sepa.queries import SepaQueries
 from jobs.outbox import relay_outbox
 from settings import get_settings
 
@@ -60,6 +63,8 @@ class Query(
     NewsQueries,
     MessageQueries,
     BillingQueries,
+    SepaQueries,
+    AccountingQueries,
 ):
     pass
 
@@ -75,6 +80,7 @@ class Mutation(
     NewsMutations,
     MessageMutations,
     BillingMutations,
+    SepaMutations,
 ):
     pass
 

@@ -104,6 +104,26 @@ class BillingErrorCode(StrEnum):
     TARIFF_OVERLAP = "TARIFF_OVERLAP"
 
 
+class DirectDebitErrorCode(StrEnum):
+    """Codes of SEPA mandates, direct-debit exports, rejections and tax certificates."""
+
+    NOT_AUTHENTICATED = "NOT_AUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    NOT_FOUND = "NOT_FOUND"
+    INVALID = "INVALID"
+    IBAN_INVALID = "IBAN_INVALID"
+    BIC_INVALID = "BIC_INVALID"
+    CREDITOR_ID_INVALID = "CREDITOR_ID_INVALID"
+    MANDATE_REFERENCE_TAKEN = "MANDATE_REFERENCE_TAKEN"
+    MANDATE_ALREADY_ACTIVE = "MANDATE_ALREADY_ACTIVE"
+    MANDATE_REVOKED = "MANDATE_REVOKED"
+    NO_CREDITOR = "NO_CREDITOR"
+    ALREADY_EXPORTED = "ALREADY_EXPORTED"
+    NOTHING_TO_EXPORT = "NOTHING_TO_EXPORT"
+    BATCH_CLOSED = "BATCH_CLOSED"
+    ALREADY_REJECTED = "ALREADY_REJECTED"
+
+
 ErrorCode = (
     CommonErrorCode
     | AccountErrorCode
@@ -112,6 +132,7 @@ ErrorCode = (
     | DocumentErrorCode
     | CommunicationErrorCode
     | BillingErrorCode
+    | DirectDebitErrorCode
 )
 
 

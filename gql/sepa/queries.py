@@ -1,0 +1,64 @@
+"""Direct-debit queries: a household's mandates, a régie's settings and batches."""
+
+import datetime as dt
+from typing import Annotated
+
+import strawberry
+
+from gql.context import Info
+from gql.ids import decode_id
+from gql.sepa.types import DirectDebitBatch, RejectReason, SepaCreditor, SepaMandate
+from resolvers import direct_debit, sepa_mandates
+
+
+@strawberry.type
+class SepaQueries:
+    @strawberry.field(
+        description="A household's SEPA mandates, active first (its parents and staff); "
+        "the IBAN is masked but its last 4 characters."
+    )
+    async def sepa_mandates(
+        self,
+        info: Info,
+        household_id: Annotated[strawberry.ID, strawberry.argument(description="Household.")],
+    ) -> list[SepaMandate]:
+        rows = await sepa_mandates.mandates_of(
+            info.context.account, decode_id(household_id, "Household", field="householdId")
+        )
+        return [SepaMandate.from_model(row) for row in rows]
+
+    @strawberry.field(description="Staff: a régie's direct-debit settings; null = none yet.")
+    async def sepa_creditor(
+        self,
+        info: Info,
+        authority_id: Annotated[strawberry.ID, strawberry.argument(description="The régie.")],
+    ) -> SepaCreditor | None:
+        row = await sepa_mandates.creditor_of(
+            info.context.account,
+            decode_id(authority_id, "BillingAuthority", field="authorityId"),
+        )
+        return SepaCreditor.from_model(row) if row else None
+
+    @strawberry.field(description="Staff: a régie's direct-debit exports, newest first.")
+    async def direct_debit_batches(
+        self,
+        info: Info,
+        authority_id: Annotated[strawberry.ID, strawberry.argument(description="The régie.")],
+        month: Annotated[
+            dt.date | None, strawberry.argument(description="Only this month (any day of it).")
+        ] = None,
+    ) -> list[DirectDebitBatch]:
+        rows = await direct_debit.batches_of(
+            info.context.account,
+            decode_id(authority_id, "BillingAuthority", field="authorityId"),
+            month,
+        )
+        lines = await direct_debit.lines_of([row.id for row in rows])
+        return [DirectDebitBatch.from_model(row, lines[row.id]) for row in rows]
+
+    @strawberry.field(description="The rejection reasons staff can record, with French labels.")
+    def direct_debit_reject_reasons(self) -> list[RejectReason]:
+        return [
+            RejectReason(code=code, label=label)
+            for code, label in direct_debit.REJECT_REASONS.items()
+        ]
