@@ -69,7 +69,7 @@ class FamilleGraphQL(GraphQL[Context, None]):
             redis=getattr(request.app.state, "redis", None),
             request_id=request_id,
             client_address=request.client.host if request.client else "unknown",
-            loaders=make_loaders(),
+            loaders=make_loaders(self.clock),
         )
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() == "bearer" and token.strip():
