@@ -23,7 +23,7 @@ from tortoise import connections
 
 from gql import downloads, pages
 from gql.context import Context
-from gql.files import file_download, invoice_pdf
+from gql.files import file_download, household_export, invoice_pdf
 from gql.loaders import make_loaders
 from gql.schema import schema
 from gql.uploads import BodySizeLimit, BoundedRequestAdapter, close_uploads
@@ -174,6 +174,7 @@ def create_app(*, clock: Clock | None = None, redis: ArqRedis | None = None) -> 
             ),
             *downloads.routes(clock),
             Route("/factures/{token}", invoice_pdf(clock)),
+            Route("/export/{token}", household_export(clock)),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         lifespan=lifespan,

@@ -1,5 +1,5 @@
 """Files behind short-lived signed links: ``/files/<token>`` (a document's file) and
-``/factures/<token>`` (an invoice's PDF).
+``/factures/<token>`` (an invoice's PDF), ``/export/<token>`` (a household's RGPD export).
 
 A link is only issued to someone allowed to read what it names; the route checks its
 signature and lifetime (resolvers/signed_links.py) and the reader's access again, then
@@ -14,9 +14,10 @@ from starlette.responses import PlainTextResponse, Response
 
 from resolvers.clock import Clock
 from resolvers.documents import open_download
-from resolvers.errors import NotFound
+from resolvers.errors import DomainError, NotFound
 from resolvers.invoice_pdf import load_document, pdf_filename, render_pdf
 from resolvers.invoices import invoice_from_token
+from resolvers.privacy import export_from_token
 from resolvers.signed_links import InvalidLink
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -68,6 +69,31 @@ def invoice_pdf(clock: Clock) -> Endpoint:
             media_type="application/pdf",
             headers={
                 "Content-Disposition": f'attachment; filename="{pdf_filename(invoice)}"',
+                "X-Content-Type-Options": "nosniff",
+                "Cache-Control": "private, no-store",
+            },
+        )
+
+    return endpoint
+
+
+def household_export(clock: Clock) -> Endpoint:
+    async def endpoint(request: Request) -> Response:
+        try:
+            export = await export_from_token(request.path_params["token"], clock=clock)
+        except InvalidLink:
+            return PlainTextResponse(
+                "Ce lien d'export a expiré ou n'est pas valide : demandez un nouvel export "
+                "depuis votre espace.",
+                status_code=403,
+            )
+        except DomainError as error:
+            return PlainTextResponse(error.message, status_code=404)
+        return Response(
+            export.data,
+            media_type="application/zip",
+            headers={
+                "Content-Disposition": f'attachment; filename="{export.filename}"',
                 "X-Content-Type-Options": "nosniff",
                 "Cache-Control": "private, no-store",
             },

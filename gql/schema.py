@@ -40,6 +40,7 @@ from gql.news.mutations import NewsMutations
 from gql.news.queries import NewsQueries
 from gql.operations.mutations import OperationsMutations
 from gql.operations.queries import OperationsQueries
+from gql.privacy.mutations import PrivacyMutations
 from gql.requests.mutations import RequestMutations
 from gql.requests.queries import RequestQueries
 from jobs.outbox import relay_outbox
@@ -76,6 +77,7 @@ class Mutation(
     MessageMutations,
     BillingMutations,
     RequestMutations,
+    PrivacyMutations,
 ):
     pass
 

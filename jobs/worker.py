@@ -10,6 +10,7 @@ from jobs.invoicing import invoice_previous_month
 from jobs.kitchen import kitchen_forecast_cron, send_kitchen_forecast
 from jobs.mail import send_mail
 from jobs.outbox import relay_outbox_cron
+from jobs.privacy import apply_retention_cron
 from jobs.queue import redis_settings
 from jobs.reminders import remind_expiring_documents, sweep_document_files
 from models.database import close_db, init_db
@@ -28,6 +29,8 @@ CRON_JOBS = [
     cron(kitchen_forecast_cron, name="kitchen_forecast", second=30),
     # Bills the month that ended; a second run (or a manual `famille invoice`) is a no-op.
     cron(invoice_previous_month, name="invoice_month", day=1, hour=2, minute=0, second=0),
+    # RGPD: files and health data of families gone for FAMILLE_RETENTION_DAYS.
+    cron(apply_retention_cron, name="apply_retention", hour={3}, minute={30}, second=0),
 ]
 
 
