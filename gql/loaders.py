@@ -17,6 +17,7 @@ from models.bookings import Enrollment
 from models.documents import Document, DocumentFile, RequestAttachment
 from models.households import Child, Contact, Guardian, Household
 from models.messages import MessageThread
+from models.reminders import ReminderOptOut
 from models.requests import RequestEvent
 from models.tenants import Tenant
 from resolvers.attendance import record_health_reads
@@ -64,6 +65,7 @@ class Loaders:
     threads_by_request: DataLoader[int, list[MessageThread]]
     unread_by_thread: DataLoader[tuple[Account, int], int]
     health_read_by_child: DataLoader[tuple[Account, int], None]
+    opt_outs_by_guardian: DataLoader[int, list[ReminderOptOut]]
 
 
 def _households_by_account() -> DataLoader[int, list[Household]]:
@@ -189,4 +191,5 @@ def make_loaders(clock: Clock | None = None) -> Loaders:
         threads_by_request=_grouped_by(MessageThread, "request_id"),
         unread_by_thread=_unread_by_thread(),
         health_read_by_child=_health_read_by_child(clock or SystemClock()),
+        opt_outs_by_guardian=_grouped_by(ReminderOptOut, "guardian_id"),
     )

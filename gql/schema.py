@@ -41,6 +41,7 @@ from gql.news.queries import NewsQueries
 from gql.operations.mutations import OperationsMutations
 from gql.operations.queries import OperationsQueries
 from gql.privacy.mutations import PrivacyMutations
+from gql.reminders.mutations import ReminderMutations
 from gql.requests.mutations import RequestMutations
 from gql.requests.queries import RequestQueries
 from jobs.outbox import relay_outbox
@@ -78,6 +79,7 @@ class Mutation(
     BillingMutations,
     RequestMutations,
     PrivacyMutations,
+    ReminderMutations,
 ):
     pass
 

@@ -12,7 +12,12 @@ from jobs.mail import send_mail
 from jobs.outbox import relay_outbox_cron
 from jobs.privacy import apply_retention_cron
 from jobs.queue import redis_settings
-from jobs.reminders import remind_expiring_documents, sweep_document_files
+from jobs.reminders import (
+    remind_expiring_documents,
+    remind_unbooked_weeks,
+    remind_unpaid_invoices,
+    sweep_document_files,
+)
 from models.database import close_db, init_db
 from resolvers.clock import SystemClock
 from settings import Settings, get_settings
@@ -25,6 +30,9 @@ CRON_JOBS = [
     cron(relay_outbox_cron, name="relay_outbox", second={0, 20, 40}, run_at_startup=True),
     cron(remind_expiring_documents, name="remind_expiring_documents", hour={8}, minute={0}),
     cron(sweep_document_files, name="sweep_document_files", minute={17}),
+    # Reminders: a booking deadline can fall at any minute, so every quarter of an hour.
+    cron(remind_unbooked_weeks, name="remind_unbooked_weeks", minute={5, 20, 35, 50}),
+    cron(remind_unpaid_invoices, name="remind_unpaid_invoices", hour={9}, minute={0}),
     # Each canteen's booking cut-off (town time) queues the kitchens' forecast of that day.
     cron(kitchen_forecast_cron, name="kitchen_forecast", second=30),
     # Bills the month that ended; a second run (or a manual `famille invoice`) is a no-op.

@@ -33,6 +33,14 @@ class Guardian:
     has_account: bool = strawberry.field(
         description="True once this guardian linked a portal account with their access key."
     )
+    pk: strawberry.Private[int]
+
+    @strawberry.field(
+        description="Reminder mails on (the default) or off (`setReminders`): booking, "
+        "invoice and document reminders."
+    )
+    async def reminders_enabled(self, info: Info) -> bool:
+        return not await info.context.loaders.opt_outs_by_guardian.load(self.pk)
 
     @classmethod
     def from_model(cls, row: m.Guardian) -> "Guardian":
@@ -47,6 +55,7 @@ class Guardian:
             phone_work=row.phone_work,
             is_payer=row.is_payer,
             has_account=row.account_id is not None,
+            pk=row.id,
         )
 
 
