@@ -6,10 +6,11 @@ document files. The link names the account, and the household is checked again t
 ``household_for`` when it is followed, so it never serves another family's data.
 
 Retention: a family is *gone* once, for ``FAMILLE_RETENTION_DAYS``, it had no enrolment in a
-period still running, submitted no request and no guardian logged in, and its file is older
-than that. Its document files are then deleted and its children's health notes and its
-contacts anonymised; invoices stay (public accounting keeps them). A ``HouseholdErasure``
-row marks it done, so the daily job is idempotent; each run writes one audit entry per town.
+period still running, submitted no request, exchanged no message and no guardian logged in,
+and its file is older than that. Its document files are then deleted and its children's
+health notes and its contacts anonymised; invoices stay (public accounting keeps them). A
+``HouseholdErasure`` row marks it done, so the daily job is idempotent; each run writes one
+audit entry per town.
 """
 
 import io
@@ -212,7 +213,7 @@ async def gone_households(
     now: datetime, retention_days: int, *, tenant_id: int | None = None
 ) -> list[Household]:
     """Families (of one town, or of all) with no sign of life for the retention period,
-    not yet erased. Six statements whatever the number of families."""
+    not yet erased. Seven statements whatever the number of families."""
     since = now - timedelta(days=retention_days)
     since_day = since.astimezone(PARIS).date()
     enrolled = (
@@ -221,6 +222,9 @@ async def gone_households(
         .values_list("child__household_id", flat=True)
     )
     asked = await Request.filter(created_at__gte=since).values_list("household_id", flat=True)
+    wrote = await MessageThread.filter(last_message_at__gte=since).values_list(
+        "household_id", flat=True
+    )
     logins = set(
         await LoginAttempt.filter(succeeded=True, created_at__gte=since).values_list(
             "tenant_id", "email"
@@ -231,7 +235,7 @@ async def gone_households(
     ).values_list("household_id", "account__tenant_id", "account__email")
     logged_in = {h for h, tenant, email in linked if (tenant, email) in logins}
     erased = await HouseholdErasure.all().values_list("household_id", flat=True)
-    alive = {*enrolled, *asked, *logged_in, *erased}
+    alive = {*enrolled, *asked, *wrote, *logged_in, *erased}
     return [
         h for h in await Household.filter(created_at__lt=since).order_by("id") if h.id not in alive
     ]

@@ -17,6 +17,7 @@ from models.tenants import Tenant
 from resolvers.clock import FrozenClock
 from resolvers.documents import CheckedFile, DocumentForm, store_document
 from resolvers.households import ContactForm, add_contact
+from resolvers.messages import start_thread
 from resolvers.privacy import apply_retention
 from tests import samples
 from tests.factories import (
@@ -129,6 +130,21 @@ async def test_a_request_within_the_retention_period_keeps_a_family(
 
     assert not await HouseholdErasure.exists(household_id=household.id)
     assert await DocumentFile.exists(document__household_id=household.id)
+
+
+async def test_a_message_within_the_retention_period_keeps_a_family(
+    clock: FrozenClock,
+) -> None:
+    tenant = await make_town()
+    staff = await make_account(tenant, clock, role=AccountRole.AGENT)
+    household = await family(tenant, staff, clock, "Famille Bavarde")
+    clock.current = datetime(2028, 3, 1, 8, 0, tzinfo=UTC)
+    await start_thread(staff, household.id, "Dossier", "Votre dossier est-il à jour ?", clock=clock)
+
+    clock.current = LATER
+    await apply_retention(clock=clock, tenant_id=tenant.id)
+
+    assert not await HouseholdErasure.exists(household_id=household.id)
 
 
 def test_the_worker_runs_it_every_night_in_town_time() -> None:
