@@ -103,12 +103,8 @@ async def change_request_status(
     request = await Request.get_or_none(id=request_id, tenant_id=staff.tenant_id)
     if request is None:
         raise NotFound("Demande", "requestId")
-    if request.status in FINAL:
-        raise DomainError(
-            CommunicationErrorCode.INVALID,
-            "Cette demande est déjà terminée : son statut ne change plus.",
-            "requestId",
-        )
+    target = _STATUS_OF[action]
+    _check_movable(request, target)
     comment = comment.strip()
     if len(comment) > MAX_COMMENT:
         raise DomainError(
@@ -121,11 +117,6 @@ async def change_request_status(
             CommunicationErrorCode.REQUIRED,
             "Indiquez à la famille pourquoi la demande est refusée.",
             "comment",
-        )
-    target = _STATUS_OF[action]
-    if target == request.status:
-        raise DomainError(
-            CommunicationErrorCode.INVALID, "La demande est déjà à ce statut.", "action"
         )
     if action != RequestAction.TAKE_IN_REVIEW:
         if request.kind == RequestKind.ABSENCE_REPORT:
@@ -147,6 +138,19 @@ async def change_request_status(
     return await _move(staff, request, target, comment, clock=clock)
 
 
+def _check_movable(request: Request, target: RequestStatus) -> None:
+    if request.status in FINAL:
+        raise DomainError(
+            CommunicationErrorCode.INVALID,
+            "Cette demande est déjà terminée : son statut ne change plus.",
+            "requestId",
+        )
+    if target == request.status:
+        raise DomainError(
+            CommunicationErrorCode.INVALID, "La demande est déjà à ce statut.", "action"
+        )
+
+
 async def _move(
     staff: Account, request: Request, status: RequestStatus, comment: str, *, clock: Clock
 ) -> Request:
@@ -154,6 +158,9 @@ async def _move(
     now = clock.now()
     word = _WORDS[status]
     async with in_transaction():
+        # Two agents on the same request: the second waits, then finds it moved.
+        [request] = await Request.filter(id=request.id).select_for_update()
+        _check_movable(request, status)
         previous = request.status
         request.status = status
         request.updated_at = now

@@ -1,6 +1,7 @@
 """The staff's requests inbox: every request of the town, filtered and searched, with history,
 attachments and threads; an agent moves a request along and the family is mailed."""
 
+import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -12,7 +13,7 @@ from models.audit import AuditEntry
 from models.bookings import Enrollment, EnrollmentStatus
 from models.documents import DocumentKind
 from models.households import Child, Guardian, Household
-from models.requests import Request, RequestKind
+from models.requests import Request, RequestEvent, RequestKind
 from resolvers.clock import FrozenClock
 from resolvers.documents import CheckedFile, DocumentForm, attach, store_document
 from resolvers.enrollments import enroll
@@ -380,3 +381,34 @@ async def test_the_inbox_costs_the_same_statements_for_a_few_or_many_requests(
     # bearer 1, count 1, page 1, households 1, histories 1, attachment links 1 + documents 1
     # + files 1, threads 1, unread counts 1
     assert many.count == few.count == 10, many.statements
+
+
+async def test_two_agents_completing_the_same_request_at_once_move_it_once(
+    api: GraphQL, clock: FrozenClock, mailbox: Mailbox, run_jobs: Any
+) -> None:
+    t = await town(clock)
+    request = await Request.create(
+        tenant_id=t.martin.household.tenant_id,
+        household=t.martin.household,
+        kind=RequestKind.CONTACT_REMOVE,
+        status="in_review",
+        summary="Suppression du contact Paul Lemoine (personne autorisée)",
+        created_at=clock.now(),
+        updated_at=clock.now(),
+    )
+    other_agent = await token_for(
+        await make_account(await t.staff.tenant, clock, role=AccountRole.AGENT), clock
+    )
+    request_id = encode_id("Request", request.id)
+
+    first, second = await asyncio.gather(
+        change(api, t.staff_token, request_id, "COMPLETE"),
+        change(api, other_agent, request_id, "COMPLETE"),
+    )
+
+    assert sorted(len(p["errors"]) for p in (first, second)) == [0, 1]
+    assert await RequestEvent.filter(request_id=request.id).count() == 1
+    await run_jobs()
+    assert [m["Subject"] for m in mailbox.to(t.martin.parent.email)] == [
+        "Votre demande a été traitée"
+    ]
