@@ -97,6 +97,20 @@ class Settings(BaseSettings):
         default=30, description="Days before a stored document expires that its owners are mailed"
     )
 
+    retention_days: int = Field(
+        default=730,
+        description="Days a family must be gone (no running enrolment, request or login) "
+        "before its document files are deleted and health notes and contacts anonymised",
+    )
+    invoice_reminder_days: int = Field(
+        default=5, description="Days before an unpaid invoice's due date that its payers are mailed"
+    )
+    booking_reminder_hours: int = Field(
+        default=48,
+        description="Hours before next week's booking deadline that families with nothing "
+        "booked are mailed",
+    )
+
     def tortoise_config(self) -> dict[str, Any]:
         """Tortoise ORM config: one app, ``models``, migrated by Tortoise's own migrations."""
         return {
@@ -130,6 +144,8 @@ MODEL_MODULES = [
     "models.messages",
     "models.billing",
     "models.sepa",
+    "models.privacy",
+    "models.reminders",
 ]
 
 

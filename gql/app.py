@@ -26,7 +26,13 @@ from tortoise import connections
 
 from gql import downloads, pages
 from gql.context import Context, bearer_token
-from gql.files import direct_debit_xml, file_download, invoice_pdf, tax_certificate_pdf
+from gql.files import (
+    direct_debit_xml,
+    file_download,
+    household_export,
+    invoice_pdf,
+    tax_certificate_pdf,
+)
 from gql.loaders import make_loaders
 from gql.schema import schema
 from gql.uploads import BodySizeLimit, BoundedRequestAdapter, close_uploads
@@ -77,7 +83,7 @@ class FamilleGraphQL(GraphQL[Context, None]):
             redis=getattr(request.app.state, "redis", None),
             request_id=request_id,
             client_address=request.client.host if request.client else "unknown",
-            loaders=make_loaders(),
+            loaders=make_loaders(self.clock),
         )
         token = bearer_token(request.headers)
         if token:
@@ -202,6 +208,7 @@ def create_app(*, clock: Clock | None = None, redis: ArqRedis | None = None) -> 
             Route("/factures/{token}", invoice_pdf(clock)),
             Route("/prelevements/{token}", direct_debit_xml(clock)),
             Route("/attestations/{token}", tax_certificate_pdf(clock)),
+            Route("/export/{token}", household_export(clock)),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         lifespan=lifespan,

@@ -16,6 +16,7 @@ from models.requests import RequestKind, RequestStatus
 from resolvers.absences import DatePreset
 from resolvers.booking_rules import DayReason, DayStatus
 from resolvers.bookings import BookingAction, LineOutcome, WeekParity
+from resolvers.requests_inbox import RequestAction
 
 strawberry.enum(
     AccountRole, description="PARENT reaches their household; AGENT and ADMIN their town."
@@ -31,6 +32,11 @@ strawberry.enum(RequestKind, description="What a request (demande) asks for.")
 strawberry.enum(
     RequestStatus,
     description="Where a request stands: SUBMITTED, IN_REVIEW, COMPLETED, REJECTED.",
+)
+strawberry.enum(
+    RequestAction,
+    description="What an agent does with a request: TAKE_IN_REVIEW, COMPLETE (apply or "
+    "accept) or REJECT (with a comment for the family).",
 )
 
 strawberry.enum(SiteKind, description="SCHOOL, RESTAURANT or LEISURE_CENTRE.")
@@ -115,4 +121,5 @@ __all__ = [
     "Diet",
     "RequestKind",
     "RequestStatus",
+    "RequestAction",
 ]

@@ -1,6 +1,7 @@
 """Files behind short-lived signed links: ``/files/<token>`` (a document's file) and
 ``/factures/<token>`` (an invoice's PDF), ``/prelevements/<token>`` (a direct-debit file)
-and ``/attestations/<token>`` (a tax certificate).
+``/attestations/<token>`` (a tax certificate) and ``/export/<token>`` (a household's RGPD
+export).
 
 A link is only issued to someone allowed to read what it names; the route checks its
 signature and lifetime (resolvers/signed_links.py) and the reader's access again, then
@@ -19,6 +20,7 @@ from resolvers.documents import open_download
 from resolvers.errors import DomainError, NotFound
 from resolvers.invoice_pdf import load_document, pdf_filename, render_pdf
 from resolvers.invoices import invoice_from_token
+from resolvers.privacy import export_from_token
 from resolvers.signed_links import InvalidLink
 from resolvers.tax_certificates import certificate_filename, certificate_from_token, render_for
 
@@ -127,6 +129,31 @@ def tax_certificate_pdf(clock: Clock) -> Endpoint:
                 "Content-Disposition": (
                     f'attachment; filename="{certificate_filename(certificate)}"'
                 ),
+                "X-Content-Type-Options": "nosniff",
+                "Cache-Control": "private, no-store",
+            },
+        )
+
+    return endpoint
+
+
+def household_export(clock: Clock) -> Endpoint:
+    async def endpoint(request: Request) -> Response:
+        try:
+            export = await export_from_token(request.path_params["token"], clock=clock)
+        except InvalidLink:
+            return PlainTextResponse(
+                "Ce lien d'export a expiré ou n'est pas valide : demandez un nouvel export "
+                "depuis votre espace.",
+                status_code=403,
+            )
+        except DomainError as error:
+            return PlainTextResponse(error.message, status_code=404)
+        return Response(
+            export.data,
+            media_type="application/zip",
+            headers={
+                "Content-Disposition": f'attachment; filename="{export.filename}"',
                 "X-Content-Type-Options": "nosniff",
                 "Cache-Control": "private, no-store",
             },

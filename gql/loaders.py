@@ -12,11 +12,17 @@ from typing import Any, TypeVar
 from strawberry.dataloader import DataLoader
 from tortoise.models import Model
 
+from models.accounts import Account
 from models.bookings import Enrollment
 from models.documents import Document, DocumentFile, RequestAttachment
 from models.households import Child, Contact, Guardian, Household
+from models.messages import MessageThread
+from models.reminders import ReminderOptOut
 from models.requests import RequestEvent
 from models.tenants import Tenant
+from resolvers.attendance import record_health_reads
+from resolvers.clock import Clock, SystemClock
+from resolvers.messages import unread_by_thread
 from resolvers.requests import Page, request_pages
 
 M = TypeVar("M", bound=Model)
@@ -56,6 +62,10 @@ class Loaders:
     enrollments_by_household: DataLoader[int, list[Enrollment]]
     files_by_document: DataLoader[int, list[DocumentFile]]
     documents_by_request: DataLoader[int, list[Document]]
+    threads_by_request: DataLoader[int, list[MessageThread]]
+    unread_by_thread: DataLoader[tuple[Account, int], int]
+    health_read_by_child: DataLoader[tuple[Account, int], None]
+    opt_outs_by_guardian: DataLoader[int, list[ReminderOptOut]]
 
 
 def _households_by_account() -> DataLoader[int, list[Household]]:
@@ -136,7 +146,36 @@ def _documents_by_request() -> DataLoader[int, list[Document]]:
     return DataLoader(load_fn=load)
 
 
-def make_loaders() -> Loaders:
+def _unread_by_thread() -> DataLoader[tuple[Account, int], int]:
+    """Keyed by (reader, thread id): one statement per reader, in practice one per request."""
+
+    async def load(keys: Sequence[tuple[Account, int]]) -> list[int]:
+        counts: dict[tuple[int, int], int] = {}
+        readers = {account.id: account for account, _ in keys}
+        for reader in readers.values():
+            thread_ids = [thread for account, thread in keys if account.id == reader.id]
+            found = await unread_by_thread(reader, thread_ids)
+            counts |= {(reader.id, thread): found.get(thread, 0) for thread in thread_ids}
+        return [counts[(account.id, thread)] for account, thread in keys]
+
+    return DataLoader(load_fn=load, cache_key_fn=lambda key: (key[0].id, key[1]))
+
+
+def _health_read_by_child(clock: Clock) -> DataLoader[tuple[Account, int], None]:
+    """Keyed by (agent, child id): the children whose health notes a staff answer shows are
+    audited in one statement per request, once per child however many fields show them."""
+
+    async def load(keys: Sequence[tuple[Account, int]]) -> list[None]:
+        readers = {account.id: account for account, _ in keys}
+        for reader in readers.values():
+            children = [child for account, child in keys if account.id == reader.id]
+            await record_health_reads(reader, children, {"via": "household"}, clock=clock)
+        return [None for _ in keys]
+
+    return DataLoader(load_fn=load, cache_key_fn=lambda key: (key[0].id, key[1]))
+
+
+def make_loaders(clock: Clock | None = None) -> Loaders:
     return Loaders(
         tenant_by_id=_by_id(Tenant),
         household_by_id=_by_id(Household),
@@ -149,4 +188,8 @@ def make_loaders() -> Loaders:
         enrollments_by_household=_enrollments_by_household(),
         files_by_document=_files_by_document(),
         documents_by_request=_documents_by_request(),
+        threads_by_request=_grouped_by(MessageThread, "request_id"),
+        unread_by_thread=_unread_by_thread(),
+        health_read_by_child=_health_read_by_child(clock or SystemClock()),
+        opt_outs_by_guardian=_grouped_by(ReminderOptOut, "guardian_id"),
     )

@@ -44,6 +44,10 @@ from gql.news.mutations import NewsMutations
 from gql.news.queries import NewsQueries
 from gql.operations.mutations import OperationsMutations
 from gql.operations.queries import OperationsQueries
+from gql.privacy.mutations import PrivacyMutations
+from gql.reminders.mutations import ReminderMutations
+from gql.requests.mutations import RequestMutations
+from gql.requests.queries import RequestQueries
 from gql.sepa.mutations import SepaMutations
 from gql.sepa.queries import SepaQueries
 from jobs.outbox import relay_outbox
@@ -65,6 +69,7 @@ class Query(
     BillingQueries,
     SepaQueries,
     AccountingQueries,
+    RequestQueries,
 ):
     pass
 
@@ -81,6 +86,9 @@ class Mutation(
     MessageMutations,
     BillingMutations,
     SepaMutations,
+    RequestMutations,
+    PrivacyMutations,
+    ReminderMutations,
 ):
     pass
 

@@ -1,8 +1,11 @@
-"""Daily reminders: documents of the private storage about to expire.
+"""Reminder crons (Europe/Paris): documents of the private storage about to expire, next
+week not booked yet, invoices due soon and unpaid (resolvers/reminders.py). Guardians who
+turned reminders off (``setReminders``) get none of them.
 
-Safe to run twice: a document remembers the expiry date it was reminded for
-(``expiry_reminded_for``) in the same transaction that queues its mails, so a rerun finds
-nothing, and a document renewed with a new expiry date is reminded again in time.
+Document reminders are safe to run twice: a document remembers the expiry date it was
+reminded for (``expiry_reminded_for``) in the same transaction that queues its mails, so a
+rerun finds nothing, and a document renewed with a new expiry date is reminded again in
+time. The other two write a unique ``SentReminder`` row with each mail.
 """
 
 from datetime import date
@@ -16,8 +19,8 @@ from models.households import Household
 from resolvers.clock import Clock, SystemClock
 from resolvers.documents import expiring_documents
 from resolvers.french import format_date
-from resolvers.households import guardian_emails
 from resolvers.outbox import queue_mail
+from resolvers.reminders import queue_booking_reminders, queue_invoice_reminders, recipients
 from resolvers.storage import FilesystemStore, current_store
 from settings import get_settings
 
@@ -45,9 +48,10 @@ async def remind_expiring_documents(ctx: dict[str, Any]) -> int:
 async def _queue_reminder(document: Document, today: date, clock: Clock) -> None:
     assert document.expires_on is not None
     household = await Household.get(id=document.household_id).select_related("tenant")
-    for email in await guardian_emails(document.household_id):
+    to = await recipients([document.household_id])
+    for recipient in to.get(document.household_id, []):
         await queue_mail(
-            email,
+            recipient.email,
             "document_expiring",
             {
                 "town": household.tenant.name,
@@ -57,6 +61,18 @@ async def _queue_reminder(document: Document, today: date, clock: Clock) -> None
             },
             clock=clock,
         )
+
+
+async def remind_unbooked_weeks(ctx: dict[str, Any]) -> int:
+    """Families with nothing booked in the week whose booking deadline is near."""
+    clock: Clock = ctx.get("clock") or SystemClock()
+    return await queue_booking_reminders(clock=clock)
+
+
+async def remind_unpaid_invoices(ctx: dict[str, Any]) -> int:
+    """Payers of invoices due soon and still unpaid."""
+    clock: Clock = ctx.get("clock") or SystemClock()
+    return await queue_invoice_reminders(clock=clock)
 
 
 async def sweep_document_files(ctx: dict[str, Any]) -> int:

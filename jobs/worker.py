@@ -10,8 +10,14 @@ from jobs.invoicing import invoice_previous_month
 from jobs.kitchen import kitchen_forecast_cron, send_kitchen_forecast
 from jobs.mail import send_mail
 from jobs.outbox import relay_outbox_cron
+from jobs.privacy import apply_retention_cron
 from jobs.queue import redis_settings
-from jobs.reminders import remind_expiring_documents, sweep_document_files
+from jobs.reminders import (
+    remind_expiring_documents,
+    remind_unbooked_weeks,
+    remind_unpaid_invoices,
+    sweep_document_files,
+)
 from models.database import close_db, init_db
 from resolvers.clock import SystemClock
 from settings import Settings, get_settings
@@ -24,10 +30,15 @@ CRON_JOBS = [
     cron(relay_outbox_cron, name="relay_outbox", second={0, 20, 40}, run_at_startup=True),
     cron(remind_expiring_documents, name="remind_expiring_documents", hour={8}, minute={0}),
     cron(sweep_document_files, name="sweep_document_files", minute={17}),
+    # Reminders: a booking deadline can fall at any minute, so every quarter of an hour.
+    cron(remind_unbooked_weeks, name="remind_unbooked_weeks", minute={5, 20, 35, 50}),
+    cron(remind_unpaid_invoices, name="remind_unpaid_invoices", hour={9}, minute={0}),
     # Each canteen's booking cut-off (town time) queues the kitchens' forecast of that day.
     cron(kitchen_forecast_cron, name="kitchen_forecast", second=30),
     # Bills the month that ended; a second run (or a manual `famille invoice`) is a no-op.
     cron(invoice_previous_month, name="invoice_month", day=1, hour=2, minute=0, second=0),
+    # RGPD: files and health data of families gone for FAMILLE_RETENTION_DAYS.
+    cron(apply_retention_cron, name="apply_retention", hour={3}, minute={30}, second=0),
 ]
 
 

@@ -6,8 +6,10 @@ one audit entry per child shown before the sheet is handed out, so no read goes 
 """
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from models.accounts import Account, AccountRole
 from models.audit import AuditEntry
@@ -127,24 +129,38 @@ async def attendance_sheets(
     pickups = await _pickups({row.household_id for row in rows})
     for row in rows:
         sheets[row.activity_id].children.append(SheetChild(row, pickups[row.household_id]))
-    shown = sorted({row.child_id for row in rows})
-    if shown:
-        now = clock.now()
-        await AuditEntry.bulk_create(
-            [
-                AuditEntry(
-                    tenant_id=staff.tenant_id,
-                    actor=staff,
-                    action=HEALTH_READ,
-                    target_type="child",
-                    target_id=child_id,
-                    details={"via": via, "site_id": site_id, "day": day.isoformat()},
-                    created_at=now,
-                )
-                for child_id in shown
-            ]
-        )
+    await record_health_reads(
+        staff,
+        {row.child_id for row in rows},
+        {"via": via, "site_id": site_id, "day": day.isoformat()},
+        clock=clock,
+    )
     return list(sheets.values())
+
+
+async def record_health_reads(
+    staff: Account, child_ids: Iterable[int], details: dict[str, Any], *, clock: Clock
+) -> None:
+    """One audit entry per child whose health notes an agent is about to see, in one
+    statement: the sheets and the family file both go through here."""
+    shown = sorted(set(child_ids))
+    if not shown:
+        return
+    now = clock.now()
+    await AuditEntry.bulk_create(
+        [
+            AuditEntry(
+                tenant_id=staff.tenant_id,
+                actor=staff,
+                action=HEALTH_READ,
+                target_type="child",
+                target_id=child_id,
+                details=details,
+                created_at=now,
+            )
+            for child_id in shown
+        ]
+    )
 
 
 @dataclass

@@ -212,6 +212,11 @@ async def _unread(
     return {row["thread_id"]: row["n"] for row in rows}
 
 
+async def unread_by_thread(account: Account, thread_ids: Sequence[int]) -> dict[int, int]:
+    """Unread messages of these threads for ``account`` (the request inbox shows them)."""
+    return await _unread(account, thread_ids=thread_ids) if thread_ids else {}
+
+
 async def _page(
     account: Account, query: QuerySet[MessageThread], first: int, after_id: int | None
 ) -> ThreadPage:

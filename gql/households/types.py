@@ -11,10 +11,12 @@ from gql.enums import Civility, ContactKind, Diet, RequestKind, RequestStatus
 from gql.ids import encode_id
 from gql.pagination import PageInfo, after_pk, page_info, page_size
 from models import households as m
+from models.accounts import AccountRole
 from models.requests import Request as RequestModel
 
 if TYPE_CHECKING:
     from gql.calendar.types import Enrollment
+    from gql.messages.types import MessageThread
 
 
 @strawberry.type(description="An adult responsible for the children (responsable légal).")
@@ -31,6 +33,14 @@ class Guardian:
     has_account: bool = strawberry.field(
         description="True once this guardian linked a portal account with their access key."
     )
+    pk: strawberry.Private[int]
+
+    @strawberry.field(
+        description="Reminder mails on (the default) or off (`setReminders`): booking, "
+        "invoice and document reminders."
+    )
+    async def reminders_enabled(self, info: Info) -> bool:
+        return not await info.context.loaders.opt_outs_by_guardian.load(self.pk)
 
     @classmethod
     def from_model(cls, row: m.Guardian) -> "Guardian":
@@ -45,6 +55,7 @@ class Guardian:
             phone_work=row.phone_work,
             is_payer=row.is_payer,
             has_account=row.account_id is not None,
+            pk=row.id,
         )
 
 
@@ -55,10 +66,30 @@ class Child:
     first_names: str = strawberry.field(description="Prénom(s).")
     birth_date: date = strawberry.field(description="Date de naissance.")
     school_class: str = strawberry.field(description="Classe (CP, CE1…).")
-    health_notes: str = strawberry.field(description="Allergies, treatments, for the staff.")
     has_pai: bool = strawberry.field(description="Has a projet d'accueil individualisé (PAI).")
-    pai_details: str = strawberry.field(description="What the PAI says the staff must do.")
     diet: Diet = strawberry.field(description="Meal regime.")
+    pk: strawberry.Private[int]
+    stored_health_notes: strawberry.Private[str]
+    stored_pai_details: strawberry.Private[str]
+
+    async def _audited(self, info: Info, value: str) -> str:
+        """Health data read by an agent is recorded (RGPD); a family reading its own is not."""
+        reader = info.context.account
+        if reader is not None and reader.role != AccountRole.PARENT:
+            await info.context.loaders.health_read_by_child.load((reader, self.pk))
+        return value
+
+    @strawberry.field(
+        description="Allergies, treatments, for the staff (an agent's read is audited)."
+    )
+    async def health_notes(self, info: Info) -> str:
+        return await self._audited(info, self.stored_health_notes)
+
+    @strawberry.field(
+        description="What the PAI says the staff must do (an agent's read is audited)."
+    )
+    async def pai_details(self, info: Info) -> str:
+        return await self._audited(info, self.stored_pai_details)
 
     @classmethod
     def from_model(cls, row: m.Child) -> "Child":
@@ -68,10 +99,11 @@ class Child:
             first_names=row.first_names,
             birth_date=row.birth_date,
             school_class=row.school_class,
-            health_notes=row.health_notes,
             has_pai=row.has_pai,
-            pai_details=row.pai_details,
             diet=row.diet,
+            pk=row.id,
+            stored_health_notes=row.health_notes,
+            stored_pai_details=row.pai_details,
         )
 
 
@@ -109,6 +141,7 @@ class RequestEvent:
 @strawberry.type(description="A request (demande) of the household, with its history.")
 class Request:
     pk: strawberry.Private[int]
+    household_pk: strawberry.Private[int]
     id: strawberry.ID = strawberry.field(description="Stable global id.")
     kind: RequestKind = strawberry.field(description="What it asks for.")
     status: RequestStatus = strawberry.field(description="Where it stands now.")
@@ -120,6 +153,27 @@ class Request:
     async def attachments(self, info: Info) -> list[Document]:
         rows = await info.context.loaders.documents_by_request.load(self.pk)
         return [Document.from_model(row) for row in rows]
+
+    @strawberry.field(description="The household that submitted it.")
+    async def household(self, info: Info) -> "Household":
+        row = await info.context.loaders.household_by_id.load(self.household_pk)
+        assert row is not None  # a request is deleted with its household
+        return Household.from_model(row)
+
+    @strawberry.field(description="Message threads (échanges) about this request, oldest first.")
+    async def message_threads(
+        self, info: Info
+    ) -> list[Annotated["MessageThread", strawberry.lazy("gql.messages.types")]]:
+        from gql.messages.types import MessageThread  # noqa: F811 - lazy, as for enrollments
+
+        reader = info.context.require_account()
+        rows = await info.context.loaders.threads_by_request.load(self.pk)
+        unread = await info.context.loaders.unread_by_thread.load_many(
+            [(reader, row.id) for row in rows]
+        )
+        return [
+            MessageThread.from_model(row, count) for row, count in zip(rows, unread, strict=True)
+        ]
 
     @strawberry.field(description="Every status step, oldest first.")
     async def history(self, info: Info) -> list[RequestEvent]:
@@ -138,6 +192,7 @@ class Request:
     def from_model(cls, row: RequestModel) -> "Request":
         return cls(
             pk=row.id,
+            household_pk=row.household_id,
             id=strawberry.ID(encode_id("Request", row.id)),
             kind=row.kind,
             status=row.status,

@@ -147,7 +147,7 @@ class OperationsQueries:
 
     @strawberry.field(
         description="Admins: who read a child's health notes (attendance sheets on screen or "
-        "printed), when, latest first."
+        "printed, or the family file), when, latest first."
     )
     async def health_notes_reads(
         self,

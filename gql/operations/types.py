@@ -152,7 +152,10 @@ class CalendarFeed:
 class HealthNotesRead:
     read_at: datetime = strawberry.field(description="When (UTC).")
     agent_name: str = strawberry.field(description="Who (empty if the account is gone).")
-    via: str = strawberry.field(description="How: `graphql` (screen) or `pdf` (printed sheet).")
+    via: str = strawberry.field(
+        description="How: `graphql` (sheet on screen), `pdf` (printed sheet) or "
+        "`household` (the family file)."
+    )
     site_id: strawberry.ID | None = strawberry.field(description="The sheet's site.")
     date: dt.date | None = strawberry.field(description="The sheet's day.")
 

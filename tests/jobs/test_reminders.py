@@ -6,8 +6,10 @@ from typing import Any
 import httpx
 
 from jobs.reminders import remind_expiring_documents
+from models.accounts import Account
 from models.documents import Document
 from resolvers.clock import FrozenClock
+from resolvers.reminders import set_reminders
 from tests import samples
 from tests.conftest import Mailbox
 from tests.gql.test_documents import family, upload
@@ -47,3 +49,18 @@ async def test_a_document_expiring_within_the_notice_is_reminded_once(
     assert await Document.filter(id=document.id).values_list("expiry_reminded_for", flat=True) == [
         today + timedelta(days=10)
     ]
+
+
+async def test_a_guardian_who_turned_reminders_off_gets_no_expiry_mail(
+    http: httpx.AsyncClient, clock: FrozenClock, mailbox: Mailbox, run_jobs: Any
+) -> None:
+    f = await family(clock)
+    expiring = {"kind": "IDENTITY", "title": "Carte d'identité", "expiresOn": "2026-12-01"}
+    await upload(http, f, ("cni.pdf", samples.pdf()), document=expiring)
+    parent = await Account.get(guardianships__household_id=f["household"].id)
+    await set_reminders(parent, f["household"].id, False, clock=clock)
+
+    await remind_expiring_documents({"clock": clock})
+    await run_jobs()
+
+    assert [m for m in mailbox.to(parent.email) if "expire" in m["Subject"]] == []

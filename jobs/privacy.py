@@ -1,0 +1,14 @@
+"""The daily RGPD retention job: families gone for the retention period lose their document
+files, health notes and contacts' details (resolvers/privacy.py says what "gone" means)."""
+
+from typing import Any
+
+from resolvers.clock import Clock, SystemClock
+from resolvers.privacy import apply_retention
+
+
+async def apply_retention_cron(ctx: dict[str, Any]) -> int:
+    """How many households were erased; safe to run twice (erased ones are skipped)."""
+    clock: Clock = ctx.get("clock") or SystemClock()
+    run = await apply_retention(clock=clock)
+    return sum(len(households) for households in run.households.values())
