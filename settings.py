@@ -129,6 +129,7 @@ MODEL_MODULES = [
     "models.news",
     "models.messages",
     "models.billing",
+    "models.payments",
 ]
 
 

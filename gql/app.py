@@ -21,7 +21,7 @@ from strawberry.asgi import GraphQL
 from strawberry.types import ExecutionResult
 from tortoise import connections
 
-from gql import downloads, pages
+from gql import downloads, pages, payment_routes
 from gql.context import Context
 from gql.files import file_download, invoice_pdf
 from gql.loaders import make_loaders
@@ -174,6 +174,7 @@ def create_app(*, clock: Clock | None = None, redis: ArqRedis | None = None) -> 
             ),
             *downloads.routes(clock),
             Route("/factures/{token}", invoice_pdf(clock)),
+            *payment_routes.routes(clock),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         lifespan=lifespan,

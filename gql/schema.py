@@ -40,6 +40,8 @@ from gql.news.mutations import NewsMutations
 from gql.news.queries import NewsQueries
 from gql.operations.mutations import OperationsMutations
 from gql.operations.queries import OperationsQueries
+from gql.payments.mutations import PaymentMutations
+from gql.payments.queries import PaymentQueries
 from jobs.outbox import relay_outbox
 from settings import get_settings
 
@@ -57,6 +59,7 @@ class Query(
     NewsQueries,
     MessageQueries,
     BillingQueries,
+    PaymentQueries,
 ):
     pass
 
@@ -72,6 +75,7 @@ class Mutation(
     NewsMutations,
     MessageMutations,
     BillingMutations,
+    PaymentMutations,
 ):
     pass
 

@@ -10,6 +10,7 @@ from jobs.invoicing import invoice_previous_month
 from jobs.kitchen import kitchen_forecast_cron, send_kitchen_forecast
 from jobs.mail import send_mail
 from jobs.outbox import relay_outbox_cron
+from jobs.payments import reconcile_payment, recover_payments
 from jobs.queue import redis_settings
 from jobs.reminders import remind_expiring_documents, sweep_document_files
 from models.database import close_db, init_db
@@ -18,7 +19,7 @@ from settings import Settings, get_settings
 
 # Cron schedules are read in the towns' time zone.
 PARIS = ZoneInfo("Europe/Paris")
-FUNCTIONS = [send_mail, send_kitchen_forecast]
+FUNCTIONS = [send_mail, send_kitchen_forecast, reconcile_payment]
 CRON_JOBS = [
     # The safety net of the outbox: relays what the API could not hand over after commit.
     cron(relay_outbox_cron, name="relay_outbox", second={0, 20, 40}, run_at_startup=True),
@@ -28,6 +29,8 @@ CRON_JOBS = [
     cron(kitchen_forecast_cron, name="kitchen_forecast", second=30),
     # Bills the month that ended; a second run (or a manual `famille invoice`) is a no-op.
     cron(invoice_previous_month, name="invoice_month", day=1, hour=2, minute=0, second=0),
+    # Online payments nobody called us back about (PayFiP asked again, others abandoned).
+    cron(recover_payments, name="recover_payments", minute=set(range(0, 60, 5)), second=10),
 ]
 
 
