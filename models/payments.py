@@ -259,7 +259,7 @@ class ReviewReason(StrEnum):
 
 
 class PaymentReview(Model):
-    """Something the régisseur must look at; ``key`` makes a resend flag it only once."""
+    """Something the régisseur must look at. ``key`` makes a resend flag it only once."""
 
     id = fields.IntField(primary_key=True)
     tenant: fields.ForeignKeyRelation["Tenant"] = fields.ForeignKeyField(

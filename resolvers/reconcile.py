@@ -16,6 +16,7 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from models.billing import Invoice
+from models.tenants import Tenant
 from models.payments import (
     AttemptStatus,
     NotificationOutcome,
@@ -377,12 +378,14 @@ async def _settle(
             payment,
         )
     await _set_status(attempt, AttemptStatus.PAID, event.provider_txn_id, now)
+    tenant = await Tenant.get(id=attempt.tenant_id)
     await queue_mail(
         attempt.email,
         "payment_receipt",
         {
+            "town": tenant.name,
             "amount": format_euros(amount),
-            "date": format_datetime(now, "Europe/Paris"),
+            "date": format_datetime(now, tenant.timezone),
             "reference": event.provider_txn_id,
             "order_ref": attempt.order_ref,
             "invoices": [
