@@ -110,7 +110,7 @@ class PaymentAttempt(Model):
         max_length=32, unique=True, description="Our reference: order id, PBX_CMD, refdet"
     )
     trans_id = fields.CharField(
-        max_length=6, default="", description="PayZen vads_trans_id, unique per shop and UTC day"
+        max_length=6, null=True, description="PayZen vads_trans_id, unique per shop and UTC day"
     )
     trans_day = fields.DateField(description="UTC day the transaction id belongs to")
     return_token = fields.CharField(max_length=32, unique=True)

@@ -25,7 +25,7 @@ class Migration(migrations.Migration):
                 ('mode', fields.CharEnumField(description='TEST: TEST\nPRODUCTION: PRODUCTION', enum_type=PaymentMode, max_length=10)),
                 ('shop', fields.CharField(description='Site id, site+rang or numcli', max_length=32)),
                 ('order_ref', fields.CharField(unique=True, description='Our reference: order id, PBX_CMD, refdet', max_length=32)),
-                ('trans_id', fields.CharField(default='', description='PayZen vads_trans_id, unique per shop and UTC day', max_length=6)),
+                ('trans_id', fields.CharField(null=True, description='PayZen vads_trans_id, unique per shop and UTC day', max_length=6)),
                 ('trans_day', fields.DateField(description='UTC day the transaction id belongs to')),
                 ('return_token', fields.CharField(unique=True, max_length=32)),
                 ('amount_cents', fields.IntField()),

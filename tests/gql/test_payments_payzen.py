@@ -94,9 +94,10 @@ async def test_a_captured_payment_settles_the_invoice_once_whatever_the_resends(
     ]
     await family.invoices[0].refresh_from_db()
     assert family.invoices[0].settled_cents == 4250
-    outcomes = await PaymentNotification.filter(
-        attempt__household_id=family.household.id
-    ).values_list("outcome", flat=True)
+    outcomes = [
+        n.outcome
+        for n in await PaymentNotification.filter(attempt__household_id=family.household.id)
+    ]
     assert sorted(outcomes) == ["duplicate", "duplicate", "processed"]
     receipts = mailbox.to(family.parent.email)
     assert len(receipts) == 1
