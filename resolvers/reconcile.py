@@ -11,12 +11,12 @@ import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from models.billing import Invoice
-from models.tenants import Tenant
 from models.payments import (
     AttemptStatus,
     NotificationOutcome,
@@ -32,6 +32,7 @@ from models.payments import (
     PaymentSetup,
     ReviewReason,
 )
+from models.tenants import Tenant
 from resolvers import payment_protocols as protocols
 from resolvers.clock import Clock
 from resolvers.french import format_datetime, format_euros
@@ -99,12 +100,12 @@ async def receive_callback(
             content_sha256=hashlib.sha256(raw.encode()).hexdigest(),
         )
         try:
-            attempt, outcome, detail = await _check(provider, raw)
-        except Malformed as error:
-            attempt, outcome, detail = None, NotificationOutcome.MALFORMED, str(error)
+            attempt_id, outcome, detail = await _check(provider, raw)
+        except ValueError as error:  # Malformed, or a value no parser could read
+            attempt_id, outcome, detail = None, NotificationOutcome.MALFORMED, str(error)
         notification.outcome = outcome
         notification.detail = detail[:500]
-        notification.attempt_id = attempt.id if attempt else None
+        notification.attempt_id = attempt_id
         await notification.save(update_fields=["outcome", "detail", "attempt_id"])
         accepted = outcome in (NotificationOutcome.VERIFIED, NotificationOutcome.RECEIVED)
         if accepted:
@@ -117,50 +118,77 @@ async def receive_callback(
     return CallbackAnswer(200, "", job.id, notification.id)
 
 
+@dataclass(frozen=True)
+class _Found:
+    """The attempt a callback names, with its régie's keys (one query)."""
+
+    attempt_id: int
+    mode: str
+    payzen_test_key: str
+    payzen_production_key: str
+    paybox_public_key_pem: str
+
+
+async def _find(provider: PaymentProvider, **attempt: Any) -> _Found | None:
+    prefix = "authority__payment_attempts__"
+    rows = (
+        await PaymentSetup.filter(
+            **{f"{prefix}provider": provider}, **{f"{prefix}{k}": v for k, v in attempt.items()}
+        )
+        .limit(1)
+        .values(
+            "mode",
+            "payzen_test_key",
+            "payzen_production_key",
+            "paybox_public_key_pem",
+            attempt_id=f"{prefix}id",
+        )
+    )
+    return _Found(**rows[0]) if rows else None
+
+
 async def _check(
     provider: PaymentProvider, raw: str
-) -> tuple[PaymentAttempt | None, NotificationOutcome, str]:
+) -> tuple[int | None, NotificationOutcome, str]:
     """Find the attempt a callback is about and check its signature."""
     if provider == PaymentProvider.PAYZEN:
         fields = protocols.payzen_fields(raw)
         protocols.payzen_event(fields)  # an unknown status is malformed
-        attempt = await PaymentAttempt.get_or_none(
-            provider=provider,
+        found = await _find(
+            provider,
             shop=fields["vads_site_id"],
             trans_day=protocols.payzen_trans_day(fields),
             trans_id=fields["vads_trans_id"],
         )
-        if attempt is None and fields.get("vads_order_id"):  # a refund has its own trans_id
-            attempt = await PaymentAttempt.get_or_none(
-                provider=provider, shop=fields["vads_site_id"], order_ref=fields["vads_order_id"]
+        if found is None and fields.get("vads_order_id"):  # a refund has its own trans_id
+            found = await _find(
+                provider, shop=fields["vads_site_id"], order_ref=fields["vads_order_id"]
             )
-        if attempt is None:
+        if found is None:
             return None, NotificationOutcome.UNKNOWN, "transaction inconnue"
-        setup = await PaymentSetup.get(authority_id=attempt.authority_id)
-        if setup.mode == PaymentMode.PRODUCTION and fields["vads_ctx_mode"] != "PRODUCTION":
-            return attempt, NotificationOutcome.FORGED, "mode TEST refusé en production"
+        if found.mode == PaymentMode.PRODUCTION and fields["vads_ctx_mode"] != "PRODUCTION":
+            return found.attempt_id, NotificationOutcome.FORGED, "mode TEST refusé en production"
         key = (
-            setup.payzen_production_key
+            found.payzen_production_key
             if fields["vads_ctx_mode"] == "PRODUCTION"
-            else setup.payzen_test_key
+            else found.payzen_test_key
         )
         if not protocols.payzen_verify(fields, key):
-            return attempt, NotificationOutcome.FORGED, "signature invalide"
-        return attempt, NotificationOutcome.VERIFIED, fields["vads_trans_status"]
+            return found.attempt_id, NotificationOutcome.FORGED, "signature invalide"
+        return found.attempt_id, NotificationOutcome.VERIFIED, fields["vads_trans_status"]
     if provider == PaymentProvider.PAYBOX:
         fields = protocols.paybox_fields(raw)
-        attempt = await PaymentAttempt.get_or_none(provider=provider, order_ref=fields["reference"])
-        if attempt is None:
+        found = await _find(provider, order_ref=fields["reference"])
+        if found is None:
             return None, NotificationOutcome.UNKNOWN, "référence inconnue"
-        setup = await PaymentSetup.get(authority_id=attempt.authority_id)
-        if not protocols.paybox_verify(raw, setup.paybox_public_key_pem):
-            return attempt, NotificationOutcome.FORGED, "signature invalide"
-        return attempt, NotificationOutcome.VERIFIED, fields["erreur"]
+        if not protocols.paybox_verify(raw, found.paybox_public_key_pem):
+            return found.attempt_id, NotificationOutcome.FORGED, "signature invalide"
+        return found.attempt_id, NotificationOutcome.VERIFIED, fields["erreur"]
     idop = protocols.payfip_idop(raw)
-    attempt = await PaymentAttempt.get_or_none(provider=provider, provider_txn_id=idop)
-    if attempt is None:
+    found = await _find(provider, provider_txn_id=idop)
+    if found is None:
         return None, NotificationOutcome.UNKNOWN, "idOp inconnu"
-    return attempt, NotificationOutcome.RECEIVED, "à confirmer auprès de la DGFiP"
+    return found.attempt_id, NotificationOutcome.RECEIVED, "à confirmer auprès de la DGFiP"
 
 
 async def event_of(
