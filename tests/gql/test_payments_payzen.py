@@ -229,11 +229,14 @@ async def test_amount_or_currency_mismatch_is_flagged_not_settled(
     assert await invoice_due(api, family, 1) == 1000
     staff = await token_for(family.staff, clock)
     reviews = (await api(REVIEWS, {"resolved": False}, token=staff))["data"]["paymentsToReview"]
+    # Both jobs ran at once: the list is in the order they were flagged.
+    reviews.sort(key=lambda review: review["amount"]["cents"], reverse=True)
     assert [(r["reason"], r["amount"]["cents"]) for r in reviews] == [
         ("AMOUNT_MISMATCH", 4000),
         ("AMOUNT_MISMATCH", 1000),
     ]
     assert "40,00 €" in reviews[0]["message"] and "42,50 €" in reviews[0]["message"]
+    assert "devise 840" in reviews[1]["message"]
     page = await http.get(form_fields(request)["vads_url_return"])
     assert "vérification" in page.text
     # The parent cannot read the staff list; staff close a review with a note.
@@ -360,3 +363,27 @@ async def test_a_trailing_slash_or_get_does_not_redirect(http: httpx.AsyncClient
     response = await http.post("/payments/payzen/ipn", data={"vads_site_id": "1"})
     assert response.status_code == 400  # stored, malformed, no redirect
     assert (await http.get("/payments/payzen/ipn")).status_code == 400
+
+
+async def test_two_workers_on_the_same_payment_at_once_count_it_once(
+    api: GraphQL, http: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    import asyncio
+
+    from resolvers.payfip import FAKE_PAYFIP
+    from resolvers.reconcile import process_notification
+
+    family = await paying_family(clock)
+    request = (await start(api, family))["request"]
+    for source in ("PAY", "RETRY", "BO"):
+        assert (await post_payzen(http, payzen_ipn(request, source=source))).status_code == 200
+    ids = await PaymentNotification.filter(attempt__household_id=family.household.id).values_list(
+        "id", flat=True
+    )
+    outcomes = await asyncio.gather(
+        *(process_notification(int(i), FAKE_PAYFIP, clock=clock) for i in ids)  # type: ignore[call-overload]
+    )
+    assert sorted(outcomes) == ["duplicate", "duplicate", "processed"]
+    await family.invoices[0].refresh_from_db()
+    assert family.invoices[0].settled_cents == 4250
+    assert await Payment.filter(household_id=family.household.id).count() == 1
