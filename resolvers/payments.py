@@ -3,6 +3,7 @@ payment (the signed form the browser takes to the provider), the return page's s
 payment history and the staff review list. Callbacks and the ledger: resolvers/reconcile.py.
 """
 
+import logging
 import re
 import secrets
 import string
@@ -10,6 +11,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import httpx
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from tortoise.exceptions import IntegrityError
@@ -45,6 +47,8 @@ from resolvers.households import household_for, require_staff
 from resolvers.invoices import amount_due, invoice_for, payment_window
 from resolvers.payfip import PayfipClient, PayfipFault, PayfipRequest
 from settings import get_settings
+
+logger = logging.getLogger("famille.payments")
 
 # How long a trip to the provider may last, during which the invoices cannot be paid
 # again: PayZen's session lasts at most 10 minutes, Paybox gives up after 15 (00030),
@@ -381,12 +385,16 @@ async def _form(
     )
     try:
         idop = await payfip.create_payment(request)
-    except PayfipFault as fault:
+    except (PayfipFault, httpx.HTTPError, ValueError, SyntaxError):
+        # Refused (PayfipFault), unreachable, or an unreadable answer: nothing was opened.
+        logger.warning("PayFiP did not open attempt %s", attempt.id, exc_info=True)
+        idop = ""
+    if not idop:
         await PaymentAttempt.filter(id=attempt.id).update(status=AttemptStatus.CANCELLED)
         raise DomainError(
             BillingErrorCode.PAYMENT_UNAVAILABLE,
-            f"PayFiP a refusé la demande ({fault.code}) : réessayez plus tard.",
-        ) from fault
+            "Le service de paiement PayFiP n'a pas pu ouvrir le paiement : réessayez plus tard.",
+        )
     attempt.provider_txn_id = idop
     await attempt.save(update_fields=["provider_txn_id"])
     return PaymentForm(attempt, protocols.PAYFIP_PAYMENT_URL, "GET", [("idop", idop)])

@@ -586,8 +586,8 @@ async def recover_attempts(payfip: PayfipClient, *, clock: Clock) -> int:
         if attempt.provider == PaymentProvider.PAYFIP:
             try:
                 event = await payfip_event(attempt, payfip, now)
-            except Malformed:
-                logger.exception("PayFiP answered about another payment for %s", attempt.id)
+            except Exception:  # DGFiP unreachable, or an answer about another payment
+                logger.exception("PayFiP check of attempt %s failed; next run retries", attempt.id)
                 continue
         elif now > attempt.created_at + SILENT_GIVE_UP:
             event = ProviderEvent(
