@@ -93,6 +93,11 @@ class Settings(BaseSettings):
     request_max_mb: int = Field(
         default=20, description="Largest HTTP request body, in MB: bigger ones get 413"
     )
+    payfip_service_url: str = Field(
+        default="",
+        description="PayFiP Régie web service, e.g. https://www.payfip.gouv.fr/tpa/services/"
+        "securite; empty = a local fake DGFiP (tests, demo)",
+    )
     document_expiry_reminder_days: int = Field(
         default=30, description="Days before a stored document expires that its owners are mailed"
     )
@@ -146,6 +151,7 @@ MODEL_MODULES = [
     "models.sepa",
     "models.privacy",
     "models.reminders",
+    "models.payments",
 ]
 
 

@@ -24,7 +24,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 from tortoise import connections
 
-from gql import downloads, pages
+from gql import downloads, pages, payment_routes
 from gql.context import Context, bearer_token
 from gql.files import (
     direct_debit_xml,
@@ -209,6 +209,7 @@ def create_app(*, clock: Clock | None = None, redis: ArqRedis | None = None) -> 
             Route("/prelevements/{token}", direct_debit_xml(clock)),
             Route("/attestations/{token}", tax_certificate_pdf(clock)),
             Route("/export/{token}", household_export(clock)),
+            *payment_routes.routes(clock),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         lifespan=lifespan,

@@ -44,6 +44,8 @@ from gql.news.mutations import NewsMutations
 from gql.news.queries import NewsQueries
 from gql.operations.mutations import OperationsMutations
 from gql.operations.queries import OperationsQueries
+from gql.payments.mutations import PaymentMutations
+from gql.payments.queries import PaymentQueries
 from gql.privacy.mutations import PrivacyMutations
 from gql.reminders.mutations import ReminderMutations
 from gql.requests.mutations import RequestMutations
@@ -70,6 +72,7 @@ class Query(
     SepaQueries,
     AccountingQueries,
     RequestQueries,
+    PaymentQueries,
 ):
     pass
 
@@ -89,6 +92,7 @@ class Mutation(
     RequestMutations,
     PrivacyMutations,
     ReminderMutations,
+    PaymentMutations,
 ):
     pass
 

@@ -10,6 +10,7 @@ from jobs.invoicing import invoice_previous_month
 from jobs.kitchen import kitchen_forecast_cron, send_kitchen_forecast
 from jobs.mail import send_mail
 from jobs.outbox import relay_outbox_cron
+from jobs.payments import reconcile_payment, recover_payments
 from jobs.privacy import apply_retention_cron
 from jobs.queue import redis_settings
 from jobs.reminders import (
@@ -24,7 +25,7 @@ from settings import Settings, get_settings
 
 # Cron schedules are read in the towns' time zone.
 PARIS = ZoneInfo("Europe/Paris")
-FUNCTIONS = [send_mail, send_kitchen_forecast]
+FUNCTIONS = [send_mail, send_kitchen_forecast, reconcile_payment]
 CRON_JOBS = [
     # The safety net of the outbox: relays what the API could not hand over after commit.
     cron(relay_outbox_cron, name="relay_outbox", second={0, 20, 40}, run_at_startup=True),
@@ -39,6 +40,8 @@ CRON_JOBS = [
     cron(invoice_previous_month, name="invoice_month", day=1, hour=2, minute=0, second=0),
     # RGPD: files and health data of families gone for FAMILLE_RETENTION_DAYS.
     cron(apply_retention_cron, name="apply_retention", hour={3}, minute={30}, second=0),
+    # Online payments nobody called us back about (PayFiP asked again, others abandoned).
+    cron(recover_payments, name="recover_payments", minute=set(range(0, 60, 5)), second=10),
 ]
 
 

@@ -7,6 +7,7 @@ from models.accounts import Account
 from models.billing import BillingAuthority
 from models.catalogue import Activity, Opening
 from models.households import Child, Household
+from models.payments import PaymentMode, PaymentProvider
 from models.tenants import Tenant
 from resolvers.attendance_records import AttendanceEntry, record_attendance
 from resolvers.billing import (
@@ -19,6 +20,7 @@ from resolvers.billing import (
 from resolvers.bookings import BookingAction, ChangeSet, Recurrence, submit_changes
 from resolvers.clock import Clock, FrozenClock
 from resolvers.invoicing import first_of_month, invoice_month
+from resolvers.payments import SetupForm, save_payment_setup
 
 SCHOOL_YEAR_START = date(2026, 9, 1)
 SCHOOL_YEAR_END = date(2027, 8, 31)
@@ -41,6 +43,20 @@ async def seed_billing(tenant: Tenant, staff: Account, clock: Clock) -> None:
         staff,
         AuthorityForm(name="Régie périscolaire", resident_postal_codes="81100"),
         authority_id=None,
+        clock=clock,
+    )
+    # Online payment on PayZen's test platform: `startPayment` signs a real form; the shop
+    # and its key are made up, so PayZen itself would refuse it (set a town's own with
+    # `setPaymentSetup`).
+    await save_payment_setup(
+        staff,
+        authority.id,
+        SetupForm(
+            PaymentProvider.PAYZEN,
+            PaymentMode.TEST,
+            payzen_site_id="12345678",
+            payzen_test_key="demo-cle-de-test",
+        ),
         clock=clock,
     )
     for activity in await Activity.filter(tenant=tenant):

@@ -1,0 +1,93 @@
+"""Plain HTTP routes of online payment (not GraphQL): the providers' callbacks and the
+page the parent's browser comes back to.
+
+Callbacks answer at once, on the exact path (a redirect would lose PayZen's POST): the
+notification is stored and its reconcile job recorded in one transaction
+(resolvers/reconcile.py), then handed to arq after the answer. The return page reads our
+own records, never the parameters the browser brings back.
+"""
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from gql.pages import _page as page
+from gql.pages import escape
+from jobs.outbox import job_id
+from models.outbox import OutboxJob
+from models.payments import PaymentProvider
+from resolvers.clock import Clock
+from resolvers.payments import CALLBACK_PATHS, return_state
+from resolvers.reconcile import receive_callback
+
+logger = logging.getLogger("famille.payments")
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+async def _hand_over(redis: Any, outbox_id: int, notification_id: int, clock: Clock) -> None:
+    """After the answer: enqueue the job now (the outbox relay cron is the safety net)."""
+    try:
+        await redis.enqueue_job(
+            "reconcile_payment",
+            _job_id=job_id(outbox_id),
+            outbox_id=outbox_id,
+            notification_id=notification_id,
+        )
+        await OutboxJob.filter(id=outbox_id).update(relayed_at=clock.now())
+    except Exception:  # Redis down: the worker's relay cron will hand it over.
+        logger.warning("could not enqueue payment job %s; the relay will", outbox_id)
+
+
+def callback(provider: PaymentProvider, clock: Clock) -> Endpoint:
+    async def endpoint(request: Request) -> Response:
+        body = (await request.body()).decode("utf-8", errors="replace")
+        answer = await receive_callback(
+            provider,
+            method=request.method,
+            headers=dict(request.headers),
+            query_string=request.url.query,
+            body=body,
+            source_ip=request.client.host if request.client else "unknown",
+            clock=clock,
+        )
+        task = None
+        redis = getattr(request.app.state, "redis", None)
+        if answer.outbox_id is not None and answer.notification_id is not None and redis:
+            task = BackgroundTask(
+                _hand_over, redis, answer.outbox_id, answer.notification_id, clock
+            )
+        return PlainTextResponse(answer.body, status_code=answer.status_code, background=task)
+
+    return endpoint
+
+
+async def return_page(request: Request) -> HTMLResponse:
+    state = await return_state(request.path_params["token"])
+    if state is None:
+        return page(
+            "Paiement introuvable",
+            "<p>Ce lien de retour ne correspond à aucun paiement.</p>",
+            status_code=404,
+        )
+    return page(
+        state.title,
+        f"<p>{escape(state.message)}</p>"
+        "<p>Vous pouvez fermer cette page et revenir à votre espace famille.</p>",
+    )
+
+
+def routes(clock: Clock) -> list[Route]:
+    return [
+        *(
+            Route(path, callback(provider, clock), methods=["GET", "POST"])
+            for provider, path in CALLBACK_PATHS.items()
+        ),
+        # The providers bring the browser back with GET (PayZen vads_return_mode) or POST.
+        Route("/paiement/retour/{token}", return_page, methods=["GET", "POST"]),
+    ]

@@ -1,0 +1,141 @@
+"""Payment mutations: staff set a régie's provider; parents start a payment; staff close
+a review."""
+
+from typing import Annotated
+
+import strawberry
+
+from gql.context import Info
+from gql.errors import BillingError, DomainFailure, to_user_errors
+from gql.ids import decode_id
+from gql.payments.types import PaymentRequest, PaymentReview, PaymentSetup
+from models.payments import PaymentMode, PaymentProvider
+from resolvers import payments
+from resolvers.payfip import payfip_client
+
+
+@strawberry.input(description="A régie's provider and credentials; only its own fields count.")
+class PaymentSetupInput:
+    provider: PaymentProvider = strawberry.field(description="The provider.")
+    mode: PaymentMode = strawberry.field(default=PaymentMode.TEST, description="Test or live.")
+    payzen_site_id: str = strawberry.field(default="", description="PayZen shop id.")
+    payzen_test_key: str = strawberry.field(default="", description="PayZen TEST key.")
+    payzen_production_key: str = strawberry.field(default="", description="PayZen PRODUCTION key.")
+    paybox_site: str = strawberry.field(default="", description="Paybox site (7 digits).")
+    paybox_rang: str = strawberry.field(default="", description="Paybox rang.")
+    paybox_identifiant: str = strawberry.field(default="", description="Paybox identifiant.")
+    paybox_hmac_key: str = strawberry.field(
+        default="", description="Paybox HMAC key (hex) signing the request."
+    )
+    paybox_public_key_pem: str = strawberry.field(
+        default="", description="Paybox's RSA public key (PEM) verifying its callbacks."
+    )
+    payfip_numcli: str = strawberry.field(default="", description="PayFiP client number.")
+
+
+@strawberry.type(description="Result of `setPaymentSetup`.")
+class PaymentSetupPayload:
+    setup: PaymentSetup | None = strawberry.field(default=None, description="Saved.")
+    errors: list[BillingError] = strawberry.field(default_factory=list, description="Why not.")
+
+
+@strawberry.type(description="Result of `startPayment`.")
+class StartPaymentPayload:
+    request: PaymentRequest | None = strawberry.field(
+        default=None, description="Where to send the parent."
+    )
+    errors: list[BillingError] = strawberry.field(default_factory=list, description="Why not.")
+
+
+@strawberry.type(description="Result of `resolvePaymentReview`.")
+class PaymentReviewPayload:
+    review: PaymentReview | None = strawberry.field(default=None, description="Marked done.")
+    errors: list[BillingError] = strawberry.field(default_factory=list, description="Why not.")
+
+
+def _errors(failure: Exception) -> list[BillingError]:
+    assert isinstance(failure, DomainFailure)
+    return to_user_errors(failure, BillingError)
+
+
+@strawberry.type
+class PaymentMutations:
+    @strawberry.mutation(description="Staff: set the online-payment provider of a régie.")
+    async def set_payment_setup(
+        self,
+        info: Info,
+        authority_id: Annotated[strawberry.ID, strawberry.argument(description="The régie.")],
+        input: Annotated[PaymentSetupInput, strawberry.argument(description="Provider.")],
+    ) -> PaymentSetupPayload:
+        try:
+            setup = await payments.save_payment_setup(
+                info.context.account,
+                decode_id(authority_id, "BillingAuthority", field="authorityId"),
+                payments.SetupForm(
+                    provider=input.provider,
+                    mode=input.mode,
+                    payzen_site_id=input.payzen_site_id,
+                    payzen_test_key=input.payzen_test_key,
+                    payzen_production_key=input.payzen_production_key,
+                    paybox_site=input.paybox_site,
+                    paybox_rang=input.paybox_rang,
+                    paybox_identifiant=input.paybox_identifiant,
+                    paybox_hmac_key=input.paybox_hmac_key,
+                    paybox_public_key_pem=input.paybox_public_key_pem,
+                    payfip_numcli=input.payfip_numcli,
+                ),
+                clock=info.context.clock,
+            )
+        except DomainFailure as failure:
+            return PaymentSetupPayload(errors=_errors(failure))
+        return PaymentSetupPayload(
+            setup=PaymentSetup.from_model(
+                setup, payments.callback_url(PaymentProvider(setup.provider))
+            )
+        )
+
+    @strawberry.mutation(
+        description="Pay one or several open invoices of a household and régie online: "
+        "returns the provider's URL and the signed fields. Refused outside the payment "
+        "window, when nothing is due, or while a payment of one of them is still open."
+    )
+    async def start_payment(
+        self,
+        info: Info,
+        invoice_ids: Annotated[
+            list[strawberry.ID], strawberry.argument(description="The invoices to pay.")
+        ],
+        amount_cents: Annotated[
+            int | None,
+            strawberry.argument(description="Pay only this much (cents); null = all due."),
+        ] = None,
+    ) -> StartPaymentPayload:
+        try:
+            form = await payments.start_payment(
+                info.context.account,
+                [decode_id(i, "Invoice", field="invoiceIds") for i in invoice_ids],
+                payfip_client(),
+                amount_cents=amount_cents,
+                clock=info.context.clock,
+            )
+        except DomainFailure as failure:
+            return StartPaymentPayload(errors=_errors(failure))
+        return StartPaymentPayload(request=PaymentRequest.from_form(form))
+
+    @strawberry.mutation(description="Staff: mark a payment review handled, saying how.")
+    async def resolve_payment_review(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The review.")],
+        note: Annotated[str, strawberry.argument(description="What was done.")] = "",
+    ) -> PaymentReviewPayload:
+        try:
+            review = await payments.resolve_review(
+                info.context.account,
+                decode_id(id, "PaymentReview", field="id"),
+                note,
+                clock=info.context.clock,
+            )
+        except DomainFailure as failure:
+            return PaymentReviewPayload(errors=_errors(failure))
+        return PaymentReviewPayload(review=PaymentReview.from_model(review))

@@ -1,0 +1,62 @@
+"""Payment queries: a household's payment history, staff review list and set-up."""
+
+from typing import Annotated
+
+import strawberry
+
+from gql.context import Info
+from gql.ids import decode_id
+from gql.payments.types import Payment, PaymentReview, PaymentSetup
+from models.payments import PaymentProvider
+from models.payments import PaymentSetup as PaymentSetupModel
+from resolvers import payments
+from resolvers.billing import authority_of
+from resolvers.households import require_staff
+
+
+@strawberry.type
+class PaymentQueries:
+    @strawberry.field(
+        description="Online payments and refunds of a household, newest first (200 at most), "
+        "with the invoices each settled."
+    )
+    async def payments(
+        self,
+        info: Info,
+        household_id: Annotated[strawberry.ID, strawberry.argument(description="The household.")],
+    ) -> list[Payment]:
+        entries = await payments.payments_of(
+            info.context.account, decode_id(household_id, "Household", field="householdId")
+        )
+        return [Payment.from_entry(entry) for entry in entries]
+
+    @strawberry.field(
+        description="Staff: payments to review (amount mismatch, refund needed, late, "
+        "reversed), oldest first."
+    )
+    async def payments_to_review(
+        self,
+        info: Info,
+        resolved: Annotated[
+            bool, strawberry.argument(description="True: the ones already handled.")
+        ] = False,
+    ) -> list[PaymentReview]:
+        rows = await payments.reviews_of(info.context.account, resolved=resolved)
+        return [PaymentReview.from_model(row) for row in rows]
+
+    @strawberry.field(description="Staff: a régie's online-payment provider; null = none.")
+    async def payment_setup(
+        self,
+        info: Info,
+        authority_id: Annotated[strawberry.ID, strawberry.argument(description="The régie.")],
+    ) -> PaymentSetup | None:
+        staff = require_staff(info.context.account)
+        authority = await authority_of(
+            staff, decode_id(authority_id, "BillingAuthority", field="authorityId")
+        )
+        setup = await PaymentSetupModel.get_or_none(authority_id=authority.id)
+        if setup is None:
+            return None
+        return PaymentSetup.from_model(
+            setup, payments.callback_url(PaymentProvider(setup.provider))
+        )

@@ -1,0 +1,291 @@
+"""Online payment: a régie's provider set-up, payment attempts, the raw provider
+notifications, the ledger of money received or refunded, and what staff must review.
+
+Money is integer cents. The ledger (``Payment`` + ``PaymentAllocation``) is the truth:
+``Invoice.settled_cents`` is kept equal to the sum of its allocations in the same
+transaction. A provider's transaction is recorded at most once per kind
+(unique ``provider, provider_txn_id, kind``), which is what makes retries, back-office
+resends and duplicated jobs count once.
+"""
+
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from tortoise import fields
+from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from models.accounts import Account
+    from models.billing import BillingAuthority, Invoice
+    from models.households import Household
+    from models.tenants import Tenant
+
+
+class PaymentProvider(StrEnum):
+    """The three online-payment services French régies use."""
+
+    PAYZEN = "payzen"
+    PAYBOX = "paybox"
+    PAYFIP = "payfip"
+
+
+class PaymentMode(StrEnum):
+    """Test (no real money) or production credentials."""
+
+    TEST = "TEST"
+    PRODUCTION = "PRODUCTION"
+
+
+class PaymentSetup(Model):
+    """A régie's online-payment provider and its credentials (one per régie)."""
+
+    id = fields.IntField(primary_key=True)
+    authority: fields.OneToOneRelation["BillingAuthority"] = fields.OneToOneField(
+        "models.BillingAuthority", related_name="payment_setup", on_delete=fields.CASCADE
+    )
+    authority_id: int
+    provider = fields.CharEnumField(PaymentProvider, max_length=8)
+    mode = fields.CharEnumField(PaymentMode, max_length=10, default=PaymentMode.TEST)
+    # PayZen: the shop (8 digits) and its two keys, the one used follows vads_ctx_mode.
+    payzen_site_id = fields.CharField(max_length=8, default="", db_index=True)
+    payzen_test_key = fields.CharField(max_length=128, default="")
+    payzen_production_key = fields.CharField(max_length=128, default="")
+    # Paybox: site, rang, identifiant, the hex HMAC key signing our request, and the
+    # provider's RSA public key (PEM) that signs its callbacks.
+    paybox_site = fields.CharField(max_length=7, default="")
+    paybox_rang = fields.CharField(max_length=3, default="")
+    paybox_identifiant = fields.CharField(max_length=16, default="")
+    paybox_hmac_key = fields.CharField(max_length=256, default="")
+    paybox_public_key_pem = fields.TextField(default="")
+    # PayFiP: the régie's client number at the DGFiP.
+    payfip_numcli = fields.CharField(max_length=6, default="")
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "payment_setup"
+
+
+class AttemptStatus(StrEnum):
+    """Where one trip to the provider stands.
+
+    PENDING until the provider says; PAID once money is recorded; MISMATCH when money came
+    with another amount or currency (held for staff); the failures are terminal; REFUNDED
+    once the whole payment went back.
+    """
+
+    PENDING = "pending"
+    PAID = "paid"
+    MISMATCH = "mismatch"
+    REFUSED = "refused"
+    CANCELLED = "cancelled"
+    ABANDONED = "abandoned"
+    EXPIRED = "expired"
+    REFUNDED = "refunded"
+
+
+class PaymentAttempt(Model):
+    """One trip of a parent to the provider for one or several invoices of a régie."""
+
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation["Tenant"] = fields.ForeignKeyField(
+        "models.Tenant", related_name="payment_attempts", on_delete=fields.RESTRICT
+    )
+    tenant_id: int
+    authority: fields.ForeignKeyRelation["BillingAuthority"] = fields.ForeignKeyField(
+        "models.BillingAuthority", related_name="payment_attempts", on_delete=fields.RESTRICT
+    )
+    authority_id: int
+    household: fields.ForeignKeyRelation["Household"] = fields.ForeignKeyField(
+        "models.Household", related_name="payment_attempts", on_delete=fields.RESTRICT
+    )
+    household_id: int
+    account: fields.ForeignKeyNullableRelation["Account"] = fields.ForeignKeyField(
+        "models.Account", related_name="payment_attempts", null=True, on_delete=fields.SET_NULL
+    )
+    account_id: int | None
+    provider = fields.CharEnumField(PaymentProvider, max_length=8)
+    mode = fields.CharEnumField(PaymentMode, max_length=10)
+    shop = fields.CharField(max_length=32, description="Site id, site+rang or numcli")
+    order_ref = fields.CharField(
+        max_length=32, unique=True, description="Our reference: order id, PBX_CMD, refdet"
+    )
+    trans_id = fields.CharField(
+        max_length=6, null=True, description="PayZen vads_trans_id, unique per shop and UTC day"
+    )
+    trans_day = fields.DateField(description="UTC day the transaction id belongs to")
+    return_token = fields.CharField(max_length=32, unique=True)
+    amount_cents = fields.IntField()
+    currency = fields.CharField(max_length=3, default="978", description="ISO 4217 numeric")
+    status = fields.CharEnumField(AttemptStatus, max_length=10, default=AttemptStatus.PENDING)
+    provider_txn_id = fields.CharField(
+        max_length=64, default="", description="vads_trans_uuid, Paybox S, PayFiP idOp"
+    )
+    email = fields.CharField(max_length=254, description="Where the receipt goes")
+    created_at = fields.DatetimeField()
+    expires_at = fields.DatetimeField(description="End of the provider's session")
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "payment_attempt"
+        unique_together = (("provider", "shop", "trans_day", "trans_id"),)
+        indexes = (("household_id", "id"), ("status", "expires_at"))
+
+
+class PaymentAttemptInvoice(Model):
+    """An invoice an attempt pays, in the order its money is allocated."""
+
+    id = fields.IntField(primary_key=True)
+    attempt: fields.ForeignKeyRelation[PaymentAttempt] = fields.ForeignKeyField(
+        "models.PaymentAttempt", related_name="invoices", on_delete=fields.CASCADE
+    )
+    attempt_id: int
+    invoice: fields.ForeignKeyRelation["Invoice"] = fields.ForeignKeyField(
+        "models.Invoice", related_name="payment_attempts", on_delete=fields.RESTRICT
+    )
+    invoice_id: int
+    due_cents = fields.IntField(description="What was due when the attempt started")
+
+    class Meta:
+        table = "payment_attempt_invoice"
+        unique_together = (("attempt", "invoice"),)
+        indexes = (("invoice_id", "attempt_id"),)
+
+
+class NotificationOutcome(StrEnum):
+    """What the checks made of a received callback."""
+
+    RECEIVED = "received"
+    VERIFIED = "verified"
+    FORGED = "forged"
+    MALFORMED = "malformed"
+    PROCESSED = "processed"
+    DUPLICATE = "duplicate"
+    STALE = "stale"
+    UNKNOWN = "unknown"
+
+
+class PaymentNotification(Model):
+    """A provider callback exactly as received, stored before anything is checked: the
+    audit trail the public accountant asks for, forged ones included."""
+
+    id = fields.BigIntField(primary_key=True)
+    provider = fields.CharEnumField(PaymentProvider, max_length=8)
+    received_at = fields.DatetimeField()
+    source_ip = fields.CharField(max_length=64)
+    method = fields.CharField(max_length=8)
+    headers: Any = fields.JSONField(default=dict)
+    query_string = fields.TextField()
+    body = fields.TextField()
+    content_sha256 = fields.CharField(max_length=64, db_index=True)
+    outcome = fields.CharEnumField(
+        NotificationOutcome, max_length=10, default=NotificationOutcome.RECEIVED
+    )
+    detail = fields.CharField(max_length=500, default="")
+    attempt: fields.ForeignKeyNullableRelation[PaymentAttempt] = fields.ForeignKeyField(
+        "models.PaymentAttempt", related_name="notifications", null=True, on_delete=fields.SET_NULL
+    )
+    attempt_id: int | None
+    processed_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "payment_notification"
+        indexes = (("provider", "received_at"),)
+
+
+class PaymentKind(StrEnum):
+    """Money in (PAYMENT) or back out (REFUND, REVERSAL of an authorisation that lapsed)."""
+
+    PAYMENT = "payment"
+    REFUND = "refund"
+    REVERSAL = "reversal"
+
+
+class Payment(Model):
+    """One movement of money a provider reported, recorded once."""
+
+    id = fields.IntField(primary_key=True)
+    attempt: fields.ForeignKeyRelation[PaymentAttempt] = fields.ForeignKeyField(
+        "models.PaymentAttempt", related_name="payments", on_delete=fields.RESTRICT
+    )
+    attempt_id: int
+    household: fields.ForeignKeyRelation["Household"] = fields.ForeignKeyField(
+        "models.Household", related_name="payments", on_delete=fields.RESTRICT
+    )
+    household_id: int
+    provider = fields.CharEnumField(PaymentProvider, max_length=8)
+    provider_txn_id = fields.CharField(max_length=64)
+    kind = fields.CharEnumField(PaymentKind, max_length=10)
+    amount_cents = fields.IntField(description="Negative for a refund or reversal")
+    currency = fields.CharField(max_length=3)
+    notification: fields.ForeignKeyNullableRelation[PaymentNotification] = fields.ForeignKeyField(
+        "models.PaymentNotification", related_name="payments", null=True, on_delete=fields.SET_NULL
+    )
+    notification_id: int | None
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "payment"
+        unique_together = (("provider", "provider_txn_id", "kind"),)
+        indexes = (("household_id", "id"),)
+
+
+class PaymentAllocation(Model):
+    """The part of a payment (or refund) applied to one invoice."""
+
+    id = fields.IntField(primary_key=True)
+    payment: fields.ForeignKeyRelation[Payment] = fields.ForeignKeyField(
+        "models.Payment", related_name="allocations", on_delete=fields.RESTRICT
+    )
+    payment_id: int
+    invoice: fields.ForeignKeyRelation["Invoice"] = fields.ForeignKeyField(
+        "models.Invoice", related_name="allocations", on_delete=fields.RESTRICT
+    )
+    invoice_id: int
+    amount_cents = fields.IntField()
+
+    class Meta:
+        table = "payment_allocation"
+        unique_together = (("payment", "invoice"),)
+
+
+class ReviewReason(StrEnum):
+    """Why a payment needs a person."""
+
+    AMOUNT_MISMATCH = "amount_mismatch"
+    REFUND_NEEDED = "refund_needed"
+    LATE_PAYMENT = "late_payment"
+    REVERSED = "reversed"
+    UNMATCHED_REFUND = "unmatched_refund"
+
+
+class PaymentReview(Model):
+    """Something the régisseur must look at. ``key`` makes a resend flag it only once."""
+
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation["Tenant"] = fields.ForeignKeyField(
+        "models.Tenant", related_name="payment_reviews", on_delete=fields.RESTRICT
+    )
+    tenant_id: int
+    attempt: fields.ForeignKeyRelation[PaymentAttempt] = fields.ForeignKeyField(
+        "models.PaymentAttempt", related_name="reviews", on_delete=fields.RESTRICT
+    )
+    attempt_id: int
+    payment: fields.ForeignKeyNullableRelation[Payment] = fields.ForeignKeyField(
+        "models.Payment", related_name="reviews", null=True, on_delete=fields.SET_NULL
+    )
+    payment_id: int | None
+    key = fields.CharField(max_length=120, unique=True)
+    reason = fields.CharEnumField(ReviewReason, max_length=20)
+    amount_cents = fields.IntField(description="Money concerned")
+    message = fields.CharField(max_length=500, description="In French, for the régisseur")
+    created_at = fields.DatetimeField()
+    resolved_at = fields.DatetimeField(null=True)
+    resolved_by: fields.ForeignKeyNullableRelation["Account"] = fields.ForeignKeyField(
+        "models.Account", related_name="payment_reviews", null=True, on_delete=fields.SET_NULL
+    )
+    resolved_by_id: int | None
+    resolution_note = fields.CharField(max_length=500, default="")
+
+    class Meta:
+        table = "payment_review"
+        indexes = (("tenant_id", "resolved_at"),)
