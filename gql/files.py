@@ -1,14 +1,17 @@
-"""Files behind short-lived signed links: ``/files/<token>`` (a document's file) and
-``/factures/<token>`` (an invoice's PDF), ``/prelevements/<token>`` (a direct-debit file)
+"""Files behind short-lived signed links: ``/files/<token>`` (a document's file),
+``/factures/<token>`` (an invoice's PDF), ``/prelevements/<token>`` (a direct-debit file),
 ``/attestations/<token>`` (a tax certificate) and ``/export/<token>`` (a household's RGPD
 export).
 
-A link is only issued to someone allowed to read what it names; the route checks its
-signature and lifetime (resolvers/signed_links.py) and the reader's access again, then
-answers as an attachment, never cached by shared caches.
+A link is only issued to someone allowed to read what it names; each route's resolver
+checks the link's signature and lifetime (resolvers/signed_links.py) and the reader's
+access again. ``signed_file`` answers them all the same way: 403 for a tampered or expired
+link, 404 for what is gone, otherwise the file as an attachment, never cached by shared
+caches.
 """
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from urllib.parse import quote
 
 from starlette.requests import Request
@@ -17,7 +20,7 @@ from starlette.responses import PlainTextResponse, Response
 from resolvers.clock import Clock
 from resolvers.direct_debit import batch_from_token, xml_filename
 from resolvers.documents import open_download
-from resolvers.errors import DomainError, NotFound
+from resolvers.errors import DomainError
 from resolvers.invoice_pdf import load_document, pdf_filename, render_pdf
 from resolvers.invoices import invoice_from_token
 from resolvers.privacy import export_from_token
@@ -27,107 +30,32 @@ from resolvers.tax_certificates import certificate_filename, certificate_from_to
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
-def file_download(clock: Clock) -> Endpoint:
-    async def endpoint(request: Request) -> Response:
-        try:
-            download = await open_download(request.path_params["token"], clock=clock)
-        except InvalidLink:
-            return PlainTextResponse(
-                "Ce lien de téléchargement a expiré ou n'est pas valide : rouvrez le document "
-                "pour en obtenir un nouveau.",
-                status_code=403,
-            )
-        if download is None:
-            return PlainTextResponse("Ce fichier n'existe plus.", status_code=404)
-        ascii_name = download.filename.encode("ascii", "replace").decode().replace('"', "")
-        disposition = (
-            f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(download.filename)}"
-        )
-        return Response(
-            download.data,
-            media_type=download.content_type,
-            headers={
-                "Content-Disposition": disposition,
-                "X-Content-Type-Options": "nosniff",
-                "Cache-Control": "private, no-store",
-            },
-        )
-
-    return endpoint
+@dataclass(frozen=True)
+class Attachment:
+    data: bytes
+    media_type: str
+    filename: str
 
 
-def invoice_pdf(clock: Clock) -> Endpoint:
-    async def endpoint(request: Request) -> Response:
-        try:
-            invoice = await invoice_from_token(request.path_params["token"], clock=clock)
-        except InvalidLink:
-            return PlainTextResponse(
-                "Ce lien de téléchargement a expiré ou n'est pas valide : téléchargez à nouveau "
-                "la facture depuis votre espace.",
-                status_code=403,
-            )
-        except NotFound as error:
-            return PlainTextResponse(error.message, status_code=404)
-        return Response(
-            render_pdf(await load_document(invoice)),
-            media_type="application/pdf",
-            headers={
-                "Content-Disposition": f'attachment; filename="{pdf_filename(invoice)}"',
-                "X-Content-Type-Options": "nosniff",
-                "Cache-Control": "private, no-store",
-            },
-        )
-
-    return endpoint
-
-
-def direct_debit_xml(clock: Clock) -> Endpoint:
-    """``/prelevements/<token>``: a batch's pain.008 file, for staff of its town."""
+def signed_file(open_file: Callable[[str], Awaitable[Attachment]], refused: str) -> Endpoint:
+    """A route serving what ``open_file(token)`` opens; ``refused`` tells what to do when
+    the link is tampered or expired."""
 
     async def endpoint(request: Request) -> Response:
         try:
-            batch = await batch_from_token(request.path_params["token"], clock=clock)
+            file = await open_file(request.path_params["token"])
         except InvalidLink:
-            return PlainTextResponse(
-                "Ce lien de téléchargement a expiré ou n'est pas valide : demandez-en un "
-                "nouveau depuis la liste des prélèvements.",
-                status_code=403,
-            )
+            return PlainTextResponse(refused, status_code=403)
         except DomainError as error:
             return PlainTextResponse(error.message, status_code=404)
+        ascii_name = file.filename.encode("ascii", "replace").decode().replace('"', "")
         return Response(
-            batch.xml.encode(),
-            media_type="application/xml",
-            headers={
-                "Content-Disposition": f'attachment; filename="{xml_filename(batch)}"',
-                "X-Content-Type-Options": "nosniff",
-                "Cache-Control": "private, no-store",
-            },
-        )
-
-    return endpoint
-
-
-def tax_certificate_pdf(clock: Clock) -> Endpoint:
-    """``/attestations/<token>``: a child's certificate, computed again when followed."""
-
-    async def endpoint(request: Request) -> Response:
-        try:
-            certificate = await certificate_from_token(request.path_params["token"], clock=clock)
-        except InvalidLink:
-            return PlainTextResponse(
-                "Ce lien de téléchargement a expiré ou n'est pas valide : demandez à nouveau "
-                "l'attestation depuis votre espace.",
-                status_code=403,
-            )
-        except DomainError as error:
-            return PlainTextResponse(error.message, status_code=404)
-        return Response(
-            await render_for(certificate, clock=clock),
-            media_type="application/pdf",
+            file.data,
+            media_type=file.media_type,
             headers={
                 "Content-Disposition": (
-                    f'attachment; filename="{certificate_filename(certificate)}"'
+                    f'attachment; filename="{ascii_name}"; '
+                    f"filename*=UTF-8''{quote(file.filename)}"
                 ),
                 "X-Content-Type-Options": "nosniff",
                 "Cache-Control": "private, no-store",
@@ -137,26 +65,57 @@ def tax_certificate_pdf(clock: Clock) -> Endpoint:
     return endpoint
 
 
-def household_export(clock: Clock) -> Endpoint:
-    async def endpoint(request: Request) -> Response:
-        try:
-            export = await export_from_token(request.path_params["token"], clock=clock)
-        except InvalidLink:
-            return PlainTextResponse(
-                "Ce lien d'export a expiré ou n'est pas valide : demandez un nouvel export "
-                "depuis votre espace.",
-                status_code=403,
-            )
-        except DomainError as error:
-            return PlainTextResponse(error.message, status_code=404)
-        return Response(
-            export.data,
-            media_type="application/zip",
-            headers={
-                "Content-Disposition": f'attachment; filename="{export.filename}"',
-                "X-Content-Type-Options": "nosniff",
-                "Cache-Control": "private, no-store",
-            },
-        )
+def _expired(what_to_do: str) -> str:
+    return f"Ce lien de téléchargement a expiré ou n'est pas valide : {what_to_do}"
 
-    return endpoint
+
+def file_download(clock: Clock) -> Endpoint:
+    async def open_file(token: str) -> Attachment:
+        download = await open_download(token, clock=clock)
+        return Attachment(download.data, download.content_type, download.filename)
+
+    return signed_file(open_file, _expired("rouvrez le document pour en obtenir un nouveau."))
+
+
+def invoice_pdf(clock: Clock) -> Endpoint:
+    async def open_file(token: str) -> Attachment:
+        invoice = await invoice_from_token(token, clock=clock)
+        pdf = render_pdf(await load_document(invoice))
+        return Attachment(pdf, "application/pdf", pdf_filename(invoice))
+
+    return signed_file(open_file, _expired("téléchargez à nouveau la facture depuis votre espace."))
+
+
+def direct_debit_xml(clock: Clock) -> Endpoint:
+    """``/prelevements/<token>``: a batch's pain.008 file, for staff of its town."""
+
+    async def open_file(token: str) -> Attachment:
+        batch = await batch_from_token(token, clock=clock)
+        return Attachment(batch.xml.encode(), "application/xml", xml_filename(batch))
+
+    return signed_file(
+        open_file, _expired("demandez-en un nouveau depuis la liste des prélèvements.")
+    )
+
+
+def tax_certificate_pdf(clock: Clock) -> Endpoint:
+    """``/attestations/<token>``: a child's certificate, computed again when followed."""
+
+    async def open_file(token: str) -> Attachment:
+        certificate = await certificate_from_token(token, clock=clock)
+        pdf = await render_for(certificate, clock=clock)
+        return Attachment(pdf, "application/pdf", certificate_filename(certificate))
+
+    return signed_file(open_file, _expired("demandez à nouveau l'attestation depuis votre espace."))
+
+
+def household_export(clock: Clock) -> Endpoint:
+    async def open_file(token: str) -> Attachment:
+        export = await export_from_token(token, clock=clock)
+        return Attachment(export.data, "application/zip", export.filename)
+
+    return signed_file(
+        open_file,
+        "Ce lien d'export a expiré ou n'est pas valide : demandez un nouvel export depuis "
+        "votre espace.",
+    )

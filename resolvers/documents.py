@@ -337,15 +337,18 @@ class Download:
     data: bytes
 
 
-async def open_download(token: str, *, clock: Clock) -> Download | None:
-    """The file a valid link names, or None; a staff read is recorded in the audit log.
+async def open_download(token: str, *, clock: Clock) -> Download:
+    """The file a valid link names, if its reader may still read the document; a staff
+    read is recorded in the audit log.
 
-    Tampered, expired or disabled-account links raise ``signed_links.InvalidLink``.
+    Tampered, expired or disabled-account links raise ``signed_links.InvalidLink``; a file
+    gone, or a document no longer readable by the link's account, NOT_FOUND.
     """
     reader, params = await signed_links.verify(token, DOWNLOAD_PURPOSE, clock=clock)
     row = await DocumentFile.get_or_none(id=int(params["file"])).select_related("document")
     if row is None:
-        return None
+        raise NotFound("Fichier")
+    await readable_document(reader, row.document_id)
     if reader.role != AccountRole.PARENT:
         await audit.record(
             "document.read",
