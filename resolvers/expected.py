@@ -138,18 +138,17 @@ async def load_openings(
               AND sh.starts_on <= {params(end)} AND sh.ends_on >= {params(start)}""",
         params,
     )
-    town = TownCalendar()
     exceptions: dict[date, list[Exception_]] = defaultdict(list)
+    school_holidays: list[tuple[date, date, str]] = []
     for row in calendar_rows:
         if row["kind"] == "exception":
             exceptions[as_date(row["day"])].append(
                 Exception_(row["a"], row["b"], bool(row["c"]), row["label"])
             )
         else:
-            town.school_holidays.append(
-                (as_date(row["day"]), as_date(row["day_end"]), row["label"])
-            )
-    town.exceptions = dict(exceptions)
+            school_holidays.append((as_date(row["day"]), as_date(row["day_end"]), row["label"]))
+    # Built whole: TownCalendar indexes the school holidays when it is made.
+    town = TownCalendar(school_holidays, dict(exceptions))
     return Openings(
         [
             OpeningRow(

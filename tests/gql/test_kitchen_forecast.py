@@ -107,6 +107,17 @@ async def test_a_busy_day_counts_every_booked_meal_with_its_diet(
     assert days["2026-12-04"]["standard"] == 2
 
 
+async def test_school_holidays_have_no_canteen_day(api: GraphQL, clock: FrozenClock) -> None:
+    town = await booked_town(clock)
+    token = await token_for(town.staff, clock)
+
+    # Christmas holidays start on Saturday 19 December: Thursday 17 and Friday 18 are the
+    # last canteen days, Monday 21 and Tuesday 22 are not listed.
+    days = by_day(await api(FORECAST, {"from": "2026-12-17", "to": "2026-12-22"}, token=token))
+
+    assert list(days) == ["2026-12-17", "2026-12-18"]
+
+
 async def test_late_staff_changes_show_at_once(api: GraphQL, clock: FrozenClock) -> None:
     town = await booked_town(clock)
     token = await token_for(town.staff, clock)
