@@ -2,8 +2,10 @@
 
 ``POST /calendar`` runs the bearer-token lookup, then the calendar's statement 1
 (``resolvers.calendar.load_context``) and statement 2 (``load_day_rows``) with the same
-text and parameters as the product, and answers their rows as JSON (orjson): no day
-evaluation, no French wording, no GraphQL. ``POST /book`` runs the token lookup and the
+text and parameters as the product, and answers their rows as JSON (orjson): no French
+wording, no GraphQL, no day evaluation but the product's own choice of the days whose
+places statement 2 counts (``calendar_counted``: the open days a parent could book now),
+which sets that statement's parameters. ``POST /book`` runs the token lookup and the
 product's single multi-row ``INSERT … ON CONFLICT DO UPDATE`` of every row; for
 comparison, ``mode: "unnest"`` sends the same upsert with 7 array parameters, and
 ``mode: "executemany"`` the single-row statement once per row (what ``Booking.bulk_create``
@@ -19,9 +21,8 @@ import contextlib
 import hashlib
 import os
 from collections.abc import AsyncIterator, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import asyncpg
 import orjson
@@ -29,6 +30,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+
+from resolvers.calendar import calendar_counted, context_from_rows
 
 # Tortoise's asyncpg pool defaults (minsize 1, maxsize 5): same footing as the product.
 POOL_MIN, POOL_MAX = 1, 5
@@ -48,17 +51,25 @@ def placeholders(first: int, count: int) -> str:
 
 def context_sql(children: int) -> str:
     """Statement 1 of resolvers.calendar.load_context, a parent asking for some children
-    (``$1…$children``; every child of the household when 0), the household, the account."""
+    (``$1…$children``; every child of the household when 0): the household, the account's
+    access, the enrolments and their rules, the town's exceptional days and holidays."""
     n = children + 1
     child_filter = f"AND c.id IN ({placeholders(1, children)})" if children else ""
-    return f"""SELECT h.tenant_id, t.timezone, t.name AS town_name, h.name AS household_name,
-                   c.id AS child_id, c.first_names, c.last_name,
-                   e.id AS enrollment_id, e.status AS enrollment_status,
-                   a.id AS activity_id, a.code, a.name AS activity_name, a.kind,
-                   a.holiday_policy, a.booking_rule, a.booking_value, a.booking_cutoff_minutes,
-                   a.cancellation_rule, a.cancellation_value, a.cancellation_cutoff_minutes,
-                   a.booking_opens_days_ahead, s.id AS site_id, s.name AS site_name,
-                   p.starts_on, p.ends_on, o.weekdays, o.capacity
+    household, account, first, last = n, n + 1, n + 2, n + 3
+    access = (
+        "EXISTS (SELECT 1 FROM guardian g WHERE g.household_id = h.id "
+        f"AND g.account_id = ${account})"
+    )
+    return f"""SELECT 'enrollment' AS kind, h.tenant_id, t.timezone, t.name AS town_name,
+                   h.name AS household_name, c.id AS child_id, c.birth_date, c.first_names,
+                   c.last_name, e.id AS enrollment_id, e.status AS enrollment_status,
+                   a.id AS activity_id, a.code, a.name AS activity_name,
+                   a.kind AS activity_kind, a.holiday_policy, a.booking_rule, a.booking_value,
+                   a.booking_cutoff_minutes, a.cancellation_rule, a.cancellation_value,
+                   a.cancellation_cutoff_minutes, a.booking_opens_days_ahead,
+                   s.id AS site_id, s.name AS site_name, p.starts_on, p.ends_on, o.weekdays,
+                   o.capacity, CAST(NULL AS BOOLEAN) AS is_open,
+                   CAST(NULL AS VARCHAR(150)) AS label
             FROM household h
             JOIN tenant t ON t.id = h.tenant_id
             LEFT JOIN child c ON c.household_id = h.id {child_filter}
@@ -68,8 +79,23 @@ def context_sql(children: int) -> str:
             LEFT JOIN site s ON s.id = e.site_id
             LEFT JOIN opening o ON o.activity_id = e.activity_id AND o.site_id = e.site_id
                                AND o.period_id = e.period_id
-            WHERE h.id = ${n} AND EXISTS (SELECT 1 FROM guardian g WHERE g.household_id = h.id AND g.account_id = ${n + 1})
-            ORDER BY c.birth_date, c.id, a.code, p.starts_on"""  # noqa: E501
+            WHERE h.id = ${household} AND {access}
+            UNION ALL
+            SELECT 'exception', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+                   ce.activity_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+                   NULL, ce.site_id, NULL, ce.day, NULL, NULL, NULL, ce.is_open, ce.label
+            FROM household h
+            JOIN calendar_exception ce ON ce.tenant_id = h.tenant_id
+            WHERE h.id = ${household} AND {access} AND ce.day >= ${first} AND ce.day <= ${last}
+            UNION ALL
+            SELECT 'holiday', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+                   NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+                   NULL, NULL, NULL, sh.starts_on, sh.ends_on, NULL, NULL, NULL, sh.name
+            FROM household h
+            JOIN school_holiday sh ON sh.tenant_id = h.tenant_id
+            WHERE h.id = ${household} AND {access}
+              AND sh.starts_on <= ${last} AND sh.ends_on >= ${first}
+            ORDER BY kind, birth_date, child_id, code, starts_on"""  # noqa: E501
 
 
 def day_rows_sql(children: int) -> str:
@@ -82,19 +108,18 @@ def day_rows_sql(children: int) -> str:
     n += 6
     absent_children = placeholders(n, children)
     n += children
-    start3, end3, tenant1, start4, end4, tenant2, end5, start5 = range(n, n + 8)
+    start3, end3 = n, n + 1
     return f"""WITH mine AS (
               SELECT b.id, b.child_id, b.activity_id, b.site_id, b.day, b.status
               FROM booking b
               WHERE b.child_id IN ({child_list})
                 AND b.day >= ${start1} AND b.day <= ${end1}
                 AND b.status <> 'cancelled')
-            SELECT 'booking' AS kind, m.child_id AS a, m.activity_id AS b, m.site_id AS c,
-                   m.day AS day, CAST(NULL AS DATE) AS day_end, m.status AS status,
-                   CAST(NULL AS VARCHAR(150)) AS label, CAST(m.id AS BIGINT) AS n
+            SELECT 'booking' AS kind, m.child_id AS a, m.activity_id AS b, m.day AS day,
+                   m.status AS status, CAST(m.id AS BIGINT) AS n
             FROM mine m
             UNION ALL
-            SELECT 'count', b.activity_id, b.site_id, NULL, b.day, NULL, NULL, NULL, COUNT(*)
+            SELECT 'count', b.activity_id, b.site_id, b.day, NULL, COUNT(*)
             FROM (SELECT DISTINCT j.activity_id, j.site_id, j.day
                   FROM unnest(CAST(${activities} AS INTEGER[]), CAST(${sites} AS INTEGER[]), CAST(${days} AS DATE[]), CAST(${counted_children} AS INTEGER[])) AS j(activity_id, site_id, day, child_id)
                   WHERE NOT EXISTS (
@@ -105,40 +130,24 @@ def day_rows_sql(children: int) -> str:
                           AND b.day = c.day AND b.status = 'booked'
             GROUP BY b.activity_id, b.site_id, b.day
             UNION ALL
-            SELECT 'absence', ad.child_id, ad.activity_id, NULL, ad.day, NULL, ad.outcome,
-                   NULL, NULL
+            SELECT 'absence', ad.child_id, ad.activity_id, ad.day, ad.outcome, NULL
             FROM absence_day ad
             WHERE ad.child_id IN ({absent_children})
               AND ad.day >= ${start3} AND ad.day <= ${end3}
-              AND ad.outcome <> 'cancelled_in_time'
-            UNION ALL
-            SELECT 'exception', ce.activity_id, ce.site_id,
-                   CASE WHEN ce.is_open THEN 1 ELSE 0 END, ce.day, NULL, NULL, ce.label, NULL
-            FROM calendar_exception ce
-            WHERE ce.tenant_id = ${tenant1}
-              AND ce.day >= ${start4} AND ce.day <= ${end4}
-            UNION ALL
-            SELECT 'holiday', NULL, NULL, NULL, sh.starts_on, sh.ends_on, NULL, sh.name, NULL
-            FROM school_holiday sh
-            WHERE sh.tenant_id = ${tenant2}
-              AND sh.starts_on <= ${end5} AND sh.ends_on >= ${start5}"""  # noqa: E501
+              AND ad.outcome <> 'cancelled_in_time'"""  # noqa: E501
 
 
-def counted(kept: list[asyncpg.Record], start: date, end: date, timezone: str) -> list[list[Any]]:
-    """resolvers.calendar.calendar_counted for a parent, as the 4 arrays statement 2 takes:
-    every day from today (town time) of the enrolments with a capacity, with the child."""
-    first = max(start, datetime.now(UTC).astimezone(ZoneInfo(timezone)).date())
+def counted(
+    rows: Sequence[asyncpg.Record], household_id: int, start: date, end: date
+) -> list[list[Any]]:
+    """The days whose booked places statement 2 counts, as its 4 arrays: computed by the
+    product's own ``calendar_counted`` (the open days a parent could book now), so that
+    both endpoints send PostgreSQL the same parameters; the only evaluation done here."""
+    context = context_from_rows(rows, household_id, start, end)
     columns: list[list[Any]] = [[], [], [], []]
-    for row in kept:
-        if row["capacity"] is None:
-            continue
-        day, last = max(first, row["starts_on"]), min(end, row["ends_on"])
-        while day <= last:
-            for column, value in zip(
-                columns, (row["activity_id"], row["site_id"], day, row["child_id"]), strict=True
-            ):
-                column.append(value)
-            day += timedelta(days=1)
+    for row in calendar_counted(context, datetime.now(UTC), staff=False):
+        for column, value in zip(columns, row, strict=True):
+            column.append(value)
     return columns
 
 
@@ -203,36 +212,35 @@ async def calendar(request: Request) -> Response:
         if account is None:
             return json({"error": "NOT_AUTHENTICATED"}, 401)
         rows = await conn.fetch(
-            context_sql(len(child_ids)), *child_ids, body["householdId"], account["id"]
+            context_sql(len(child_ids)),
+            *child_ids,
+            body["householdId"],
+            account["id"],
+            start,
+            end,
         )
-        if not rows:
+        if not rows or rows[0]["kind"] != "enrollment":
             return json({"error": "NOT_FOUND"}, 404)
-        # What statement 2 needs: what load_context keeps, without evaluating anything.
+        # What statement 2 needs: the children load_context keeps, the days to count.
         kept = [
             row
             for row in rows
-            if row["enrollment_id"] is not None
+            if row["kind"] == "enrollment"
+            and row["enrollment_id"] is not None
             and row["weekdays"] is not None
             and row["ends_on"] >= start
             and row["starts_on"] <= end
         ]
         children = _sorted_ids([row["child_id"] for row in kept])
-        tenant = rows[0]["tenant_id"]
         days = await conn.fetch(
             day_rows_sql(len(children)),
             *children,
             start,
             end,
-            *counted(kept, start, end, rows[0]["timezone"]),
+            *counted(rows, body["householdId"], start, end),
             *children,
             start,
             end,
-            tenant,
-            start,
-            end,
-            tenant,
-            end,
-            start,
         )
     return json({"enrollments": [dict(row) for row in rows], "days": [dict(row) for row in days]})
 

@@ -6,7 +6,9 @@ wrapper, then the scalar's ``coerce_output_value``, a few microseconds each. A s
 calendar pays it for hundreds of ``CalendarDay`` values (about 2 ms), a 180-day booking
 for 180 lines × their fields (about 5 ms). So, for a plain list:
 
-- of scalars or enums, whose items are ready values: the coerced items in one loop;
+- of scalars or enums, whose items are ready values: the coerced items in one loop (none
+  to coerce for a scalar without serialize, such as CalendarDay, when every item is a
+  plain value);
 - of objects whose selected fields are all plain attributes of leaf type (Strawberry's
   "basic" fields: no resolver, no arguments, no extension), with no ``@defer``: each
   item's dict built directly, in the order graphql-core would build it.
@@ -34,8 +36,11 @@ from graphql.type import GraphQLResolveInfo
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
+from strawberry.types.scalar import identity as scalar_identity
 
 _FAILED = object()  # a value graphql-core would report (or null out): take its path
+# Values that are never null, an error or awaitable: an identity scalar passes them as they are.
+_READY = frozenset({dict, str, int, float, bool})
 
 
 class _Field(NamedTuple):
@@ -97,6 +102,8 @@ class FamilleExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def _complete_leaves(self, leaf: GraphQLLeafType, items: list[Any]) -> list[Any] | None:
         """The coerced items, or None when one needs graphql-core's own handling."""
         coerce, is_awaitable = leaf.coerce_output_value, self.is_awaitable
+        if coerce is scalar_identity and all(type(item) in _READY for item in items):
+            return list(items)  # a scalar without serialize (CalendarDay) of plain values
         completed = []
         try:
             for item in items:

@@ -5,12 +5,12 @@ UTC; "now" always comes from the caller's clock. The calendar query and the book
 submission both decide through ``evaluate_day``: one place per rule.
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Any, NamedTuple, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -51,16 +51,6 @@ class DayReason(StrEnum):
     ABSENCE_PENDING = "ABSENCE_PENDING"
     ABSENCE_JUSTIFIED = "ABSENCE_JUSTIFIED"
     ABSENCE_UNJUSTIFIED = "ABSENCE_UNJUSTIFIED"
-
-
-_ABSENCES = {
-    AbsenceOutcome.PENDING_REVIEW: (
-        DayReason.ABSENCE_PENDING,
-        "Absence signalée, en attente de la décision du service",
-    ),
-    AbsenceOutcome.JUSTIFIED: (DayReason.ABSENCE_JUSTIFIED, "Absence justifiée : non facturée"),
-    AbsenceOutcome.UNJUSTIFIED: (DayReason.ABSENCE_UNJUSTIFIED, "Absence non justifiée : facturée"),
-}
 
 
 class Deadline(NamedTuple):
@@ -146,12 +136,18 @@ class TownCalendar:
     school_holidays: list[tuple[date, date, str]] = field(default_factory=list)
     exceptions: dict[date, list[Exception_]] = field(default_factory=dict)
     _school_holiday_of: dict[date, str] = field(init=False, repr=False, compare=False)
+    fingerprint: tuple[object, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._school_holiday_of = {}
         for starts_on, ends_on, name in reversed(self.school_holidays):  # the first one wins
             for n in range((ends_on - starts_on).days + 1):
                 self._school_holiday_of[starts_on + timedelta(days=n)] = name
+        # Equal fingerprints, same closures: SlotDays.days reuses a range's facts on it.
+        self.fingerprint = (
+            tuple(self.school_holidays),
+            tuple((day, tuple(items)) for day, items in sorted(self.exceptions.items())),
+        )
 
     def school_holiday(self, day: date) -> str | None:
         return self._school_holiday_of.get(day)
@@ -236,6 +232,292 @@ class SlotRules:
     timezone: str
 
 
+class Outcome(IntEnum):
+    """Every way a day can show: ``decide`` picks one, ``DayFacts.view`` words it."""
+
+    CLOSED = 0
+    AWAITING_ENROLLMENT = 1
+    ENROLLMENT_REFUSED = 2
+    ABSENT_PENDING = 3
+    ABSENT_JUSTIFIED = 4
+    ABSENT_UNJUSTIFIED = 5
+    BOOKED = 6
+    BOOKED_LOCKED = 7
+    WAITING = 8
+    WAITING_LOCKED = 9
+    NOT_BOOKED_LOCKED = 10
+    NOT_YET_OPEN = 11
+    FULL = 12
+    BOOKABLE = 13
+
+
+_ABSENT = {
+    AbsenceOutcome.PENDING_REVIEW: Outcome.ABSENT_PENDING,
+    AbsenceOutcome.JUSTIFIED: Outcome.ABSENT_JUSTIFIED,
+    AbsenceOutcome.UNJUSTIFIED: Outcome.ABSENT_UNJUSTIFIED,
+}
+_ABSENCE_WORDING = {
+    Outcome.ABSENT_PENDING: (
+        DayReason.ABSENCE_PENDING,
+        "Absence signalée, en attente de la décision du service",
+    ),
+    Outcome.ABSENT_JUSTIFIED: (DayReason.ABSENCE_JUSTIFIED, "Absence justifiée : non facturée"),
+    Outcome.ABSENT_UNJUSTIFIED: (
+        DayReason.ABSENCE_UNJUSTIFIED,
+        "Absence non justifiée : facturée",
+    ),
+}
+_PENDING_ENROLLMENT = (EnrollmentStatus.REQUESTED, EnrollmentStatus.WAITING)
+
+
+_Shown = TypeVar("_Shown")
+
+
+class DayFacts:
+    """What one day of one slot is for everybody at any time: closed and why, or its
+    deadlines. Only the booking, the absence, the booked count and "now" vary, and
+    ``decide`` reads them; each of the few resulting views is worded once and kept, so a
+    calendar showing the same day again (another child, another request) pays lookups, not
+    date arithmetic and French formatting."""
+
+    __slots__ = (
+        "day",
+        "rules",
+        "exception",
+        "school_holiday",
+        "closed",
+        "cancel_until",
+        "book_until",
+        "opens_at",
+        "_views",
+        "_shown",
+    )
+    cancel_until: datetime | None  # None when closed, as book_until
+    book_until: datetime | None
+    opens_at: datetime | None  # None when booking is always open
+
+    def __init__(
+        self,
+        day: date,
+        rules: SlotRules,
+        exception: Exception_ | None,
+        school_holiday: str | None,
+        closed: tuple[DayReason, str] | None,
+    ) -> None:
+        self.day, self.rules = day, rules
+        self.exception, self.school_holiday = exception, school_holiday
+        self.closed = closed
+        self._views: list[DayView | None] = [None] * len(Outcome)
+        self._shown: list[tuple[Callable[[DayView], Any], Any] | None] = [None] * len(Outcome)
+        if closed is None:
+            self.cancel_until = deadline_at(day, rules.cancellation, rules.timezone)
+            self.book_until = deadline_at(day, rules.booking, rules.timezone)
+            self.opens_at = booking_opens_at(day, rules.booking_opens_days_ahead, rules.timezone)
+        else:
+            self.cancel_until = self.book_until = self.opens_at = None
+
+    def view(self, outcome: Outcome) -> DayView:
+        """The day as ``outcome`` shows it, worded once."""
+        view = self._views[outcome]
+        if view is None:
+            view = self._views[outcome] = self._word(outcome)
+        return view
+
+    def shown(self, outcome: Outcome, render: Callable[[DayView], _Shown]) -> _Shown:
+        """``render(self.view(outcome))``, kept for the last renderer: the API's JSON
+        object of a day is built once and shared by every calendar showing it."""
+        kept = self._shown[outcome]
+        if kept is not None and kept[0] is render:
+            return cast(_Shown, kept[1])
+        shown = render(self.view(outcome))
+        self._shown[outcome] = (render, shown)
+        return shown
+
+    def _word(self, outcome: Outcome) -> DayView:
+        day, rules = self.day, self.rules
+        if outcome == Outcome.CLOSED:
+            assert self.closed is not None
+            return DayView(day, DayStatus.CLOSED, False, None, *self.closed)
+        if outcome == Outcome.AWAITING_ENROLLMENT:
+            return DayView(
+                day,
+                DayStatus.AWAITING_ENROLLMENT,
+                False,
+                None,
+                DayReason.ENROLLMENT_PENDING,
+                "Inscription en attente de validation",
+            )
+        if outcome == Outcome.ENROLLMENT_REFUSED:
+            return DayView(
+                day,
+                DayStatus.NOT_ENROLLED,
+                False,
+                None,
+                DayReason.ENROLLMENT_REFUSED,
+                "Inscription refusée",
+            )
+        if outcome in _ABSENCE_WORDING:
+            return DayView(day, DayStatus.ABSENT, False, None, *_ABSENCE_WORDING[outcome])
+        assert self.cancel_until is not None and self.book_until is not None
+        if outcome in (Outcome.BOOKED, Outcome.BOOKED_LOCKED):
+            return self._booked(DayStatus.BOOKED, outcome == Outcome.BOOKED, "Modifiable")
+        if outcome in (Outcome.WAITING, Outcome.WAITING_LOCKED):
+            waiting = outcome == Outcome.WAITING
+            return self._booked(DayStatus.WAITING_LIST, waiting, "Sur liste d'attente, modifiable")
+        until = self.book_until
+        if outcome == Outcome.NOT_BOOKED_LOCKED:
+            return DayView(
+                day,
+                DayStatus.NOT_BOOKED,
+                False,
+                until,
+                DayReason.DEADLINE_PASSED,
+                rules.booking.describe_passed(),
+            )
+        if outcome == Outcome.NOT_YET_OPEN:
+            assert rules.booking_opens_days_ahead is not None
+            opening_day = day - timedelta(days=rules.booking_opens_days_ahead)
+            return DayView(
+                day,
+                DayStatus.NOT_BOOKED,
+                False,
+                until,
+                DayReason.NOT_YET_OPEN,
+                f"Réservation possible à partir du {format_date(opening_day)}",
+            )
+        when = format_datetime(until, rules.timezone)
+        if outcome == Outcome.FULL:
+            return DayView(
+                day,
+                DayStatus.FULL,
+                True,
+                until,
+                DayReason.FULL,
+                f"Complet : inscription possible sur liste d'attente jusqu'au {when}",
+            )
+        return DayView(
+            day,
+            DayStatus.NOT_BOOKED,
+            True,
+            until,
+            DayReason.CHANGEABLE,
+            f"Modifiable jusqu'au {when}",
+        )
+
+    def _booked(self, status: DayStatus, changeable: bool, prefix: str) -> DayView:
+        until = self.cancel_until
+        assert until is not None
+        if not changeable:
+            return DayView(
+                self.day,
+                status,
+                False,
+                until,
+                DayReason.DEADLINE_PASSED,
+                self.rules.cancellation.describe_passed(),
+            )
+        when = format_datetime(until, self.rules.timezone)
+        return DayView(
+            self.day, status, True, until, DayReason.CHANGEABLE, f"{prefix} jusqu'au {when}"
+        )
+
+
+class SlotDays:
+    """The ``DayFacts`` of one slot, by day, shared by every request (see ``slot_days``)."""
+
+    MAX_DAYS = 1000  # a few school years; then it starts again from empty
+    MAX_RANGES = 32  # the ranges calendars ask (months, school years); then from empty
+
+    def __init__(self, rules: SlotRules) -> None:
+        self.rules = rules
+        self._by_day: dict[date, DayFacts] = {}
+        self._ranges: dict[tuple[date, date], tuple[tuple[object, ...], list[DayFacts]]] = {}
+
+    def days(self, first: date, last: date, town: TownCalendar) -> list[DayFacts]:
+        """The facts of every day from ``first`` to ``last``: a calendar asks the same
+        ranges again and again, so a range's list is kept while the town's exceptional days
+        and school holidays are the same (``TownCalendar.fingerprint``)."""
+        kept = self._ranges.get((first, last))
+        if kept is not None and kept[0] == town.fingerprint:
+            return kept[1]
+        days = [self.facts(first + timedelta(days=n), town) for n in range((last - first).days + 1)]
+        if len(self._ranges) >= self.MAX_RANGES:
+            self._ranges.clear()
+        self._ranges[(first, last)] = (town.fingerprint, days)
+        return days
+
+    def facts(self, day: date, town: TownCalendar) -> DayFacts:
+        """The day's facts under this town calendar: kept ones are reused while the day's
+        exception and school holiday are still the same (staff may change them anytime)."""
+        rules = self.rules
+        exception = (
+            town.exception(day, rules.activity_id, rules.site_id)
+            if day in town.exceptions
+            else None
+        )
+        school_holiday = town.school_holiday(day)
+        facts = self._by_day.get(day)
+        if facts is None or facts.school_holiday != school_holiday or facts.exception != exception:
+            if len(self._by_day) >= self.MAX_DAYS:
+                self._by_day.clear()
+            closed = closure(
+                day,
+                activity_id=rules.activity_id,
+                site_id=rules.site_id,
+                weekdays=rules.weekdays,
+                policy=rules.policy,
+                town=town,
+            )
+            facts = self._by_day[day] = DayFacts(day, rules, exception, school_holiday, closed)
+        return facts
+
+
+@lru_cache(maxsize=1024)
+def slot_days(rules: SlotRules) -> SlotDays:
+    """The shared day facts of a slot (an enrolment's rules; bounded: the least recently
+    used slots are dropped)."""
+    return SlotDays(rules)
+
+
+def decide(
+    facts: DayFacts,
+    *,
+    booking_status: BookingStatus | None,
+    booked_count: int,
+    now: datetime,
+    staff: bool,
+    absence: AbsenceOutcome | None,
+) -> Outcome:
+    """The single rule of what a day shows and whether it may change now.
+
+    Staff may change past the deadlines (their changes are audited); closures, enrolment
+    and capacity apply to everyone.
+    """
+    if facts.closed is not None:
+        return Outcome.CLOSED
+    rules = facts.rules
+    if rules.enrollment_status in _PENDING_ENROLLMENT:
+        return Outcome.AWAITING_ENROLLMENT
+    if rules.enrollment_status == EnrollmentStatus.REFUSED:
+        return Outcome.ENROLLMENT_REFUSED
+    if booking_status is not None:
+        if booking_status == BookingStatus.BOOKED and absence in _ABSENT:
+            return _ABSENT[absence]
+        locked = not staff and now > facts.cancel_until  # type: ignore[operator]
+        if booking_status == BookingStatus.BOOKED:
+            return Outcome.BOOKED_LOCKED if locked else Outcome.BOOKED
+        if booking_status == BookingStatus.WAITING:
+            return Outcome.WAITING_LOCKED if locked else Outcome.WAITING
+    if not staff:
+        if now > facts.book_until:  # type: ignore[operator]
+            return Outcome.NOT_BOOKED_LOCKED
+        if facts.opens_at is not None and now < facts.opens_at:
+            return Outcome.NOT_YET_OPEN
+    if rules.capacity is not None and booked_count >= rules.capacity:
+        return Outcome.FULL
+    return Outcome.BOOKABLE
+
+
 def evaluate_day(
     day: date,
     rules: SlotRules,
@@ -247,108 +529,15 @@ def evaluate_day(
     staff: bool = False,
     absence: AbsenceOutcome | None = None,
 ) -> DayView:
-    """The single rule of what a day shows and whether it may change now.
-
-    Staff may change past the deadlines (their changes are audited); closures, enrolment
-    and capacity apply to everyone.
-    """
-    closed = closure(
-        day,
-        activity_id=rules.activity_id,
-        site_id=rules.site_id,
-        weekdays=rules.weekdays,
-        policy=rules.policy,
-        town=town,
-    )
-    if closed:
-        return DayView(day, DayStatus.CLOSED, False, None, closed[0], closed[1])
-    if rules.enrollment_status in (EnrollmentStatus.REQUESTED, EnrollmentStatus.WAITING):
-        return DayView(
-            day,
-            DayStatus.AWAITING_ENROLLMENT,
-            False,
-            None,
-            DayReason.ENROLLMENT_PENDING,
-            "Inscription en attente de validation",
+    """One day as it shows now: its facts, ``decide``, the worded view."""
+    facts = slot_days(rules).facts(day, town)
+    return facts.view(
+        decide(
+            facts,
+            booking_status=booking_status,
+            booked_count=booked_count,
+            now=now,
+            staff=staff,
+            absence=absence,
         )
-    if rules.enrollment_status == EnrollmentStatus.REFUSED:
-        return DayView(
-            day,
-            DayStatus.NOT_ENROLLED,
-            False,
-            None,
-            DayReason.ENROLLMENT_REFUSED,
-            "Inscription refusée",
-        )
-
-    if booking_status == BookingStatus.BOOKED and absence in _ABSENCES:
-        reason, message = _ABSENCES[absence]
-        return DayView(day, DayStatus.ABSENT, False, None, reason, message)
-    if booking_status in (BookingStatus.BOOKED, BookingStatus.WAITING):
-        status = (
-            DayStatus.BOOKED if booking_status == BookingStatus.BOOKED else (DayStatus.WAITING_LIST)
-        )
-        until = deadline_at(day, rules.cancellation, rules.timezone)
-        if now > until and not staff:
-            return DayView(
-                day,
-                status,
-                False,
-                until,
-                DayReason.DEADLINE_PASSED,
-                rules.cancellation.describe_passed(),
-            )
-        prefix = (
-            "Sur liste d'attente, modifiable"
-            if status == DayStatus.WAITING_LIST
-            else ("Modifiable")
-        )
-        return DayView(
-            day,
-            status,
-            True,
-            until,
-            DayReason.CHANGEABLE,
-            f"{prefix} jusqu'au {format_datetime(until, rules.timezone)}",
-        )
-
-    until = deadline_at(day, rules.booking, rules.timezone)
-    if now > until and not staff:
-        return DayView(
-            day,
-            DayStatus.NOT_BOOKED,
-            False,
-            until,
-            DayReason.DEADLINE_PASSED,
-            rules.booking.describe_passed(),
-        )
-    opens_at = booking_opens_at(day, rules.booking_opens_days_ahead, rules.timezone)
-    if opens_at is not None and now < opens_at and not staff:
-        assert rules.booking_opens_days_ahead is not None
-        opening_day = day - timedelta(days=rules.booking_opens_days_ahead)
-        return DayView(
-            day,
-            DayStatus.NOT_BOOKED,
-            False,
-            until,
-            DayReason.NOT_YET_OPEN,
-            f"Réservation possible à partir du {format_date(opening_day)}",
-        )
-    if rules.capacity is not None and booked_count >= rules.capacity:
-        return DayView(
-            day,
-            DayStatus.FULL,
-            True,
-            until,
-            DayReason.FULL,
-            "Complet : inscription possible sur liste d'attente jusqu'au "
-            f"{format_datetime(until, rules.timezone)}",
-        )
-    return DayView(
-        day,
-        DayStatus.NOT_BOOKED,
-        True,
-        until,
-        DayReason.CHANGEABLE,
-        f"Modifiable jusqu'au {format_datetime(until, rules.timezone)}",
     )

@@ -1,34 +1,40 @@
 """The household calendar, the hottest read of the product: two SQL statements whatever
-the number of children, activities and days, rows as plain dicts, no model instances.
+the number of children, activities and days, rows as the driver gives them, no model
+instances.
 
 Statement 1 checks access and loads the children's enrolments with their activity rules
-and openings; statement 2 loads, in one UNION ALL, the bookings, the booked counts of
-the days that need one (see ``load_day_rows``), the reported absences, the exceptional
-closures and the school holidays of the range.
+and openings, and the town's exceptional days and school holidays of the range; statement
+2 loads, in one UNION ALL, the bookings, the booked counts of the days that need one (see
+``calendar_counted`` and ``load_day_rows``) and the reported absences.
 """
 
 from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
-from zoneinfo import ZoneInfo
+from typing import Any, Generic, TypeVar
 
 from models.absences import AbsenceOutcome
 from models.accounts import Account, AccountRole
 from models.bookings import BookingStatus, EnrollmentStatus
 from models.catalogue import DeadlineRule, HolidayPolicy
 from resolvers.booking_rules import (
+    DayFacts,
     DayView,
     Deadline,
     Exception_,
+    Outcome,
     SlotRules,
     TownCalendar,
-    closure,
+    decide,
     evaluate_day,
+    slot_days,
 )
 from resolvers.clock import Clock
 from resolvers.errors import CommonErrorCode, DomainError, NotAuthenticated, NotFound
-from resolvers.sql import Params, fetch, rows_table
+from resolvers.sql import Params, fetch_rows, rows_table
+
+_Shown = TypeVar("_Shown")
 
 MAX_RANGE_DAYS = 400  # a school year and a bit: any range a calendar screen shows
 COUNTED_COLUMNS = [
@@ -77,17 +83,7 @@ class CalendarContext:
     town: TownCalendar = field(default_factory=TownCalendar)
 
     def is_closed(self, row: EnrollmentRow, day: date) -> bool:
-        return (
-            closure(
-                day,
-                activity_id=row.activity_id,
-                site_id=row.site_id,
-                weekdays=row.rules.weekdays,
-                policy=row.rules.policy,
-                town=self.town,
-            )
-            is not None
-        )
+        return slot_days(row.rules).facts(day, self.town).closed is not None
 
     def enrollment_for(self, child_id: int, activity_id: int, day: date) -> EnrollmentRow | None:
         for row in self.enrollments:
@@ -110,13 +106,43 @@ class CalendarContext:
             absence=self.absences.get((row.child_id, row.activity_id, day)),
         )
 
+    def days_facts(self, row: EnrollmentRow) -> list[DayFacts]:
+        """The shared facts of the row's days in the context's range."""
+        first, last = max(self.start, row.period_starts_on), min(self.end, row.period_ends_on)
+        return slot_days(row.rules).days(first, last, self.town)
+
+    def show_days(
+        self, row: EnrollmentRow, now: datetime, render: Callable[[DayView], _Shown], *, staff: bool
+    ) -> list[_Shown]:
+        """``render(evaluate(…))`` of every day of the range for one enrolment: the same
+        rule (``decide``) on the slot's shared day facts, each view rendered once."""
+        bookings, counts, absences = self.bookings, self.booked_counts, self.absences
+        child, activity, site = row.child_id, row.activity_id, row.site_id
+        shown = []
+        for facts in self.days_facts(row):
+            if facts.closed is not None:
+                shown.append(facts.shown(Outcome.CLOSED, render))
+                continue
+            day = facts.day
+            booking = bookings.get((child, activity, day))
+            outcome = decide(
+                facts,
+                booking_status=booking[0] if booking else None,
+                booked_count=counts.get((activity, site, day), 0),
+                now=now,
+                staff=staff,
+                absence=absences.get((child, activity, day)),
+            )
+            shown.append(facts.shown(outcome, render))
+        return shown
+
 
 @dataclass
-class CalendarLine:
-    """The days of one child in one activity."""
+class CalendarLine(Generic[_Shown]):
+    """The days of one child in one activity, as the caller renders them."""
 
     enrollment: EnrollmentRow
-    days: list[DayView]
+    days: list[_Shown]
 
 
 def as_date(value: Any) -> date:
@@ -153,8 +179,10 @@ async def load_context(
     *,
     child_ids: list[int] | None = None,
 ) -> CalendarContext:
-    """Access check, the children and their enrolments with their rules (statement 1);
-    ``load_day_rows`` then loads the range's days (statement 2)."""
+    """Access check, the children and their enrolments with their rules, and the town's
+    exceptional days and school holidays of the range (statement 1): every day's closure
+    is known before ``load_day_rows`` loads the bookings (statement 2), which then counts
+    the booked places of the open days only."""
     if actor is None:
         raise NotAuthenticated()
     check_range(start, end)
@@ -162,15 +190,21 @@ async def load_context(
     child_filter = f"AND c.id IN ({params.many(child_ids)})" if child_ids else ""
     household = params(household_id)
     access = _access_predicate(actor, params)
-    rows = await fetch(
-        f"""SELECT h.tenant_id, t.timezone, t.name AS town_name, h.name AS household_name,
-                   c.id AS child_id, c.first_names, c.last_name,
-                   e.id AS enrollment_id, e.status AS enrollment_status,
-                   a.id AS activity_id, a.code, a.name AS activity_name, a.kind,
-                   a.holiday_policy, a.booking_rule, a.booking_value, a.booking_cutoff_minutes,
-                   a.cancellation_rule, a.cancellation_value, a.cancellation_cutoff_minutes,
-                   a.booking_opens_days_ahead, s.id AS site_id, s.name AS site_name,
-                   p.starts_on, p.ends_on, o.weekdays, o.capacity
+    first, last = params(start), params(end)
+    # One household row, checked in every branch; the town's rows reuse a few columns:
+    # exception (activity_id, site_id, starts_on = its day, is_open, label), holiday
+    # (starts_on, ends_on, label).
+    rows = await fetch_rows(
+        f"""SELECT 'enrollment' AS kind, h.tenant_id, t.timezone, t.name AS town_name,
+                   h.name AS household_name, c.id AS child_id, c.birth_date, c.first_names,
+                   c.last_name, e.id AS enrollment_id, e.status AS enrollment_status,
+                   a.id AS activity_id, a.code, a.name AS activity_name,
+                   a.kind AS activity_kind, a.holiday_policy, a.booking_rule, a.booking_value,
+                   a.booking_cutoff_minutes, a.cancellation_rule, a.cancellation_value,
+                   a.cancellation_cutoff_minutes, a.booking_opens_days_ahead,
+                   s.id AS site_id, s.name AS site_name, p.starts_on, p.ends_on, o.weekdays,
+                   o.capacity, CAST(NULL AS BOOLEAN) AS is_open,
+                   CAST(NULL AS VARCHAR(150)) AS label
             FROM household h
             JOIN tenant t ON t.id = h.tenant_id
             LEFT JOIN child c ON c.household_id = h.id {child_filter}
@@ -181,15 +215,51 @@ async def load_context(
             LEFT JOIN opening o ON o.activity_id = e.activity_id AND o.site_id = e.site_id
                                AND o.period_id = e.period_id
             WHERE h.id = {household} AND {access}
-            ORDER BY c.birth_date, c.id, a.code, p.starts_on""",
+            UNION ALL
+            SELECT 'exception', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+                   ce.activity_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+                   NULL, ce.site_id, NULL, ce.day, NULL, NULL, NULL, ce.is_open, ce.label
+            FROM household h
+            JOIN calendar_exception ce ON ce.tenant_id = h.tenant_id
+            WHERE h.id = {household} AND {access} AND ce.day >= {first} AND ce.day <= {last}
+            UNION ALL
+            SELECT 'holiday', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+                   NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+                   NULL, NULL, NULL, sh.starts_on, sh.ends_on, NULL, NULL, NULL, sh.name
+            FROM household h
+            JOIN school_holiday sh ON sh.tenant_id = h.tenant_id
+            WHERE h.id = {household} AND {access}
+              AND sh.starts_on <= {last} AND sh.ends_on >= {first}
+            ORDER BY kind, birth_date, child_id, code, starts_on""",
         params,
     )
-    if not rows:
+    if not rows or rows[0]["kind"] != "enrollment":
         raise NotFound("Foyer", "householdId")
+    return context_from_rows(rows, household_id, start, end)
+
+
+def context_from_rows(
+    rows: Sequence[Mapping[str, Any]], household_id: int, start: date, end: date
+) -> CalendarContext:
+    """``load_context``'s rows as a context (``bench/raw_app.py`` calls it too, to send
+    statement 2 the same parameters)."""
     timezone = rows[0]["timezone"]
     children: dict[int, tuple[str, str]] = {}
     enrollments = []
+    exceptions: dict[date, list[Exception_]] = defaultdict(list)
+    school_holidays: list[tuple[date, date, str]] = []
     for row in rows:
+        kind = row["kind"]
+        if kind == "exception":
+            exceptions[as_date(row["starts_on"])].append(
+                Exception_(row["activity_id"], row["site_id"], bool(row["is_open"]), row["label"])
+            )
+            continue
+        if kind == "holiday":
+            school_holidays.append(
+                (as_date(row["starts_on"]), as_date(row["ends_on"]), row["label"])
+            )
+            continue
         if row["child_id"] is None:
             continue
         children[row["child_id"]] = (row["first_names"], row["last_name"])
@@ -207,7 +277,7 @@ async def load_context(
                 activity_id=row["activity_id"],
                 activity_code=row["code"],
                 activity_name=row["activity_name"],
-                activity_kind=row["kind"],
+                activity_kind=row["activity_kind"],
                 site_id=row["site_id"],
                 site_name=row["site_name"],
                 period_starts_on=starts_on,
@@ -234,7 +304,7 @@ async def load_context(
                 ),
             )
         )
-    context = CalendarContext(
+    return CalendarContext(
         household_id=household_id,
         household_name=rows[0]["household_name"],
         tenant_id=rows[0]["tenant_id"],
@@ -244,9 +314,13 @@ async def load_context(
         end=end,
         enrollments=enrollments,
         children=children,
+        town=TownCalendar(school_holidays, dict(exceptions)),
     )
-    return context
 
+
+# Enum lookups by value: calling the enum costs a Python-level call per row.
+_BOOKING_STATUSES = {status.value: status for status in BookingStatus}
+_ABSENCE_OUTCOMES = {outcome.value: outcome for outcome in AbsenceOutcome}
 
 # (activity, site, day, child or None) whose booked places statement 2 counts; see
 # load_day_rows.
@@ -264,24 +338,28 @@ def every_day_counted(context: CalendarContext) -> Counted:
 
 
 def calendar_counted(context: CalendarContext, now: datetime, *, staff: bool) -> Counted:
-    """The days whose booked count a calendar may show: only a day its child can still
-    book needs it (``evaluate_day`` reads it after the booking and the deadline). A parent
-    can book no day before today, whatever the rule (deadlines are never after the day);
-    staff can. Days the child has booked or is waiting for are left out by statement 2."""
-    first = context.start
-    if not staff:
-        first = max(first, now.astimezone(ZoneInfo(context.timezone)).date())
-    return [
-        (row.activity_id, row.site_id, day, row.child_id)
-        for row in context.enrollments
-        if row.rules.capacity is not None
-        for day in days_of(row, first, context.end)
-    ]
+    """The days whose booked count a calendar may show: those its child could book now,
+    were the day free (``decide`` without a booking and with no place taken says
+    bookable). A closed day, a day past its deadline, not yet open or of an enrolment
+    not accepted never shows a count, so it is not counted. Days the child has booked or
+    is waiting for are left out by statement 2."""
+    counted: Counted = []
+    for row in context.enrollments:
+        if row.rules.capacity is None:
+            continue
+        for facts in context.days_facts(row):
+            if facts.closed is None and (
+                decide(
+                    facts, booking_status=None, booked_count=0, now=now, staff=staff, absence=None
+                )
+                == Outcome.BOOKABLE
+            ):
+                counted.append((row.activity_id, row.site_id, facts.day, row.child_id))
+    return counted
 
 
 async def load_day_rows(context: CalendarContext, counted: Counted) -> None:
-    """Bookings, booked counts, absences, exceptions and school holidays of the range: one
-    statement.
+    """Bookings, booked counts and absences of the range: one statement.
 
     Booked places are counted only for the ``counted`` (activity, site, day), one index
     lookup each, and for those with a child only when that child has neither booked the
@@ -296,20 +374,18 @@ async def load_day_rows(context: CalendarContext, counted: Counted) -> None:
     params = Params()
     children = sorted({row.child_id for row in context.enrollments}) or [0]
     start, end = context.start, context.end
-    rows = await fetch(
-        # Typed NULLs: PostgreSQL infers each UNION column from its first branch.
+    rows = await fetch_rows(
         f"""WITH mine AS (
               SELECT b.id, b.child_id, b.activity_id, b.site_id, b.day, b.status
               FROM booking b
               WHERE b.child_id IN ({params.many(children)})
                 AND b.day >= {params(start)} AND b.day <= {params(end)}
                 AND b.status <> 'cancelled')
-            SELECT 'booking' AS kind, m.child_id AS a, m.activity_id AS b, m.site_id AS c,
-                   m.day AS day, CAST(NULL AS DATE) AS day_end, m.status AS status,
-                   CAST(NULL AS VARCHAR(150)) AS label, CAST(m.id AS BIGINT) AS n
+            SELECT 'booking' AS kind, m.child_id AS a, m.activity_id AS b, m.day AS day,
+                   m.status AS status, CAST(m.id AS BIGINT) AS n
             FROM mine m
             UNION ALL
-            SELECT 'count', b.activity_id, b.site_id, NULL, b.day, NULL, NULL, NULL, COUNT(*)
+            SELECT 'count', b.activity_id, b.site_id, b.day, NULL, COUNT(*)
             FROM (SELECT DISTINCT j.activity_id, j.site_id, j.day
                   FROM {rows_table(params, "j", counted, COUNTED_COLUMNS)}
                   WHERE NOT EXISTS (
@@ -320,47 +396,26 @@ async def load_day_rows(context: CalendarContext, counted: Counted) -> None:
                           AND b.day = c.day AND b.status = 'booked'
             GROUP BY b.activity_id, b.site_id, b.day
             UNION ALL
-            SELECT 'absence', ad.child_id, ad.activity_id, NULL, ad.day, NULL, ad.outcome,
-                   NULL, NULL
+            SELECT 'absence', ad.child_id, ad.activity_id, ad.day, ad.outcome, NULL
             FROM absence_day ad
             WHERE ad.child_id IN ({params.many(children)})
               AND ad.day >= {params(start)} AND ad.day <= {params(end)}
-              AND ad.outcome <> 'cancelled_in_time'
-            UNION ALL
-            SELECT 'exception', ce.activity_id, ce.site_id,
-                   CASE WHEN ce.is_open THEN 1 ELSE 0 END, ce.day, NULL, NULL, ce.label, NULL
-            FROM calendar_exception ce
-            WHERE ce.tenant_id = {params(context.tenant_id)}
-              AND ce.day >= {params(start)} AND ce.day <= {params(end)}
-            UNION ALL
-            SELECT 'holiday', NULL, NULL, NULL, sh.starts_on, sh.ends_on, NULL, sh.name, NULL
-            FROM school_holiday sh
-            WHERE sh.tenant_id = {params(context.tenant_id)}
-              AND sh.starts_on <= {params(end)} AND sh.ends_on >= {params(start)}""",
+              AND ad.outcome <> 'cancelled_in_time'""",
         params,
     )
-    exceptions: dict[date, list[Exception_]] = defaultdict(list)
-    school_holidays: list[tuple[date, date, str]] = []
     for row in rows:
         kind = row["kind"]
         if kind == "booking":
             context.bookings[(row["a"], row["b"], as_date(row["day"]))] = (
-                BookingStatus(row["status"]),
+                _BOOKING_STATUSES[row["status"]],
                 row["n"],
             )
         elif kind == "count":
             context.booked_counts[(row["a"], row["b"], as_date(row["day"]))] = row["n"]
-        elif kind == "absence":
-            context.absences[(row["a"], row["b"], as_date(row["day"]))] = AbsenceOutcome(
-                row["status"]
-            )
-        elif kind == "exception":
-            exceptions[as_date(row["day"])].append(
-                Exception_(row["a"], row["b"], bool(row["c"]), row["label"])
-            )
         else:
-            school_holidays.append((as_date(row["day"]), as_date(row["day_end"]), row["label"]))
-    context.town = TownCalendar(school_holidays, dict(exceptions))
+            context.absences[(row["a"], row["b"], as_date(row["day"]))] = _ABSENCE_OUTCOMES[
+                row["status"]
+            ]
 
 
 def days_of(row: EnrollmentRow, start: date, end: date) -> list[date]:
@@ -374,18 +429,18 @@ async def household_calendar(
     household_id: int,
     start: date,
     end: date,
+    render: Callable[[DayView], _Shown],
     *,
     clock: Clock,
     child_ids: list[int] | None = None,
-) -> list[CalendarLine]:
-    """Every day × activity of the household's children, with its state and its reason."""
+) -> list[CalendarLine[_Shown]]:
+    """Every day × activity of the household's children, with its state and its reason,
+    each as ``render`` shows a ``DayView`` (called once per distinct view and process)."""
     context = await load_context(actor, household_id, start, end, child_ids=child_ids)
     assert actor is not None
     now, staff = clock.now(), actor.role != AccountRole.PARENT
     await load_day_rows(context, calendar_counted(context, now, staff=staff))
     return [
-        CalendarLine(
-            row, [context.evaluate(row, day, now, staff=staff) for day in days_of(row, start, end)]
-        )
+        CalendarLine(row, context.show_days(row, now, render, staff=staff))
         for row in context.enrollments
     ]

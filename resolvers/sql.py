@@ -1,7 +1,7 @@
 """Raw SQL for the few hot or set-based queries the ORM cannot express (window functions,
 bulk upserts), portable between PostgreSQL (``$1``) and SQLite (``?``) placeholders."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -35,6 +35,15 @@ class Params:
 
 async def fetch(sql: str, params: Params) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = await connection().execute_query_dict(sql, params.values)
+    return rows
+
+
+async def fetch_rows(sql: str, params: Params) -> Sequence[Mapping[str, Any]]:
+    """A SELECT's rows as the driver gives them (asyncpg ``Record``, ``sqlite3.Row``), read
+    by column name only: for the hot reads, where copying each row into a dict costs as
+    much as decoding it."""
+    rows: Sequence[Mapping[str, Any]]
+    _, rows = await connection().execute_query(sql, params.values)
     return rows
 
 

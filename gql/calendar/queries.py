@@ -5,7 +5,7 @@ from typing import Annotated
 
 import strawberry
 
-from gql.calendar.types import Activity, CalendarLine, Period, Site
+from gql.calendar.types import Activity, CalendarLine, Period, Site, calendar_day
 from gql.context import Info
 from gql.ids import decode_id
 from models.catalogue import Activity as ActivityModel
@@ -65,6 +65,7 @@ class CalendarQueries:
             decode_id(household_id, "Household", field="householdId"),
             start,
             end,
+            calendar_day,
             clock=info.context.clock,
             child_ids=[decode_id(c, "Child", field="childIds") for c in child_ids]
             if child_ids

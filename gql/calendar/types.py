@@ -194,7 +194,7 @@ class CalendarLine:
     )
 
     @classmethod
-    def from_row(cls, line: CalendarLineRow) -> "CalendarLine":
+    def from_row(cls, line: CalendarLineRow[CalendarDay]) -> "CalendarLine":
         row = line.enrollment
         return cls(
             enrollment_id=strawberry.ID(encode_id("Enrollment", row.enrollment_id)),
@@ -208,7 +208,7 @@ class CalendarLine:
                 name=row.activity_name,
             ),
             site=CalendarSite(id=strawberry.ID(encode_id("Site", row.site_id)), name=row.site_name),
-            days=[_day(view) for view in line.days],
+            days=line.days,
         )
 
 
@@ -217,7 +217,8 @@ _STATUS_NAMES = {status: status.name for status in DayStatus}
 _REASON_NAMES = {reason: reason.name for reason in DayReason}
 
 
-def _day(view: DayView) -> CalendarDay:
+def calendar_day(view: DayView) -> CalendarDay:
+    """A day as the API shows it (the calendar builds each distinct one once)."""
     until = view.changeable_until
     return CalendarDay(
         {

@@ -104,6 +104,34 @@ async def test_every_day_says_what_it_is_and_why(api: GraphQL, clock: FrozenCloc
     assert days["2026-12-21"]["reason"] == "SCHOOL_HOLIDAY"
 
 
+async def test_a_closure_or_opening_shows_at_the_next_look(
+    api: GraphQL, clock: FrozenClock
+) -> None:
+    # The days of a calendar are kept between requests: a staff change must still show.
+    f = await family(clock)
+    december = {"householdId": f["household_id"], "from": "2026-12-01", "to": "2026-12-31"}
+    before = by_date(await api(CALENDAR, december, token=f["token"]))
+    assert before["2026-12-10"]["reason"] == "CHANGEABLE"
+    assert before["2026-12-09"]["reason"] == "WEEKDAY_CLOSED"  # a Wednesday
+
+    strike = await add_calendar_exception(
+        f["staff"], date(2026, 12, 10), False, "grève", clock=clock
+    )
+    await add_calendar_exception(
+        f["staff"], date(2026, 12, 9), True, "accueil exceptionnel", clock=clock
+    )
+    after = by_date(await api(CALENDAR, december, token=f["token"]))
+    assert (after["2026-12-10"]["reason"], after["2026-12-10"]["message"]) == (
+        "EXCEPTIONAL_CLOSURE",
+        "Fermé : grève",
+    )
+    assert after["2026-12-09"]["reason"] == "CHANGEABLE"
+
+    await strike.delete()  # called off
+    again = by_date(await api(CALENDAR, december, token=f["token"]))
+    assert again["2026-12-10"] == before["2026-12-10"]
+
+
 async def test_the_deadline_falls_at_the_minute(api: GraphQL, clock: FrozenClock) -> None:
     f = await family(clock)
     change = {
