@@ -9,9 +9,11 @@ for 180 lines × their fields (about 5 ms). So, for a plain list:
 - of scalars or enums, whose items are ready values: the coerced items in one loop (none
   to coerce for a scalar without serialize, such as CalendarDay, when every item is a
   plain value);
-- of objects whose selected fields are all plain attributes of leaf type (Strawberry's
-  "basic" fields: no resolver, no arguments, no extension), with no ``@defer``: each
-  item's dict built directly, in the order graphql-core would build it.
+- of objects whose selected fields are all plain attributes (Strawberry's "basic" fields:
+  no resolver, no arguments, no extension, no directive) of leaf type, of a list of
+  leaves, or of an object type whose selected fields are such again (a calendar line's
+  child, activity, site and days), with no ``@defer``: each item's dict built directly,
+  in the order graphql-core would build it.
 
 Anything else met on the way (a null, an exception, an awaitable, a value the scalar
 refuses, a ``@stream``, an item of another type, field middleware) sends the whole list
@@ -24,11 +26,13 @@ from typing import Any, NamedTuple
 
 from graphql import (
     GraphQLLeafType,
+    GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
     Undefined,
     is_leaf_type,
+    is_non_null_type,
 )
 from graphql.execution.collect_fields import FieldDetailsList
 from graphql.pyutils import AwaitableOrValue, Path
@@ -45,7 +49,8 @@ _READY = frozenset({dict, str, int, float, bool})
 
 class _Field(NamedTuple):
     """How to build one response key of a flat object: from an attribute, or for
-    ``__typename`` the type's name (``getter`` None)."""
+    ``__typename`` the type's name (``getter`` None). The attribute is a leaf (``leaf``),
+    a list of leaves (``leaf`` with ``is_list``) or a flat object (``sub``)."""
 
     key: str
     getter: Callable[[Any, str], Any] | None
@@ -53,6 +58,8 @@ class _Field(NamedTuple):
     leaf: GraphQLLeafType | None
     non_null: bool
     typename: str = ""
+    is_list: bool = False
+    sub: "tuple[GraphQLObjectType, _Plan] | None" = None
 
 
 _Plan = list[_Field]
@@ -149,6 +156,8 @@ class FamilleExecutionContext(StrawberryGraphQLCoreExecutionContext):
             field_def = self.schema.get_field(object_type, node.name.value)
             if field_def is None or field_def.args or node.arguments:
                 return None
+            if any(detail.node.directives for detail in details):
+                return None  # @stream and the like: graphql-core's own path
             field = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
             # Strawberry resolves a basic field with `_get_basic_result`, which returns
             # `field.default_resolver(source, field.python_name)`.
@@ -162,12 +171,23 @@ class FamilleExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 return None
             field_type = field_def.type
             non_null = isinstance(field_type, GraphQLNonNull)
-            leaf = field_type.of_type if isinstance(field_type, GraphQLNonNull) else field_type
-            if not is_leaf_type(leaf):
+            inner = field_type.of_type if isinstance(field_type, GraphQLNonNull) else field_type
+            getter, attribute = field.default_resolver, field.python_name
+            if is_leaf_type(inner):
+                plan.append(_Field(response_key, getter, attribute, inner, non_null))
+            elif isinstance(inner, GraphQLList):
+                item = inner.of_type.of_type if is_non_null_type(inner.of_type) else inner.of_type
+                if not is_leaf_type(item):
+                    return None
+                plan.append(_Field(response_key, getter, attribute, item, non_null, is_list=True))
+            elif isinstance(inner, GraphQLObjectType):
+                sub_plan = self._flat_plan(inner, details)
+                if sub_plan is None:
+                    return None
+                sub = (inner, sub_plan)
+                plan.append(_Field(response_key, getter, attribute, None, non_null, sub=sub))
+            else:
                 return None
-            plan.append(
-                _Field(response_key, field.default_resolver, field.python_name, leaf, non_null)
-            )
         return plan
 
     def _complete_flat_objects(
@@ -178,35 +198,57 @@ class FamilleExecutionContext(StrawberryGraphQLCoreExecutionContext):
         items: list[Any],
     ) -> list[Any] | None:
         """Each item's dict, or None when one needs graphql-core's own handling."""
-        is_type_of, is_awaitable = object_type.is_type_of, self.is_awaitable
         completed = []
         for item in items:
-            if not self._ready(item) or (
-                is_type_of is not None and is_type_of(item, info) is not True
-            ):
+            result = self._complete_flat(object_type, plan, info, item)
+            if result is _FAILED:
                 return None
-            result: dict[str, Any] = {}
-            for key, getter, attribute, leaf, non_null, typename in plan:
-                if getter is None or leaf is None:
-                    result[key] = typename
-                    continue
-                try:
-                    value: Any = getter(item, attribute)
-                except Exception:  # noqa: BLE001 - reported by the usual path
-                    return None
-                if value is None:
-                    if non_null:
-                        return None
-                    result[key] = None
-                    continue
-                if isinstance(value, Exception) or is_awaitable(value):
-                    return None
-                value = _coerce(leaf, value)
-                if value is _FAILED:
-                    return None
-                result[key] = value
             completed.append(result)
         return completed
+
+    def _complete_flat(
+        self,
+        object_type: GraphQLObjectType,
+        plan: _Plan,
+        info: GraphQLResolveInfo[Any],
+        item: Any,
+    ) -> Any:
+        """One object's dict, or _FAILED where graphql-core's own handling is needed."""
+        is_type_of, is_awaitable = object_type.is_type_of, self.is_awaitable
+        if not self._ready(item) or (is_type_of is not None and is_type_of(item, info) is not True):
+            return _FAILED
+        result: dict[str, Any] = {}
+        for key, getter, attribute, leaf, non_null, typename, is_list, sub in plan:
+            if getter is None:
+                result[key] = typename
+                continue
+            try:
+                value: Any = getter(item, attribute)
+            except Exception:  # noqa: BLE001 - reported by the usual path
+                return _FAILED
+            if value is None:
+                if non_null:
+                    return _FAILED
+                result[key] = None
+                continue
+            if isinstance(value, Exception) or is_awaitable(value):
+                return _FAILED
+            if sub is not None:
+                value = self._complete_flat(sub[0], sub[1], info, value)
+            elif leaf is None:
+                return _FAILED
+            elif is_list:
+                if not isinstance(value, list):
+                    return _FAILED
+                value = self._complete_leaves(leaf, value)
+                if value is None:
+                    return _FAILED
+            else:
+                value = _coerce(leaf, value)
+            if value is _FAILED:
+                return _FAILED
+            result[key] = value
+        return result
 
 
 def _coerce(leaf: GraphQLLeafType, value: Any) -> Any:

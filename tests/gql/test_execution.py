@@ -33,6 +33,8 @@ class Line:
     label: str | None
     colour: Colour
     inner: Inner
+    tags: list[str]
+    maybe_inner: Inner | None = None
 
     @strawberry.field
     def shout(self) -> str:
@@ -51,6 +53,8 @@ def lines() -> list[Line]:
             label=None if n == 2 else f"l{n}",
             colour=Colour.RED,
             inner=Inner(name=f"i{n}"),
+            tags=[f"t{n}", "x"],
+            maybe_inner=Inner(name="m") if n == 1 else None,
         )
         for n in range(3)
     ]
@@ -66,6 +70,24 @@ class Lists:
     def broken_lines(self) -> list[Line] | None:
         items = lines()
         items[1].colour = None  # type: ignore[assignment]
+        return items
+
+    @strawberry.field
+    def broken_inner(self) -> list[Line] | None:
+        items = lines()
+        items[2].inner = None  # type: ignore[assignment]
+        return items
+
+    @strawberry.field
+    def broken_tags(self) -> list[Line] | None:
+        items = lines()
+        items[1].tags = ["a", None]  # type: ignore[list-item]
+        return items
+
+    @strawberry.field
+    def odd_inner(self) -> list[Line] | None:
+        items = lines()
+        items[0].inner = Impostor(1)  # type: ignore[assignment]
         return items
 
     @strawberry.field
@@ -103,6 +125,11 @@ OBJECT_QUERIES = [
     "{ lines { n: number __typename label @skip(if: true) ...L } } fragment L on Line { colour }",
     "{ lines { number shout } }",
     "{ lines { number inner { name } } }",
+    "{ lines { inner { name __typename } tags maybeInner { name } } }",
+    "{ lines { tags @include(if: false) number inner { n: name } } }",
+    "{ brokenInner { number inner { name } } }",
+    "{ brokenTags { number tags } }",
+    "{ oddInner { inner { name } } }",
     "{ brokenLines { number colour } }",
     "{ strangers { number } }",
 ]
@@ -144,3 +171,21 @@ async def test_flat_objects_in_their_own_order() -> None:
     ours = await run(FamilleExecutionContext, OBJECT_QUERIES[1])
     assert ours["data"]["lines"][0] == {"n": 0, "__typename": "Line", "colour": "RED"}
     assert list(ours["data"]["lines"][0]) == ["n", "__typename", "colour"]
+
+
+async def test_nested_flat_objects_are_built_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    built: list[str] = []
+    complete_flat = FamilleExecutionContext._complete_flat
+
+    def spy(self: FamilleExecutionContext, object_type: Any, *args: Any) -> Any:
+        built.append(object_type.name)
+        return complete_flat(self, object_type, *args)
+
+    monkeypatch.setattr(FamilleExecutionContext, "_complete_flat", spy)
+    ours = await run(FamilleExecutionContext, OBJECT_QUERIES[4])
+    assert ours["data"]["lines"][1] == {
+        "inner": {"name": "i1", "__typename": "Inner"},
+        "tags": ["t1", "x"],
+        "maybeInner": {"name": "m"},
+    }
+    assert built.count("Line") == 3 and built.count("Inner") == 4
