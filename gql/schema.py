@@ -7,13 +7,9 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
-    AddValidationRules,
     MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
-    ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
@@ -42,6 +38,7 @@ from gql.messages.mutations import MessageMutations
 from gql.messages.queries import MessageQueries
 from gql.news.mutations import NewsMutations
 from gql.news.queries import NewsQueries
+from gql.operation_cache import OperationCache
 from gql.operations.mutations import OperationsMutations
 from gql.operations.queries import OperationsQueries
 from gql.payments.mutations import PaymentMutations
@@ -114,7 +111,9 @@ class OutboxRelay(SchemaExtension):
     async def on_operation(self) -> Any:
         yield
         execution = self.execution_context
-        if execution.operation_type != OperationType.MUTATION:
+        if (  # a text that did not parse has no operation
+            execution.graphql_document is None or execution.operation_type != OperationType.MUTATION
+        ):
             return
         redis = getattr(execution.context, "redis", None)
         if redis is None:
@@ -150,13 +149,9 @@ def build_schema() -> strawberry.Schema:
         config=StrawberryConfig(scalar_map={CalendarDay: CALENDAR_DAY_SCALAR}),
         execution_context_class=FamilleExecutionContext,
         extensions=[
-            # Factories: strawberry builds fresh extensions per request; the parse and
-            # validation LRU caches are module-level, and the limits' rule classes are built
-            # once below, so the validation cache key stays the same and hits.
-            lambda: ParserCache(maxsize=256),
-            lambda: ValidationCache(maxsize=256),
-            lambda: AddValidationRules(limit_rules),
-            lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
+            # A factory: strawberry builds fresh extensions per request; the cache of
+            # checked operations is shared (class level), the limits' rules built once above.
+            lambda: OperationCache(limit_rules, max_tokens=settings.graphql_max_tokens),
             ErrorPolicy,
             OutboxRelay,
             SubscriptionsOnWebSocketOnly,

@@ -70,23 +70,27 @@ async def test_depth_limit(api: GraphQL) -> None:
     deepest_real = "{ me { households { requests { nodes { history { status } } } } } }"
     assert "errors" not in await api(deepest_real)
     too_deep = "{ " + " ".join(f"f{i} {{" for i in range(14)) + " x " + "} " * 14 + "}"
-    result = await api(too_deep)
-    assert any("exceeds maximum operation depth" in e["message"] for e in result["errors"])
+    for _ in range(2):  # the second answer comes from the cache of checked operations
+        result = await api(too_deep)
+        assert any("exceeds maximum operation depth" in e["message"] for e in result["errors"])
+        assert "errors" not in await api(deepest_real)
 
 
 async def test_alias_limit(api: GraphQL) -> None:
     aliases = " ".join(f"a{i}: __typename" for i in range(31))
-    result = await api(f"query {{ {aliases} }}")
-    [error] = result["errors"]
-    assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
-    assert "aliases" in error["message"]
+    for _ in range(2):  # checked once, refused every time
+        result = await api(f"query {{ {aliases} }}")
+        [error] = result["errors"]
+        assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+        assert "aliases" in error["message"]
 
 
 async def test_token_limit(api: GraphQL) -> None:
     fields = " ".join(["__typename"] * 2001)
-    result = await api(f"query {{ {fields} }}")
-    [error] = result["errors"]
-    assert "token" in error["message"].lower()
+    for _ in range(2):
+        result = await api(f"query {{ {fields} }}")
+        [error] = result["errors"]
+        assert "token" in error["message"].lower()
 
 
 def test_unexpected_errors_are_masked_with_the_request_id() -> None:
