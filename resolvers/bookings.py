@@ -39,6 +39,7 @@ from resolvers.sql import Params, connection, fetch, is_postgres, rows_table
 
 MAX_LINES = 2000  # a school year for a few children and activities
 FREED_COLUMNS = [("activity_id", "INTEGER"), ("site_id", "INTEGER"), ("day", "DATE")]
+WRITTEN_COLUMNS = [("child_id", "INTEGER"), *FREED_COLUMNS, ("status", "VARCHAR(16)")]
 
 
 class BookingAction(StrEnum):
@@ -60,6 +61,14 @@ class LineOutcome(StrEnum):
     CANCELLED = "cancelled"
     UNCHANGED = "unchanged"
     REJECTED = "rejected"
+
+
+# The booking status each written outcome leaves (UNCHANGED and REJECTED write nothing).
+_WRITTEN = {
+    LineOutcome.BOOKED: BookingStatus.BOOKED.value,
+    LineOutcome.WAITING_LIST: BookingStatus.WAITING.value,
+    LineOutcome.CANCELLED: BookingStatus.CANCELLED.value,
+}
 
 
 @dataclass(frozen=True)
@@ -524,35 +533,31 @@ async def _lock_openings(context: CalendarContext, changes: list[BookingChange])
 async def _write_bookings(
     result: ChangeResult, context: CalendarContext, request_id: int, now: Any
 ) -> None:
-    """One multi-row INSERT … ON CONFLICT statement for the whole change set, never row by
-    row (Tortoise's bulk_create uses executemany, which the server runs once per row)."""
+    """One INSERT … SELECT … ON CONFLICT statement for the whole change set, never row by
+    row (Tortoise's bulk_create uses executemany, which the server runs once per row).
+
+    The rows come as one array per column (``rows_table``): the text and the 7 parameters
+    stay the same for any number of rows (prepared once), the server decodes each array in
+    one pass, and no placeholder is built per value (1,260 for 180 rows as VALUES lists).
+    ``WHERE true``: SQLite's grammar needs it between a SELECT and ON CONFLICT.
+    """
     rows: list[tuple[int, int, int, date, str]] = []
     for line in result.lines:
-        if line.outcome not in (
-            LineOutcome.BOOKED,
-            LineOutcome.WAITING_LIST,
-            LineOutcome.CANCELLED,
-        ):
+        status = _WRITTEN.get(line.outcome)
+        if status is None:
             continue
         row = context.enrollment_for(line.child_id, line.activity_id, line.day)
         assert row is not None
-        status = {
-            LineOutcome.BOOKED: BookingStatus.BOOKED,
-            LineOutcome.WAITING_LIST: BookingStatus.WAITING,
-            LineOutcome.CANCELLED: BookingStatus.CANCELLED,
-        }[line.outcome]
-        rows.append((line.child_id, line.activity_id, row.site_id, line.day, status.value))
+        rows.append((line.child_id, line.activity_id, row.site_id, line.day, status))
     if not rows:
         return
     params = Params()
-    values = ", ".join(
-        f"({params(child)}, {params(activity)}, {params(site)}, {params(day)}, "
-        f"{params(status)}, {params(request_id)}, {params(now)})"
-        for child, activity, site, day, status in rows
-    )
+    changed = rows_table(params, "r", rows, WRITTEN_COLUMNS)
     await connection().execute_query(
         "INSERT INTO booking (child_id, activity_id, site_id, day, status, request_id, "
-        f"updated_at) VALUES {values} ON CONFLICT (child_id, activity_id, day) DO UPDATE SET "
+        "updated_at) SELECT r.child_id, r.activity_id, r.site_id, r.day, r.status, "
+        f"{params(request_id)}, {params(now)} FROM {changed} WHERE true "
+        "ON CONFLICT (child_id, activity_id, day) DO UPDATE SET "
         "status = excluded.status, site_id = excluded.site_id, "
         "request_id = excluded.request_id, updated_at = excluded.updated_at",
         params.values,
