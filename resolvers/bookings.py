@@ -34,7 +34,7 @@ from resolvers.clock import Clock
 from resolvers.errors import CommonErrorCode, DomainError
 from resolvers.french import format_date
 from resolvers.households import guardian_emails, household_for
-from resolvers.outbox import queue_mail
+from resolvers.outbox import mail_job, queue_mail, record_jobs
 from resolvers.sql import Params, connection, fetch, is_postgres, rows_table
 
 MAX_LINES = 2000  # a school year for a few children and activities
@@ -439,21 +439,22 @@ async def _apply(
                 ]
             },
         )
-    await _queue_confirmation(actor, context, result, clock)
     await _notify_promotions(promoted, clock)
     changed = live.CalendarChanges(
         live.CalendarChangeKind.BOOKINGS_CHANGED, by_staff=staff, request_id=request.id
     )
     for line in result.lines:
-        if line.outcome in (LineOutcome.BOOKED, LineOutcome.WAITING_LIST, LineOutcome.CANCELLED):
+        if line.outcome in _WRITTEN:
             changed.add(line.child_id, line.activity_id, line.day)
-    await live.record(
+    events = live.events_job(
         [
             *changed.events({line.child_id: household_id for line in result.lines}),
             live.request_event(request, live.RequestChangeKind.CREATED, by_staff=staff),
-        ],
-        clock=clock,
+        ]
     )
+    assert events is not None
+    # The confirmation mail(s) and the live events: one statement.
+    await record_jobs([*await _confirmation(actor, context, result), events], clock=clock)
     return result
 
 
@@ -654,9 +655,10 @@ async def fill_places(
     return len(promotions)
 
 
-async def _queue_confirmation(
-    actor: Account, context: CalendarContext, result: ChangeResult, clock: Clock
-) -> None:
+async def _confirmation(
+    actor: Account, context: CalendarContext, result: ChangeResult
+) -> list[tuple[str, dict[str, Any]]]:
+    """The confirmation mail jobs of a submit."""
     lines = [
         {
             "child": line.child_name,
@@ -674,20 +676,15 @@ async def _queue_confirmation(
         if actor.role == AccountRole.PARENT
         else (await guardian_emails(context.household_id))
     )
-    for email in recipients:
-        await queue_mail(
-            email,
-            "booking_confirmation",
-            {
-                "town": context.town_name,
-                "household": context.household_name,
-                "summary": result.summary(),
-                "lines": lines,
-                "skipped_closed_days": result.skipped_closed_days,
-                "request_id": result.request_id,
-            },
-            clock=clock,
-        )
+    mail = {
+        "town": context.town_name,
+        "household": context.household_name,
+        "summary": result.summary(),
+        "lines": lines,
+        "skipped_closed_days": result.skipped_closed_days,
+        "request_id": result.request_id,
+    }
+    return [mail_job(email, "booking_confirmation", mail) for email in recipients]
 
 
 async def _notify_promotions(promotions: list[Promotion], clock: Clock) -> None:

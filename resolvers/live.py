@@ -140,6 +140,13 @@ def request_event(request: Request, kind: RequestChangeKind, *, by_staff: bool) 
 
 async def record(events: Iterable[LiveEvent], *, clock: Clock) -> None:
     """Write the events in the caller's transaction: published after commit, or never."""
+    job = events_job(events)
+    if job:
+        await record_job(*job, clock=clock)
+
+
+def events_job(events: Iterable[LiveEvent]) -> tuple[str, dict[str, Any]] | None:
+    """The outbox job ``record`` writes (None without events), for a caller that records
+    it with others in one statement (resolvers.outbox.record_jobs)."""
     payload = [event.to_json() for event in events]
-    if payload:
-        await record_job(LIVE_EVENTS_FUNCTION, {"events": payload}, clock=clock)
+    return (LIVE_EVENTS_FUNCTION, {"events": payload}) if payload else None
