@@ -98,15 +98,25 @@ class Statement:
 
     @property
     def executemany(self) -> bool:
-        """An ``execute_many`` (one log record, its rows as a list of lists)."""
+        """An ``execute_many`` (one log record, its rows as a list of lists, each with a
+        value per placeholder; an array-parameter statement has lists among scalars)."""
         values = self.values
-        return isinstance(values, list) and bool(values) and isinstance(values[0], list)
+        placeholders = len(set(re.findall(r"\$(\d+)", self.sql)))
+        return (
+            isinstance(values, list)
+            and bool(values)
+            and all(isinstance(row, list) and len(row) == placeholders for row in values)
+        )
 
     @property
     def rows(self) -> int:
-        """Rows written: one per ``execute_many`` tuple, or per ``VALUES`` group."""
+        """Rows written: one per ``execute_many`` tuple, per element of the array parameters,
+        or per ``VALUES`` group."""
         if self.executemany:
             return len(self.values)
+        arrays = [value for value in self.values or [] if isinstance(value, list)]
+        if arrays:
+            return len(arrays[0])
         _, _, values = normalise(self.sql).upper().partition(" VALUES ")
         return values.split(" ON CONFLICT")[0].count("), (") + 1 if values else 1
 
@@ -213,7 +223,7 @@ async def booking_statements(
 
 
 def check_booking_sql(report: SqlReport) -> None:
-    """The raw endpoint's upsert is the product's, for as many rows."""
+    """The raw endpoint's upsert is the product's."""
     for write in report.booking_writes:
         if not write.executemany:
-            _check_sql("booking write", write, [raw_app.upsert_sql(write.rows)], report.drift)
+            _check_sql("booking write", write, [raw_app.UPSERT_SQL], report.drift)

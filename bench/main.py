@@ -154,9 +154,15 @@ class CalendarRun:
 class BookingRun:
     lines: int
     ours: Result = field(default_factory=Result)
-    raw: Result = field(default_factory=Result)
-    raw_unnest: Result = field(default_factory=Result)
+    raw: Result = field(default_factory=Result)  # the product's statement (unnest)
+    raw_values: Result = field(default_factory=Result)
     raw_many: Result = field(default_factory=Result)
+
+    @property
+    def raw_best(self) -> Result:
+        """The faster raw single-statement upsert: the one the target compares with."""
+        forms = [r for r in (self.raw, self.raw_values) if r.latencies]
+        return min(forms, key=lambda r: r.p50) if forms else self.raw
 
 
 @dataclass
@@ -278,8 +284,8 @@ async def measure_booking(
     iterations: int,
 ) -> BookingRun:
     """Alternate CANCEL and BOOK of the same 180 days, so every iteration writes them all;
-    our mutation and the raw upserts (the product's statement, then for comparison the
-    unnest and executemany forms) interleaved."""
+    our mutation and the raw upserts (the product's unnest statement, then for comparison
+    the VALUES and executemany forms) interleaved."""
     (mine, my_lines), (theirs, their_lines) = chosen
     run = BookingRun(lines=len(my_lines))
     conns = {
@@ -287,7 +293,7 @@ async def measure_booking(
         for name, port in (
             ("ours", ours.port),
             ("raw", raw.port),
-            ("raw_unnest", raw.port),
+            ("raw_values", raw.port),
             ("raw_many", raw.port),
         )
     }
@@ -315,22 +321,22 @@ async def measure_booking(
         # Known state first (every day booked), untimed: then each iteration flips them all,
         # so our submit really writes (a BOOK of a booked day is UNCHANGED, not written).
         await conns["ours"].send(ours_request("BOOK"))
-        await conns["raw"].send(raw_request("BOOK", "values"))
+        await conns["raw"].send(raw_request("BOOK", "unnest"))
         started = time.perf_counter()
         with client_gc_paused():
             for n in range(iterations):
                 action = "CANCEL" if n % 2 == 0 else "BOOK"
                 await timed("ours", ours_request(action), run.ours, ours_booking_ok)
-                await timed("raw", raw_request(action, "values"), run.raw, raw_booking_ok)
+                await timed("raw", raw_request(action, "unnest"), run.raw, raw_booking_ok)
                 # The same rows again in the other forms (an upsert's DO UPDATE writes a new
                 # row version even when nothing changes).
                 for name, mode, result in (
-                    ("raw_unnest", "unnest", run.raw_unnest),
+                    ("raw_values", "values", run.raw_values),
                     ("raw_many", "executemany", run.raw_many),
                 ):
                     await timed(name, raw_request(action, mode), result, raw_booking_ok)
         elapsed = time.perf_counter() - started
-        for result in (run.ours, run.raw, run.raw_unnest, run.raw_many):
+        for result in (run.ours, run.raw, run.raw_values, run.raw_many):
             result.seconds = elapsed
     finally:
         await asyncio.gather(*(conn.close() for conn in conns.values()))
@@ -408,10 +414,10 @@ def print_report(report: Report, args: argparse.Namespace) -> bool:
             [
                 f"(c) book {b.lines} days, 1 mutation",
                 f"{1000 / b.ours.p50:,.1f}",
-                f"{1000 / b.raw.p50:,.1f}",
+                f"{1000 / b.raw_best.p50:,.1f}",
                 f"{ratio:.1f}×",
                 f"{b.ours.p50:.1f} / {b.ours.p95:.1f}",
-                f"{b.raw.p50:.1f} / {b.raw.p95:.1f}",
+                f"{b.raw_best.p50:.1f} / {b.raw_best.p95:.1f}",
                 "≤ 3× raw upsert, 1 statement",
                 verdict(ok),
             ]
@@ -470,8 +476,8 @@ def print_report(report: Report, args: argparse.Namespace) -> bool:
     if report.booking:
         for label, result in (
             ("ours: submitBookingChanges", report.booking.ours),
-            ("raw: INSERT … VALUES (…), (…) ON CONFLICT", report.booking.raw),
-            ("raw: INSERT … SELECT unnest(…) ON CONFLICT", report.booking.raw_unnest),
+            ("raw: INSERT … SELECT unnest(…) ON CONFLICT", report.booking.raw),
+            ("raw: INSERT … VALUES (…), (…) ON CONFLICT", report.booking.raw_values),
             ("raw: executemany (bulk_create)", report.booking.raw_many),
         ):
             print(
@@ -479,7 +485,7 @@ def print_report(report: Report, args: argparse.Namespace) -> bool:
                 f"{result.p95:7.2f} {result.p99:7.2f}"
             )
         b = report.booking
-        errors = [r.first_error for r in (b.ours, b.raw, b.raw_unnest, b.raw_many) if r.errors]
+        errors = [r.first_error for r in (b.ours, b.raw, b.raw_values, b.raw_many) if r.errors]
         for error in errors:
             print(f"  first booking error: {error}")
     for runs in report.calendar.values():
@@ -537,7 +543,7 @@ def profile_in_child(booking: Target) -> str:
 
 def booking_ratio(report: Report) -> float:
     b = report.booking
-    return b.ours.p50 / b.raw.p50 if b and b.raw.p50 else float("inf")
+    return b.ours.p50 / b.raw_best.p50 if b and b.raw_best.p50 else float("inf")
 
 
 def targets_met(report: Report) -> bool:

@@ -6,10 +6,10 @@ text and parameters as the product, and answers their rows as JSON (orjson): no 
 wording, no GraphQL, no day evaluation but the product's own choice of the days whose
 places statement 2 counts (``calendar_counted``: the open days a parent could book now),
 which sets that statement's parameters. ``POST /book`` runs the token lookup and the
-product's single multi-row ``INSERT … ON CONFLICT DO UPDATE`` of every row; for
-comparison, ``mode: "unnest"`` sends the same upsert with 7 array parameters, and
-``mode: "executemany"`` the single-row statement once per row (what ``Booking.bulk_create``
-does through asyncpg).
+product's single ``INSERT … SELECT … FROM unnest(…) ON CONFLICT DO UPDATE`` of every row
+(one array per column); for comparison, ``mode: "values"`` sends the same upsert as one
+multi-row ``VALUES`` list (7 parameters a row), and ``mode: "executemany"`` the single-row
+statement once per row (what ``Booking.bulk_create`` does through asyncpg).
 
 The SQL texts below are copies: ``bench.inprocess`` compares them, whitespace aside, with
 what the product sends, and the benchmark says so when they drift apart.
@@ -151,18 +151,13 @@ def counted(
     return columns
 
 
-def upsert_sql(rows: int) -> str:
-    """resolvers.bookings._write_bookings: one multi-row INSERT … ON CONFLICT, 7 parameters
-    a row (child, activity, site, day, status, request, updated_at)."""
+def upsert_values_sql(rows: int) -> str:
+    """For comparison: the same upsert as one multi-row INSERT … VALUES, 7 parameters a row
+    (child, activity, site, day, status, request, updated_at)."""
     values = ", ".join(
         "(" + ", ".join(f"${7 * n + k}" for k in range(1, 8)) + ")" for n in range(rows)
     )
-    return (
-        "INSERT INTO booking (child_id, activity_id, site_id, day, status, request_id, "
-        f"updated_at) VALUES {values} ON CONFLICT (child_id, activity_id, day) DO UPDATE SET "
-        "status = excluded.status, site_id = excluded.site_id, "
-        "request_id = excluded.request_id, updated_at = excluded.updated_at"
-    )
+    return f"INSERT INTO {_COLUMNS} VALUES {values}" + _ON_CONFLICT
 
 
 _COLUMNS = "booking (child_id, activity_id, site_id, day, status, request_id, updated_at)"
@@ -171,14 +166,17 @@ _ON_CONFLICT = (
     "site_id = excluded.site_id, request_id = excluded.request_id, "
     "updated_at = excluded.updated_at"
 )
-# For comparison: the same upsert with 7 array parameters whatever the number of rows …
-UPSERT_UNNEST_SQL = (
-    f"INSERT INTO {_COLUMNS} SELECT * FROM unnest($1::int[], $2::int[], $3::int[], "
-    "$4::date[], $5::varchar[], $6::int[], $7::timestamptz[])" + _ON_CONFLICT
+# resolvers.bookings._write_bookings: one array per column (resolvers.sql.rows_table), the
+# request and the time as two more parameters, whatever the number of rows.
+UPSERT_SQL = (
+    f"INSERT INTO {_COLUMNS} SELECT r.child_id, r.activity_id, r.site_id, r.day, r.status, "
+    "$6, $7 FROM unnest(CAST($1 AS INTEGER[]), CAST($2 AS INTEGER[]), CAST($3 AS INTEGER[]), "
+    "CAST($4 AS DATE[]), CAST($5 AS VARCHAR(16)[])) AS r(child_id, activity_id, site_id, day, "
+    "status) WHERE true" + _ON_CONFLICT
 )
 # … and the single-row statement once per row, as Booking.bulk_create sends it (executemany).
 UPSERT_ROW_SQL = f"INSERT INTO {_COLUMNS} VALUES ($1, $2, $3, $4, $5, $6, $7)" + _ON_CONFLICT
-BOOKING_MODES = ("values", "unnest", "executemany")
+BOOKING_MODES = ("unnest", "values", "executemany")
 
 
 def json(data: Any, status: int = 200) -> Response:
@@ -247,11 +245,11 @@ async def calendar(request: Request) -> Response:
 
 async def book(request: Request) -> Response:
     """Body: ``{"childId": int, "status": "booked"|"cancelled", "rows": [[activityId,
-    siteId, "YYYY-MM-DD"], …], "mode": "values"|"unnest"|"executemany"}``."""
+    siteId, "YYYY-MM-DD"], …], "mode": "unnest"|"values"|"executemany"}``."""
     body = orjson.loads(await request.body())
     child: int = body["childId"]
     status: str = body["status"]
-    mode: str = body.get("mode", "values")
+    mode: str = body.get("mode", "unnest")
     now = datetime.now(UTC)
     rows = [
         (child, activity, site, date.fromisoformat(day), status, None, now)
@@ -264,12 +262,13 @@ async def book(request: Request) -> Response:
         if mode == "executemany":
             async with conn.transaction():
                 await conn.executemany(UPSERT_ROW_SQL, rows)
-        elif mode == "unnest":
+        elif mode == "values":
             await conn.execute(
-                UPSERT_UNNEST_SQL, *(list(column) for column in zip(*rows, strict=True))
+                upsert_values_sql(len(rows)), *(value for row in rows for value in row)
             )
         else:
-            await conn.execute(upsert_sql(len(rows)), *(value for row in rows for value in row))
+            columns = [list(column) for column in zip(*rows, strict=True)]
+            await conn.execute(UPSERT_SQL, *columns[:5], None, now)
     return json({"written": len(rows), "mode": mode})
 
 

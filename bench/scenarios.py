@@ -116,22 +116,26 @@ def booking_lines(calendar: list[dict[str, Any]], count: int = BOOKING_DAYS) -> 
 
 
 def ours_booking(target: Target, lines: list[BookingLine], action: str) -> dict[str, object]:
-    """`submitBookingChanges` with one explicit change per day (BOOK or CANCEL)."""
+    """`submitBookingChanges` of every day with one action (BOOK or CANCEL), as the
+    compact `days` input: one entry per activity with its dates."""
     child = encode_id("Child", target.child_id)
+    dates: dict[int, list[str]] = {}
+    for line in lines:
+        dates.setdefault(line.activity_id, []).append(line.day.isoformat())
     return {
         "query": SUBMIT_MUTATION,
         "operationName": "Submit",
         "variables": {
             "householdId": encode_id("Household", target.household_id),
             "input": {
-                "changes": [
+                "days": [
                     {
                         "childId": child,
-                        "activityId": encode_id("Activity", line.activity_id),
-                        "date": line.day.isoformat(),
+                        "activityId": encode_id("Activity", activity),
                         "action": action,
+                        "dates": days,
                     }
-                    for line in lines
+                    for activity, days in dates.items()
                 ]
             },
         },

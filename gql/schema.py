@@ -119,7 +119,9 @@ class OutboxRelay(SchemaExtension):
         if redis is None:
             return
         try:
-            await asyncio.wait_for(relay_outbox(redis, clock=execution.context.clock), 2)
+            # What this mutation wrote; re-sending lost jobs is the worker cron's part.
+            relay = relay_outbox(redis, clock=execution.context.clock, stale=False)
+            await asyncio.wait_for(relay, 2)
         except Exception:  # Redis down or slow: the cron relay will retry.
             logger.warning("outbox relay after commit failed; the worker will retry", exc_info=True)
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 
 from resolvers.live import LiveEvent, Topic
 from settings import get_settings
@@ -24,12 +25,10 @@ def channel(topic: Topic, household_id: int) -> str:
     return f"{get_settings().queue_name}:live:{topic.value}:{household_id}"
 
 
-async def publish(redis: Redis, events: list[dict[str, Any]]) -> int:
-    """Publish serialised events, each on its household's channel; returns how many."""
+def publish(pipe: Pipeline, events: list[dict[str, Any]]) -> None:
+    """Queue serialised events on the relay's pipeline, each for its household's channel."""
     for data in events:
-        event = LiveEvent.from_json(data)
-        await redis.publish(channel(event.topic, event.household_id), orjson.dumps(data))
-    return len(events)
+        pipe.publish(channel(Topic(data["topic"]), int(data["household_id"])), orjson.dumps(data))
 
 
 async def listen(redis: Redis, topic: Topic, household_id: int) -> AsyncGenerator[LiveEvent, None]:

@@ -14,13 +14,19 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+import orjson
 from arq import ArqRedis, Retry
-from tortoise.expressions import F, Q
+from arq.constants import job_key_prefix
+from arq.jobs import serialize_job
+from arq.utils import timestamp_ms
+from redis.asyncio.client import Pipeline
+from tortoise.expressions import F
 
 from jobs import live
 from models.outbox import OutboxJob
 from resolvers.clock import Clock, SystemClock
 from resolvers.live import LIVE_EVENTS_FUNCTION
+from resolvers.sql import Params, connection, fetch
 from settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -71,42 +77,116 @@ def outbox_job(func: JobFunction) -> JobFunction:
     return run
 
 
-async def relay_outbox(redis: ArqRedis, *, clock: Clock, limit: int = 500) -> int:
-    """Hand new (and stale) outbox rows to arq; returns how many were handed over."""
-    now = clock.now()
+async def relay_outbox(
+    redis: ArqRedis, *, clock: Clock, limit: int = 500, stale: bool = True
+) -> int:
+    """Hand new (and, with ``stale``, stale) outbox rows to arq; returns how many.
+
+    The API relays after each mutation with ``stale=False``: what the mutation just wrote,
+    one statement and one Redis round trip (``_relay_fresh``). Re-sending the jobs a Redis
+    restart lost is the worker cron's part (every 20 s), with arq's own checks.
+    """
+    relayed = await _relay_fresh(redis, clock.now(), limit)
+    if stale:
+        relayed += await _relay_stale(redis, clock.now(), limit)
+    return relayed
+
+
+async def _relay_fresh(redis: ArqRedis, now: datetime, limit: int) -> int:
+    """Claim the rows never relayed in one UPDATE … RETURNING, then hand them all over in
+    one Redis pipeline: each job as arq's ``enqueue_job`` writes it (``SET … NX`` and
+    ``ZADD NX``: a job whose key already exists, relayed by someone else, stays as it is),
+    each row of live events published (resolvers/live.py says why not via arq).
+
+    The claim makes two relays running at once hand a row over once (PostgreSQL skips the
+    rows another relay holds; SQLite has one writer). A live-events row is marked done by
+    its claim; if Redis refuses, every claim is undone and the next relay tries again.
+    """
+    params = Params()
+    live_function = params(LIVE_EVENTS_FUNCTION)
+    at = params(now)
+    skip_locked = " FOR UPDATE SKIP LOCKED" if params.postgres else ""
+    claimed = await fetch(
+        f"""UPDATE outbox_job SET relayed_at = {at},
+                completed_at = CASE WHEN function = {live_function} THEN {at}
+                                    ELSE completed_at END,
+                attempts = attempts + CASE WHEN function = {live_function} THEN 1 ELSE 0 END
+            WHERE relayed_at IS NULL AND id IN (
+                SELECT id FROM outbox_job WHERE relayed_at IS NULL
+                ORDER BY id LIMIT {params(limit)}{skip_locked})
+            RETURNING id, function, kwargs""",
+        params,
+    )
+    if not claimed:
+        return 0
+    claimed.sort(key=lambda row: int(row["id"]))
+    try:
+        async with redis.pipeline(transaction=False) as pipe:
+            for row in claimed:
+                kwargs = row["kwargs"]
+                if isinstance(kwargs, str):  # JSON text on both databases, unless decoded
+                    kwargs = orjson.loads(kwargs)
+                if row["function"] == LIVE_EVENTS_FUNCTION:
+                    live.publish(pipe, kwargs["events"])
+                else:
+                    _enqueue(pipe, redis, row["function"], int(row["id"]), kwargs)
+            await pipe.execute()
+    except Exception as exc:
+        params = Params()
+        live_function = params(LIVE_EVENTS_FUNCTION)
+        await connection().execute_query(
+            f"""UPDATE outbox_job SET relayed_at = NULL,
+                    completed_at = CASE WHEN function = {live_function} THEN NULL
+                                        ELSE completed_at END,
+                    last_error = CASE WHEN function = {live_function}
+                                      THEN {params(f"{type(exc).__name__}: {exc}"[:2000])}
+                                      ELSE last_error END
+                WHERE id IN ({params.many([int(row["id"]) for row in claimed])})""",
+            params.values,
+        )
+        raise
+    return len(claimed)
+
+
+def _enqueue(
+    pipe: Pipeline, redis: ArqRedis, function: str, outbox_id: int, kwargs: dict[str, Any]
+) -> None:
+    """What ``ArqRedis.enqueue_job(function, _job_id=job_id(outbox_id), outbox_id=…,
+    **kwargs)`` writes, queued on a pipeline: the serialised job under its key (expiring
+    like arq's, 24 h) and its id in the queue, both only if not there yet. arq's own check
+    of a kept result is left out: a fresh row's job has never run, and the outbox_job
+    wrapper makes a second run do nothing anyway."""
+    arq_id = job_id(outbox_id)
+    enqueued_ms = timestamp_ms()
+    job = serialize_job(
+        function,
+        (),
+        {"outbox_id": outbox_id, **kwargs},
+        None,
+        enqueued_ms,
+        serializer=redis.job_serializer,
+    )
+    pipe.set(job_key_prefix + arq_id, job, px=redis.expires_extra_ms, nx=True)
+    pipe.zadd(redis.default_queue_name, {arq_id: enqueued_ms}, nx=True)
+
+
+async def _relay_stale(redis: ArqRedis, now: datetime, limit: int) -> int:
+    """Hand arq again the jobs relayed long ago and still not done (lost by a Redis
+    restart); arq ignores those it still holds."""
     max_tries = get_settings().job_max_tries
-    fresh = Q(relayed_at__isnull=True)
-    stale = Q(completed_at__isnull=True, relayed_at__lt=now - STALE_AFTER, attempts__lt=max_tries)
-    rows = await OutboxJob.filter(fresh | stale).order_by("id").limit(limit)
+    rows = (
+        await OutboxJob.filter(
+            completed_at__isnull=True, relayed_at__lt=now - STALE_AFTER, attempts__lt=max_tries
+        )
+        .order_by("id")
+        .limit(limit)
+    )
     for row in rows:
-        if row.function == LIVE_EVENTS_FUNCTION:
-            await _publish_live_events(redis, row, now)
-            continue
         await redis.enqueue_job(
             row.function, _job_id=job_id(row.id), outbox_id=row.id, **row.kwargs
         )
         await OutboxJob.filter(id=row.id).update(relayed_at=now)
     return len(rows)
-
-
-async def _publish_live_events(redis: ArqRedis, row: OutboxJob, now: datetime) -> None:
-    """Publish a row of live events straight away (resolvers/live.py says why not via arq).
-
-    The row is claimed first, so two relays running at once publish it once; if Redis
-    refuses, the claim is undone and the next relay tries again.
-    """
-    claimed = await OutboxJob.filter(id=row.id, relayed_at__isnull=True).update(
-        relayed_at=now, completed_at=now, attempts=F("attempts") + 1
-    )
-    if not claimed:
-        return
-    try:
-        await live.publish(redis, row.kwargs["events"])
-    except Exception as exc:
-        await OutboxJob.filter(id=row.id).update(
-            relayed_at=None, completed_at=None, last_error=f"{type(exc).__name__}: {exc}"[:2000]
-        )
-        raise
 
 
 async def relay_outbox_cron(ctx: dict[str, Any]) -> int:

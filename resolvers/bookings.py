@@ -12,7 +12,6 @@ from enum import StrEnum
 from typing import Any, cast
 
 from tortoise.exceptions import IntegrityError
-from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
 from models.accounts import Account, AccountRole
@@ -25,6 +24,7 @@ from resolvers.booking_rules import DayReason, DayStatus
 from resolvers.calendar import (
     CalendarContext,
     Counted,
+    as_date,
     check_range,
     every_day_counted,
     load_context,
@@ -34,10 +34,12 @@ from resolvers.clock import Clock
 from resolvers.errors import CommonErrorCode, DomainError
 from resolvers.french import format_date
 from resolvers.households import guardian_emails, household_for
-from resolvers.outbox import queue_mail
-from resolvers.sql import Params, connection, fetch, is_postgres
+from resolvers.outbox import mail_job, queue_mail, record_jobs
+from resolvers.sql import Params, connection, fetch, is_postgres, rows_table
 
 MAX_LINES = 2000  # a school year for a few children and activities
+FREED_COLUMNS = [("activity_id", "INTEGER"), ("site_id", "INTEGER"), ("day", "DATE")]
+WRITTEN_COLUMNS = [("child_id", "INTEGER"), *FREED_COLUMNS, ("status", "VARCHAR(16)")]
 
 
 class BookingAction(StrEnum):
@@ -59,6 +61,14 @@ class LineOutcome(StrEnum):
     CANCELLED = "cancelled"
     UNCHANGED = "unchanged"
     REJECTED = "rejected"
+
+
+# The booking status each written outcome leaves (UNCHANGED and REJECTED write nothing).
+_WRITTEN = {
+    LineOutcome.BOOKED: BookingStatus.BOOKED.value,
+    LineOutcome.WAITING_LIST: BookingStatus.WAITING.value,
+    LineOutcome.CANCELLED: BookingStatus.CANCELLED.value,
+}
 
 
 @dataclass(frozen=True)
@@ -237,11 +247,11 @@ def _evaluate(
             if view.status == DayStatus.NOT_BOOKED or view.status == DayStatus.FULL:
                 outcome, reason, message = LineOutcome.UNCHANGED, "NOT_BOOKED", "Pas réservé"
             elif view.can_change:
-                was_booked = view.status == DayStatus.BOOKED
                 outcome, message = LineOutcome.CANCELLED, "Annulé"
                 context.bookings.pop(key_booking, None)
-                if was_booked:
-                    context.booked_counts[key_day] = context.booked_counts.get(key_day, 1) - 1
+                # Counted only when a later line books the same day (see _counted).
+                if view.status == DayStatus.BOOKED and key_day in context.booked_counts:
+                    context.booked_counts[key_day] -= 1
         if outcome == LineOutcome.REJECTED and reason == DayReason.CHANGEABLE.value:
             reason = "INVALID"
         overridden = (
@@ -269,16 +279,25 @@ def _evaluate(
 async def _context_for(
     actor: Account | None, household_id: int, change_set: ChangeSet
 ) -> CalendarContext:
+    """The household's access check and the enrolments of the children the change set
+    names (only theirs: their bookings are the rows statement 2 then reads)."""
     start, end = _span(change_set)
-    return await load_context(actor, household_id, start, end)
+    child_ids = {c.child_id for c in change_set.changes}
+    child_ids.update(r.child_id for r in change_set.recurrences)
+    child_ids.update(change_set.same_for_child_ids)
+    return await load_context(actor, household_id, start, end, child_ids=sorted(child_ids))
 
 
 def _counted(context: CalendarContext, changes: list[BookingChange]) -> Counted:
-    """The booked counts the lines need: those of their days at sites with a capacity."""
+    """The booked counts the lines need: only a BOOK line's day at a site with a capacity,
+    and only when its child has neither booked it nor joined its waiting list (statement 2
+    leaves those out: the line is UNCHANGED whatever the count). A cancellation needs no
+    count: the places it frees are counted after the write (``_promote_into``)."""
     keys = {
-        (row.activity_id, row.site_id, change.day, None): None
+        (row.activity_id, row.site_id, change.day, change.child_id): None
         for change in changes
-        if (row := context.enrollment_for(change.child_id, change.activity_id, change.day))
+        if change.action == BookingAction.BOOK
+        and (row := context.enrollment_for(change.child_id, change.activity_id, change.day))
         and row.rules.capacity is not None
     }
     return list(keys)
@@ -420,21 +439,22 @@ async def _apply(
                 ]
             },
         )
-    await _queue_confirmation(actor, context, result, clock)
     await _notify_promotions(promoted, clock)
     changed = live.CalendarChanges(
         live.CalendarChangeKind.BOOKINGS_CHANGED, by_staff=staff, request_id=request.id
     )
     for line in result.lines:
-        if line.outcome in (LineOutcome.BOOKED, LineOutcome.WAITING_LIST, LineOutcome.CANCELLED):
+        if line.outcome in _WRITTEN:
             changed.add(line.child_id, line.activity_id, line.day)
-    await live.record(
+    events = live.events_job(
         [
             *changed.events({line.child_id: household_id for line in result.lines}),
             live.request_event(request, live.RequestChangeKind.CREATED, by_staff=staff),
-        ],
-        clock=clock,
+        ]
     )
+    assert events is not None
+    # The confirmation mail(s) and the live events: one statement.
+    await record_jobs([*await _confirmation(actor, context, result), events], clock=clock)
     return result
 
 
@@ -470,13 +490,10 @@ async def cancel_in_time(
     the places go to the waiting list like any cancellation. Caller holds the transaction."""
     changes = [BookingChange(c, a, d, BookingAction.CANCEL) for c, a, d in days]
     await _lock_openings(context, changes)
-    await load_day_rows(context, _counted(context, changes))
     lines = []
     for child_id, activity_id, day in days:
         row = context.enrollment_for(child_id, activity_id, day)
         assert row is not None
-        key = (row.activity_id, row.site_id, day)
-        context.booked_counts[key] = context.booked_counts.get(key, 1) - 1
         lines.append(
             LineResult(
                 child_id,
@@ -517,35 +534,31 @@ async def _lock_openings(context: CalendarContext, changes: list[BookingChange])
 async def _write_bookings(
     result: ChangeResult, context: CalendarContext, request_id: int, now: Any
 ) -> None:
-    """One multi-row INSERT … ON CONFLICT statement for the whole change set, never row by
-    row (Tortoise's bulk_create uses executemany, which the server runs once per row)."""
+    """One INSERT … SELECT … ON CONFLICT statement for the whole change set, never row by
+    row (Tortoise's bulk_create uses executemany, which the server runs once per row).
+
+    The rows come as one array per column (``rows_table``): the text and the 7 parameters
+    stay the same for any number of rows (prepared once), the server decodes each array in
+    one pass, and no placeholder is built per value (1,260 for 180 rows as VALUES lists).
+    ``WHERE true``: SQLite's grammar needs it between a SELECT and ON CONFLICT.
+    """
     rows: list[tuple[int, int, int, date, str]] = []
     for line in result.lines:
-        if line.outcome not in (
-            LineOutcome.BOOKED,
-            LineOutcome.WAITING_LIST,
-            LineOutcome.CANCELLED,
-        ):
+        status = _WRITTEN.get(line.outcome)
+        if status is None:
             continue
         row = context.enrollment_for(line.child_id, line.activity_id, line.day)
         assert row is not None
-        status = {
-            LineOutcome.BOOKED: BookingStatus.BOOKED,
-            LineOutcome.WAITING_LIST: BookingStatus.WAITING,
-            LineOutcome.CANCELLED: BookingStatus.CANCELLED,
-        }[line.outcome]
-        rows.append((line.child_id, line.activity_id, row.site_id, line.day, status.value))
+        rows.append((line.child_id, line.activity_id, row.site_id, line.day, status))
     if not rows:
         return
     params = Params()
-    values = ", ".join(
-        f"({params(child)}, {params(activity)}, {params(site)}, {params(day)}, "
-        f"{params(status)}, {params(request_id)}, {params(now)})"
-        for child, activity, site, day, status in rows
-    )
+    changed = rows_table(params, "r", rows, WRITTEN_COLUMNS)
     await connection().execute_query(
         "INSERT INTO booking (child_id, activity_id, site_id, day, status, request_id, "
-        f"updated_at) VALUES {values} ON CONFLICT (child_id, activity_id, day) DO UPDATE SET "
+        "updated_at) SELECT r.child_id, r.activity_id, r.site_id, r.day, r.status, "
+        f"{params(request_id)}, {params(now)} FROM {changed} WHERE true "
+        "ON CONFLICT (child_id, activity_id, day) DO UPDATE SET "
         "status = excluded.status, site_id = excluded.site_id, "
         "request_id = excluded.request_id, updated_at = excluded.updated_at",
         params.values,
@@ -556,44 +569,55 @@ async def _promote_after_cancellations(
     result: ChangeResult, context: CalendarContext, now: datetime
 ) -> list[Promotion]:
     """Give each place a cancellation freed to the first child waiting for it."""
-    freed: dict[tuple[int, int, date], int] = {}
+    capacities: dict[tuple[int, int, date], int | None] = {}
     names: dict[int, str] = {}
     for line in result.lines:
+        if line.outcome != LineOutcome.CANCELLED:
+            continue
         row = context.enrollment_for(line.child_id, line.activity_id, line.day)
-        if line.outcome == LineOutcome.CANCELLED and row and row.rules.capacity is not None:
-            key = (row.activity_id, row.site_id, line.day)
-            free = row.rules.capacity - context.booked_counts.get(key, 0)
-            if free > 0:
-                freed[key] = free
-                names[row.activity_id] = row.activity_name
-    return await _promote(freed, names, now)
+        if row and row.rules.capacity is not None:
+            capacities[(row.activity_id, row.site_id, line.day)] = row.rules.capacity
+            names[row.activity_id] = row.activity_name
+    return await _promote_into(capacities, names, now)
 
 
-async def _promote(
-    freed: dict[tuple[int, int, date], int], names: dict[int, str], now: datetime
+async def _promote_into(
+    capacities: dict[tuple[int, int, date], int | None], names: dict[int, str], now: datetime
 ) -> list[Promotion]:
-    """Book the first waiting children (oldest request first) into the freed places."""
-    if not freed:
+    """Book the first waiting children (oldest request first) of these (activity, site,
+    day) into their free places (``None``: no limit).
+
+    One statement finds the waiting children with the booked places of their day, counted
+    now: the caller holds the openings' locks and has written its own changes, so the
+    counts are exact, and a day nobody waits for (almost every day) costs one index probe
+    and no count.
+    """
+    if not capacities:
         return []
-    waiting = (
-        await Booking.filter(
-            status=BookingStatus.WAITING,
-            activity_id__in={a for a, _, _ in freed},
-            site_id__in={s for _, s, _ in freed},
-            day__in={d for _, _, d in freed},
-        )
-        .order_by("updated_at", "id")
-        .values("id", "child_id", "activity_id", "site_id", "day")
+    params = Params()
+    waiting = await fetch(
+        f"""SELECT w.id, w.child_id, w.activity_id, w.site_id, w.day,
+                   (SELECT COUNT(*) FROM booking b
+                    WHERE b.activity_id = w.activity_id AND b.site_id = w.site_id
+                      AND b.day = w.day AND b.status = 'booked') AS booked
+            FROM {rows_table(params, "f", list(capacities), FREED_COLUMNS)}
+            JOIN booking w ON w.activity_id = f.activity_id AND w.site_id = f.site_id
+                          AND w.day = f.day AND w.status = 'waiting'
+            ORDER BY w.updated_at, w.id""",
+        params,
     )
+    free: dict[tuple[int, int, date], int] = {}
     promoted_ids, promotions = [], []
     for candidate in waiting:
-        key = (candidate["activity_id"], candidate["site_id"], candidate["day"])
-        if freed.get(key, 0) > 0:
-            freed[key] -= 1
+        day = as_date(candidate["day"])
+        key = (candidate["activity_id"], candidate["site_id"], day)
+        if key not in free:
+            capacity = capacities[key]
+            free[key] = MAX_LINES if capacity is None else capacity - candidate["booked"]
+        if free[key] > 0:
+            free[key] -= 1
             promoted_ids.append(candidate["id"])
-            promotions.append(
-                Promotion(candidate["child_id"], key[0], names[key[0]], candidate["day"])
-            )
+            promotions.append(Promotion(candidate["child_id"], key[0], names[key[0]], day))
     if promoted_ids:
         await Booking.filter(id__in=promoted_ids).update(
             status=BookingStatus.BOOKED, updated_at=now
@@ -621,26 +645,9 @@ async def fill_places(
     )
     if not waiting_days:
         return 0
-    booked = dict(
-        await Booking.filter(
-            activity_id=activity_id,
-            site_id=site_id,
-            status=BookingStatus.BOOKED,
-            day__in=waiting_days,
-        )
-        .group_by("day")
-        .annotate(n=Count("id"))
-        .values_list("day", "n")
-    )
-    freed = {
-        (activity_id, site_id, day): (capacity - booked.get(day, 0))
-        if capacity is not None
-        else MAX_LINES
-        for day in waiting_days
-    }
     activity = await Activity.get(id=activity_id)
-    promotions = await _promote(
-        {key: free for key, free in freed.items() if free > 0},
+    promotions = await _promote_into(
+        {(activity_id, site_id, day): capacity for day in sorted(waiting_days)},
         {activity_id: activity.name},
         clock.now(),
     )
@@ -648,9 +655,10 @@ async def fill_places(
     return len(promotions)
 
 
-async def _queue_confirmation(
-    actor: Account, context: CalendarContext, result: ChangeResult, clock: Clock
-) -> None:
+async def _confirmation(
+    actor: Account, context: CalendarContext, result: ChangeResult
+) -> list[tuple[str, dict[str, Any]]]:
+    """The confirmation mail jobs of a submit."""
     lines = [
         {
             "child": line.child_name,
@@ -668,20 +676,15 @@ async def _queue_confirmation(
         if actor.role == AccountRole.PARENT
         else (await guardian_emails(context.household_id))
     )
-    for email in recipients:
-        await queue_mail(
-            email,
-            "booking_confirmation",
-            {
-                "town": context.town_name,
-                "household": context.household_name,
-                "summary": result.summary(),
-                "lines": lines,
-                "skipped_closed_days": result.skipped_closed_days,
-                "request_id": result.request_id,
-            },
-            clock=clock,
-        )
+    mail = {
+        "town": context.town_name,
+        "household": context.household_name,
+        "summary": result.summary(),
+        "lines": lines,
+        "skipped_closed_days": result.skipped_closed_days,
+        "request_id": result.request_id,
+    }
+    return [mail_job(email, "booking_confirmation", mail) for email in recipients]
 
 
 async def _notify_promotions(promotions: list[Promotion], clock: Clock) -> None:

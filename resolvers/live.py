@@ -18,7 +18,7 @@ hook, so every transaction would have needed a wrapper of ours.
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 from typing import Any
@@ -68,9 +68,19 @@ class LiveEvent:
     by_staff: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["dates"] = [day.isoformat() for day in self.dates]
-        return data
+        """Built by hand: ``dataclasses.asdict`` deep-copies every date of ``dates`` first
+        (about 3 ms for the events of a 180-day submit)."""
+        return {
+            "topic": self.topic.value,
+            "kind": self.kind,
+            "household_id": self.household_id,
+            "child_id": self.child_id,
+            "activity_id": self.activity_id,
+            "dates": [day.isoformat() for day in self.dates],
+            "request_id": self.request_id,
+            "status": self.status.value if self.status is not None else None,
+            "by_staff": self.by_staff,
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "LiveEvent":
@@ -130,6 +140,13 @@ def request_event(request: Request, kind: RequestChangeKind, *, by_staff: bool) 
 
 async def record(events: Iterable[LiveEvent], *, clock: Clock) -> None:
     """Write the events in the caller's transaction: published after commit, or never."""
+    job = events_job(events)
+    if job:
+        await record_job(*job, clock=clock)
+
+
+def events_job(events: Iterable[LiveEvent]) -> tuple[str, dict[str, Any]] | None:
+    """The outbox job ``record`` writes (None without events), for a caller that records
+    it with others in one statement (resolvers.outbox.record_jobs)."""
     payload = [event.to_json() for event in events]
-    if payload:
-        await record_job(LIVE_EVENTS_FUNCTION, {"events": payload}, clock=clock)
+    return (LIVE_EVENTS_FUNCTION, {"events": payload}) if payload else None

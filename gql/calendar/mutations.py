@@ -65,6 +65,17 @@ class BookingChangeInput:
     action: BookingAction = strawberry.field(description="BOOK or CANCEL.")
 
 
+@strawberry.input(
+    description="Many days of one activity for one child with one action: the compact form "
+    "of `changes` for a long list of days (one object instead of one per day)."
+)
+class BookingDaysInput:
+    child_id: strawberry.ID = strawberry.field(description="The child.")
+    activity_id: strawberry.ID = strawberry.field(description="The activity.")
+    action: BookingAction = strawberry.field(description="BOOK or CANCEL.")
+    dates: list[dt.date] = strawberry.field(description="The days, in any order.")
+
+
 @strawberry.input(description="« Every Monday, Tuesday, Thursday and Friday from … to … ».")
 class RecurrenceInput:
     child_id: strawberry.ID = strawberry.field(description="The child.")
@@ -82,6 +93,12 @@ class RecurrenceInput:
 class BookingChangesInput:
     changes: list[BookingChangeInput] = strawberry.field(
         default_factory=list, description="Single days."
+    )
+    days: list[BookingDaysInput] = strawberry.field(
+        default_factory=list,
+        description="Single days grouped by child, activity and action: the same as "
+        "`changes`, cheaper for hundreds of days. A day given both here and in `changes` "
+        "takes its action from here.",
     )
     recurrences: list[RecurrenceInput] = strawberry.field(
         default_factory=list, description="Repeated days; closed days are skipped."
@@ -109,6 +126,15 @@ def _changes_from_input(
                 action=change["action"],
             )
             for change in value["changes"]
+        ],
+        days=[
+            BookingDaysInput(
+                child_id=days["childId"],
+                activity_id=days["activityId"],
+                action=days["action"],
+                dates=list(days["dates"]),
+            )
+            for days in value["days"]
         ],
         recurrences=cast(
             list[RecurrenceInput],
@@ -164,16 +190,23 @@ async def enrollment_type(enrollment_id: int) -> Enrollment:
 
 
 def _change_set(input: BookingChangesInput) -> bookings.ChangeSet:
+    changes = [
+        bookings.BookingChange(
+            decode_id(c.child_id, "Child", field="changes.childId"),
+            decode_id(c.activity_id, "Activity", field="changes.activityId"),
+            c.date,
+            c.action,
+        )
+        for c in input.changes
+    ]
+    for days in input.days:  # after `changes`: the later line of a day wins (_expand)
+        child_id = decode_id(days.child_id, "Child", field="days.childId")
+        activity_id = decode_id(days.activity_id, "Activity", field="days.activityId")
+        changes += [
+            bookings.BookingChange(child_id, activity_id, day, days.action) for day in days.dates
+        ]
     return bookings.ChangeSet(
-        changes=[
-            bookings.BookingChange(
-                decode_id(c.child_id, "Child", field="changes.childId"),
-                decode_id(c.activity_id, "Activity", field="changes.activityId"),
-                c.date,
-                c.action,
-            )
-            for c in input.changes
-        ],
+        changes=changes,
         recurrences=[
             bookings.Recurrence(
                 decode_id(r.child_id, "Child", field="recurrences.childId"),

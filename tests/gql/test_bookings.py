@@ -240,6 +240,42 @@ async def test_do_the_same_for_a_sibling(api: GraphQL, clock: FrozenClock) -> No
     assert result["summary"] == "Réservations : 2 jours réservés, 1 demande refusée"
 
 
+async def test_days_grouped_by_activity_do_what_single_changes_do(
+    api: GraphQL, clock: FrozenClock
+) -> None:
+    # given a family sending three days as one `days` entry, one of them also in `changes`
+    f = await setup(clock)
+    child = encode_id("Child", f["child_ids"][0])
+    dates = ["2026-12-03", "2026-12-01", "2026-12-04"]
+    input = {
+        "changes": [day_change(f, "2026-12-03", "CANCEL")],
+        "days": [
+            {"childId": child, "activityId": f["activity_id"], "action": "BOOK", "dates": dates}
+        ],
+    }
+    preview = (
+        await api(PREVIEW, {"householdId": f["household_id"], "input": input}, token=f["token"])
+    )["data"]["previewBookingChanges"]
+    result = (
+        await api(SUBMIT, {"householdId": f["household_id"], "input": input}, token=f["token"])
+    )["data"]["submitBookingChanges"]
+    # then each day is one line in date order, `days` winning over `changes`, as previewed
+    assert [(line["date"], line["outcome"]) for line in result["lines"]] == [
+        ("2026-12-01", "BOOKED"),
+        ("2026-12-03", "BOOKED"),
+        ("2026-12-04", "BOOKED"),
+    ]
+    assert preview["lines"] == result["lines"] and result["errors"] == []
+    booked = await Booking.filter(child_id=f["child_ids"][0], status=BookingStatus.BOOKED)
+    assert sorted(str(b.day) for b in booked) == sorted(dates)
+    # and an id of the wrong kind is refused like in `changes`
+    wrong = {"days": [{**input["days"][0], "childId": f["activity_id"]}]}
+    refused = (
+        await api(SUBMIT, {"householdId": f["household_id"], "input": wrong}, token=f["token"])
+    )["data"]["submitBookingChanges"]
+    assert refused["errors"] and refused["lines"] == []
+
+
 async def test_cancel_within_and_past_the_deadline(api: GraphQL, clock: FrozenClock) -> None:
     f = await setup(clock)
     await api(

@@ -15,6 +15,7 @@ from tortoise.transactions import in_transaction
 from jobs.live import channel
 from jobs.outbox import relay_outbox
 from models.outbox import OutboxJob
+from models.requests import RequestStatus
 from resolvers.clock import FrozenClock
 from resolvers.live import LIVE_EVENTS_FUNCTION, CalendarChangeKind, LiveEvent, Topic, record
 from tests.conftest import Backend
@@ -78,3 +79,21 @@ async def test_a_redis_outage_delays_the_events_and_a_double_relay_publishes_onc
     assert (await next_event(listener))["dates"] == ["2026-12-02"]
     await row.refresh_from_db()
     assert row.completed_at is not None
+
+
+def test_an_event_survives_its_json_round_trip() -> None:
+    full = LiveEvent(
+        topic=Topic.REQUESTS,
+        kind="status_changed",
+        household_id=HOUSEHOLD,
+        child_id=3,
+        activity_id=4,
+        dates=(date(2026, 12, 1), date(2026, 12, 3)),
+        request_id=5,
+        status=RequestStatus.COMPLETED,
+        by_staff=True,
+    )
+    for original in (full, event(1)):
+        data = orjson.loads(orjson.dumps(original.to_json()))
+        assert LiveEvent.from_json(data) == original
+    assert full.to_json()["status"] == "completed" and full.to_json()["topic"] == "requests"
