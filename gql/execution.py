@@ -22,9 +22,11 @@ graphql-core would have answered without an error.
 """
 
 from collections.abc import Callable, Iterable
+from datetime import date, datetime
 from typing import Any, NamedTuple
 
 from graphql import (
+    GraphQLEnumType,
     GraphQLLeafType,
     GraphQLList,
     GraphQLNonNull,
@@ -45,6 +47,8 @@ from strawberry.types.scalar import identity as scalar_identity
 _FAILED = object()  # a value graphql-core would report (or null out): take its path
 # Values that are never null, an error or awaitable: an identity scalar passes them as they are.
 _READY = frozenset({dict, str, int, float, bool})
+# Field values that are never an error nor awaitable: no check needed.
+_PLAIN = frozenset({dict, str, int, float, bool, list, date, datetime})
 
 
 class _Field(NamedTuple):
@@ -72,6 +76,7 @@ class FamilleExecutionContext(StrawberryGraphQLCoreExecutionContext):
         super().__init__(*args, **kwargs)
         self._flat_plans: dict[tuple[GraphQLObjectType, int], tuple[FieldDetailsList, _Plan | None]]
         self._flat_plans = {}
+        self._enum_values: dict[tuple[GraphQLEnumType, Any], Any] = {}
 
     def complete_iterable_value(
         self,
@@ -231,7 +236,7 @@ class FamilleExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     return _FAILED
                 result[key] = None
                 continue
-            if isinstance(value, Exception) or is_awaitable(value):
+            if type(value) not in _PLAIN and (isinstance(value, Exception) or is_awaitable(value)):
                 return _FAILED
             if sub is not None:
                 value = self._complete_flat(sub[0], sub[1], info, value)
@@ -243,12 +248,26 @@ class FamilleExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 value = self._complete_leaves(leaf, value)
                 if value is None:
                     return _FAILED
+            elif isinstance(leaf, GraphQLEnumType):
+                value = self._coerce_enum(leaf, value)
             else:
                 value = _coerce(leaf, value)
             if value is _FAILED:
                 return _FAILED
             result[key] = value
         return result
+
+    def _coerce_enum(self, leaf: GraphQLEnumType, value: Any) -> Any:
+        """``_coerce`` of an enum value, once per value and request (a 180-line answer
+        has a handful of outcomes; each coercion is a few Python calls)."""
+        key = (leaf, value)
+        try:
+            return self._enum_values[key]
+        except KeyError:
+            coerced = self._enum_values[key] = _coerce(leaf, value)
+            return coerced
+        except TypeError:  # an unhashable value: graphql-core will say what is wrong
+            return _FAILED
 
 
 def _coerce(leaf: GraphQLLeafType, value: Any) -> Any:

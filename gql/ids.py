@@ -9,7 +9,9 @@ from resolvers.errors import CommonErrorCode, DomainError
 
 # Both cached: a change set or its answer repeats the same few ids hundreds of times.
 @lru_cache(maxsize=8192)
+@lru_cache(maxsize=8192)
 def encode_id(type_name: str, pk: int) -> str:
+    """The global id of a row (cached: a long answer repeats the same few ids)."""
     return base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode().rstrip("=")
 
 

@@ -27,7 +27,6 @@ from resolvers.booking_rules import (
     SlotRules,
     TownCalendar,
     decide,
-    evaluate_day,
     slot_days,
 )
 from resolvers.clock import Clock
@@ -81,9 +80,10 @@ class CalendarContext:
     booked_counts: dict[tuple[int, int, date], int] = field(default_factory=dict)
     absences: dict[tuple[int, int, date], AbsenceOutcome] = field(default_factory=dict)
     town: TownCalendar = field(default_factory=TownCalendar)
+    _days_facts: dict[int, list[DayFacts]] = field(default_factory=dict, repr=False)
 
     def is_closed(self, row: EnrollmentRow, day: date) -> bool:
-        return slot_days(row.rules).facts(day, self.town).closed is not None
+        return self.facts_of(row, day).closed is not None
 
     def enrollment_for(self, child_id: int, activity_id: int, day: date) -> EnrollmentRow | None:
         for row in self.enrollments:
@@ -94,22 +94,38 @@ class CalendarContext:
         return None
 
     def evaluate(self, row: EnrollmentRow, day: date, now: datetime, *, staff: bool) -> DayView:
+        """One day of one enrolment as it shows now (``decide`` on its shared facts)."""
         booking = self.bookings.get((row.child_id, row.activity_id, day))
-        return evaluate_day(
-            day,
-            row.rules,
-            booking_status=booking[0] if booking else None,
-            booked_count=self.booked_counts.get((row.activity_id, row.site_id, day), 0),
-            town=self.town,
-            now=now,
-            staff=staff,
-            absence=self.absences.get((row.child_id, row.activity_id, day)),
+        facts = self.facts_of(row, day)
+        return facts.view(
+            decide(
+                facts,
+                booking_status=booking[0] if booking else None,
+                booked_count=self.booked_counts.get((row.activity_id, row.site_id, day), 0),
+                now=now,
+                staff=staff,
+                absence=self.absences.get((row.child_id, row.activity_id, day)),
+            )
         )
 
     def days_facts(self, row: EnrollmentRow) -> list[DayFacts]:
-        """The shared facts of the row's days in the context's range."""
-        first, last = max(self.start, row.period_starts_on), min(self.end, row.period_ends_on)
-        return slot_days(row.rules).days(first, last, self.town)
+        """The shared facts of the row's days in the context's range (looked up once per
+        row and context: a submission asks them day by day)."""
+        kept = self._days_facts.get(row.enrollment_id)
+        if kept is None:
+            first, last = max(self.start, row.period_starts_on), min(self.end, row.period_ends_on)
+            kept = self._days_facts[row.enrollment_id] = slot_days(row.rules).days(
+                first, last, self.town
+            )
+        return kept
+
+    def facts_of(self, row: EnrollmentRow, day: date) -> DayFacts:
+        """The shared facts of one day of the row."""
+        days = self.days_facts(row)
+        index = (day - days[0].day).days if days else -1
+        if 0 <= index < len(days):
+            return days[index]
+        return slot_days(row.rules).facts(day, self.town)  # outside the context's range
 
     def show_days(
         self, row: EnrollmentRow, now: datetime, render: Callable[[DayView], _Shown], *, staff: bool
