@@ -100,12 +100,12 @@ def context_sql(children: int) -> str:
 
 def day_rows_sql(children: int) -> str:
     """Statement 2 of resolvers.calendar.load_day_rows, placeholders numbered as there (the
-    days whose booked places are counted come as 4 arrays, see ``counted``)."""
+    days whose booked places are counted come as 5 arrays, see ``counted``)."""
     n = 1
     child_list = placeholders(n, children)
     n += children
-    start1, end1, activities, sites, days, counted_children = range(n, n + 6)
-    n += 6
+    start1, end1, activities, sites, days, counted_children, places = range(n, n + 7)
+    n += 7
     absent_children = placeholders(n, children)
     n += children
     start3, end3 = n, n + 1
@@ -114,14 +114,25 @@ def day_rows_sql(children: int) -> str:
               FROM booking b
               WHERE b.child_id IN ({child_list})
                 AND b.day >= ${start1} AND b.day <= ${end1}
-                AND b.status <> 'cancelled')
+                AND b.status <> 'cancelled'),
+            j AS (SELECT * FROM unnest(CAST(${activities} AS INTEGER[]), CAST(${sites} AS INTEGER[]), CAST(${days} AS DATE[]), CAST(${counted_children} AS INTEGER[]), CAST(${places} AS INTEGER[])) AS r(activity_id, site_id, day, child_id, capacity)),
+            crowded AS (
+              SELECT x.activity_id, x.site_id
+              FROM (SELECT DISTINCT activity_id, site_id, capacity FROM j) s
+              JOIN enrollment x ON x.activity_id = s.activity_id AND x.site_id = s.site_id
+              JOIN period q ON q.id = x.period_id
+              WHERE q.ends_on >= (SELECT MIN(day) FROM j)
+                AND q.starts_on <= (SELECT MAX(day) FROM j)
+              GROUP BY x.activity_id, x.site_id, s.capacity
+              HAVING COUNT(DISTINCT x.child_id) > s.capacity)
             SELECT 'booking' AS kind, m.child_id AS a, m.activity_id AS b, m.day AS day,
                    m.status AS status, CAST(m.id AS BIGINT) AS n
             FROM mine m
             UNION ALL
             SELECT 'count', b.activity_id, b.site_id, b.day, NULL, COUNT(*)
             FROM (SELECT DISTINCT j.activity_id, j.site_id, j.day
-                  FROM unnest(CAST(${activities} AS INTEGER[]), CAST(${sites} AS INTEGER[]), CAST(${days} AS DATE[]), CAST(${counted_children} AS INTEGER[])) AS j(activity_id, site_id, day, child_id)
+                  FROM j
+                  JOIN crowded k ON k.activity_id = j.activity_id AND k.site_id = j.site_id
                   WHERE NOT EXISTS (
                     SELECT 1 FROM mine m
                     WHERE m.child_id = j.child_id AND m.activity_id = j.activity_id
@@ -140,11 +151,11 @@ def day_rows_sql(children: int) -> str:
 def counted(
     rows: Sequence[asyncpg.Record], household_id: int, start: date, end: date
 ) -> list[list[Any]]:
-    """The days whose booked places statement 2 counts, as its 4 arrays: computed by the
+    """The days whose booked places statement 2 counts, as its 5 arrays: computed by the
     product's own ``calendar_counted`` (the open days a parent could book now), so that
     both endpoints send PostgreSQL the same parameters; the only evaluation done here."""
     context = context_from_rows(rows, household_id, start, end)
-    columns: list[list[Any]] = [[], [], [], []]
+    columns: list[list[Any]] = [[], [], [], [], []]
     for row in calendar_counted(context, datetime.now(UTC), staff=False):
         for column, value in zip(columns, row, strict=True):
             column.append(value)

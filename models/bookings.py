@@ -76,6 +76,8 @@ class Enrollment(Model):
     class Meta:
         table = "enrollment"
         unique_together = (("child", "activity", "period"),)
+        # The children who may book a slot: counted to know whether it can be full.
+        indexes = (("activity_id", "site_id"),)
 
 
 class Booking(Model):

@@ -294,7 +294,7 @@ def _counted(context: CalendarContext, changes: list[BookingChange]) -> Counted:
     leaves those out: the line is UNCHANGED whatever the count). A cancellation needs no
     count: the places it frees are counted after the write (``_promote_into``)."""
     keys = {
-        (row.activity_id, row.site_id, change.day, change.child_id): None
+        (row.activity_id, row.site_id, change.day, change.child_id, row.rules.capacity): None
         for change in changes
         if change.action == BookingAction.BOOK
         and (row := context.enrollment_for(change.child_id, change.activity_id, change.day))

@@ -41,6 +41,7 @@ COUNTED_COLUMNS = [
     ("site_id", "INTEGER"),
     ("day", "DATE"),
     ("child_id", "INTEGER"),
+    ("capacity", "INTEGER"),
 ]
 
 
@@ -338,15 +339,15 @@ def context_from_rows(
 _BOOKING_STATUSES = {status.value: status for status in BookingStatus}
 _ABSENCE_OUTCOMES = {outcome.value: outcome for outcome in AbsenceOutcome}
 
-# (activity, site, day, child or None) whose booked places statement 2 counts; see
-# load_day_rows.
-Counted = list[tuple[int, int, date, int | None]]
+# (activity, site, day, child or None, places) whose booked places statement 2 counts;
+# see load_day_rows.
+Counted = list[tuple[int, int, date, int | None, int]]
 
 
 def every_day_counted(context: CalendarContext) -> Counted:
     """Every day of the range at every site with a capacity (a preview of any line)."""
     return [
-        (row.activity_id, row.site_id, day, None)
+        (row.activity_id, row.site_id, day, None, row.rules.capacity)
         for row in context.enrollments
         if row.rules.capacity is not None
         for day in days_of(row, context.start, context.end)
@@ -361,7 +362,8 @@ def calendar_counted(context: CalendarContext, now: datetime, *, staff: bool) ->
     is waiting for are left out by statement 2."""
     counted: Counted = []
     for row in context.enrollments:
-        if row.rules.capacity is None:
+        capacity = row.rules.capacity
+        if capacity is None:
             continue
         for facts in context.days_facts(row):
             if facts.closed is None and (
@@ -370,7 +372,7 @@ def calendar_counted(context: CalendarContext, now: datetime, *, staff: bool) ->
                 )
                 == Outcome.BOOKABLE
             ):
-                counted.append((row.activity_id, row.site_id, facts.day, row.child_id))
+                counted.append((row.activity_id, row.site_id, facts.day, row.child_id, capacity))
     return counted
 
 
@@ -381,8 +383,13 @@ async def load_day_rows(context: CalendarContext, counted: Counted) -> None:
     lookup each, and for those with a child only when that child has neither booked the
     day nor joined its waiting list: a year of a school's bookings is about 100,000 index
     entries, which a GROUP BY over the range would read every time (most of a year
-    calendar's cost) for counts that no booked day shows. Called again by a submission
-    once it holds its locks, so it starts from empty.
+    calendar's cost) for counts that no booked day shows. And only at a crowded slot: one
+    where more children are enrolled (in a period reaching the counted days, whatever the
+    enrolment's status) than it has places. Elsewhere no day can be full, since only an
+    enrolled child books: a canteen sized for its school is never counted. A submission
+    calls this once it holds the openings' locks, so that the enrolments it reads and the
+    counts are those of this moment (a new child's booking waits for our commit); it
+    starts from empty.
     """
     context.bookings.clear()
     context.booked_counts.clear()
@@ -396,14 +403,25 @@ async def load_day_rows(context: CalendarContext, counted: Counted) -> None:
               FROM booking b
               WHERE b.child_id IN ({params.many(children)})
                 AND b.day >= {params(start)} AND b.day <= {params(end)}
-                AND b.status <> 'cancelled')
+                AND b.status <> 'cancelled'),
+            j AS (SELECT * FROM {rows_table(params, "r", counted, COUNTED_COLUMNS)}),
+            crowded AS (
+              SELECT x.activity_id, x.site_id
+              FROM (SELECT DISTINCT activity_id, site_id, capacity FROM j) s
+              JOIN enrollment x ON x.activity_id = s.activity_id AND x.site_id = s.site_id
+              JOIN period q ON q.id = x.period_id
+              WHERE q.ends_on >= (SELECT MIN(day) FROM j)
+                AND q.starts_on <= (SELECT MAX(day) FROM j)
+              GROUP BY x.activity_id, x.site_id, s.capacity
+              HAVING COUNT(DISTINCT x.child_id) > s.capacity)
             SELECT 'booking' AS kind, m.child_id AS a, m.activity_id AS b, m.day AS day,
                    m.status AS status, CAST(m.id AS BIGINT) AS n
             FROM mine m
             UNION ALL
             SELECT 'count', b.activity_id, b.site_id, b.day, NULL, COUNT(*)
             FROM (SELECT DISTINCT j.activity_id, j.site_id, j.day
-                  FROM {rows_table(params, "j", counted, COUNTED_COLUMNS)}
+                  FROM j
+                  JOIN crowded k ON k.activity_id = j.activity_id AND k.site_id = j.site_id
                   WHERE NOT EXISTS (
                     SELECT 1 FROM mine m
                     WHERE m.child_id = j.child_id AND m.activity_id = j.activity_id

@@ -483,3 +483,37 @@ async def test_concurrent_submits_never_exceed_capacity(
         await Booking.filter(activity_id=catalogue.canteen.id, status=BookingStatus.WAITING).count()
         == 7
     )
+
+
+async def test_a_slot_becomes_countable_when_more_children_enrol_than_it_has_places(
+    api: GraphQL, clock: FrozenClock
+) -> None:
+    # given two places and two enrolled children: no day of the slot can be full
+    f = await setup(clock, children=3, capacity=2, enrolled=2)
+    both = [day_change(f, "2026-12-01"), day_change(f, "2026-12-01", child=1)]
+    first = await api(
+        SUBMIT, {"householdId": f["household_id"], "input": {"changes": both}}, token=f["token"]
+    )
+    lines = first["data"]["submitBookingChanges"]["lines"]
+    assert [line["outcome"] for line in lines] == ["BOOKED", "BOOKED"]
+
+    # when a third child is enrolled, the day is full for it: waiting list, not a third place
+    await enroll(
+        f["staff"],
+        f["child_ids"][2],
+        f["catalogue"].canteen.id,
+        f["catalogue"].site.id,
+        f["catalogue"].period.id,
+        clock=clock,
+    )
+    third = await api(
+        SUBMIT,
+        {
+            "householdId": f["household_id"],
+            "input": {"changes": [day_change(f, "2026-12-01", child=2)]},
+        },
+        token=f["token"],
+    )
+    [line] = third["data"]["submitBookingChanges"]["lines"]
+    assert line["outcome"] == "WAITING_LIST"
+    assert await Booking.filter(day=date(2026, 12, 1), status=BookingStatus.BOOKED).count() == 2
