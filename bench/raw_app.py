@@ -117,14 +117,13 @@ def day_rows_sql(children: int) -> str:
                 AND b.status <> 'cancelled'),
             j AS (SELECT * FROM unnest(CAST(${activities} AS INTEGER[]), CAST(${sites} AS INTEGER[]), CAST(${days} AS DATE[]), CAST(${counted_children} AS INTEGER[]), CAST(${places} AS INTEGER[])) AS r(activity_id, site_id, day, child_id, capacity)),
             crowded AS (
-              SELECT x.activity_id, x.site_id
+              SELECT s.activity_id, s.site_id
               FROM (SELECT DISTINCT activity_id, site_id, capacity FROM j) s
-              JOIN enrollment x ON x.activity_id = s.activity_id AND x.site_id = s.site_id
-              JOIN period q ON q.id = x.period_id
-              WHERE q.ends_on >= (SELECT MIN(day) FROM j)
-                AND q.starts_on <= (SELECT MAX(day) FROM j)
-              GROUP BY x.activity_id, x.site_id, s.capacity
-              HAVING COUNT(DISTINCT x.child_id) > s.capacity)
+              WHERE (SELECT COUNT(*)
+                     FROM enrollment x JOIN period q ON q.id = x.period_id
+                     WHERE x.activity_id = s.activity_id AND x.site_id = s.site_id
+                       AND q.ends_on >= (SELECT MIN(day) FROM j)
+                       AND q.starts_on <= (SELECT MAX(day) FROM j)) > s.capacity)
             SELECT 'booking' AS kind, m.child_id AS a, m.activity_id AS b, m.day AS day,
                    m.status AS status, CAST(m.id AS BIGINT) AS n
             FROM mine m

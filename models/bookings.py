@@ -76,8 +76,8 @@ class Enrollment(Model):
     class Meta:
         table = "enrollment"
         unique_together = (("child", "activity", "period"),)
-        # The children who may book a slot: counted to know whether it can be full.
-        indexes = (("activity_id", "site_id"),)
+        # The enrolments of a slot, counted (index only) to know whether it can be full.
+        indexes = (("activity_id", "site_id", "period_id"),)
 
 
 class Booking(Model):

@@ -384,9 +384,9 @@ async def load_day_rows(context: CalendarContext, counted: Counted) -> None:
     day nor joined its waiting list: a year of a school's bookings is about 100,000 index
     entries, which a GROUP BY over the range would read every time (most of a year
     calendar's cost) for counts that no booked day shows. And only at a crowded slot: one
-    where more children are enrolled (in a period reaching the counted days, whatever the
-    enrolment's status) than it has places. Elsewhere no day can be full, since only an
-    enrolled child books: a canteen sized for its school is never counted. A submission
+    with more enrolments (in the periods reaching the counted days, whatever their status)
+    than places. Elsewhere no day can be full, since only an enrolled child books: a
+    canteen sized for its school is never counted. A submission
     calls this once it holds the openings' locks, so that the enrolments it reads and the
     counts are those of this moment (a new child's booking waits for our commit); it
     starts from empty.
@@ -406,14 +406,13 @@ async def load_day_rows(context: CalendarContext, counted: Counted) -> None:
                 AND b.status <> 'cancelled'),
             j AS (SELECT * FROM {rows_table(params, "r", counted, COUNTED_COLUMNS)}),
             crowded AS (
-              SELECT x.activity_id, x.site_id
+              SELECT s.activity_id, s.site_id
               FROM (SELECT DISTINCT activity_id, site_id, capacity FROM j) s
-              JOIN enrollment x ON x.activity_id = s.activity_id AND x.site_id = s.site_id
-              JOIN period q ON q.id = x.period_id
-              WHERE q.ends_on >= (SELECT MIN(day) FROM j)
-                AND q.starts_on <= (SELECT MAX(day) FROM j)
-              GROUP BY x.activity_id, x.site_id, s.capacity
-              HAVING COUNT(DISTINCT x.child_id) > s.capacity)
+              WHERE (SELECT COUNT(*)
+                     FROM enrollment x JOIN period q ON q.id = x.period_id
+                     WHERE x.activity_id = s.activity_id AND x.site_id = s.site_id
+                       AND q.ends_on >= (SELECT MIN(day) FROM j)
+                       AND q.starts_on <= (SELECT MAX(day) FROM j)) > s.capacity)
             SELECT 'booking' AS kind, m.child_id AS a, m.activity_id AS b, m.day AS day,
                    m.status AS status, CAST(m.id AS BIGINT) AS n
             FROM mine m

@@ -10,6 +10,6 @@ class Migration(migrations.Migration):
     operations = [
         ops.AddIndex(
             model_name='Enrollment',
-            index=Index(fields=['activity_id', 'site_id']),
+            index=Index(fields=['activity_id', 'site_id', 'period_id']),
         ),
     ]
