@@ -6,7 +6,7 @@ request does not grow with the number of households, children or contacts shown.
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
@@ -47,25 +47,72 @@ def _by_id(model: type[M]) -> DataLoader[int, M | None]:
     return DataLoader(load_fn=load)
 
 
-@dataclass
 class Loaders:
-    """Named ``<Model>By<Key>Loader`` as in the conventions."""
+    """Named ``<Model>By<Key>Loader`` as in the conventions. Each is made on first use in
+    the request: most requests (a calendar, a booking) use none of them."""
 
-    tenant_by_id: DataLoader[int, Tenant | None]
-    household_by_id: DataLoader[int, Household | None]
-    guardians_by_household: DataLoader[int, list[Guardian]]
-    children_by_household: DataLoader[int, list[Child]]
-    contacts_by_household: DataLoader[int, list[Contact]]
-    events_by_request: DataLoader[int, list[RequestEvent]]
-    households_by_account: DataLoader[int, list[Household]]
-    request_page_by_household: DataLoader[tuple[int, int, int | None], Page]
-    enrollments_by_household: DataLoader[int, list[Enrollment]]
-    files_by_document: DataLoader[int, list[DocumentFile]]
-    documents_by_request: DataLoader[int, list[Document]]
-    threads_by_request: DataLoader[int, list[MessageThread]]
-    unread_by_thread: DataLoader[tuple[Account, int], int]
-    health_read_by_child: DataLoader[tuple[Account, int], None]
-    opt_outs_by_guardian: DataLoader[int, list[ReminderOptOut]]
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+
+    @cached_property
+    def tenant_by_id(self) -> DataLoader[int, Tenant | None]:
+        return _by_id(Tenant)
+
+    @cached_property
+    def household_by_id(self) -> DataLoader[int, Household | None]:
+        return _by_id(Household)
+
+    @cached_property
+    def guardians_by_household(self) -> DataLoader[int, list[Guardian]]:
+        return _grouped_by(Guardian, "household_id")
+
+    @cached_property
+    def children_by_household(self) -> DataLoader[int, list[Child]]:
+        return _grouped_by(Child, "household_id", "birth_date")
+
+    @cached_property
+    def contacts_by_household(self) -> DataLoader[int, list[Contact]]:
+        return _grouped_by(Contact, "household_id")
+
+    @cached_property
+    def events_by_request(self) -> DataLoader[int, list[RequestEvent]]:
+        return _grouped_by(RequestEvent, "request_id")
+
+    @cached_property
+    def households_by_account(self) -> DataLoader[int, list[Household]]:
+        return _households_by_account()
+
+    @cached_property
+    def request_page_by_household(self) -> DataLoader[tuple[int, int, int | None], Page]:
+        return _request_pages()
+
+    @cached_property
+    def enrollments_by_household(self) -> DataLoader[int, list[Enrollment]]:
+        return _enrollments_by_household()
+
+    @cached_property
+    def files_by_document(self) -> DataLoader[int, list[DocumentFile]]:
+        return _files_by_document()
+
+    @cached_property
+    def documents_by_request(self) -> DataLoader[int, list[Document]]:
+        return _documents_by_request()
+
+    @cached_property
+    def threads_by_request(self) -> DataLoader[int, list[MessageThread]]:
+        return _grouped_by(MessageThread, "request_id")
+
+    @cached_property
+    def unread_by_thread(self) -> DataLoader[tuple[Account, int], int]:
+        return _unread_by_thread()
+
+    @cached_property
+    def health_read_by_child(self) -> DataLoader[tuple[Account, int], None]:
+        return _health_read_by_child(self._clock)
+
+    @cached_property
+    def opt_outs_by_guardian(self) -> DataLoader[int, list[ReminderOptOut]]:
+        return _grouped_by(ReminderOptOut, "guardian_id")
 
 
 def _households_by_account() -> DataLoader[int, list[Household]]:
@@ -176,20 +223,4 @@ def _health_read_by_child(clock: Clock) -> DataLoader[tuple[Account, int], None]
 
 
 def make_loaders(clock: Clock | None = None) -> Loaders:
-    return Loaders(
-        tenant_by_id=_by_id(Tenant),
-        household_by_id=_by_id(Household),
-        guardians_by_household=_grouped_by(Guardian, "household_id"),
-        children_by_household=_grouped_by(Child, "household_id", "birth_date"),
-        contacts_by_household=_grouped_by(Contact, "household_id"),
-        events_by_request=_grouped_by(RequestEvent, "request_id"),
-        households_by_account=_households_by_account(),
-        request_page_by_household=_request_pages(),
-        enrollments_by_household=_enrollments_by_household(),
-        files_by_document=_files_by_document(),
-        documents_by_request=_documents_by_request(),
-        threads_by_request=_grouped_by(MessageThread, "request_id"),
-        unread_by_thread=_unread_by_thread(),
-        health_read_by_child=_health_read_by_child(clock or SystemClock()),
-        opt_outs_by_guardian=_grouped_by(ReminderOptOut, "guardian_id"),
-    )
+    return Loaders(clock or SystemClock())
