@@ -31,9 +31,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from models.database import keep_session
 from resolvers.calendar import calendar_counted, context_from_rows
 
-# Tortoise's asyncpg pool defaults (minsize 1, maxsize 5): same footing as the product.
+# Tortoise's asyncpg pool defaults (minsize 1, maxsize 5) and, like the product's pool
+# (models.database), no session reset when a connection goes back: same footing.
 POOL_MIN, POOL_MAX = 1, 5
 
 # resolvers.accounts.authenticate: the session's account, checks included.
@@ -292,7 +294,9 @@ def create_app() -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        app.state.pool = await asyncpg.create_pool(url, min_size=POOL_MIN, max_size=POOL_MAX)
+        app.state.pool = await asyncpg.create_pool(
+            url, min_size=POOL_MIN, max_size=POOL_MAX, reset=keep_session
+        )
         try:
             yield
         finally:
