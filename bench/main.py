@@ -29,7 +29,7 @@ QUEUE_NAME = "famille:bench"  # arq queue of the bench's mails: no worker reads 
 P50_LIMITS = {"month": 3.0, "year": 6.0}  # ms, ours, 1 connection
 
 # Set before any project import: settings are read once per process.
-from bench.seed import DATABASE_URL, describe, seed  # noqa: E402
+from bench.seed import DATABASE_URL, describe, seed, vacuum_written  # noqa: E402
 
 os.environ["FAMILLE_DATABASE_URL"] = DATABASE_URL
 os.environ["FAMILLE_REDIS_URL"] = REDIS_URL
@@ -616,6 +616,8 @@ def main() -> None:
     )
     if not args.no_seed:
         print(describe(asyncio.run(seed(args.households))))
+    else:
+        asyncio.run(vacuum_written())
     try:
         import uvloop
 

@@ -26,7 +26,7 @@ class OperationCache(SchemaExtension):
     (the ``maxsize`` most recently used texts are kept, shared by every request).
     Syntax errors and texts over the token limit are not kept: they are parsed again."""
 
-    # One cache per set of limits, shared by the extensions built with them.
+    # One cache per schema and set of limits, shared by the extensions built with them.
     _caches: "dict[tuple[object, ...], OrderedDict[str, _Checked]]" = {}
 
     def __init__(
@@ -35,13 +35,20 @@ class OperationCache(SchemaExtension):
         self.rules = tuple(rules)
         self.max_tokens = max_tokens
         self.maxsize = maxsize
-        self._checked = self._caches.setdefault((self.rules, max_tokens), OrderedDict())
+
+    @property
+    def _checked(self) -> "OrderedDict[str, _Checked]":
+        key = (self.execution_context.schema, self.rules, self.max_tokens)
+        return self._caches.setdefault(key, OrderedDict())
 
     def _lookup(self) -> _Checked | None:
         query = self.execution_context.query
-        checked = self._checked.get(query) if query else None
+        if not query:
+            return None
+        checked_texts = self._checked
+        checked = checked_texts.get(query)
         if checked is not None:
-            self._checked.move_to_end(query)  # type: ignore[arg-type]
+            checked_texts.move_to_end(query)
         return checked
 
     def on_parse(self) -> Iterator[None]:
@@ -64,6 +71,7 @@ class OperationCache(SchemaExtension):
         yield
         query, document = context.query, context.graphql_document
         if query and document is not None and context.pre_execution_errors is not None:
-            self._checked[query] = _Checked(document, tuple(context.pre_execution_errors))
-            while len(self._checked) > self.maxsize:
-                self._checked.popitem(last=False)
+            checked_texts = self._checked
+            checked_texts[query] = _Checked(document, tuple(context.pre_execution_errors))
+            while len(checked_texts) > self.maxsize:
+                checked_texts.popitem(last=False)
