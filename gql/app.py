@@ -6,6 +6,7 @@ import gc
 import logging
 import uuid
 from collections.abc import AsyncIterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,7 @@ from gql.uploads import BodySizeLimit, BoundedRequestAdapter, close_uploads
 from jobs.queue import open_pool
 from models.database import close_db, init_db
 from resolvers.accounts import authenticate
+from resolvers.booking_rules import public_holiday
 from resolvers.clock import Clock, SystemClock
 from settings import get_settings
 
@@ -183,6 +185,10 @@ def create_app(*, clock: Clock | None = None, redis: ArqRedis | None = None) -> 
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await init_db()
         app.state.redis = redis or await open_pool(get_settings())
+        # The public holidays (the holidays package takes about 0.3 s to load): read now,
+        # not by the first family's calendar.
+        for year in range(clock.now().year - 1, clock.now().year + 2):
+            public_holiday(date(year, 1, 1))
         # Everything loaded so far lives as long as the process: keep it out of the
         # collector's full passes (bench/: p99 of a month calendar 73 ms → 25 ms).
         gc.freeze()

@@ -39,7 +39,10 @@ class OperationCache(SchemaExtension):
     @property
     def _checked(self) -> "OrderedDict[str, _Checked]":
         key = (self.execution_context.schema, self.rules, self.max_tokens)
-        return self._caches.setdefault(key, OrderedDict())
+        checked = self._caches.get(key)
+        if checked is None:
+            checked = self._caches[key] = OrderedDict()
+        return checked
 
     def _lookup(self) -> _Checked | None:
         query = self.execution_context.query
