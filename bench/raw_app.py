@@ -112,7 +112,7 @@ def day_rows_sql(children: int) -> str:
     n += children
     start3, end3 = n, n + 1
     return f"""WITH mine AS (
-              SELECT b.id, b.child_id, b.activity_id, b.site_id, b.day, b.status
+              SELECT b.child_id, b.activity_id, b.site_id, b.day, b.status
               FROM booking b
               WHERE b.child_id IN ({child_list})
                 AND b.day >= ${start1} AND b.day <= ${end1}
@@ -127,7 +127,7 @@ def day_rows_sql(children: int) -> str:
                        AND q.ends_on >= (SELECT MIN(day) FROM j)
                        AND q.starts_on <= (SELECT MAX(day) FROM j)) > s.capacity)
             SELECT 'booking' AS kind, m.child_id AS a, m.activity_id AS b, m.day AS day,
-                   m.status AS status, CAST(m.id AS BIGINT) AS n
+                   m.status AS status, CAST(NULL AS BIGINT) AS n
             FROM mine m
             UNION ALL
             SELECT 'count', b.activity_id, b.site_id, b.day, NULL, COUNT(*)

@@ -239,10 +239,10 @@ def _evaluate(
                 outcome, reason, message = LineOutcome.UNCHANGED, "ALREADY_BOOKED", "Déjà réservé"
             elif view.can_change and view.status == DayStatus.FULL:
                 outcome, message = LineOutcome.WAITING_LIST, "Complet : inscrit sur liste d'attente"
-                context.bookings[key_booking] = (BookingStatus.WAITING, 0)
+                context.bookings[key_booking] = BookingStatus.WAITING
             elif view.can_change:
                 outcome, message = LineOutcome.BOOKED, "Réservé"
-                context.bookings[key_booking] = (BookingStatus.BOOKED, 0)
+                context.bookings[key_booking] = BookingStatus.BOOKED
                 context.booked_counts[key_day] = context.booked_counts.get(key_day, 0) + 1
         else:
             if view.status == DayStatus.NOT_BOOKED or view.status == DayStatus.FULL:

@@ -77,7 +77,7 @@ class CalendarContext:
     end: date
     enrollments: list[EnrollmentRow]
     children: dict[int, tuple[str, str]]
-    bookings: dict[tuple[int, int, date], tuple[BookingStatus, int]] = field(default_factory=dict)
+    bookings: dict[tuple[int, int, date], BookingStatus] = field(default_factory=dict)
     booked_counts: dict[tuple[int, int, date], int] = field(default_factory=dict)
     absences: dict[tuple[int, int, date], AbsenceOutcome] = field(default_factory=dict)
     town: TownCalendar = field(default_factory=TownCalendar)
@@ -96,12 +96,11 @@ class CalendarContext:
 
     def evaluate(self, row: EnrollmentRow, day: date, now: datetime, *, staff: bool) -> DayView:
         """One day of one enrolment as it shows now (``decide`` on its shared facts)."""
-        booking = self.bookings.get((row.child_id, row.activity_id, day))
         facts = self.facts_of(row, day)
         return facts.view(
             decide(
                 facts,
-                booking_status=booking[0] if booking else None,
+                booking_status=self.bookings.get((row.child_id, row.activity_id, day)),
                 booked_count=self.booked_counts.get((row.activity_id, row.site_id, day), 0),
                 now=now,
                 staff=staff,
@@ -141,10 +140,9 @@ class CalendarContext:
                 shown.append(facts.shown(Outcome.CLOSED, render))
                 continue
             day = facts.day
-            booking = bookings.get((child, activity, day))
             outcome = decide(
                 facts,
-                booking_status=booking[0] if booking else None,
+                booking_status=bookings.get((child, activity, day)),
                 booked_count=counts.get((activity, site, day), 0),
                 now=now,
                 staff=staff,
@@ -366,7 +364,7 @@ def calendar_counted(context: CalendarContext, now: datetime, *, staff: bool) ->
         if capacity is None:
             continue
         for facts in context.days_facts(row):
-            if facts.closed is None and (
+            if (
                 decide(
                     facts, booking_status=None, booked_count=0, now=now, staff=staff, absence=None
                 )
@@ -386,10 +384,9 @@ async def load_day_rows(context: CalendarContext, counted: Counted) -> None:
     calendar's cost) for counts that no booked day shows. And only at a crowded slot: one
     with more enrolments (in the periods reaching the counted days, whatever their status)
     than places. Elsewhere no day can be full, since only an enrolled child books: a
-    canteen sized for its school is never counted. A submission
-    calls this once it holds the openings' locks, so that the enrolments it reads and the
-    counts are those of this moment (a new child's booking waits for our commit); it
-    starts from empty.
+    canteen sized for its school is never counted. A submission calls this once it holds
+    the openings' locks, so that the enrolments it reads and the counts are those of this
+    moment (a new child's booking waits for our commit); it starts from empty.
     """
     context.bookings.clear()
     context.booked_counts.clear()
@@ -399,7 +396,7 @@ async def load_day_rows(context: CalendarContext, counted: Counted) -> None:
     start, end = context.start, context.end
     rows = await fetch_rows(
         f"""WITH mine AS (
-              SELECT b.id, b.child_id, b.activity_id, b.site_id, b.day, b.status
+              SELECT b.child_id, b.activity_id, b.site_id, b.day, b.status
               FROM booking b
               WHERE b.child_id IN ({params.many(children)})
                 AND b.day >= {params(start)} AND b.day <= {params(end)}
@@ -414,7 +411,7 @@ async def load_day_rows(context: CalendarContext, counted: Counted) -> None:
                        AND q.ends_on >= (SELECT MIN(day) FROM j)
                        AND q.starts_on <= (SELECT MAX(day) FROM j)) > s.capacity)
             SELECT 'booking' AS kind, m.child_id AS a, m.activity_id AS b, m.day AS day,
-                   m.status AS status, CAST(m.id AS BIGINT) AS n
+                   m.status AS status, CAST(NULL AS BIGINT) AS n
             FROM mine m
             UNION ALL
             SELECT 'count', b.activity_id, b.site_id, b.day, NULL, COUNT(*)
@@ -439,10 +436,9 @@ async def load_day_rows(context: CalendarContext, counted: Counted) -> None:
     for row in rows:
         kind = row["kind"]
         if kind == "booking":
-            context.bookings[(row["a"], row["b"], as_date(row["day"]))] = (
-                _BOOKING_STATUSES[row["status"]],
-                row["n"],
-            )
+            context.bookings[(row["a"], row["b"], as_date(row["day"]))] = _BOOKING_STATUSES[
+                row["status"]
+            ]
         elif kind == "count":
             context.booked_counts[(row["a"], row["b"], as_date(row["day"]))] = row["n"]
         else:
