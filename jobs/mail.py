@@ -1,6 +1,7 @@
 """Sending the French mails: rendered from templates, over SMTP or into ``var/outbox/``."""
 
 import os
+from datetime import date
 from email.message import EmailMessage
 from email.utils import formatdate
 from pathlib import Path
@@ -10,6 +11,7 @@ import aiosmtplib
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from jobs.outbox import outbox_job
+from resolvers.french import format_date
 from settings import Settings, get_settings
 
 _templates = Environment(
@@ -18,6 +20,8 @@ _templates = Environment(
     undefined=StrictUndefined,
     keep_trailing_newline=True,
 )
+# ``{{ "2026-12-14" | french_date }}``: « lundi 14 décembre 2026 » (jobs carry ISO dates).
+_templates.filters["french_date"] = lambda day: format_date(date.fromisoformat(day))
 
 
 def render_mail(

@@ -82,9 +82,10 @@ async def relay_outbox(
 ) -> int:
     """Hand new (and, with ``stale``, stale) outbox rows to arq; returns how many.
 
-    The API relays after each mutation with ``stale=False``: what the mutation just wrote,
-    one statement and one Redis round trip (``_relay_fresh``). Re-sending the jobs a Redis
-    restart lost is the worker cron's part (every 20 s), with arq's own checks.
+    The API relays after each mutation (over HTTP once its answer is sent) with
+    ``stale=False``: what the mutation just wrote, one statement and one Redis round trip
+    (``_relay_fresh``). Re-sending the jobs a Redis restart lost is the worker cron's part
+    (every 20 s), with arq's own checks.
     """
     relayed = await _relay_fresh(redis, clock.now(), limit)
     if stale:

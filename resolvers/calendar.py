@@ -82,15 +82,21 @@ class CalendarContext:
     absences: dict[tuple[int, int, date], AbsenceOutcome] = field(default_factory=dict)
     town: TownCalendar = field(default_factory=TownCalendar)
     _days_facts: dict[int, list[DayFacts]] = field(default_factory=dict, repr=False)
+    _rows_of: dict[tuple[int, int], list[EnrollmentRow]] | None = field(default=None, repr=False)
 
     def is_closed(self, row: EnrollmentRow, day: date) -> bool:
         return self.facts_of(row, day).closed is not None
 
     def enrollment_for(self, child_id: int, activity_id: int, day: date) -> EnrollmentRow | None:
-        for row in self.enrollments:
-            if (row.child_id, row.activity_id) == (child_id, activity_id) and (
-                row.period_starts_on <= day <= row.period_ends_on
-            ):
+        """The child's enrolment in the activity on that day (a submission asks for each
+        of its lines: the rows are indexed by child and activity on the first call)."""
+        rows_of = self._rows_of
+        if rows_of is None:
+            rows_of = self._rows_of = defaultdict(list)
+            for row in self.enrollments:
+                rows_of[(row.child_id, row.activity_id)].append(row)
+        for row in rows_of.get((child_id, activity_id), ()):
+            if row.period_starts_on <= day <= row.period_ends_on:
                 return row
         return None
 

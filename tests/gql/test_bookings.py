@@ -196,6 +196,83 @@ async def test_a_retried_submit_applies_once(
     assert len(mailbox.to(f["parent"].email)) == 1
 
 
+async def test_a_replay_answers_every_line_in_the_first_order(
+    api: GraphQL, clock: FrozenClock
+) -> None:
+    """The request keeps its lines grouped by outcome; a replay gives them back by day."""
+    f = await setup(clock)
+    days = ["2026-12-01", "2026-12-02", "2026-12-03", "2026-12-04"]  # the 2nd is a Wednesday
+    variables = {
+        "householdId": f["household_id"],
+        "key": "telephone-43",
+        "input": {"changes": [day_change(f, day) for day in days]},
+    }
+    first = (await api(SUBMIT, variables, token=f["token"]))["data"]["submitBookingChanges"]
+    again = (await api(SUBMIT, variables, token=f["token"]))["data"]["submitBookingChanges"]
+    assert [line["date"] for line in first["lines"]] == days
+    assert [line["outcome"] for line in first["lines"]] == [
+        "BOOKED",
+        "REJECTED",
+        "BOOKED",
+        "BOOKED",
+    ]
+    assert again["replayed"] is True and again["lines"] == first["lines"]
+    assert again["summary"] == first["summary"]
+
+
+async def test_a_request_stored_line_by_line_still_replays(
+    api: GraphQL, clock: FrozenClock
+) -> None:
+    """Requests written before lines were grouped keep answering their retries."""
+    f = await setup(clock)
+    await Request.create(
+        tenant_id=f["town"].id,
+        household_id=f["household"].id,
+        submitted_by_id=f["parent"].id,
+        kind="booking_change",
+        status="completed",
+        summary="Réservations : 1 jour réservé",
+        idempotency_key="avant",
+        created_at=clock.now(),
+        updated_at=clock.now(),
+        payload={
+            "skipped_closed_days": 0,
+            "lines": [
+                {
+                    "child_id": f["child_ids"][0],
+                    "child_name": "Léa",
+                    "activity_id": f["catalogue"].canteen.id,
+                    "activity_name": "Restauration scolaire",
+                    "day": "2026-12-01",
+                    "action": "book",
+                    "outcome": "booked",
+                    "reason": "CHANGEABLE",
+                    "message": "Réservé",
+                    "overridden": False,
+                }
+            ],
+        },
+    )
+    variables = {
+        "householdId": f["household_id"],
+        "key": "avant",
+        "input": {"changes": [day_change(f, "2026-12-03")]},
+    }
+    again = (await api(SUBMIT, variables, token=f["token"]))["data"]["submitBookingChanges"]
+    assert again["replayed"] is True
+    assert again["lines"] == [
+        {
+            "child": {"firstNames": "Léa"},
+            "date": "2026-12-01",
+            "outcome": "BOOKED",
+            "accepted": True,
+            "reason": "CHANGEABLE",
+            "message": "Réservé",
+        }
+    ]
+    assert await Booking.filter(child_id=f["child_ids"][0]).count() == 0
+
+
 @pytest.mark.parametrize("backend", ["postgres"], indirect=True)
 async def test_a_submit_retried_while_the_first_runs_applies_once(
     api: GraphQL, clock: FrozenClock, backend: Any
