@@ -35,7 +35,7 @@ from resolvers.clock import Clock
 from resolvers.errors import CommonErrorCode, DomainError
 from resolvers.french import format_date
 from resolvers.households import guardian_emails, household_for
-from resolvers.outbox import mail_job, queue_mail, record_jobs
+from resolvers.outbox import jobs_insert, mail_job, queue_mail
 from resolvers.sql import Params, connection, fetch, is_postgres, rows_table
 
 MAX_LINES = 2000  # a school year for a few children and activities
@@ -462,21 +462,23 @@ async def _apply(
     context = await _context_for(actor, household_id, change_set)
     assert actor is not None
     staff = actor.role != AccountRole.PARENT
-    if change_set.recurrences:  # their closed days are skipped: the town's calendar
-        await load_day_rows(context, [])
+    # A recurrence skips closed days: the context knows them (the town's calendar).
     changes, skipped = _expand(change_set, context)
-    await _lock_openings(context, changes)
+    request_id = await _lock_openings(context, changes, number_request=True)
     # Only now, holding the locks: the counts cannot move any more until we commit.
     await load_day_rows(context, _counted(context, changes))
     result = ChangeResult(_evaluate(changes, context, now=now, staff=staff), skipped)
-    # The request claims the idempotency key before any booking is written: a concurrent
-    # twin fails on it (IntegrityError, see submit_changes) and nothing of it is applied.
-    request = await _insert_request(
-        context, household_id, actor, result, now=now, idempotency_key=idempotency_key
-    )
-    result.request_id = request.id
-    await _record_history(request.id, actor, now, f"Traitée automatiquement. {result.summary()}")
-    promoted = await _write_and_promote(result, context, request.id, now)
+    recipients = await _recipients(actor, context)
+    written = _Written(context, actor, result, now, idempotency_key)
+    # The request claims the idempotency key before any booking is written (or in the
+    # same statement): a concurrent twin fails on it (IntegrityError, see submit_changes)
+    # and nothing of it is applied.
+    if request_id is not None:
+        anyone_waiting = await written.at_once(request_id, recipients)
+    else:
+        anyone_waiting = await written.one_by_one(recipients)
+    assert result.request_id is not None
+    promoted = await _promote_after_cancellations(result, context, now) if anyone_waiting else []
     overridden = [line for line in result.lines if line.overridden]
     if overridden:
         await audit.record(
@@ -484,7 +486,7 @@ async def _apply(
             tenant_id=context.tenant_id,
             actor=actor,
             target_type="request",
-            target_id=request.id,
+            target_id=result.request_id,
             clock=clock,
             details={
                 "lines": [
@@ -499,91 +501,125 @@ async def _apply(
             },
         )
     await _notify_promotions(promoted, clock)
-    changed = live.CalendarChanges(
-        live.CalendarChangeKind.BOOKINGS_CHANGED, by_staff=staff, request_id=request.id
-    )
-    for line in result.lines:
-        if line.outcome in _WRITTEN:
-            changed.add(line.child_id, line.activity_id, line.day)
-    events = live.events_job(
-        [
-            *changed.events({line.child_id: household_id for line in result.lines}),
-            live.request_event(request, live.RequestChangeKind.CREATED, by_staff=staff),
-        ]
-    )
-    assert events is not None
-    # The confirmation mail(s) and the live events: one statement.
-    await record_jobs([*await _confirmation(actor, context, result), events], clock=clock)
     return result
 
 
-async def _insert_request(
-    context: CalendarContext,
-    household_id: int,
-    actor: Account,
-    result: ChangeResult,
-    *,
-    now: datetime,
-    idempotency_key: str | None,
-) -> Request:
-    """The request (demande) of a submit, written by one handwritten INSERT: building and
-    saving a Tortoise model costs a millisecond or two of CPU (field conversions, signal
-    listeners) on every submit. A concurrent twin with the same key fails here with
-    IntegrityError, as ``Request.create`` would."""
-    summary, payload = result.summary(), _serialise(result)
-    params = Params()
-    values = [
-        context.tenant_id,
-        household_id,
-        actor.id,
-        RequestKind.BOOKING_CHANGE.value,
-        RequestStatus.COMPLETED.value,
-        summary,
-        orjson.dumps(payload).decode(),
-        idempotency_key,
-        now,
-        now,
-    ]
-    [row] = await fetch(
-        "INSERT INTO request (tenant_id, household_id, submitted_by_id, kind, status, summary, "
-        f"payload, idempotency_key, created_at, updated_at) VALUES ({params.many(values)}) "
-        "RETURNING id",
-        params,
-    )
-    return Request(
-        id=row["id"],
-        tenant_id=context.tenant_id,
-        household_id=household_id,
-        submitted_by_id=actor.id,
-        kind=RequestKind.BOOKING_CHANGE,
-        status=RequestStatus.COMPLETED,
-        summary=summary,
-        payload=payload,
-        idempotency_key=idempotency_key,
-        created_at=now,
-        updated_at=now,
-    )
+@dataclass
+class _Written:
+    """What a submit writes once its lines are decided: the request (demande) with its
+    replay copy, its history, the bookings, the confirmation mail(s) and the live events.
 
+    PostgreSQL: one statement (data-modifying CTEs), the request's id drawn beforehand
+    with the openings' locks (``_lock_openings``); it also says whether anybody waits for
+    a day a line cancelled, so that a cancellation nobody waits for costs no more
+    statement. SQLite (one writer, no data-modifying CTE): the same INSERTs one by one.
+    Handwritten: building and saving Tortoise models costs a millisecond or two of CPU
+    (field conversions, signal listeners) per submit.
+    """
 
-async def _record_history(request_id: int, actor: Account, now: datetime, comment: str) -> None:
-    """The request's history, submitted then completed, in one statement (``bulk_create``
-    would send one execution per row)."""
-    params = Params()
-    submitted, completed = RequestStatus.SUBMITTED.value, RequestStatus.COMPLETED.value
-    await connection().execute_query(
-        "INSERT INTO request_event (request_id, status, comment, actor_id, created_at) VALUES "
-        f"({params(request_id)}, {params(submitted)}, {params('')}, {params(actor.id)}, "
-        f"{params(now)}), ({params(request_id)}, {params(completed)}, {params(comment[:500])}, "
-        f"{params(actor.id)}, {params(now)})",
-        params.values,
-    )
+    context: CalendarContext
+    actor: Account
+    result: ChangeResult
+    now: datetime
+    idempotency_key: str | None
 
+    async def at_once(self, request_id: int, recipients: list[str]) -> bool:
+        """Everything in one statement; whether somebody waits for a freed day."""
+        self.result.request_id = request_id
+        params = Params()
+        freed = _freed_days(self.result)
+        waiting = "false"
+        if freed:
+            waiting = f"""EXISTS (
+                SELECT 1 FROM {rows_table(params, "f", list(freed), FREED_COLUMNS)}
+                JOIN booking w ON w.activity_id = f.activity_id AND w.site_id = f.site_id
+                              AND w.day = f.day AND w.status = 'waiting')"""
+        # The EXISTS reads the rows as they were before this statement: a line's own child
+        # leaving the waiting list still counts, which only costs the promotion's lookup.
+        [row] = await fetch(
+            f"""WITH r AS ({self._request(params, request_id)}),
+                     h AS ({self._history(params, request_id)}),
+                     j AS ({jobs_insert(params, self._jobs(recipients), self.now)}),
+                     b AS ({self._bookings(params, request_id)})
+                SELECT {waiting} AS waiting""",
+            params,
+        )
+        return bool(row["waiting"])
 
-async def _write_and_promote(
-    result: ChangeResult, context: CalendarContext, request_id: int, now: datetime
-) -> list[Promotion]:
-    await _write_bookings(result, request_id, now)
-    return await _promote_after_cancellations(result, context, now)
+    async def one_by_one(self, recipients: list[str]) -> bool:
+        params = Params()
+        [row] = await fetch(f"{self._request(params, None)} RETURNING id", params)
+        request_id = self.result.request_id = row["id"]
+        for build in (self._history, self._bookings):
+            params = Params()
+            await connection().execute_query(build(params, request_id), params.values)
+        params = Params()
+        jobs = jobs_insert(params, self._jobs(recipients), self.now)
+        await connection().execute_query(jobs, params.values)
+        return bool(_freed_days(self.result))
+
+    def _request(self, params: Params, request_id: int | None) -> str:
+        """The request, completed at once, with the replay copy of its lines."""
+        result, context = self.result, self.context
+        values = [
+            context.tenant_id,
+            context.household_id,
+            self.actor.id,
+            RequestKind.BOOKING_CHANGE.value,
+            RequestStatus.COMPLETED.value,
+            result.summary(),
+            orjson.dumps(_serialise(result)).decode(),
+            self.idempotency_key,
+            self.now,
+            self.now,
+        ]
+        columns = (
+            "tenant_id, household_id, submitted_by_id, kind, status, summary, payload, "
+            "idempotency_key, created_at, updated_at"
+        )
+        if request_id is not None:
+            columns, values = f"id, {columns}", [request_id, *values]
+        return f"INSERT INTO request ({columns}) VALUES ({params.many(values)})"
+
+    def _history(self, params: Params, request_id: int) -> str:
+        """Submitted then completed (``bulk_create`` would send one execution per row)."""
+        request, actor, at = params(request_id), params(self.actor.id), params(self.now)
+        comment = f"Traitée automatiquement. {self.result.summary()}"[:500]
+        return (
+            "INSERT INTO request_event (request_id, status, comment, actor_id, created_at) "
+            f"VALUES ({request}, {params(RequestStatus.SUBMITTED.value)}, {params('')}, "
+            f"{actor}, {at}), ({request}, {params(RequestStatus.COMPLETED.value)}, "
+            f"{params(comment)}, {actor}, {at})"
+        )
+
+    def _bookings(self, params: Params, request_id: int) -> str:
+        return _bookings_upsert(params, self.result, request_id, self.now)
+
+    def _jobs(self, recipients: list[str]) -> list[tuple[str, dict[str, Any]]]:
+        """The confirmation mail(s) and the live events (with the request's id)."""
+        result, context = self.result, self.context
+        assert result.request_id is not None
+        staff = self.actor.role != AccountRole.PARENT
+        changed = live.CalendarChanges(
+            live.CalendarChangeKind.BOOKINGS_CHANGED, by_staff=staff, request_id=result.request_id
+        )
+        for line in result.lines:
+            if line.outcome in _WRITTEN:
+                changed.add(line.child_id, line.activity_id, line.day)
+        events = live.events_job(
+            [
+                *changed.events({line.child_id: context.household_id for line in result.lines}),
+                live.request_change(
+                    context.household_id,
+                    result.request_id,
+                    RequestStatus.COMPLETED,
+                    live.RequestChangeKind.CREATED,
+                    by_staff=staff,
+                ),
+            ]
+        )
+        assert events is not None
+        return [*_confirmation(context, result, recipients), events]
 
 
 async def cancel_in_time(
@@ -615,31 +651,42 @@ async def cancel_in_time(
                 site_id=row.site_id,
             )
         )
-    promoted = await _write_and_promote(ChangeResult(lines, 0), context, request_id, clock.now())
-    await _notify_promotions(promoted, clock)
+    result, now = ChangeResult(lines, 0), clock.now()
+    params = Params()
+    upsert = _bookings_upsert(params, result, request_id, now)
+    await connection().execute_query(upsert, params.values)
+    await _notify_promotions(await _promote_after_cancellations(result, context, now), clock)
 
 
-async def _lock_openings(context: CalendarContext, changes: list[BookingChange]) -> None:
-    """Serialise submissions on the same activity and site (PostgreSQL; SQLite has one writer)."""
+async def _lock_openings(
+    context: CalendarContext, changes: list[BookingChange], *, number_request: bool = False
+) -> int | None:
+    """Serialise submissions on the same activity and site (PostgreSQL; SQLite has one
+    writer). With ``number_request``, the same statement draws the id of the request
+    about to be written (PostgreSQL only: None on SQLite), see ``_Written``."""
     pairs = {
         (row.activity_id, row.site_id)
         for change in changes
         if (row := context.enrollment_for(change.child_id, change.activity_id, change.day))
         and row.rules.capacity is not None
     }
-    if not pairs or not is_postgres():
-        return
+    if not is_postgres() or not (pairs or number_request):
+        return None
     params = Params()
-    activity_ids = params.many(sorted({a for a, _ in pairs}))
-    site_ids = params.many(sorted({s for _, s in pairs}))
-    await fetch(
-        f"SELECT id FROM opening WHERE activity_id IN ({activity_ids}) "
-        f"AND site_id IN ({site_ids}) ORDER BY id FOR UPDATE",
-        params,
-    )
+    locked = "NULL"
+    if pairs:
+        activity_ids = params.many(sorted({a for a, _ in pairs}))
+        site_ids = params.many(sorted({s for _, s in pairs}))
+        locked = (
+            f"ARRAY(SELECT id FROM opening WHERE activity_id IN ({activity_ids}) "
+            f"AND site_id IN ({site_ids}) ORDER BY id FOR UPDATE)"
+        )
+    number = "nextval(pg_get_serial_sequence('request', 'id'))" if number_request else "NULL"
+    [drawn] = await fetch(f"SELECT {number} AS request_id, {locked} AS locked", params)
+    return cast(int | None, drawn["request_id"])
 
 
-async def _write_bookings(result: ChangeResult, request_id: int, now: Any) -> None:
+def _bookings_upsert(params: Params, result: ChangeResult, request_id: int, now: datetime) -> str:
     """One INSERT … SELECT … ON CONFLICT statement for the whole change set, never row by
     row (Tortoise's bulk_create uses executemany, which the server runs once per row).
 
@@ -653,19 +700,24 @@ async def _write_bookings(result: ChangeResult, request_id: int, now: Any) -> No
         for line in result.lines
         if line.outcome in _WRITTEN
     ]
-    if not rows:
-        return
-    params = Params()
     changed = rows_table(params, "r", rows, WRITTEN_COLUMNS)
-    await connection().execute_query(
+    return (
         "INSERT INTO booking (child_id, activity_id, site_id, day, status, request_id, "
         "updated_at) SELECT r.child_id, r.activity_id, r.site_id, r.day, r.status, "
         f"{params(request_id)}, {params(now)} FROM {changed} WHERE true "
         "ON CONFLICT (child_id, activity_id, day) DO UPDATE SET "
         "status = excluded.status, site_id = excluded.site_id, "
-        "request_id = excluded.request_id, updated_at = excluded.updated_at",
-        params.values,
+        "request_id = excluded.request_id, updated_at = excluded.updated_at"
     )
+
+
+def _freed_days(result: ChangeResult) -> dict[tuple[int, int, date], None]:
+    """The (activity, site, day) whose place a cancelled line freed."""
+    return {
+        (line.activity_id, line.site_id, line.day): None
+        for line in result.lines
+        if line.outcome == LineOutcome.CANCELLED
+    }
 
 
 async def _promote_after_cancellations(
@@ -758,8 +810,15 @@ async def fill_places(
     return len(promotions)
 
 
-async def _confirmation(
-    actor: Account, context: CalendarContext, result: ChangeResult
+async def _recipients(actor: Account, context: CalendarContext) -> list[str]:
+    """A parent's own change is confirmed to them; a change by staff to every guardian."""
+    if actor.role == AccountRole.PARENT:
+        return [actor.email]
+    return await guardian_emails(context.household_id)
+
+
+def _confirmation(
+    context: CalendarContext, result: ChangeResult, recipients: list[str]
 ) -> list[tuple[str, dict[str, Any]]]:
     """The confirmation mail jobs of a submit: the changed lines grouped by child,
     activity and outcome, each group with its days (ISO dates, worded in French by the
@@ -777,12 +836,6 @@ async def _confirmation(
         {"child": child, "activity": activity, "outcome": outcome, "message": message, "days": days}
         for (child, activity, outcome, message), days in groups.items()
     ]
-    # A parent's own change is confirmed to them; a change by staff to every guardian.
-    recipients = (
-        [actor.email]
-        if actor.role == AccountRole.PARENT
-        else (await guardian_emails(context.household_id))
-    )
     mail = {
         "town": context.town_name,
         "household": context.household_name,

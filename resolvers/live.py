@@ -128,12 +128,26 @@ class CalendarChanges:
 
 def request_event(request: Request, kind: RequestChangeKind, *, by_staff: bool) -> LiveEvent:
     """A request created, or moved to a new status."""
+    return request_change(
+        request.household_id, request.id, RequestStatus(request.status), kind, by_staff=by_staff
+    )
+
+
+def request_change(
+    household_id: int,
+    request_id: int,
+    status: RequestStatus,
+    kind: RequestChangeKind,
+    *,
+    by_staff: bool,
+) -> LiveEvent:
+    """``request_event`` for a caller that wrote the request without a model instance."""
     return LiveEvent(
         topic=Topic.REQUESTS,
         kind=kind.value,
-        household_id=request.household_id,
-        request_id=request.id,
-        status=RequestStatus(request.status),
+        household_id=household_id,
+        request_id=request_id,
+        status=status,
         by_staff=by_staff,
     )
 

@@ -1,5 +1,6 @@
 """Recording jobs in the caller's transaction; jobs/relay.py hands them to arq after commit."""
 
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -27,15 +28,19 @@ async def record_jobs(jobs: list[tuple[str, dict[str, Any]]], *, clock: Clock) -
     if not jobs:
         return
     params = Params()
-    now = params(clock.now())
+    await connection().execute_query(jobs_insert(params, jobs, clock.now()), params.values)
+
+
+def jobs_insert(params: Params, jobs: list[tuple[str, dict[str, Any]]], now: datetime) -> str:
+    """The INSERT of ``record_jobs``, for a caller that sends it with other writes."""
+    at = params(now)
     values = ", ".join(
-        f"({params(function)}, {params(orjson.dumps(kwargs).decode())}, {now}, 0, '')"
+        f"({params(function)}, {params(orjson.dumps(kwargs).decode())}, {at}, 0, '')"
         for function, kwargs in jobs
     )
-    await connection().execute_query(
+    return (
         "INSERT INTO outbox_job (function, kwargs, created_at, attempts, last_error) "
-        f"VALUES {values}",
-        params.values,
+        f"VALUES {values}"
     )
 
 

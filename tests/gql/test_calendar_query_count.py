@@ -1,4 +1,5 @@
-"""The calendar costs three SQL statements, for one child and a week or three and a year."""
+"""The calendar costs three SQL statements, for one child and a week or three and a year;
+a submit as many for two days as for a school year."""
 
 from typing import Any
 
@@ -6,7 +7,7 @@ from gql.ids import encode_id
 from models.accounts import AccountRole
 from models.households import Guardian
 from resolvers.clock import FrozenClock
-from tests.conftest import GraphQL
+from tests.conftest import Backend, GraphQL
 from tests.factories import (
     enroll_all,
     make_account,
@@ -88,3 +89,35 @@ async def test_calendar_statements_do_not_grow_with_children_or_days(
     assert sum(day["status"] == "BOOKED" for day in big["data"]["calendar"][2]["days"]) > 100
     assert week.count == CALENDAR_STATEMENTS, week.statements
     assert year.count == CALENDAR_STATEMENTS, year.statements
+
+
+async def test_a_submit_sends_as_many_statements_for_two_days_as_for_a_school_year(
+    api: GraphQL, clock: FrozenClock, backend: Backend
+) -> None:
+    household_id, token, [child], activity_id = await family(clock, children=1)
+
+    def recurrence(action: str, start: str, end: str) -> dict[str, Any]:
+        days = {
+            "childId": encode_id("Child", child),
+            "activityId": activity_id,
+            "action": action,
+            "from": start,
+            "to": end,
+            "weekdays": [0, 1, 3, 4],
+        }
+        return {"householdId": household_id, "input": {"recurrences": [days]}}
+
+    counts = []
+    for action in ("BOOK", "CANCEL"):
+        for start, end in (("2026-12-01", "2026-12-03"), ("2026-12-07", "2027-07-02")):
+            async with count_queries() as statements:
+                answer = await api(SUBMIT, recurrence(action, start, end), token=token)
+            assert answer["data"]["submitBookingChanges"]["summary"].startswith("Réservations : ")
+            counts.append(statements.count)
+    # PostgreSQL: the token, the enrolments and the town's closures, the openings' locks
+    # with the request's number, the bookings and counts, then one statement writes the
+    # request, its history, the bookings, the mail and the live events; after the commit
+    # the outbox relay claims them. SQLite writes them one by one (4), and looks for
+    # waiting children after a cancellation.
+    expected = [6, 6, 6, 6] if backend.name == "postgres" else [8, 8, 9, 9]
+    assert counts == expected
