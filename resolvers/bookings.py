@@ -142,8 +142,16 @@ class ChangeResult:
     skipped_closed_days: int
     request_id: int | None = None
     replayed: bool = False
+    _summary: str | None = field(default=None, repr=False, compare=False)
 
     def summary(self) -> str:
+        """« Réservations : 178 jours réservés, 2 demandes refusées » (worded once: the
+        request, its history, the mail and the answer all show it)."""
+        if self._summary is None:
+            self._summary = self._word_summary()
+        return self._summary
+
+    def _word_summary(self) -> str:
         counts = Counter(line.outcome for line in self.lines)
         parts = []
         for outcome, singular, plural in (

@@ -439,18 +439,17 @@ async def load_day_rows(context: CalendarContext, counted: Counted) -> None:
               AND ad.outcome <> 'cancelled_in_time'""",
         params,
     )
+    bookings, counts, absences = context.bookings, context.booked_counts, context.absences
     for row in rows:
-        kind = row["kind"]
+        kind, day = row["kind"], row["day"]
+        if type(day) is not date:  # SQLite's ISO text (a call per row costs on a year)
+            day = as_date(day)
         if kind == "booking":
-            context.bookings[(row["a"], row["b"], as_date(row["day"]))] = _BOOKING_STATUSES[
-                row["status"]
-            ]
+            bookings[(row["a"], row["b"], day)] = _BOOKING_STATUSES[row["status"]]
         elif kind == "count":
-            context.booked_counts[(row["a"], row["b"], as_date(row["day"]))] = row["n"]
+            counts[(row["a"], row["b"], day)] = row["n"]
         else:
-            context.absences[(row["a"], row["b"], as_date(row["day"]))] = _ABSENCE_OUTCOMES[
-                row["status"]
-            ]
+            absences[(row["a"], row["b"], day)] = _ABSENCE_OUTCOMES[row["status"]]
 
 
 def days_of(row: EnrollmentRow, start: date, end: date) -> list[date]:
