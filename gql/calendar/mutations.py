@@ -6,6 +6,7 @@ from datetime import date
 from typing import Annotated, Any, cast
 
 import strawberry
+from strawberry.annotation import StrawberryAnnotation
 from strawberry.types.arguments import InputContext
 from strawberry.types.base import get_object_definition
 
@@ -110,6 +111,10 @@ class BookingChangesInput:
     )
 
 
+# `list[RecurrenceInput]` as Strawberry resolves it: once, not for every change set.
+_RECURRENCES = StrawberryAnnotation(list[RecurrenceInput]).resolve()
+
+
 def _changes_from_input(
     cls: type[BookingChangesInput], value: Mapping[str, Any], context: InputContext
 ) -> BookingChangesInput:
@@ -138,7 +143,7 @@ def _changes_from_input(
         ],
         recurrences=cast(
             list[RecurrenceInput],
-            context.convert(value["recurrences"], list[RecurrenceInput], "recurrences"),
+            context.convert(value["recurrences"], _RECURRENCES, "recurrences"),
         ),
         same_for_child_ids=list(value["sameForChildIds"]),
     )

@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 import strawberry
+from graphql import Undefined
+from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from gql.execution import FamilleExecutionContext
@@ -174,18 +176,217 @@ async def test_flat_objects_in_their_own_order() -> None:
 
 
 async def test_nested_flat_objects_are_built_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    built: list[str] = []
-    complete_flat = FamilleExecutionContext._complete_flat
-
-    def spy(self: FamilleExecutionContext, object_type: Any, *args: Any) -> Any:
-        built.append(object_type.name)
-        return complete_flat(self, object_type, *args)
-
-    monkeypatch.setattr(FamilleExecutionContext, "_complete_flat", spy)
+    by_core = _spy_on_graphql_core(monkeypatch)
     ours = await run(FamilleExecutionContext, OBJECT_QUERIES[4])
     assert ours["data"]["lines"][1] == {
         "inner": {"name": "i1", "__typename": "Inner"},
         "tags": ["t1", "x"],
         "maybeInner": {"name": "m"},
     }
-    assert built.count("Line") == 3 and built.count("Inner") == 4
+    assert by_core == []
+
+
+def _spy_on_graphql_core(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The lists and objects that graphql-core completes itself (not the shortcut)."""
+    by_core: list[str] = []
+    base = StrawberryGraphQLCoreExecutionContext
+    complete_list, complete_object = base.complete_iterable_value, base.complete_object_value
+
+    def spy_list(self: Any, item_type: Any, *args: Any) -> Any:
+        by_core.append(f"[{item_type}]")
+        return complete_list(self, item_type, *args)
+
+    def spy_object(self: Any, return_type: Any, *args: Any) -> Any:
+        by_core.append(str(return_type))
+        return complete_object(self, return_type, *args)
+
+    monkeypatch.setattr(base, "complete_iterable_value", spy_list)
+    monkeypatch.setattr(base, "complete_object_value", spy_object)
+    return by_core
+
+
+class Plain(Enum):
+    ONE = 1
+    TRUE = True
+
+
+@strawberry.interface
+class Named:
+    name: str
+
+
+@strawberry.type
+class Tagged(Named):
+    pass
+
+
+@strawberry.type
+class Cell:
+    """Every builtin scalar and an enum, and nested objects, with awkward values."""
+
+    text: str | None = "t"
+    ident: strawberry.ID | None = strawberry.ID("i")
+    count: int | None = 1
+    ratio: float | None = 0.5
+    flag: bool | None = True
+    colour: Colour | None = Colour.RED
+    plain: Plain | None = Plain.ONE
+    inner: Inner | None = None
+    tagged: Tagged | None = None
+    numbers: list[int | None] | None = None
+
+
+async def _later_text() -> str:
+    return "later"
+
+
+def _cells(**values: list[Any]) -> list[Cell]:
+    """Three cells, the given field set to each of its three values in turn."""
+    cells = [Cell() for _ in range(3)]
+    for name, column in values.items():
+        for cell, value in zip(cells, column, strict=True):
+            setattr(cell, name, value)
+    return cells
+
+
+CELLS = {
+    "nulls": _cells(text=[None, Undefined, "x"], count=[Undefined, 2, None]),
+    "bools_for_ints": _cells(count=[True, False, True]),
+    "bools_and_ints": _cells(count=[1, True, 2], ratio=[True, 1, 2.5]),
+    "ints_for_strings": _cells(text=[1, 2, 3], ident=[4, 5, 6]),
+    "mixed_strings": _cells(text=["a", 1, False], ident=["a", 1, 2.0]),
+    "large_int": _cells(count=[1, 2**31, 3]),
+    "small_int": _cells(count=[1, -(2**31) - 1, 3]),
+    "int_limits": _cells(count=[2**31 - 1, -(2**31), 0]),
+    "float_for_int": _cells(count=[1, 2.0, 3]),
+    "fraction_for_int": _cells(count=[1, 2.5, 3]),
+    "ints_for_floats": _cells(ratio=[1, 2, 3]),
+    "nan": _cells(ratio=[1.0, float("nan"), 2.0]),
+    "infinity": _cells(ratio=[1.0, float("inf"), 2.0]),
+    "ints_for_bools": _cells(flag=[1, 0, 1]),
+    "strings_for_bools": _cells(flag=["yes", True, False]),
+    "enum_values": _cells(colour=["red", "blue", Colour.RED]),
+    "enum_names": _cells(colour=["RED", Colour.BLUE, Colour.RED]),
+    "bad_enum": _cells(colour=[Colour.RED, "green", Colour.BLUE]),
+    "one_and_true": _cells(plain=[1, True, Plain.TRUE]),
+    "exception": _cells(text=["a", ValueError("boom"), "c"]),
+    "exception_enum": _cells(colour=[Colour.RED, ValueError("boom"), Colour.RED]),
+    "awaitable": _cells(text=["a", "b", "c"]),
+    "wrong_object": _cells(inner=[Inner(name="a"), Impostor(1), None]),
+    "interface_object": _cells(tagged=[Tagged(name="a"), None, Tagged(name="b")]),
+    "numbers": _cells(numbers=[[1, None], [], None]),
+    "bad_numbers": _cells(numbers=[[1, None], ["x"], None]),
+    "not_a_list": _cells(numbers=[[1], (2, 3), None]),
+}
+
+
+@strawberry.type
+class Cells:
+    @strawberry.field
+    def cells(self, case: str) -> list[Cell | None] | None:
+        if case == "awaitable":
+            cells = _cells()
+            cells[1].text = _later_text()  # type: ignore[assignment]
+            return [*cells, None]
+        return [*CELLS[case], None]
+
+    @strawberry.field
+    def exact(self) -> list[Cell]:
+        return _cells(
+            text=["a", "b", "c"],
+            ident=["1", "2", "3"],
+            count=[1, 2**31 - 1, -(2**31)],
+            ratio=[0.5, -1e300, 0.0],
+            flag=[True, False, True],
+            colour=[Colour.RED, Colour.BLUE, Colour.RED],
+            plain=[Plain.ONE, Plain.TRUE, Plain.ONE],
+            inner=[Inner(name="a"), None, Inner(name="c")],
+            numbers=[[1, None, 3], [], None],
+        )
+
+    @strawberry.field
+    def texts(self) -> list[str | None]:
+        return ["a", None, Undefined, "d"]  # type: ignore[list-item]
+
+    @strawberry.field
+    def colours(self) -> list[Colour]:
+        return [Colour.RED, Colour.BLUE, Colour.RED]
+
+
+CELL_FIELDS = "text ident count ratio flag colour plain inner { name } numbers"
+
+
+async def _answer(context_class: Any, query: str, **config: Any) -> dict[str, Any]:
+    schema = strawberry.Schema(
+        query=Cells,
+        types=[Tagged],
+        execution_context_class=context_class,
+        config=StrawberryConfig(**config),
+    )
+    result = await schema.execute(query)
+    errors = sorted((error.message, tuple(error.path or ())) for error in result.errors or [])
+    return {"data": result.data, "errors": errors}
+
+
+async def _both(query: str, **config: Any) -> dict[str, Any]:
+    """Our answer, asserted to be graphql-core's."""
+    ours = await _answer(FamilleExecutionContext, query, **config)
+    assert ours == await _answer(StrawberryGraphQLCoreExecutionContext, query, **config)
+    return ours
+
+
+@pytest.mark.parametrize("case", sorted(CELLS))
+async def test_awkward_values_as_graphql_core(case: str) -> None:
+    fields = CELL_FIELDS + " tagged { name }" if case == "interface_object" else CELL_FIELDS
+    ours = await _both(f'{{ cells(case: "{case}") {{ {fields} }} }}')
+    assert ours["data"] is not None
+
+
+async def test_values_taken_as_they_are_or_coerced_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    query = f"{{ exact {{ {CELL_FIELDS} }} texts colours }}"
+    ours = await _both(query)
+    assert ours["errors"] == []
+    assert ours["data"]["exact"][1] == {
+        "text": "b",
+        "ident": "2",
+        "count": 2**31 - 1,
+        "ratio": -1e300,
+        "flag": False,
+        "colour": "BLUE",
+        "plain": "ONE",  # TRUE = True is an alias of ONE = 1
+        "inner": None,
+        "numbers": [],
+    }
+    assert ours["data"]["texts"] == ["a", None, None, "d"]
+    by_core = _spy_on_graphql_core(monkeypatch)
+    assert await _answer(FamilleExecutionContext, query) == ours
+    assert by_core == []
+
+
+@pytest.mark.parametrize("case", ["nulls", "bools_for_ints", "ints_for_strings", "one_and_true"])
+async def test_coerced_values_without_graphql_core(
+    case: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    query = f'{{ cells(case: "{case}") {{ {CELL_FIELDS} }} }}'
+    ours = await _both(query)
+    by_core = _spy_on_graphql_core(monkeypatch)
+    assert await _answer(FamilleExecutionContext, query) == ours
+    assert by_core == [] and ours["errors"] == []
+
+
+def _reading(source: Any, name: str) -> Any:
+    """A default resolver that refuses one attribute of one item."""
+    if name == "count" and getattr(source, "text", None) == "refused":
+        raise LookupError("not this one")
+    return getattr(source, name)
+
+
+async def test_a_custom_default_resolver_as_graphql_core() -> None:
+    CELLS["refused"] = _cells(text=["a", "refused", "c"])
+    try:
+        ours = await _both('{ cells(case: "refused") { text count } }', default_resolver=_reading)
+        assert ours["errors"] == [("not this one", ("cells", 1, "count"))]
+        ours = await _both('{ cells(case: "nulls") { text count } }', default_resolver=_reading)
+        assert ours["errors"] == []
+    finally:
+        del CELLS["refused"]
