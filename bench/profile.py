@@ -35,7 +35,7 @@ PHASES: list[tuple[str | None, str, str]] = [
     ("authenticate", "resolvers/accounts.py", "ours: token lookup (one statement, Account)"),
     ("household_calendar", "resolvers/calendar.py", "ours: rows → context, day evaluation"),
     ("submit_changes", "resolvers/bookings.py", "ours: booking resolver (other)"),
-    ("_write_bookings", "resolvers/bookings.py", "ours: booking upsert (_write_bookings)"),
+    ("at_once", "resolvers/bookings.py", "ours: the submit's writes (one statement)"),
     ("_serialise", "resolvers/bookings.py", "ours: request payload (replay copy)"),
     ("fetch", "resolvers/sql.py", "ours: raw SQL through Tortoise (asyncpg, dict rows)"),
     ("from_row", "gql/calendar/types.py", "ours: GraphQL calendar types and day dicts"),

@@ -178,7 +178,7 @@ _ON_CONFLICT = (
     "site_id = excluded.site_id, request_id = excluded.request_id, "
     "updated_at = excluded.updated_at"
 )
-# resolvers.bookings._write_bookings: one array per column (resolvers.sql.rows_table), the
+# resolvers.bookings._bookings_upsert: one array per column (resolvers.sql.rows_table), the
 # request and the time as two more parameters, whatever the number of rows.
 UPSERT_SQL = (
     f"INSERT INTO {_COLUMNS} SELECT r.child_id, r.activity_id, r.site_id, r.day, r.status, "
