@@ -9,7 +9,6 @@ from resolvers.errors import CommonErrorCode, DomainError
 
 # Both cached: a change set or its answer repeats the same few ids hundreds of times.
 @lru_cache(maxsize=8192)
-@lru_cache(maxsize=8192)
 def encode_id(type_name: str, pk: int) -> str:
     """The global id of a row (cached: a long answer repeats the same few ids)."""
     return base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode().rstrip("=")
@@ -17,8 +16,8 @@ def encode_id(type_name: str, pk: int) -> str:
 
 @lru_cache(maxsize=8192)
 def decode_id(value: str, type_name: str, *, field: str) -> int:
-    """The primary key behind an id of the expected type, or a typed INVALID error (not
-    cached: raised again each time)."""
+    """The primary key behind an id of the expected type, or a typed INVALID error (a
+    refused id is not cached: its error is raised again each time)."""
     try:
         padded = value + "=" * (-len(value) % 4)
         kind, _, pk = base64.urlsafe_b64decode(padded.encode()).decode().partition(":")
