@@ -4,10 +4,12 @@ import re
 from typing import Any
 
 import httpx
+import orjson
+import pytest
 from graphql import GraphQLError
 
 from gql.errors import ErrorPolicy
-from tests.conftest import GraphQL
+from tests.conftest import Backend, GraphQL
 from tests.factories import make_town
 
 TOWN = "query($slug: String!) { town(slug: $slug) { name passwordPolicy { description } } }"
@@ -115,3 +117,60 @@ async def test_graphql_response_json_media_type(http: httpx.AsyncClient) -> None
     ok = await http.post("/graphql", json={"query": "{ me { email } }"}, headers=accept)
     assert ok.status_code == 200
     assert ok.json() == {"data": {"me": None}}
+
+
+async def test_a_mutation_is_answered_before_its_jobs_are_handed_to_redis(
+    backend: Backend, clock: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The phone gets its answer first; the outbox relay runs once the body is sent."""
+    import gql.schema
+    from gql.app import create_app
+
+    town = await make_town()
+    happened: list[str] = []
+    relay = gql.schema.relay_outbox
+
+    async def watched_relay(*args: Any, **kwargs: Any) -> int:
+        happened.append("relay")
+        return await relay(*args, **kwargs)
+
+    monkeypatch.setattr(gql.schema, "relay_outbox", watched_relay)
+    body = orjson.dumps(
+        {
+            "query": "mutation($town: String!) { requestPasswordReset(town: $town, "
+            'email: "personne@example.org") { ok } }',
+            "variables": {"town": town.slug},
+        }
+    )
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/graphql",
+        "raw_path": b"/graphql",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"host", b"famille.test"),
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+        ],
+        "client": ("198.51.100.7", 40000),
+        "server": ("famille.test", 80),
+    }
+    chunks: list[bytes] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                happened.append("answer")
+
+    await create_app(clock=clock, redis=backend.redis)(scope, receive, send)
+    assert orjson.loads(b"".join(chunks))["data"]["requestPasswordReset"]["ok"] is True
+    assert happened == ["answer", "relay"]
