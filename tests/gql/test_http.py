@@ -1,6 +1,7 @@
 """GraphQL over HTTP as standard clients use it, the local GraphiQL, health and limits."""
 
 import re
+from collections.abc import MutableMapping
 from typing import Any
 
 import httpx
@@ -125,14 +126,14 @@ async def test_a_mutation_is_answered_before_its_jobs_are_handed_to_redis(
     """The phone gets its answer first; the outbox relay runs once the body is sent."""
     import gql.schema
     from gql.app import create_app
+    from jobs.outbox import relay_outbox
 
     town = await make_town()
     happened: list[str] = []
-    relay = gql.schema.relay_outbox
 
     async def watched_relay(*args: Any, **kwargs: Any) -> int:
         happened.append("relay")
-        return await relay(*args, **kwargs)
+        return await relay_outbox(*args, **kwargs)
 
     monkeypatch.setattr(gql.schema, "relay_outbox", watched_relay)
     body = orjson.dumps(
@@ -165,7 +166,7 @@ async def test_a_mutation_is_answered_before_its_jobs_are_handed_to_redis(
     async def receive() -> dict[str, Any]:
         return {"type": "http.request", "body": body, "more_body": False}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         if message["type"] == "http.response.body":
             chunks.append(message.get("body", b""))
             if not message.get("more_body", False):
