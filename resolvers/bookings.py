@@ -6,6 +6,7 @@ counting, so concurrent submissions on the last place serialise instead of overb
 """
 
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -21,7 +22,7 @@ from models.catalogue import Activity
 from models.households import Child
 from models.requests import Request, RequestKind, RequestStatus
 from resolvers import audit, live
-from resolvers.booking_rules import DayReason, DayStatus, decide
+from resolvers.booking_rules import DayReason, DayStatus
 from resolvers.calendar import (
     CalendarContext,
     Counted,
@@ -224,7 +225,7 @@ def _evaluate(
 ) -> list[LineResult]:
     """Decide each line in order, counting the places taken by the earlier ones."""
     results = []
-    bookings, counts, absences = context.bookings, context.booked_counts, context.absences
+    bookings, counts = context.bookings, context.booked_counts
     for change in changes:
         child_id, activity_id, day, action = change
         row = context.enrollment_for(child_id, activity_id, day)
@@ -246,17 +247,7 @@ def _evaluate(
             continue
         key_day = (activity_id, row.site_id, day)
         key_booking = (child_id, activity_id, day)
-        facts = context.facts_of(row, day)
-        view = facts.view(
-            decide(
-                facts,
-                booking_status=bookings.get(key_booking),
-                booked_count=counts.get(key_day, 0),
-                now=now,
-                staff=staff,
-                absence=absences.get(key_booking),
-            )
-        )
+        view = context.evaluate(row, day, now, staff=staff)
         outcome, reason, message = LineOutcome.REJECTED, view.reason.value, view.message
         status, can_change = view.status, view.can_change
         if status in _NOT_CHANGEABLE:
@@ -347,9 +338,9 @@ def _serialise(result: ChangeResult) -> dict[str, Any]:
     """What a replay needs (``_deserialise``): the lines grouped by everything but their
     day, each group with its days. A 180-day change set is a handful of groups: a payload
     of about 3 KB instead of 45 KB, which PostgreSQL parses into JSONB on every submit."""
-    groups: dict[tuple[Any, ...], list[str]] = {}
-    for line in result.lines:
-        key = (
+    groups = _days_by(
+        result.lines,
+        lambda line: (
             line.child_id,
             line.child_name,
             line.activity_id,
@@ -359,11 +350,8 @@ def _serialise(result: ChangeResult) -> dict[str, Any]:
             line.reason,
             line.message,
             line.overridden,
-        )
-        days = groups.get(key)
-        if days is None:
-            days = groups[key] = []
-        days.append(line.day.isoformat())
+        ),
+    )
     return {
         "skipped_closed_days": result.skipped_closed_days,
         "groups": [
@@ -392,6 +380,17 @@ def _serialise(result: ChangeResult) -> dict[str, Any]:
             ), days in groups.items()
         ],
     }
+
+
+def _days_by(
+    lines: list[LineResult], key: Callable[[LineResult], tuple[Any, ...]]
+) -> dict[tuple[Any, ...], list[str]]:
+    """The ISO days of ``lines`` grouped by ``key`` (groups in order of first appearance):
+    the compact form of a change set's lines, in its replay copy and its mail."""
+    groups: dict[tuple[Any, ...], list[str]] = {}
+    for line in lines:
+        groups.setdefault(key(line), []).append(line.day.isoformat())
+    return groups
 
 
 def _deserialise(request: Request) -> ChangeResult:
@@ -831,15 +830,10 @@ def _confirmation(
     """The confirmation mail jobs of a submit: the changed lines grouped by child,
     activity and outcome, each group with its days (ISO dates, worded in French by the
     mail's template): a few groups for a school year of days."""
-    groups: dict[tuple[str, str, str, str], list[str]] = {}
-    for line in result.lines:
-        if line.outcome == LineOutcome.UNCHANGED:
-            continue
-        key = (line.child_name, line.activity_name, line.outcome.value, line.message)
-        days = groups.get(key)
-        if days is None:
-            days = groups[key] = []
-        days.append(line.day.isoformat())
+    groups = _days_by(
+        [line for line in result.lines if line.outcome != LineOutcome.UNCHANGED],
+        lambda line: (line.child_name, line.activity_name, line.outcome.value, line.message),
+    )
     lines = [
         {"child": child, "activity": activity, "outcome": outcome, "message": message, "days": days}
         for (child, activity, outcome, message), days in groups.items()
