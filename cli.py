@@ -25,8 +25,8 @@ async def _migrate() -> None:
 
 async def _seed_demo() -> str:
     from models.database import init_db
-    from resolvers.clock import SystemClock
-    from resolvers.demo import seed_demo
+    from resolvers.core.clock import SystemClock
+    from resolvers.demo.demo import seed_demo
 
     await init_db()
     creds = await seed_demo(clock=SystemClock())
@@ -130,9 +130,9 @@ def cmd_invoice(args: argparse.Namespace) -> None:
 
     async def run() -> None:
         from models.database import close_db, init_db
-        from resolvers.clock import SystemClock
-        from resolvers.french import format_euros, month_label
-        from resolvers.invoicing import invoice_month
+        from resolvers.billing.invoicing import invoice_month
+        from resolvers.core.clock import SystemClock
+        from resolvers.core.french import format_euros, month_label
 
         await init_db()
         try:
@@ -164,10 +164,10 @@ def cmd_sepa_export(args: argparse.Namespace) -> None:
 
     async def run() -> None:
         from models.database import close_db, init_db
-        from resolvers.clock import SystemClock
-        from resolvers.direct_debit import authority_by_code, export_authority_month
-        from resolvers.errors import DomainError
-        from resolvers.french import format_euros, format_short_date, month_label
+        from resolvers.core.clock import SystemClock
+        from resolvers.core.errors import DomainError
+        from resolvers.core.french import format_euros, format_short_date, month_label
+        from resolvers.sepa.direct_debit import authority_by_code, export_authority_month
 
         await init_db()
         try:
@@ -194,14 +194,14 @@ def cmd_tax_certificates(args: argparse.Namespace) -> None:
     async def run() -> None:
         from models.database import close_db, init_db
         from models.tenants import Tenant
-        from resolvers.clock import SystemClock
-        from resolvers.errors import DomainError
-        from resolvers.tax_certificates import (
+        from resolvers.billing.tax_certificates import (
             certificate_filename,
             certificates,
             check_year,
             render_certificate,
         )
+        from resolvers.core.clock import SystemClock
+        from resolvers.core.errors import DomainError
 
         clock = SystemClock()
         try:

@@ -139,6 +139,7 @@ MODEL_MODULES = [
     "models.requests",
     "models.audit",
     "models.outbox",
+    "models.authorities",
     "models.catalogue",
     "models.bookings",
     "models.absences",

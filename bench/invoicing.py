@@ -44,14 +44,14 @@ async def prepare_billing() -> None:
     """Régie, grid, quotients and attendance: the billing inputs a town would have."""
     from models.accounts import Account, AccountRole
     from models.tenants import Tenant
-    from resolvers.billing import (
+    from resolvers.billing.billing import (
         AuthorityForm,
         TariffForm,
         add_tariff,
         assign_activity,
         save_billing_authority,
     )
-    from resolvers.clock import SystemClock
+    from resolvers.core.clock import SystemClock
 
     clock = SystemClock()
     conn = await asyncpg.connect(bench_seed.DATABASE_URL)
@@ -121,9 +121,9 @@ async def prepare_billing() -> None:
 async def measure(pdfs: int) -> dict[str, float]:
     from models.billing import Invoice
     from models.database import close_db, init_db
-    from resolvers.clock import FrozenClock
-    from resolvers.invoice_pdf import load_document, render_pdf
-    from resolvers.invoicing import invoice_month
+    from resolvers.billing.invoice_pdf import load_document, render_pdf
+    from resolvers.billing.invoicing import invoice_month
+    from resolvers.core.clock import FrozenClock
 
     await init_db()
     try:

@@ -55,10 +55,10 @@ async def seed(attempts: int) -> list[dict[str, str]]:
     from models.database import migrate
     from models.payments import PaymentAttempt, PaymentMode, PaymentProvider
     from models.tenants import Tenant
-    from resolvers.billing import AuthorityForm, save_billing_authority
-    from resolvers.clock import FrozenClock
-    from resolvers.payment_protocols import payzen_signature
-    from resolvers.payments import SetupForm, save_payment_setup
+    from resolvers.billing.billing import AuthorityForm, save_billing_authority
+    from resolvers.core.clock import FrozenClock
+    from resolvers.payments.payment_protocols import payzen_signature
+    from resolvers.payments.payments import SetupForm, save_payment_setup
     from settings import get_settings
     from tests.factories import make_account, make_household
 

@@ -1,7 +1,7 @@
 """The physical limit: Starlette + asyncpg running the SQL of the GraphQL path, nothing else.
 
 ``POST /calendar`` runs the bearer-token lookup, then the calendar's statement 1
-(``resolvers.calendar.load_context``) and statement 2 (``load_day_rows``) with the same
+(``resolvers.calendar.calendar.load_context``) and statement 2 (``load_day_rows``) with the same
 text and parameters as the product, and answers their rows as JSON (orjson): no French
 wording, no GraphQL, no day evaluation but the product's own choice of the days whose
 places statement 2 counts (``calendar_counted``: the open days a parent could book now),
@@ -32,13 +32,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from models.database import keep_session
-from resolvers.calendar import calendar_counted, context_from_rows
+from resolvers.calendar.calendar import calendar_counted, context_from_rows
 
 # Tortoise's asyncpg pool defaults (minsize 1, maxsize 5) and, like the product's pool
 # (models.database), no session reset when a connection goes back: same footing.
 POOL_MIN, POOL_MAX = 1, 5
 
-# resolvers.accounts.authenticate: the session's account, checks included.
+# resolvers.accounts.accounts.authenticate: the session's account, checks included.
 TOKEN_SQL = """SELECT t.id AS session_id, a.*
             FROM account_token t JOIN account a ON a.id = t.account_id
             WHERE t.token_hash = $1
@@ -52,7 +52,7 @@ def placeholders(first: int, count: int) -> str:
 
 
 def context_sql(children: int) -> str:
-    """Statement 1 of resolvers.calendar.load_context, a parent asking for some children
+    """Statement 1 of resolvers.calendar.calendar.load_context, a parent asking for some children
     (``$1…$children``; every child of the household when 0): the household, the account's
     access, the enrolments and their rules, the town's exceptional days and holidays."""
     n = children + 1
@@ -101,7 +101,7 @@ def context_sql(children: int) -> str:
 
 
 def day_rows_sql(children: int) -> str:
-    """Statement 2 of resolvers.calendar.load_day_rows, placeholders numbered as there (the
+    """Statement 2 of resolvers.calendar.calendar.load_day_rows, placeholders numbered as there (the
     days whose booked places are counted come as 5 arrays, see ``counted``)."""
     n = 1
     child_list = placeholders(n, children)
@@ -178,8 +178,9 @@ _ON_CONFLICT = (
     "site_id = excluded.site_id, request_id = excluded.request_id, "
     "updated_at = excluded.updated_at"
 )
-# resolvers.bookings._bookings_upsert: one array per column (resolvers.sql.rows_table), the
-# request and the time as two more parameters, whatever the number of rows.
+# resolvers.calendar.bookings._bookings_upsert: one array per column
+# (resolvers.core.sql.rows_table), the request and the time as two more parameters,
+# whatever the number of rows.
 UPSERT_SQL = (
     f"INSERT INTO {_COLUMNS} SELECT r.child_id, r.activity_id, r.site_id, r.day, r.status, "
     "$6, $7 FROM unnest(CAST($1 AS INTEGER[]), CAST($2 AS INTEGER[]), CAST($3 AS INTEGER[]), "

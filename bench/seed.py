@@ -119,8 +119,8 @@ async def load_catalogue() -> Catalogue:
     from models.catalogue import ActivityKind, DeadlineRule, SiteKind
     from models.database import close_db, init_db, migrate
     from models.tenants import Tenant
-    from resolvers.booking_rules import Exception_, TownCalendar, closure, weekday_mask
-    from resolvers.catalogue import (
+    from resolvers.calendar.booking_rules import Exception_, TownCalendar, closure, weekday_mask
+    from resolvers.calendar.catalogue import (
         ActivityForm,
         add_calendar_exception,
         add_school_holiday,
@@ -129,8 +129,8 @@ async def load_catalogue() -> Catalogue:
         save_activity,
         set_opening,
     )
-    from resolvers.clock import SystemClock
-    from resolvers.security import hash_password
+    from resolvers.core.clock import SystemClock
+    from resolvers.core.security import hash_password
     from settings import Settings
 
     def care_form(code: str, name: str, kind: ActivityKind) -> ActivityForm:
@@ -244,7 +244,7 @@ def _booking_days(profile: int, open_days: list[date]) -> Iterator[date]:
 
 
 async def load_families(catalogue: Catalogue, households: int, stats: SeedStats) -> None:
-    from resolvers.security import hash_password
+    from resolvers.core.security import hash_password
 
     rng = random.Random(2026)
     now = datetime.now(UTC)

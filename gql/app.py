@@ -39,9 +39,9 @@ from gql.schema import schema
 from gql.uploads import BodySizeLimit, BoundedRequestAdapter, close_uploads
 from jobs.queue import open_pool
 from models.database import close_db, init_db
-from resolvers.accounts import authenticate
-from resolvers.booking_rules import public_holiday
-from resolvers.clock import Clock, SystemClock
+from resolvers.accounts.accounts import authenticate
+from resolvers.calendar.booking_rules import public_holiday
+from resolvers.core.clock import Clock, SystemClock
 from settings import get_settings
 
 logger = logging.getLogger("famille.http")

@@ -11,8 +11,8 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 
 from models.accounts import Account
-from resolvers.clock import Clock
-from resolvers.errors import NotAuthenticated
+from resolvers.core.clock import Clock
+from resolvers.core.errors import NotAuthenticated
 
 if TYPE_CHECKING:
     from gql.loaders import Loaders

@@ -15,10 +15,11 @@ from starlette.routing import Route
 from gql.ids import decode_id
 from gql.operations.queries import ATTENDANCE_PDF, KITCHEN_CSV
 from models.accounts import Account
-from resolvers import attendance, feeds, kitchen, signed_links
-from resolvers.attendance_pdf import attendance_pdf
-from resolvers.clock import Clock
-from resolvers.errors import CommonErrorCode, DomainError
+from resolvers.core import signed_links
+from resolvers.core.clock import Clock
+from resolvers.core.errors import CommonErrorCode, DomainError
+from resolvers.operations import attendance, feeds, kitchen
+from resolvers.operations.attendance_pdf import attendance_pdf
 
 Handler = Callable[[Request], Awaitable[Response]]
 

@@ -13,10 +13,10 @@ from models.catalogue import ActivityKind, DeadlineRule, HolidayPolicy, SiteKind
 from models.documents import DocumentKind
 from models.households import ContactKind, Diet
 from models.requests import RequestKind, RequestStatus
-from resolvers.absences import DatePreset
-from resolvers.booking_rules import DayReason, DayStatus
-from resolvers.bookings import BookingAction, LineOutcome, WeekParity
-from resolvers.requests_inbox import RequestAction
+from resolvers.absences.absences import DatePreset
+from resolvers.calendar.booking_rules import DayReason, DayStatus
+from resolvers.calendar.bookings import BookingAction, LineOutcome, WeekParity
+from resolvers.requests.requests_inbox import RequestAction
 
 strawberry.enum(
     AccountRole, description="PARENT reaches their household; AGENT and ADMIN their town."

@@ -15,7 +15,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
-from resolvers.errors import (
+from resolvers.core.errors import (
     AccountErrorCode,
     BillingErrorCode,
     CalendarErrorCode,

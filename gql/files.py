@@ -4,7 +4,7 @@
 export).
 
 A link is only issued to someone allowed to read what it names; each route's resolver
-checks the link's signature and lifetime (resolvers/signed_links.py) and the reader's
+checks the link's signature and lifetime (resolvers/core/signed_links.py) and the reader's
 access again. ``signed_file`` answers them all the same way: 403 for a tampered or expired
 link, 404 for what is gone, otherwise the file as an attachment, never cached by shared
 caches.
@@ -17,15 +17,19 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from resolvers.clock import Clock
-from resolvers.direct_debit import batch_from_token, xml_filename
-from resolvers.documents import open_download
-from resolvers.errors import DomainError
-from resolvers.invoice_pdf import load_document, pdf_filename, render_pdf
-from resolvers.invoices import invoice_from_token
-from resolvers.privacy import export_from_token
-from resolvers.signed_links import InvalidLink
-from resolvers.tax_certificates import certificate_filename, certificate_from_token, render_for
+from resolvers.billing.invoice_pdf import load_document, pdf_filename, render_pdf
+from resolvers.billing.invoices import invoice_from_token
+from resolvers.billing.tax_certificates import (
+    certificate_filename,
+    certificate_from_token,
+    render_for,
+)
+from resolvers.core.clock import Clock
+from resolvers.core.errors import DomainError
+from resolvers.core.signed_links import InvalidLink
+from resolvers.documents.documents import open_download
+from resolvers.privacy.privacy import export_from_token
+from resolvers.sepa.direct_debit import batch_from_token, xml_filename
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 

@@ -4,7 +4,7 @@ import base64
 import binascii
 from functools import lru_cache
 
-from resolvers.errors import CommonErrorCode, DomainError
+from resolvers.core.errors import CommonErrorCode, DomainError
 
 
 # Both cached: a change set or its answer repeats the same few ids hundreds of times.

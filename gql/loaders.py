@@ -20,10 +20,10 @@ from models.messages import MessageThread
 from models.reminders import ReminderOptOut
 from models.requests import RequestEvent
 from models.tenants import Tenant
-from resolvers.attendance import record_health_reads
-from resolvers.clock import Clock, SystemClock
-from resolvers.messages import unread_by_thread
-from resolvers.requests import Page, request_pages
+from resolvers.core.clock import Clock, SystemClock
+from resolvers.households.requests import Page, request_pages
+from resolvers.messages.messages import unread_by_thread
+from resolvers.operations.attendance import record_health_reads
 
 M = TypeVar("M", bound=Model)
 
@@ -48,7 +48,7 @@ def _by_id(model: type[M]) -> DataLoader[int, M | None]:
 
 
 class Loaders:
-    """Named ``<Model>By<Key>Loader`` as in the conventions. Each is made on first use in
+    """Named ``<Model>By<Key>Loader``, one per relation. Each is made on first use in
     the request: most requests (a calendar, a booking) use none of them."""
 
     def __init__(self, clock: Clock) -> None:

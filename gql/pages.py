@@ -10,9 +10,9 @@ from html import escape as _escape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from resolvers.accounts import activate, reset_password
-from resolvers.clock import Clock
-from resolvers.errors import DomainError
+from resolvers.accounts.accounts import activate, reset_password
+from resolvers.core.clock import Clock
+from resolvers.core.errors import DomainError
 
 Endpoint = Callable[[Request], Awaitable[HTMLResponse]]
 

@@ -3,7 +3,7 @@ page the parent's browser comes back to.
 
 Callbacks answer at once, on the exact path (a redirect would lose PayZen's POST): the
 notification is stored and its reconcile job recorded in one transaction
-(resolvers/reconcile.py), then handed to arq after the answer. The return page reads our
+(resolvers/payments/reconcile.py), then handed to arq after the answer. The return page reads our
 own records, never the parameters the browser brings back.
 """
 
@@ -21,9 +21,9 @@ from gql.pages import escape
 from jobs.outbox import job_id
 from models.outbox import OutboxJob
 from models.payments import PaymentProvider
-from resolvers.clock import Clock
-from resolvers.payments import CALLBACK_PATHS, return_state
-from resolvers.reconcile import receive_callback
+from resolvers.core.clock import Clock
+from resolvers.payments.payments import CALLBACK_PATHS, return_state
+from resolvers.payments.reconcile import receive_callback
 
 logger = logging.getLogger("famille.payments")
 

@@ -52,7 +52,7 @@ from gql.requests.queries import RequestQueries
 from gql.sepa.mutations import SepaMutations
 from gql.sepa.queries import SepaQueries
 from jobs.outbox import relay_outbox
-from resolvers.clock import Clock
+from resolvers.core.clock import Clock
 from settings import get_settings
 
 logger = logging.getLogger("famille.outbox")

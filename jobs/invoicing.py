@@ -1,14 +1,14 @@
 """The monthly invoice run as an arq cron: on the 1st at 02:00 (Europe/Paris), bill the
 month that just ended. Running it twice, or next to a `famille invoice` started by hand,
-issues nothing twice (see resolvers/invoicing.py)."""
+issues nothing twice (see resolvers/billing/invoicing.py)."""
 
 import logging
 from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from resolvers.clock import Clock, SystemClock
-from resolvers.invoicing import first_of_month, invoice_month
+from resolvers.billing.invoicing import first_of_month, invoice_month
+from resolvers.core.clock import Clock, SystemClock
 
 logger = logging.getLogger(__name__)
 PARIS = ZoneInfo("Europe/Paris")

@@ -6,9 +6,9 @@ from typing import Any
 
 from jobs.mail import deliver, render_mail
 from jobs.outbox import outbox_job, relay_outbox
-from resolvers.clock import Clock, SystemClock
-from resolvers.french import format_date
-from resolvers.kitchen import mail_context, queue_kitchen_mails, queue_kitchen_updates
+from resolvers.core.clock import Clock, SystemClock
+from resolvers.core.french import format_date
+from resolvers.operations.kitchen import mail_context, queue_kitchen_mails, queue_kitchen_updates
 from settings import get_settings
 
 

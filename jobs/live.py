@@ -17,7 +17,7 @@ import orjson
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
-from resolvers.live import LiveEvent, Topic
+from resolvers.live.live import LiveEvent, Topic
 from settings import get_settings
 
 

@@ -11,7 +11,7 @@ import aiosmtplib
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from jobs.outbox import outbox_job
-from resolvers.french import format_date
+from resolvers.core.french import format_date
 from settings import Settings, get_settings
 
 _templates = Environment(
@@ -57,7 +57,7 @@ async def load_attachment(spec: dict[str, Any]) -> tuple[str, bytes]:
     outbox stays small and the file is the one the download link gives."""
     if spec.get("kind") == "invoice_pdf":
         from models.billing import Invoice
-        from resolvers.invoice_pdf import load_document, pdf_filename, render_pdf
+        from resolvers.billing.invoice_pdf import load_document, pdf_filename, render_pdf
 
         invoice = await Invoice.get(id=int(spec["invoice_id"]))
         return pdf_filename(invoice), render_pdf(await load_document(invoice))

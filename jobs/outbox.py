@@ -24,9 +24,9 @@ from tortoise.expressions import F
 
 from jobs import live
 from models.outbox import OutboxJob
-from resolvers.clock import Clock, SystemClock
-from resolvers.live import LIVE_EVENTS_FUNCTION
-from resolvers.sql import Params, connection, fetch
+from resolvers.core.clock import Clock, SystemClock
+from resolvers.core.sql import Params, connection, fetch
+from resolvers.live.live import LIVE_EVENTS_FUNCTION
 from settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -97,7 +97,7 @@ async def _relay_fresh(redis: ArqRedis, now: datetime, limit: int) -> int:
     """Claim the rows never relayed in one UPDATE … RETURNING, then hand them all over in
     one Redis pipeline: each job as arq's ``enqueue_job`` writes it (``SET … NX`` and
     ``ZADD NX``: a job whose key already exists, relayed by someone else, stays as it is),
-    each row of live events published (resolvers/live.py says why not via arq).
+    each row of live events published (resolvers/live/live.py says why not via arq).
 
     The claim makes two relays running at once hand a row over once (PostgreSQL skips the
     rows another relay holds; SQLite has one writer). A live-events row is marked done by

@@ -5,9 +5,9 @@ unique key on the provider's transaction id is what counts a payment once."""
 from typing import Any
 
 from jobs.outbox import outbox_job, relay_outbox
-from resolvers.clock import Clock, SystemClock
-from resolvers.payfip import payfip_client
-from resolvers.reconcile import process_notification, recover_attempts
+from resolvers.core.clock import Clock, SystemClock
+from resolvers.payments.payfip import payfip_client
+from resolvers.payments.reconcile import process_notification, recover_attempts
 
 
 @outbox_job

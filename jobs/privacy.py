@@ -1,10 +1,10 @@
 """The daily RGPD retention job: families gone for the retention period lose their document
-files, health notes and contacts' details (resolvers/privacy.py says what "gone" means)."""
+files, health notes and contacts' details (resolvers/privacy/privacy.py says what "gone" means)."""
 
 from typing import Any
 
-from resolvers.clock import Clock, SystemClock
-from resolvers.privacy import apply_retention
+from resolvers.core.clock import Clock, SystemClock
+from resolvers.privacy.privacy import apply_retention
 
 
 async def apply_retention_cron(ctx: dict[str, Any]) -> int:

@@ -1,5 +1,5 @@
 """Reminder crons (Europe/Paris): documents of the private storage about to expire, next
-week not booked yet, invoices due soon and unpaid (resolvers/reminders.py). Guardians who
+week not booked yet, invoices due soon and unpaid (resolvers/reminders/reminders.py). Guardians who
 turned reminders off (``setReminders``) get none of them.
 
 Document reminders are safe to run twice: a document remembers the expiry date it was
@@ -16,12 +16,16 @@ from tortoise.transactions import in_transaction
 
 from models.documents import Document
 from models.households import Household
-from resolvers.clock import Clock, SystemClock
-from resolvers.documents import expiring_documents
-from resolvers.french import format_date
-from resolvers.outbox import queue_mail
-from resolvers.reminders import queue_booking_reminders, queue_invoice_reminders, recipients
-from resolvers.storage import FilesystemStore, current_store
+from resolvers.core.clock import Clock, SystemClock
+from resolvers.core.french import format_date
+from resolvers.core.outbox import queue_mail
+from resolvers.documents.documents import expiring_documents
+from resolvers.documents.storage import FilesystemStore, current_store
+from resolvers.reminders.reminders import (
+    queue_booking_reminders,
+    queue_invoice_reminders,
+    recipients,
+)
 from settings import get_settings
 
 PARIS = ZoneInfo("Europe/Paris")

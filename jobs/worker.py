@@ -20,7 +20,7 @@ from jobs.reminders import (
     sweep_document_files,
 )
 from models.database import close_db, init_db
-from resolvers.clock import SystemClock
+from resolvers.core.clock import SystemClock
 from settings import Settings, get_settings
 
 # Cron schedules are read in the towns' time zone.

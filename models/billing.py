@@ -1,9 +1,9 @@
-"""Billing: régies (billing authorities), tariffs, attendance (pointage), invoices.
+"""Billing: tariffs, attendance (pointage), invoice numbering and invoices of a régie.
 
 Money is integer cents. An issued invoice is never edited: a later change of what a
 household owes for a month becomes a new document (credit note or complementary invoice)
 with the next revision number, so the unique (household, régie, month, revision) key makes
-a re-run of the same month a no-op. Payments (a later slice) attach through
+a re-run of the same month a no-op. Payments (models/payments.py) attach through
 ``settled_cents``: the amount still due is ``total_cents - settled_cents``.
 """
 
@@ -15,45 +15,17 @@ from tortoise.models import Model
 
 if TYPE_CHECKING:
     from models.accounts import Account
+    from models.authorities import BillingAuthority
     from models.catalogue import Activity, Site
     from models.households import Child, Household
     from models.tenants import Tenant
-
-
-class BillingAuthority(Model):
-    """A régie: the public accountant's till an invoice is paid to, with its calendar."""
-
-    id = fields.IntField(primary_key=True)
-    tenant: fields.ForeignKeyRelation["Tenant"] = fields.ForeignKeyField(
-        "models.Tenant", related_name="billing_authorities", on_delete=fields.RESTRICT
-    )
-    tenant_id: int
-    name = fields.CharField(max_length=150, description="e.g. Régie périscolaire")
-    # Invoices of month M are dated in month M+1: the due day and the online-payment
-    # window are days of that following month (clamped to its last day).
-    due_day = fields.SmallIntField(default=30, description="Day of the next month to pay by")
-    payment_opens_day = fields.SmallIntField(default=8)
-    payment_opens_minutes = fields.SmallIntField(default=9 * 60 + 30)
-    payment_closes_day = fields.SmallIntField(default=30)
-    payment_closes_minutes = fields.SmallIntField(default=23 * 60 + 59)
-    unbooked_surcharge_percent = fields.SmallIntField(
-        default=30, description="Extra charged for attendance without booking"
-    )
-    resident_postal_codes = fields.CharField(
-        max_length=200, default="", description="Space-separated, empty = everyone resident"
-    )
-    created_at = fields.DatetimeField(auto_now_add=True)
-
-    class Meta:
-        table = "billing_authority"
-        unique_together = (("tenant", "name"),)
 
 
 class InvoiceCounter(Model):
     """Last sequence number used by a régie in a month, locked while numbering."""
 
     id = fields.IntField(primary_key=True)
-    authority: fields.ForeignKeyRelation[BillingAuthority] = fields.ForeignKeyField(
+    authority: fields.ForeignKeyRelation["BillingAuthority"] = fields.ForeignKeyField(
         "models.BillingAuthority", related_name="counters", on_delete=fields.RESTRICT
     )
     authority_id: int
@@ -147,7 +119,7 @@ class Invoice(Model):
         "models.Tenant", related_name="invoices", on_delete=fields.RESTRICT
     )
     tenant_id: int
-    authority: fields.ForeignKeyRelation[BillingAuthority] = fields.ForeignKeyField(
+    authority: fields.ForeignKeyRelation["BillingAuthority"] = fields.ForeignKeyField(
         "models.BillingAuthority", related_name="invoices", on_delete=fields.RESTRICT
     )
     authority_id: int

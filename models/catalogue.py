@@ -8,7 +8,7 @@ from tortoise import fields
 from tortoise.models import Model
 
 if TYPE_CHECKING:
-    from models.billing import BillingAuthority
+    from models.authorities import BillingAuthority
     from models.tenants import Tenant
 
 

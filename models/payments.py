@@ -16,7 +16,8 @@ from tortoise.models import Model
 
 if TYPE_CHECKING:
     from models.accounts import Account
-    from models.billing import BillingAuthority, Invoice
+    from models.authorities import BillingAuthority
+    from models.billing import Invoice
     from models.households import Household
     from models.tenants import Tenant
 

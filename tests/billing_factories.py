@@ -6,20 +6,20 @@ from datetime import UTC, date, datetime
 
 from models.absences import AbsenceReason
 from models.accounts import Account, AccountRole
-from models.billing import BillingAuthority
+from models.authorities import BillingAuthority
 from models.households import Guardian, Household
 from models.tenants import Tenant
-from resolvers.absences import AbsenceForm, DatePreset, decide_absence, report_absence
-from resolvers.attendance_records import AttendanceEntry, record_attendance
-from resolvers.billing import (
+from resolvers.absences.absences import AbsenceForm, DatePreset, decide_absence, report_absence
+from resolvers.billing.billing import (
     AuthorityForm,
     TariffForm,
     add_tariff,
     assign_activity,
     save_billing_authority,
 )
-from resolvers.bookings import BookingAction, ChangeSet, Recurrence, submit_changes
-from resolvers.clock import FrozenClock
+from resolvers.calendar.bookings import BookingAction, ChangeSet, Recurrence, submit_changes
+from resolvers.core.clock import FrozenClock
+from resolvers.operations.attendance_records import AttendanceEntry, record_attendance
 from tests.factories import (
     Catalogue,
     enroll_all,

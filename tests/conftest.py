@@ -158,7 +158,7 @@ async def backend(request: pytest.FixtureRequest, smtp_server: Any) -> AsyncIter
 
 @pytest.fixture
 def clock() -> Any:
-    from resolvers.clock import FrozenClock
+    from resolvers.core.clock import FrozenClock
 
     return FrozenClock(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
 

@@ -9,8 +9,8 @@ from models.accounts import Account, AccountRole, Civility
 from models.catalogue import Activity, ActivityKind, Period, Site, SiteKind
 from models.households import Child, Household
 from models.tenants import Tenant
-from resolvers.accounts import login
-from resolvers.catalogue import (
+from resolvers.accounts.accounts import login
+from resolvers.calendar.catalogue import (
     ActivityForm,
     add_school_holiday,
     create_period,
@@ -18,10 +18,10 @@ from resolvers.catalogue import (
     save_activity,
     set_opening,
 )
-from resolvers.clock import Clock
-from resolvers.enrollments import enroll
-from resolvers.households import ChildForm, GuardianForm, HouseholdForm, create_household
-from resolvers.security import hash_password
+from resolvers.calendar.enrollments import enroll
+from resolvers.core.clock import Clock
+from resolvers.core.security import hash_password
+from resolvers.households.households import ChildForm, GuardianForm, HouseholdForm, create_household
 
 PASSWORD = "motdepasse1"
 _PASSWORD_HASH = hash_password(PASSWORD)  # argon2 is slow on purpose: hash once

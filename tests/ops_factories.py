@@ -8,10 +8,10 @@ from typing import Any
 from models.accounts import Account, AccountRole, Civility
 from models.households import Child, ContactKind, Diet, Guardian, Household
 from models.tenants import Tenant
-from resolvers.bookings import BookingAction, BookingChange, ChangeSet, submit_changes
-from resolvers.clock import Clock
-from resolvers.enrollments import enroll
-from resolvers.households import (
+from resolvers.calendar.bookings import BookingAction, BookingChange, ChangeSet, submit_changes
+from resolvers.calendar.enrollments import enroll
+from resolvers.core.clock import Clock
+from resolvers.households.households import (
     ChildForm,
     ContactForm,
     GuardianForm,

@@ -17,13 +17,14 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from gql.ids import encode_id
 from models.accounts import Account, AccountRole
-from models.billing import BillingAuthority, Invoice, InvoiceDelivery, InvoiceKind
+from models.authorities import BillingAuthority
+from models.billing import Invoice, InvoiceDelivery, InvoiceKind
 from models.households import Guardian, Household
 from models.payments import PaymentMode, PaymentProvider
 from models.tenants import Tenant
-from resolvers.billing import AuthorityForm, save_billing_authority
-from resolvers.clock import FrozenClock
-from resolvers.payments import SetupForm, save_payment_setup
+from resolvers.billing.billing import AuthorityForm, save_billing_authority
+from resolvers.core.clock import FrozenClock
+from resolvers.payments.payments import SetupForm, save_payment_setup
 from tests.conftest import GraphQL
 from tests.factories import make_account, make_household, token_for
 

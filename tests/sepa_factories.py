@@ -5,8 +5,8 @@ from datetime import date
 
 from models.households import Guardian
 from models.sepa import SepaCreditor, SepaMandate
-from resolvers.clock import FrozenClock
-from resolvers.sepa_mandates import CreditorForm, create_mandate, save_creditor
+from resolvers.core.clock import FrozenClock
+from resolvers.sepa.sepa_mandates import CreditorForm, create_mandate, save_creditor
 from tests.billing_factories import BillingTown, Family
 
 # Valid test data: the EPC's example creditor identifier and public example IBANs.

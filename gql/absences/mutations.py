@@ -13,8 +13,8 @@ from gql.enums import AbsenceReason, DatePreset
 from gql.errors import CalendarError, DomainFailure, to_user_errors
 from gql.ids import decode_id
 from gql.inputs import to_form
-from resolvers import absences
-from resolvers.documents import DocumentForm
+from resolvers.absences import absences
+from resolvers.documents.documents import DocumentForm
 
 
 @strawberry.input(description="The absence form: child, activities, dates, reason.")

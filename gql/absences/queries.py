@@ -7,7 +7,7 @@ import strawberry
 from gql.absences.types import AbsenceReport, load_reports
 from gql.context import Info
 from gql.pagination import PageInfo, after_pk, page_info, page_size
-from resolvers.absences import pending_reports
+from resolvers.absences.absences import pending_reports
 
 
 @strawberry.type(description="A page of absence reports waiting for a decision.")

@@ -8,7 +8,7 @@ import strawberry
 from gql.accounting.types import BillingMonthTotals, TaxCertificate
 from gql.context import Info
 from gql.ids import decode_id
-from resolvers import billing_totals, tax_certificates
+from resolvers.billing import billing_totals, tax_certificates
 
 
 @strawberry.type

@@ -7,8 +7,8 @@ import strawberry
 from gql.billing.types import BillingAuthority, Money
 from gql.context import Info
 from gql.ids import encode_id
-from resolvers.billing_totals import MonthTotals
-from resolvers.tax_certificates import ChildCertificate, certificate_url
+from resolvers.billing.billing_totals import MonthTotals
+from resolvers.billing.tax_certificates import ChildCertificate, certificate_url
 
 
 @strawberry.type(description="Childcare paid for one activity in the year.")

@@ -13,8 +13,8 @@ from gql.context import Info
 from gql.enums import Civility
 from gql.errors import AccountError, DomainFailure, to_user_errors
 from gql.inputs import to_form
-from resolvers import accounts
-from resolvers.errors import NotAuthenticated
+from resolvers.accounts import accounts
+from resolvers.core.errors import NotAuthenticated
 
 
 @strawberry.input(description="The sign-up form (« Créer mon espace »).")

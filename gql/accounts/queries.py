@@ -6,7 +6,7 @@ import strawberry
 
 from gql.accounts.types import Account, Town
 from gql.context import Info
-from resolvers.accounts import get_town
+from resolvers.accounts.accounts import get_town
 
 
 @strawberry.type

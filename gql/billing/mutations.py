@@ -9,7 +9,8 @@ from gql.billing.types import BillingAuthority, Tariff
 from gql.context import Info
 from gql.errors import BillingError, DomainFailure, to_user_errors
 from gql.ids import decode_id
-from resolvers import attendance_records, billing
+from resolvers.billing import billing
+from resolvers.operations import attendance_records
 
 
 @strawberry.input(description="A régie's name and calendar.")

@@ -19,9 +19,10 @@ from gql.pagination import PageInfo, after_pk, page_info, page_size
 from models.billing import Invoice as InvoiceModel
 from models.billing import InvoiceDelivery
 from models.tenants import Tenant
-from resolvers import attendance_records, billing, invoices
-from resolvers.clock import Clock
-from resolvers.invoices import InvoiceFilter
+from resolvers.billing import billing, invoices
+from resolvers.billing.invoices import InvoiceFilter
+from resolvers.core.clock import Clock
+from resolvers.operations import attendance_records
 
 
 @strawberry.input(description="An activity planned on some weekdays.")

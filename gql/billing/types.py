@@ -6,16 +6,16 @@ import strawberry
 
 from gql.context import Info
 from gql.ids import encode_id
-from models.billing import BillingAuthority as BillingAuthorityModel
+from models.authorities import BillingAuthority as BillingAuthorityModel
 from models.billing import Invoice as InvoiceModel
 from models.billing import InvoiceDelivery, InvoiceKind, InvoiceLineKind
 from models.billing import InvoiceLine as InvoiceLineModel
 from models.billing import Tariff as TariffModel
-from resolvers.attendance_records import AttendanceRow
-from resolvers.billing import Simulation
-from resolvers.clock import Clock
-from resolvers.french import format_euros, month_label
-from resolvers.invoices import InvoiceFilter, amount_due, payment_window, pdf_url
+from resolvers.billing.billing import Simulation
+from resolvers.billing.invoices import InvoiceFilter, amount_due, payment_window, pdf_url
+from resolvers.core.clock import Clock
+from resolvers.core.french import format_euros, month_label
+from resolvers.operations.attendance_records import AttendanceRow
 
 strawberry.enum(InvoiceKind, description="INVOICE, or a later COMPLEMENT or CREDIT_NOTE (avoir).")
 strawberry.enum(InvoiceLineKind, description="BOOKED day, SURCHARGE (no booking) or ABSENCE.")

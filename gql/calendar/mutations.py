@@ -25,7 +25,7 @@ from gql.errors import CalendarError, DomainFailure, to_user_errors
 from gql.ids import decode_id, encode_id
 from gql.inputs import to_form
 from models.bookings import Enrollment as EnrollmentModel
-from resolvers import bookings, catalogue, enrollments
+from resolvers.calendar import bookings, catalogue, enrollments
 
 
 @strawberry.input(description="An activity and its booking rules.")

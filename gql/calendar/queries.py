@@ -11,8 +11,8 @@ from gql.ids import decode_id
 from models.catalogue import Activity as ActivityModel
 from models.catalogue import Period as PeriodModel
 from models.catalogue import Site as SiteModel
-from resolvers.accounts import get_town
-from resolvers.calendar import household_calendar
+from resolvers.accounts.accounts import get_town
+from resolvers.calendar.calendar import household_calendar
 
 
 @strawberry.type(description="What a town offers: activities, sites and periods.")

@@ -24,9 +24,9 @@ from gql.errors import CalendarError
 from gql.ids import encode_id
 from models import catalogue as m
 from models.bookings import Enrollment as EnrollmentModel
-from resolvers.booking_rules import DayReason, DayStatus, DayView, Deadline
-from resolvers.bookings import ChangeResult
-from resolvers.calendar import CalendarLine as CalendarLineRow
+from resolvers.calendar.booking_rules import DayReason, DayStatus, DayView, Deadline
+from resolvers.calendar.bookings import ChangeResult
+from resolvers.calendar.calendar import CalendarLine as CalendarLineRow
 
 
 @strawberry.type(description="A school, restaurant or leisure centre.")
@@ -62,7 +62,7 @@ class DeadlineInfo:
         elif deadline.rule == DeadlineRule.WORKING_DAYS_BEFORE:
             text = f"{deadline.value} jours ouvrés avant, à {hour}"
         else:
-            from resolvers.french import WEEKDAYS
+            from resolvers.core.french import WEEKDAYS
 
             text = f"le {WEEKDAYS[deadline.value]} de la semaine précédente, à {hour}"
         return cls(rule=deadline.rule, value=deadline.value, cutoff=cutoff, description=text)

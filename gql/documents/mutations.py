@@ -10,7 +10,7 @@ from gql.documents.types import Document, DocumentInput
 from gql.errors import DocumentError, DomainFailure, to_user_errors
 from gql.ids import decode_id
 from gql.inputs import to_form
-from resolvers import documents
+from resolvers.documents import documents
 
 
 @strawberry.type(description="Result of `uploadDocument`.")

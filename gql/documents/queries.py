@@ -9,7 +9,7 @@ from gql.documents.types import Document, DocumentConnection
 from gql.enums import DocumentKind
 from gql.ids import decode_id
 from gql.pagination import after_pk, page_info, page_size
-from resolvers import documents
+from resolvers.documents import documents
 
 
 @strawberry.type

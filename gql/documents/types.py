@@ -10,7 +10,7 @@ from gql.enums import DocumentKind
 from gql.ids import encode_id
 from gql.pagination import PageInfo
 from models.documents import Document as DocumentModel
-from resolvers.documents import download_token
+from resolvers.documents.documents import download_token
 from settings import get_settings
 
 

@@ -14,8 +14,8 @@ from gql.errors import DomainFailure, HouseholdError, to_user_errors
 from gql.households.types import Contact, Guardian, Household
 from gql.ids import decode_id
 from gql.inputs import to_form
-from resolvers import households
-from resolvers.households import (
+from resolvers.households import households
+from resolvers.households.households import (
     ChildForm,
     ContactDetailsForm,
     ContactForm,

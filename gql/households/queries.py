@@ -8,7 +8,7 @@ from gql.context import Info
 from gql.households.types import Household, HouseholdConnection
 from gql.ids import decode_id
 from gql.pagination import after_pk, page_info, page_size
-from resolvers import households
+from resolvers.households import households
 
 
 @strawberry.type

@@ -18,9 +18,9 @@ from gql.ids import decode_id
 from gql.live.types import CalendarChange, RequestChange
 from jobs import live
 from models.accounts import Account
-from resolvers.accounts import authenticate
-from resolvers.households import household_for
-from resolvers.live import LiveEvent, Topic
+from resolvers.accounts.accounts import authenticate
+from resolvers.households.households import household_for
+from resolvers.live.live import LiveEvent, Topic
 
 T = TypeVar("T")
 

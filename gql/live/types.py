@@ -6,7 +6,7 @@ import strawberry
 
 from gql.enums import RequestStatus
 from gql.ids import encode_id
-from resolvers.live import CalendarChangeKind, LiveEvent, RequestChangeKind
+from resolvers.live.live import CalendarChangeKind, LiveEvent, RequestChangeKind
 
 strawberry.enum(
     CalendarChangeKind,

@@ -7,7 +7,7 @@ from starlette.websockets import WebSocket
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
-from resolvers.errors import CommonErrorCode
+from resolvers.core.errors import CommonErrorCode
 
 
 def _refusal(message: str) -> GraphQLError:

@@ -8,7 +8,7 @@ from gql.context import Info
 from gql.errors import CommunicationError, DomainFailure, to_user_errors
 from gql.ids import decode_id
 from gql.messages.types import Message, MessageThread
-from resolvers import messages
+from resolvers.messages import messages
 
 
 @strawberry.type(description="Result of a messages mutation.")

@@ -9,7 +9,7 @@ from gql.context import Info
 from gql.ids import decode_id
 from gql.messages.types import Message, MessageThreadConnection
 from gql.pagination import after_pk, page_size
-from resolvers import messages
+from resolvers.messages import messages
 
 First = Annotated[
     int | None, strawberry.argument(description="Page size (default 20, at most 100).")

@@ -8,7 +8,7 @@ from gql.ids import encode_id
 from gql.pagination import PageInfo, page_info
 from models.messages import Message as MessageModel
 from models.messages import MessageThread as ThreadModel
-from resolvers.messages import ThreadPage
+from resolvers.messages.messages import ThreadPage
 
 
 @strawberry.type(description="One message of a thread.")

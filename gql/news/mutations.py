@@ -10,7 +10,7 @@ from gql.errors import CommunicationError, DomainFailure, to_user_errors
 from gql.ids import decode_id, encode_id
 from gql.news.types import News
 from models.news import NewsAudience
-from resolvers import news
+from resolvers.news import news
 
 
 @strawberry.input(description="A news item to publish.")

@@ -8,7 +8,7 @@ from gql.context import Info
 from gql.ids import decode_id
 from gql.news.types import NewsConnection
 from gql.pagination import after_pk, page_size
-from resolvers import news
+from resolvers.news import news
 
 First = Annotated[
     int | None, strawberry.argument(description="Page size (default 20, at most 100).")

@@ -9,7 +9,7 @@ from gql.ids import encode_id
 from gql.pagination import PageInfo, page_info
 from models.news import News as NewsModel
 from models.news import NewsAudience
-from resolvers.news import NewsPage
+from resolvers.news.news import NewsPage
 
 strawberry.enum(
     NewsAudience,

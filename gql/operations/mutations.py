@@ -9,7 +9,7 @@ from gql.errors import CalendarError, DomainFailure, to_user_errors
 from gql.ids import decode_id, encode_id
 from gql.operations.types import CalendarFeed
 from models.households import Child
-from resolvers import feeds, kitchen
+from resolvers.operations import feeds, kitchen
 
 
 @strawberry.type(description="Result of `setKitchenEmail`.")

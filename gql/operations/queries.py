@@ -17,8 +17,9 @@ from gql.operations.types import (
     KitchenForecastDay,
 )
 from gql.pagination import after_pk, page_size
-from resolvers import attendance, feeds, kitchen, signed_links
-from resolvers.households import require_staff
+from resolvers.core import signed_links
+from resolvers.households.households import require_staff
+from resolvers.operations import attendance, feeds, kitchen
 from settings import get_settings
 
 KITCHEN_CSV = "kitchen-forecast.csv"

@@ -10,9 +10,9 @@ from gql.enums import Diet
 from gql.ids import encode_id
 from gql.pagination import PageInfo, page_info
 from models.feeds import CalendarFeed as CalendarFeedModel
-from resolvers.attendance import AttendanceSheet as SheetRow
-from resolvers.attendance import HealthReadPage
-from resolvers.kitchen import KitchenDay
+from resolvers.operations.attendance import AttendanceSheet as SheetRow
+from resolvers.operations.attendance import HealthReadPage
+from resolvers.operations.kitchen import KitchenDay
 
 
 @strawberry.type(description="Meals of one site on one day; the diets add up to `meals`.")

@@ -10,8 +10,8 @@ from gql.errors import BillingError, DomainFailure, to_user_errors
 from gql.ids import decode_id
 from gql.payments.types import PaymentRequest, PaymentReview, PaymentSetup
 from models.payments import PaymentMode, PaymentProvider
-from resolvers import payments
-from resolvers.payfip import payfip_client
+from resolvers.payments import payments
+from resolvers.payments.payfip import payfip_client
 
 
 @strawberry.input(description="A régie's provider and credentials; only its own fields count.")

@@ -9,9 +9,9 @@ from gql.ids import decode_id
 from gql.payments.types import Payment, PaymentReview, PaymentSetup
 from models.payments import PaymentProvider
 from models.payments import PaymentSetup as PaymentSetupModel
-from resolvers import payments
-from resolvers.billing import authority_of
-from resolvers.households import require_staff
+from resolvers.billing.billing import authority_of
+from resolvers.households.households import require_staff
+from resolvers.payments import payments
 
 
 @strawberry.type

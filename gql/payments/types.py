@@ -16,7 +16,7 @@ from models.payments import (
 )
 from models.payments import PaymentReview as PaymentReviewModel
 from models.payments import PaymentSetup as PaymentSetupModel
-from resolvers.payments import PaymentEntry, PaymentForm
+from resolvers.payments.payments import PaymentEntry, PaymentForm
 
 strawberry.enum(PaymentProvider, description="PAYZEN, PAYBOX or PAYFIP.")
 strawberry.enum(PaymentMode, description="TEST (no real money) or PRODUCTION.")

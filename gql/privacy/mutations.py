@@ -8,7 +8,7 @@ import strawberry
 from gql.context import Info
 from gql.errors import DomainFailure, HouseholdError, to_user_errors
 from gql.ids import decode_id
-from resolvers import privacy
+from resolvers.privacy import privacy
 
 
 @strawberry.type(description="Result of `exportHouseholdData`.")

@@ -8,7 +8,7 @@ from gql.context import Info
 from gql.errors import DomainFailure, HouseholdError, to_user_errors
 from gql.households.types import Guardian
 from gql.ids import decode_id
-from resolvers import reminders
+from resolvers.reminders import reminders
 
 
 @strawberry.type(description="Result of `setReminders`.")

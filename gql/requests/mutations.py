@@ -9,7 +9,7 @@ from gql.enums import RequestAction
 from gql.errors import CommunicationError, DomainFailure, to_user_errors
 from gql.households.types import Request
 from gql.ids import decode_id
-from resolvers import requests_inbox
+from resolvers.requests import requests_inbox
 
 
 @strawberry.type(description="Result of `changeRequestStatus`.")

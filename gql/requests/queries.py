@@ -8,7 +8,7 @@ from gql.context import Info
 from gql.enums import RequestKind, RequestStatus
 from gql.households.types import Request, RequestConnection
 from gql.pagination import after_pk, page_info, page_size
-from resolvers import requests_inbox
+from resolvers.requests import requests_inbox
 
 
 @strawberry.type

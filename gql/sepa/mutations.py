@@ -10,7 +10,7 @@ from gql.errors import DirectDebitError, DomainFailure, to_user_errors
 from gql.ids import decode_id
 from gql.sepa.types import DirectDebitBatch, DirectDebitLine, SepaCreditor, SepaMandate
 from models.sepa import DirectDebitBatch as BatchModel
-from resolvers import direct_debit, sepa_mandates
+from resolvers.sepa import direct_debit, sepa_mandates
 
 
 @strawberry.input(description="A régie's direct-debit settings, as on its SEPA contract.")

@@ -8,7 +8,7 @@ import strawberry
 from gql.context import Info
 from gql.ids import decode_id
 from gql.sepa.types import DirectDebitBatch, RejectReason, SepaCreditor, SepaMandate
-from resolvers import direct_debit, sepa_mandates
+from resolvers.sepa import direct_debit, sepa_mandates
 
 
 @strawberry.type

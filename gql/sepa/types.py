@@ -11,8 +11,8 @@ from models.sepa import BatchStatus, LineStatus, MandateStatus, SequenceType
 from models.sepa import DirectDebitBatch as BatchModel
 from models.sepa import SepaCreditor as CreditorModel
 from models.sepa import SepaMandate as MandateModel
-from resolvers.direct_debit import REJECT_REASONS, LineRow, xml_url
-from resolvers.sepa_mandates import masked_iban
+from resolvers.sepa.direct_debit import REJECT_REASONS, LineRow, xml_url
+from resolvers.sepa.sepa_mandates import masked_iban
 
 strawberry.enum(MandateStatus, description="ACTIVE (debits) or REVOKED.")
 strawberry.enum(SequenceType, description="FRST (first collection) or RCUR (recurring).")

@@ -13,7 +13,7 @@ from gql.app import create_app
 from jobs.mail import send_mail
 from jobs.outbox import backoff_seconds, relay_outbox
 from models.outbox import OutboxJob
-from resolvers.outbox import queue_mail
+from resolvers.core.outbox import queue_mail
 from settings import get_settings
 from tests.conftest import Backend, Mailbox
 from tests.factories import make_town

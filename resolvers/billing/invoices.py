@@ -1,0 +1,141 @@
+"""Invoices as parents and staff read them, and the signed links that download their PDF."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from tortoise.expressions import F
+
+from models.accounts import Account, AccountRole
+from models.billing import Invoice, InvoiceDelivery, InvoiceLine
+from resolvers.core import signed_links
+from resolvers.core.clock import Clock
+from resolvers.core.errors import DomainError, NotAuthenticated, NotFound
+from resolvers.households.households import household_for
+from settings import get_settings
+
+
+class InvoiceFilter(StrEnum):
+    """Which invoices a list shows."""
+
+    ALL = "all"
+    UNPAID = "unpaid"
+    PAID = "paid"
+
+
+def amount_due(invoice: Invoice) -> int:
+    """What is still to pay; a credit note or an overpaid invoice owes nothing."""
+    return max(invoice.total_cents - invoice.settled_cents, 0)
+
+
+@dataclass
+class PaymentWindow:
+    """Whether online payment is open now, and the sentence that says when it is."""
+
+    open: bool
+    message: str
+
+
+def payment_window(invoice: Invoice, now: datetime, timezone: str) -> PaymentWindow:
+    from resolvers.billing.invoicing import payment_window_text
+
+    text = payment_window_text(invoice.payment_opens_at, invoice.payment_closes_at, timezone)
+    # « jusqu'au 30/11 à 23h59 » includes that minute.
+    is_open = invoice.payment_opens_at <= now < invoice.payment_closes_at + timedelta(minutes=1)
+    if amount_due(invoice) == 0:
+        return PaymentWindow(False, "Rien à payer pour cette facture.")
+    if is_open:
+        return PaymentWindow(True, f"{text}.")
+    if now < invoice.payment_opens_at:
+        return PaymentWindow(False, f"{text}.")
+    return PaymentWindow(
+        False,
+        f"{text} : la période est terminée, réglez auprès de la régie.",
+    )
+
+
+async def invoices_of(
+    actor: Account | None,
+    household_id: int | None,
+    status: InvoiceFilter,
+    *,
+    first: int,
+    after_id: int | None,
+    delivery: InvoiceDelivery | None = None,
+) -> tuple[list[Invoice], bool, int]:
+    """Newest first. Parents see their household's; staff one household's or the town's
+    (``delivery=PRINT``: the ones to print and post)."""
+    if household_id is not None:
+        household = await household_for(actor, household_id)
+        query = Invoice.filter(household_id=household.id)
+    else:
+        if actor is None:
+            raise NotAuthenticated()
+        if actor.role == AccountRole.PARENT:
+            query = Invoice.filter(household__guardians__account_id=actor.id)
+        else:
+            query = Invoice.filter(tenant_id=actor.tenant_id)
+    if status != InvoiceFilter.ALL:
+        query = query.annotate(due=F("total_cents") - F("settled_cents"))
+        query = (
+            query.filter(due__gt=0) if status == InvoiceFilter.UNPAID else query.filter(due__lte=0)
+        )
+    if delivery is not None:
+        query = query.filter(delivery=delivery)
+    total = await query.count()
+    if after_id is not None:
+        query = query.filter(id__lt=after_id)
+    rows = await query.order_by("-id").limit(first + 1)
+    return rows[:first], len(rows) > first, total
+
+
+async def unpaid_count(actor: Account | None, household_id: int) -> int:
+    """« Vous avez 1 facture non réglée »"""
+    household = await household_for(actor, household_id)
+    return (
+        await Invoice.filter(household_id=household.id)
+        .annotate(due=F("total_cents") - F("settled_cents"))
+        .filter(due__gt=0)
+        .count()
+    )
+
+
+async def invoice_for(actor: Account | None, invoice_id: int) -> Invoice:
+    """The one access rule of invoices: that of their household (else NOT_FOUND)."""
+    invoice = await Invoice.get_or_none(id=invoice_id)
+    if invoice is None:
+        raise NotFound("Facture", "invoiceId")
+    try:
+        await household_for(actor, invoice.household_id)
+    except DomainError as error:
+        if error.code.value == "NOT_FOUND":
+            raise NotFound("Facture", "invoiceId") from error
+        raise
+    return invoice
+
+
+async def lines_of(invoice_ids: list[int]) -> dict[int, list[InvoiceLine]]:
+    lines = await InvoiceLine.filter(invoice_id__in=invoice_ids).order_by("invoice_id", "position")
+    by_invoice: dict[int, list[InvoiceLine]] = {invoice_id: [] for invoice_id in invoice_ids}
+    for line in lines:
+        by_invoice[line.invoice_id].append(line)
+    return by_invoice
+
+
+PDF_PURPOSE = "invoice-pdf"
+
+
+def pdf_url(invoice_id: int, account: Account, *, clock: Clock) -> str:
+    """A short-lived signed link to one invoice's PDF, followed without the bearer token
+    (a browser opens it); it names the account it was issued to."""
+    token, _ = signed_links.sign(PDF_PURPOSE, account, {"invoice": invoice_id}, clock=clock)
+    return f"{get_settings().public_url}/factures/{token}"
+
+
+async def invoice_from_token(token: str, *, clock: Clock) -> Invoice:
+    """The invoice a link names, if its account may still read it.
+
+    Raises ``signed_links.InvalidLink`` (tampered, expired) or NOT_FOUND.
+    """
+    account, params = await signed_links.verify(token, PDF_PURPOSE, clock=clock)
+    return await invoice_for(account, int(params["invoice"]))

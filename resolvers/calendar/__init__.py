@@ -1,0 +1,7 @@
+"""The reservation calendar: the town's catalogue (sites, activities, periods, openings, closures,
+school holidays), enrolments, the booking rules (open days, deadlines, in the town's time zone),
+the household calendar read (``calendar``, the hottest read) and change sets of bookings
+(``bookings``: preview, submit, waiting list).
+
+May call: core, households, live.
+"""

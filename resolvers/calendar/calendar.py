@@ -1,0 +1,480 @@
+"""The household calendar, the hottest read of the product: two SQL statements whatever
+the number of children, activities and days, rows as the driver gives them, no model
+instances.
+
+Statement 1 checks access and loads the children's enrolments with their activity rules
+and openings, and the town's exceptional days and school holidays of the range; statement
+2 loads, in one UNION ALL, the bookings, the booked counts of the days that need one (see
+``calendar_counted`` and ``load_day_rows``) and the reported absences.
+"""
+
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Generic, TypeVar
+
+from models.absences import AbsenceOutcome
+from models.accounts import Account, AccountRole
+from models.bookings import BookingStatus, EnrollmentStatus
+from models.catalogue import DeadlineRule, HolidayPolicy
+from resolvers.calendar.booking_rules import (
+    DayFacts,
+    DayView,
+    Deadline,
+    Exception_,
+    Outcome,
+    SlotRules,
+    TownCalendar,
+    decide,
+    slot_days,
+)
+from resolvers.core.clock import Clock
+from resolvers.core.errors import CommonErrorCode, DomainError, NotAuthenticated, NotFound
+from resolvers.core.sql import Params, fetch_rows, rows_table
+
+_Shown = TypeVar("_Shown")
+
+MAX_RANGE_DAYS = 400  # a school year and a bit: any range a calendar screen shows
+COUNTED_COLUMNS = [
+    ("activity_id", "INTEGER"),
+    ("site_id", "INTEGER"),
+    ("day", "DATE"),
+    ("child_id", "INTEGER"),
+    ("capacity", "INTEGER"),
+]
+
+
+@dataclass
+class EnrollmentRow:
+    """A child's enrolment in one activity at one site for one period."""
+
+    enrollment_id: int
+    child_id: int
+    child_first_names: str
+    child_last_name: str
+    activity_id: int
+    activity_code: str
+    activity_name: str
+    activity_kind: str
+    site_id: int
+    site_name: str
+    period_starts_on: date
+    period_ends_on: date
+    rules: SlotRules
+
+
+@dataclass
+class CalendarContext:
+    """Everything needed to evaluate any day of the household's enrolments in a range."""
+
+    household_id: int
+    household_name: str
+    tenant_id: int
+    town_name: str
+    timezone: str
+    start: date
+    end: date
+    enrollments: list[EnrollmentRow]
+    children: dict[int, tuple[str, str]]
+    bookings: dict[tuple[int, int, date], BookingStatus] = field(default_factory=dict)
+    booked_counts: dict[tuple[int, int, date], int] = field(default_factory=dict)
+    absences: dict[tuple[int, int, date], AbsenceOutcome] = field(default_factory=dict)
+    town: TownCalendar = field(default_factory=TownCalendar)
+    _days_facts: dict[int, list[DayFacts]] = field(default_factory=dict, repr=False)
+    _rows_of: dict[tuple[int, int], list[EnrollmentRow]] | None = field(default=None, repr=False)
+
+    def is_closed(self, row: EnrollmentRow, day: date) -> bool:
+        return self.facts_of(row, day).closed is not None
+
+    def enrollment_for(self, child_id: int, activity_id: int, day: date) -> EnrollmentRow | None:
+        """The child's enrolment in the activity on that day (a submission asks for each
+        of its lines: the rows are indexed by child and activity on the first call)."""
+        rows_of = self._rows_of
+        if rows_of is None:
+            rows_of = self._rows_of = defaultdict(list)
+            for row in self.enrollments:
+                rows_of[(row.child_id, row.activity_id)].append(row)
+        for row in rows_of.get((child_id, activity_id), ()):
+            if row.period_starts_on <= day <= row.period_ends_on:
+                return row
+        return None
+
+    def evaluate(self, row: EnrollmentRow, day: date, now: datetime, *, staff: bool) -> DayView:
+        """One day of one enrolment as it shows now (``decide`` on its shared facts)."""
+        facts = self.facts_of(row, day)
+        return facts.view(
+            decide(
+                facts,
+                booking_status=self.bookings.get((row.child_id, row.activity_id, day)),
+                booked_count=self.booked_counts.get((row.activity_id, row.site_id, day), 0),
+                now=now,
+                staff=staff,
+                absence=self.absences.get((row.child_id, row.activity_id, day)),
+            )
+        )
+
+    def days_facts(self, row: EnrollmentRow) -> list[DayFacts]:
+        """The shared facts of the row's days in the context's range (looked up once per
+        row and context: a submission asks them day by day)."""
+        kept = self._days_facts.get(row.enrollment_id)
+        if kept is None:
+            first, last = max(self.start, row.period_starts_on), min(self.end, row.period_ends_on)
+            kept = self._days_facts[row.enrollment_id] = slot_days(row.rules).days(
+                first, last, self.town
+            )
+        return kept
+
+    def facts_of(self, row: EnrollmentRow, day: date) -> DayFacts:
+        """The shared facts of one day of the row."""
+        days = self.days_facts(row)
+        index = (day - days[0].day).days if days else -1
+        if 0 <= index < len(days):
+            return days[index]
+        return slot_days(row.rules).facts(day, self.town)  # outside the context's range
+
+    def show_days(
+        self, row: EnrollmentRow, now: datetime, render: Callable[[DayView], _Shown], *, staff: bool
+    ) -> list[_Shown]:
+        """``render(evaluate(…))`` of every day of the range for one enrolment: the same
+        rule (``decide``) on the slot's shared day facts, each view rendered once."""
+        bookings, counts, absences = self.bookings, self.booked_counts, self.absences
+        child, activity, site = row.child_id, row.activity_id, row.site_id
+        shown = []
+        for facts in self.days_facts(row):
+            if facts.closed is not None:
+                shown.append(facts.shown(Outcome.CLOSED, render))
+                continue
+            day = facts.day
+            outcome = decide(
+                facts,
+                booking_status=bookings.get((child, activity, day)),
+                booked_count=counts.get((activity, site, day), 0),
+                now=now,
+                staff=staff,
+                absence=absences.get((child, activity, day)),
+            )
+            shown.append(facts.shown(outcome, render))
+        return shown
+
+
+@dataclass
+class CalendarLine(Generic[_Shown]):
+    """The days of one child in one activity, as the caller renders them."""
+
+    enrollment: EnrollmentRow
+    days: list[_Shown]
+
+
+def as_date(value: Any) -> date:
+    """SQLite hands dates back as ISO text, PostgreSQL as dates."""
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def _access_predicate(actor: Account, params: Params) -> str:
+    """``households.household_for``'s rule, in SQL for the hot path: keep them equal."""
+    if actor.role == AccountRole.PARENT:
+        return (
+            "EXISTS (SELECT 1 FROM guardian g WHERE g.household_id = h.id "
+            f"AND g.account_id = {params(actor.id)})"
+        )
+    return f"h.tenant_id = {params(actor.tenant_id)}"
+
+
+def check_range(start: date, end: date) -> None:
+    if end < start:
+        raise DomainError(CommonErrorCode.INVALID, "La date de fin précède la date de début.", "to")
+    if (end - start).days >= MAX_RANGE_DAYS:
+        raise DomainError(
+            CommonErrorCode.INVALID,
+            f"Une période de {MAX_RANGE_DAYS} jours au plus peut être demandée.",
+            "to",
+        )
+
+
+async def load_context(
+    actor: Account | None,
+    household_id: int,
+    start: date,
+    end: date,
+    *,
+    child_ids: list[int] | None = None,
+) -> CalendarContext:
+    """Access check, the children and their enrolments with their rules, and the town's
+    exceptional days and school holidays of the range (statement 1): every day's closure
+    is known before ``load_day_rows`` loads the bookings (statement 2), which then counts
+    the booked places of the open days only."""
+    if actor is None:
+        raise NotAuthenticated()
+    check_range(start, end)
+    params = Params()
+    child_filter = f"AND c.id IN ({params.many(child_ids)})" if child_ids else ""
+    household = params(household_id)
+    access = _access_predicate(actor, params)
+    first, last = params(start), params(end)
+    # One household row, checked in every branch; the town's rows reuse a few columns:
+    # exception (activity_id, site_id, starts_on = its day, is_open, label), holiday
+    # (starts_on, ends_on, label).
+    rows = await fetch_rows(
+        f"""SELECT 'enrollment' AS kind, h.tenant_id, t.timezone, t.name AS town_name,
+                   h.name AS household_name, c.id AS child_id, c.birth_date, c.first_names,
+                   c.last_name, e.id AS enrollment_id, e.status AS enrollment_status,
+                   a.id AS activity_id, a.code, a.name AS activity_name,
+                   a.kind AS activity_kind, a.holiday_policy, a.booking_rule, a.booking_value,
+                   a.booking_cutoff_minutes, a.cancellation_rule, a.cancellation_value,
+                   a.cancellation_cutoff_minutes, a.booking_opens_days_ahead,
+                   s.id AS site_id, s.name AS site_name, p.starts_on, p.ends_on, o.weekdays,
+                   o.capacity, CAST(NULL AS BOOLEAN) AS is_open,
+                   CAST(NULL AS VARCHAR(150)) AS label
+            FROM household h
+            JOIN tenant t ON t.id = h.tenant_id
+            LEFT JOIN child c ON c.household_id = h.id {child_filter}
+            LEFT JOIN enrollment e ON e.child_id = c.id
+            LEFT JOIN period p ON p.id = e.period_id
+            LEFT JOIN activity a ON a.id = e.activity_id
+            LEFT JOIN site s ON s.id = e.site_id
+            LEFT JOIN opening o ON o.activity_id = e.activity_id AND o.site_id = e.site_id
+                               AND o.period_id = e.period_id
+            WHERE h.id = {household} AND {access}
+            UNION ALL
+            SELECT 'exception', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+                   ce.activity_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+                   NULL, ce.site_id, NULL, ce.day, NULL, NULL, NULL, ce.is_open, ce.label
+            FROM household h
+            JOIN calendar_exception ce ON ce.tenant_id = h.tenant_id
+            WHERE h.id = {household} AND {access} AND ce.day >= {first} AND ce.day <= {last}
+            UNION ALL
+            SELECT 'holiday', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+                   NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+                   NULL, NULL, NULL, sh.starts_on, sh.ends_on, NULL, NULL, NULL, sh.name
+            FROM household h
+            JOIN school_holiday sh ON sh.tenant_id = h.tenant_id
+            WHERE h.id = {household} AND {access}
+              AND sh.starts_on <= {last} AND sh.ends_on >= {first}
+            ORDER BY kind, birth_date, child_id, code, starts_on""",
+        params,
+    )
+    if not rows or rows[0]["kind"] != "enrollment":
+        raise NotFound("Foyer", "householdId")
+    return context_from_rows(rows, household_id, start, end)
+
+
+def context_from_rows(
+    rows: Sequence[Mapping[str, Any]], household_id: int, start: date, end: date
+) -> CalendarContext:
+    """``load_context``'s rows as a context (``bench/raw_app.py`` calls it too, to send
+    statement 2 the same parameters)."""
+    timezone = rows[0]["timezone"]
+    children: dict[int, tuple[str, str]] = {}
+    enrollments = []
+    exceptions: dict[date, list[Exception_]] = defaultdict(list)
+    school_holidays: list[tuple[date, date, str]] = []
+    for row in rows:
+        kind = row["kind"]
+        if kind == "exception":
+            exceptions[as_date(row["starts_on"])].append(
+                Exception_(row["activity_id"], row["site_id"], bool(row["is_open"]), row["label"])
+            )
+            continue
+        if kind == "holiday":
+            school_holidays.append(
+                (as_date(row["starts_on"]), as_date(row["ends_on"]), row["label"])
+            )
+            continue
+        if row["child_id"] is None:
+            continue
+        children[row["child_id"]] = (row["first_names"], row["last_name"])
+        if row["enrollment_id"] is None or row["weekdays"] is None:
+            continue  # no enrolment, or the town has not opened the activity at that site
+        starts_on, ends_on = as_date(row["starts_on"]), as_date(row["ends_on"])
+        if ends_on < start or starts_on > end:
+            continue
+        enrollments.append(
+            EnrollmentRow(
+                enrollment_id=row["enrollment_id"],
+                child_id=row["child_id"],
+                child_first_names=row["first_names"],
+                child_last_name=row["last_name"],
+                activity_id=row["activity_id"],
+                activity_code=row["code"],
+                activity_name=row["activity_name"],
+                activity_kind=row["activity_kind"],
+                site_id=row["site_id"],
+                site_name=row["site_name"],
+                period_starts_on=starts_on,
+                period_ends_on=ends_on,
+                rules=SlotRules(
+                    activity_id=row["activity_id"],
+                    site_id=row["site_id"],
+                    enrollment_status=EnrollmentStatus(row["enrollment_status"]),
+                    weekdays=row["weekdays"],
+                    capacity=row["capacity"],
+                    policy=HolidayPolicy(row["holiday_policy"]),
+                    booking=Deadline(
+                        DeadlineRule(row["booking_rule"]),
+                        row["booking_value"],
+                        row["booking_cutoff_minutes"],
+                    ),
+                    cancellation=Deadline(
+                        DeadlineRule(row["cancellation_rule"]),
+                        row["cancellation_value"],
+                        row["cancellation_cutoff_minutes"],
+                    ),
+                    booking_opens_days_ahead=row["booking_opens_days_ahead"],
+                    timezone=timezone,
+                ),
+            )
+        )
+    return CalendarContext(
+        household_id=household_id,
+        household_name=rows[0]["household_name"],
+        tenant_id=rows[0]["tenant_id"],
+        town_name=rows[0]["town_name"],
+        timezone=timezone,
+        start=start,
+        end=end,
+        enrollments=enrollments,
+        children=children,
+        town=TownCalendar(school_holidays, dict(exceptions)),
+    )
+
+
+# Enum lookups by value: calling the enum costs a Python-level call per row.
+_BOOKING_STATUSES = {status.value: status for status in BookingStatus}
+_ABSENCE_OUTCOMES = {outcome.value: outcome for outcome in AbsenceOutcome}
+
+# (activity, site, day, child or None, places) whose booked places statement 2 counts;
+# see load_day_rows.
+Counted = list[tuple[int, int, date, int | None, int]]
+
+
+def every_day_counted(context: CalendarContext) -> Counted:
+    """Every day of the range at every site with a capacity (a preview of any line)."""
+    return [
+        (row.activity_id, row.site_id, day, None, row.rules.capacity)
+        for row in context.enrollments
+        if row.rules.capacity is not None
+        for day in days_of(row, context.start, context.end)
+    ]
+
+
+def calendar_counted(context: CalendarContext, now: datetime, *, staff: bool) -> Counted:
+    """The days whose booked count a calendar may show: those its child could book now,
+    were the day free (``decide`` without a booking and with no place taken says
+    bookable). A closed day, a day past its deadline, not yet open or of an enrolment
+    not accepted never shows a count, so it is not counted. Days the child has booked or
+    is waiting for are left out by statement 2."""
+    counted: Counted = []
+    for row in context.enrollments:
+        capacity = row.rules.capacity
+        if capacity is None:
+            continue
+        for facts in context.days_facts(row):
+            if (
+                decide(
+                    facts, booking_status=None, booked_count=0, now=now, staff=staff, absence=None
+                )
+                == Outcome.BOOKABLE
+            ):
+                counted.append((row.activity_id, row.site_id, facts.day, row.child_id, capacity))
+    return counted
+
+
+async def load_day_rows(context: CalendarContext, counted: Counted) -> None:
+    """Bookings, booked counts and absences of the range: one statement.
+
+    Booked places are counted only for the ``counted`` (activity, site, day), one index
+    lookup each, and for those with a child only when that child has neither booked the
+    day nor joined its waiting list: a year of a school's bookings is about 100,000 index
+    entries, which a GROUP BY over the range would read every time (most of a year
+    calendar's cost) for counts that no booked day shows. And only at a crowded slot: one
+    with more enrolments (in the periods reaching the counted days, whatever their status)
+    than places. Elsewhere no day can be full, since only an enrolled child books: a
+    canteen sized for its school is never counted. A submission calls this once it holds
+    the openings' locks, so that the enrolments it reads and the counts are those of this
+    moment (a new child's booking waits for our commit); it starts from empty.
+    """
+    context.bookings.clear()
+    context.booked_counts.clear()
+    context.absences.clear()
+    params = Params()
+    children = sorted({row.child_id for row in context.enrollments}) or [0]
+    start, end = context.start, context.end
+    rows = await fetch_rows(
+        f"""WITH mine AS (
+              SELECT b.child_id, b.activity_id, b.site_id, b.day, b.status
+              FROM booking b
+              WHERE b.child_id IN ({params.many(children)})
+                AND b.day >= {params(start)} AND b.day <= {params(end)}
+                AND b.status <> 'cancelled'),
+            j AS (SELECT * FROM {rows_table(params, "r", counted, COUNTED_COLUMNS)}),
+            crowded AS (
+              SELECT s.activity_id, s.site_id
+              FROM (SELECT DISTINCT activity_id, site_id, capacity FROM j) s
+              WHERE (SELECT COUNT(*)
+                     FROM enrollment x JOIN period q ON q.id = x.period_id
+                     WHERE x.activity_id = s.activity_id AND x.site_id = s.site_id
+                       AND q.ends_on >= (SELECT MIN(day) FROM j)
+                       AND q.starts_on <= (SELECT MAX(day) FROM j)) > s.capacity)
+            SELECT 'booking' AS kind, m.child_id AS a, m.activity_id AS b, m.day AS day,
+                   m.status AS status, CAST(NULL AS BIGINT) AS n
+            FROM mine m
+            UNION ALL
+            SELECT 'count', b.activity_id, b.site_id, b.day, NULL, COUNT(*)
+            FROM (SELECT DISTINCT j.activity_id, j.site_id, j.day
+                  FROM j
+                  JOIN crowded k ON k.activity_id = j.activity_id AND k.site_id = j.site_id
+                  WHERE NOT EXISTS (
+                    SELECT 1 FROM mine m
+                    WHERE m.child_id = j.child_id AND m.activity_id = j.activity_id
+                      AND m.day = j.day AND m.status IN ('booked', 'waiting'))) c
+            JOIN booking b ON b.activity_id = c.activity_id AND b.site_id = c.site_id
+                          AND b.day = c.day AND b.status = 'booked'
+            GROUP BY b.activity_id, b.site_id, b.day
+            UNION ALL
+            SELECT 'absence', ad.child_id, ad.activity_id, ad.day, ad.outcome, NULL
+            FROM absence_day ad
+            WHERE ad.child_id IN ({params.many(children)})
+              AND ad.day >= {params(start)} AND ad.day <= {params(end)}
+              AND ad.outcome <> 'cancelled_in_time'""",
+        params,
+    )
+    bookings, counts, absences = context.bookings, context.booked_counts, context.absences
+    for row in rows:
+        kind, day = row["kind"], row["day"]
+        if type(day) is not date:  # SQLite's ISO text (a call per row costs on a year)
+            day = as_date(day)
+        if kind == "booking":
+            bookings[(row["a"], row["b"], day)] = _BOOKING_STATUSES[row["status"]]
+        elif kind == "count":
+            counts[(row["a"], row["b"], day)] = row["n"]
+        else:
+            absences[(row["a"], row["b"], day)] = _ABSENCE_OUTCOMES[row["status"]]
+
+
+def days_of(row: EnrollmentRow, start: date, end: date) -> list[date]:
+    """The days of the range inside the enrolment's period."""
+    first, last = max(start, row.period_starts_on), min(end, row.period_ends_on)
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+async def household_calendar(
+    actor: Account | None,
+    household_id: int,
+    start: date,
+    end: date,
+    render: Callable[[DayView], _Shown],
+    *,
+    clock: Clock,
+    child_ids: list[int] | None = None,
+) -> list[CalendarLine[_Shown]]:
+    """Every day × activity of the household's children, with its state and its reason,
+    each as ``render`` shows a ``DayView`` (called once per distinct view and process)."""
+    context = await load_context(actor, household_id, start, end, child_ids=child_ids)
+    assert actor is not None
+    now, staff = clock.now(), actor.role != AccountRole.PARENT
+    await load_day_rows(context, calendar_counted(context, now, staff=staff))
+    return [
+        CalendarLine(row, context.show_days(row, now, render, staff=staff))
+        for row in context.enrollments
+    ]

@@ -1,0 +1,291 @@
+"""RGPD: a household's export of all its data, and the retention of families that are gone.
+
+Export: a guardian asks for a short-lived signed link (resolvers/core/signed_links.py); following
+it builds a ZIP with ``data.json`` (everything the town holds about the household) and the
+document files. The link names the account, and the household is checked again through
+``household_for`` when it is followed, so it never serves another family's data.
+
+Retention: a family is *gone* once, for ``FAMILLE_RETENTION_DAYS``, it had no enrolment in a
+period still running, submitted no request, exchanged no message and no guardian logged in,
+and its file is older than that. Its document files are then deleted and its children's
+health notes and its contacts anonymised; invoices stay (public accounting keeps them). A
+``HouseholdErasure`` row marks it done, so the daily job is idempotent; each run writes one
+audit entry per town.
+"""
+
+import io
+import zipfile
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+from zoneinfo import ZoneInfo
+
+import orjson
+from tortoise.transactions import in_transaction
+
+from models.absences import AbsenceDay, AbsenceReport
+from models.accounts import Account, AccountRole, LoginAttempt
+from models.audit import AuditEntry
+from models.billing import Invoice, InvoiceLine
+from models.bookings import Booking, Enrollment, EnrollmentStatus
+from models.documents import Document, DocumentFile, RequestAttachment
+from models.households import Child, Contact, Guardian, Household
+from models.messages import Message, MessageThread
+from models.privacy import HouseholdErasure
+from models.requests import Request, RequestEvent
+from models.tenants import Tenant
+from resolvers.core import audit, signed_links
+from resolvers.core.clock import Clock
+from resolvers.core.errors import Forbidden
+from resolvers.documents.storage import store_for
+from resolvers.households.households import household_for
+from settings import get_settings
+
+PARIS = ZoneInfo("Europe/Paris")
+EXPORT_PURPOSE = "household-export"
+ANONYMOUS = "Anonymisé"
+
+
+def _require_guardian(actor: Account | None) -> Account:
+    if actor is not None and actor.role != AccountRole.PARENT:
+        raise Forbidden("L'export des données est demandé par un responsable de la famille.")
+    assert actor is not None
+    return actor
+
+
+async def export_url(
+    actor: Account | None, household_id: int, *, clock: Clock
+) -> tuple[str, datetime]:
+    """A guardian's short-lived link to the ZIP of their household's data."""
+    household = await household_for(actor, household_id)
+    parent = _require_guardian(actor)
+    token, expires_at = signed_links.sign(
+        EXPORT_PURPOSE, parent, {"household": household.id}, clock=clock
+    )
+    return f"{get_settings().public_url}/export/{token}", expires_at
+
+
+@dataclass
+class Export:
+    filename: str
+    data: bytes
+
+
+def _rows(rows: list[dict[str, Any]], *drop: str) -> list[dict[str, Any]]:
+    return [{k: v for k, v in row.items() if k not in drop} for row in rows]
+
+
+async def export_from_token(token: str, *, clock: Clock) -> Export:
+    """The ZIP a link names, if its account may still read the household.
+
+    Raises ``signed_links.InvalidLink`` (tampered, expired) or NOT_FOUND. A fixed number of
+    statements plus one read per stored file.
+    """
+    account, params = await signed_links.verify(token, EXPORT_PURPOSE, clock=clock)
+    household = await household_for(account, int(params["household"]))
+    _require_guardian(account)
+    h = household.id
+    requests = await Request.filter(household_id=h).order_by("id").values()
+    events = await RequestEvent.filter(request__household_id=h).order_by("id").values()
+    attachments = await RequestAttachment.filter(request__household_id=h).values_list(
+        "request_id", "document_id"
+    )
+    history: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for event in events:
+        history[event["request_id"]].append(event)
+    attached: dict[int, list[int]] = defaultdict(list)
+    for request_id, document_id in attachments:
+        attached[request_id].append(document_id)
+    threads = await MessageThread.filter(household_id=h).order_by("id").values()
+    messages = await Message.filter(thread__household_id=h).order_by("id").values()
+    by_thread: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for message in messages:
+        by_thread[message["thread_id"]].append(message)
+    invoices = await Invoice.filter(household_id=h).order_by("id").values()
+    lines = (
+        await InvoiceLine.filter(invoice__household_id=h)
+        .order_by("invoice_id", "position")
+        .values()
+    )
+    by_invoice: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for line in lines:
+        by_invoice[line["invoice_id"]].append(line)
+    reports = await AbsenceReport.filter(household_id=h).order_by("id").values()
+    days = await AbsenceDay.filter(report__household_id=h).order_by("day").values()
+    by_report: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for day in days:
+        by_report[day["report_id"]].append(day)
+    documents = await Document.filter(household_id=h).order_by("id").values()
+    files = await DocumentFile.filter(document__household_id=h).order_by("document_id", "position")
+    by_document: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
+        for file in files:
+            path = f"documents/{file.document_id}/{file.position + 1}-{file.filename}"
+            zipped.writestr(path, await store_for(file.backend).get(file.storage_key, file.content))
+            by_document[file.document_id].append(
+                {
+                    "filename": file.filename,
+                    "content_type": file.content_type,
+                    "size": file.size,
+                    "sha256": file.sha256,
+                    "path_in_archive": path,
+                }
+            )
+        data = {
+            "exported_at": clock.now(),
+            "household": (await Household.filter(id=h).values())[0],
+            "guardians": await Guardian.filter(household_id=h).order_by("id").values(),
+            "children": await Child.filter(household_id=h).order_by("id").values(),
+            "contacts": await Contact.filter(household_id=h).order_by("id").values(),
+            "enrollments": await Enrollment.filter(child__household_id=h)
+            .order_by("id")
+            .values(
+                "id",
+                "child_id",
+                "status",
+                "comment",
+                "created_at",
+                "decided_at",
+                activity="activity__name",
+                site="site__name",
+                period="period__name",
+            ),
+            "bookings": await Booking.filter(child__household_id=h)
+            .order_by("day", "id")
+            .values(
+                "id",
+                "child_id",
+                "day",
+                "status",
+                "updated_at",
+                activity="activity__name",
+                site="site__name",
+            ),
+            "absences": [{**report, "days": by_report[report["id"]]} for report in _rows(reports)],
+            "requests": [
+                {
+                    **request,
+                    "history": _rows(history[request["id"]], "request_id"),
+                    "attachment_document_ids": attached[request["id"]],
+                }
+                for request in _rows(requests, "idempotency_key")
+            ],
+            "messages": [
+                {**thread, "messages": _rows(by_thread[thread["id"]], "thread_id")}
+                for thread in threads
+            ],
+            "invoices": [
+                {**invoice, "lines": _rows(by_invoice[invoice["id"]], "invoice_id")}
+                for invoice in invoices
+            ],
+            "documents": [
+                {**document, "files": by_document[document["id"]]} for document in documents
+            ],
+        }
+        zipped.writestr(
+            "data.json",
+            orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS),
+        )
+    await audit.record(
+        "household.export",
+        tenant_id=household.tenant_id,
+        actor=account,
+        target_type="household",
+        target_id=h,
+        clock=clock,
+        details={"files": len(files)},
+    )
+    stamp = clock.now().astimezone(PARIS).strftime("%Y%m%d")
+    return Export(f"donnees-{household.reference}-{stamp}.zip", archive.getvalue())
+
+
+@dataclass
+class RetentionRun:
+    """What one run did, per town: households erased and files deleted."""
+
+    households: dict[int, list[int]]
+    files_deleted: int
+
+
+async def gone_households(
+    now: datetime, retention_days: int, *, tenant_id: int | None = None
+) -> list[Household]:
+    """Families (of one town, or of all) with no sign of life for the retention period,
+    not yet erased. Seven statements whatever the number of families."""
+    since = now - timedelta(days=retention_days)
+    since_day = since.astimezone(PARIS).date()
+    enrolled = (
+        await Enrollment.filter(period__ends_on__gte=since_day)
+        .exclude(status=EnrollmentStatus.REFUSED)
+        .values_list("child__household_id", flat=True)
+    )
+    asked = await Request.filter(created_at__gte=since).values_list("household_id", flat=True)
+    wrote = await MessageThread.filter(last_message_at__gte=since).values_list(
+        "household_id", flat=True
+    )
+    logins = set(
+        await LoginAttempt.filter(succeeded=True, created_at__gte=since).values_list(
+            "tenant_id", "email"
+        )
+    )
+    linked = await Guardian.filter(
+        account__email__in=[email for _, email in logins] or [""]
+    ).values_list("household_id", "account__tenant_id", "account__email")
+    logged_in = {h for h, tenant, email in linked if (tenant, email) in logins}
+    erased = await HouseholdErasure.all().values_list("household_id", flat=True)
+    alive = {*enrolled, *asked, *wrote, *logged_in, *erased}
+    return [
+        h for h in await Household.filter(created_at__lt=since).order_by("id") if h.id not in alive
+    ]
+
+
+async def apply_retention(*, clock: Clock, tenant_id: int | None = None) -> RetentionRun:
+    """Delete the files and anonymise the health notes and contacts of gone families (of
+    one town, or of all)."""
+    retention_days = get_settings().retention_days
+    now = clock.now()
+    erased: dict[int, list[int]] = defaultdict(list)
+    files_deleted = 0
+    for household in await gone_households(now, retention_days, tenant_id=tenant_id):
+        files = await DocumentFile.filter(document__household_id=household.id).values_list(
+            "id", "backend", "storage_key"
+        )
+        async with in_transaction():
+            await DocumentFile.filter(id__in=[file_id for file_id, _, _ in files]).delete()
+            children = await Child.filter(household_id=household.id).update(
+                health_notes="", pai_details="", has_pai=False
+            )
+            contacts = await Contact.filter(household_id=household.id).update(
+                last_name=ANONYMOUS, first_names="", relationship="", phone="", notes=""
+            )
+            await HouseholdErasure.create(
+                household=household,
+                files_deleted=len(files),
+                children_cleared=children,
+                contacts_anonymised=contacts,
+                erased_at=now,
+            )
+        # After the commit: a file is removed only once no row names it.
+        for backend, key in {(backend, key) for _, backend, key in files if key}:
+            await store_for(backend).discard([key])
+        erased[household.tenant_id].append(household.id)
+        files_deleted += len(files)
+    towns = Tenant.all() if tenant_id is None else Tenant.filter(id=tenant_id)
+    tenants = cast(list[int], await towns.values_list("id", flat=True))
+    await AuditEntry.bulk_create(
+        [
+            AuditEntry(
+                tenant_id=tenant_id,
+                actor=None,
+                action="retention.run",
+                target_type="tenant",
+                target_id=tenant_id,
+                details={"retention_days": retention_days, "households": erased.get(tenant_id, [])},
+                created_at=now,
+            )
+            for tenant_id in tenants
+        ]
+    )
+    return RetentionRun(dict(erased), files_deleted)

@@ -1,0 +1,155 @@
+"""RGPD retention: families gone for the retention period lose their document files, health
+notes and contacts' details, once; families still around keep everything; each run is
+audited."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from jobs.privacy import apply_retention_cron
+from jobs.worker import CRON_JOBS
+from models.accounts import Account, AccountRole
+from models.audit import AuditEntry
+from models.documents import Document, DocumentFile, DocumentKind
+from models.households import Child, Contact, ContactKind, Guardian, Household
+from models.privacy import HouseholdErasure
+from models.tenants import Tenant
+from resolvers.core.clock import FrozenClock
+from resolvers.documents.documents import CheckedFile, DocumentForm, store_document
+from resolvers.households.households import ContactForm, add_contact
+from resolvers.messages.messages import start_thread
+from resolvers.privacy.privacy import apply_retention
+from tests import samples
+from tests.factories import (
+    enroll_all,
+    make_account,
+    make_catalogue,
+    make_household,
+    make_town,
+    token_for,
+)
+
+pytestmark = pytest.mark.usefixtures("backend")
+
+# Retention is 730 days by default: 2029-08-01 looks back to 2027-08-02, after the end of
+# the 2026-2027 school year (3 July 2027).
+LATER = datetime(2029, 8, 1, 1, 30, tzinfo=UTC)
+
+
+async def family(tenant: Tenant, staff: Account, clock: FrozenClock, name: str) -> Household:
+    """A family of autumn 2026: enrolled, a health note, a pick-up contact, a document."""
+    household = await make_household(staff, clock, children=1, guardians=1, name=name)
+    await Household.filter(id=household.id).update(created_at=clock.now())
+    await Child.filter(household=household).update(
+        health_notes="Allergie aux arachides", has_pai=True, pai_details="Trousse d'urgence"
+    )
+    await add_contact(
+        staff,
+        household.id,
+        ContactForm(ContactKind.AUTHORISED_PICKUP, "Lemoine", "0755667788", "Paul", "Oncle"),
+        clock=clock,
+    )
+    parent = await make_account(tenant, clock)
+    await Guardian.filter(household=household).update(account_id=parent.id)
+    await token_for(parent, clock)  # a login in November 2026
+    await store_document(
+        parent,
+        household.id,
+        DocumentForm(DocumentKind.PROOF_OF_ADDRESS, "Facture EDF"),
+        [CheckedFile("edf.pdf", "application/pdf", samples.pdf())],
+        in_storage=True,
+        clock=clock,
+    )
+    return household
+
+
+async def test_a_family_gone_for_the_retention_period_is_anonymised_once(
+    clock: FrozenClock,
+) -> None:
+    # given two families of 2026-2027; only the second one's parent still logs in in 2029
+    tenant = await make_town()
+    staff = await make_account(tenant, clock, role=AccountRole.AGENT)
+    catalogue = await make_catalogue(staff, clock)
+    gone = await family(tenant, staff, clock, "Famille Partie")
+    staying = await family(tenant, staff, clock, "Famille Restée")
+    for household in (gone, staying):
+        await enroll_all(staff, household, catalogue, clock)
+    clock.current = datetime(2029, 6, 15, 8, 0, tzinfo=UTC)
+    staying_parent = await Account.get(guardianships__household_id=staying.id)
+    await token_for(staying_parent, clock)
+
+    # when the daily job runs for the town, twice (two workers, or a retry)
+    clock.current = LATER
+    await apply_retention(clock=clock, tenant_id=tenant.id)
+    await apply_retention(clock=clock, tenant_id=tenant.id)
+
+    # then the family gone has no files, no health notes, anonymous contacts, once
+    assert not await DocumentFile.exists(document__household_id=gone.id)
+    assert await Document.exists(household_id=gone.id)  # what was held stays listed
+    [child] = await Child.filter(household_id=gone.id)
+    assert (child.health_notes, child.has_pai, child.pai_details) == ("", False, "")
+    [contact] = await Contact.filter(household_id=gone.id)
+    assert (contact.last_name, contact.first_names, contact.phone) == ("Anonymisé", "", "")
+    erasure = await HouseholdErasure.get(household_id=gone.id)
+    assert (erasure.files_deleted, erasure.children_cleared, erasure.contacts_anonymised) == (
+        1,
+        1,
+        1,
+    )
+
+    # and the family still around keeps everything
+    assert await DocumentFile.exists(document__household_id=staying.id)
+    [kept] = await Child.filter(household_id=staying.id)
+    assert kept.health_notes == "Allergie aux arachides"
+    assert not await HouseholdErasure.exists(household_id=staying.id)
+
+    # and both runs are in the town's audit log, the second one with nothing to do
+    runs = await AuditEntry.filter(tenant_id=tenant.id, action="retention.run").order_by("id")
+    assert [run.details["households"] for run in runs] == [[gone.id], []]
+
+
+async def test_a_request_within_the_retention_period_keeps_a_family(
+    clock: FrozenClock,
+) -> None:
+    tenant = await make_town()
+    staff = await make_account(tenant, clock, role=AccountRole.AGENT)
+    catalogue = await make_catalogue(staff, clock)
+    household = await family(tenant, staff, clock, "Famille Inscrite")
+    await enroll_all(staff, household, catalogue, clock)
+
+    # the school year ended in July 2027, but a request came in March 2028
+    clock.current = datetime(2028, 3, 1, 8, 0, tzinfo=UTC)
+    await add_contact(
+        staff,
+        household.id,
+        ContactForm(ContactKind.DOCTOR, "Docteur Vidal", "05 63 00 00 00"),
+        clock=clock,
+    )
+    clock.current = LATER
+    await apply_retention(clock=clock, tenant_id=tenant.id)
+
+    assert not await HouseholdErasure.exists(household_id=household.id)
+    assert await DocumentFile.exists(document__household_id=household.id)
+
+
+async def test_a_message_within_the_retention_period_keeps_a_family(
+    clock: FrozenClock,
+) -> None:
+    tenant = await make_town()
+    staff = await make_account(tenant, clock, role=AccountRole.AGENT)
+    household = await family(tenant, staff, clock, "Famille Bavarde")
+    clock.current = datetime(2028, 3, 1, 8, 0, tzinfo=UTC)
+    await start_thread(staff, household.id, "Dossier", "Votre dossier est-il à jour ?", clock=clock)
+
+    clock.current = LATER
+    await apply_retention(clock=clock, tenant_id=tenant.id)
+
+    assert not await HouseholdErasure.exists(household_id=household.id)
+
+
+def test_the_worker_runs_it_every_night_in_town_time() -> None:
+    """The cron runs over every town (the tests above scope it to theirs, since the test
+    database is shared by the whole session)."""
+    [job] = [job for job in CRON_JOBS if job.name == "apply_retention"]
+    assert job.coroutine is apply_retention_cron
+    assert (job.hour, job.minute, job.second) == ({3}, {30}, 0)
