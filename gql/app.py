@@ -16,7 +16,7 @@ from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
@@ -34,6 +34,7 @@ from gql.files import (
     invoice_pdf,
     tax_certificate_pdf,
 )
+from gql.graphiql import graphiql_page
 from gql.loaders import make_loaders
 from gql.schema import schema
 from gql.uploads import BodySizeLimit, BoundedRequestAdapter, close_uploads
@@ -112,7 +113,7 @@ class FamilleGraphQL(GraphQL[Context, None]):
 
     async def render_graphql_ide(self, request: Request) -> Response:
         # Strawberry's page loads GraphiQL from a CDN; town networks cannot reach it.
-        return FileResponse(STATIC_DIR / "graphiql" / "index.html", media_type="text/html")
+        return Response(graphiql_page(), media_type="text/html")
 
     async def get_sub_response(self, request: Any) -> Response:
         sub_response = await super().get_sub_response(request)
