@@ -35,6 +35,7 @@ from gql.files import (
     tax_certificate_pdf,
 )
 from gql.graphiql import graphiql_page
+from gql.live.websocket import TextFrameWebSocketAdapter
 from gql.loaders import make_loaders
 from gql.schema import schema
 from gql.uploads import BodySizeLimit, BoundedRequestAdapter, close_uploads
@@ -55,6 +56,7 @@ class FamilleGraphQL(GraphQL[Context, None]):
     """Strawberry's ASGI view with our context, local GraphiQL and orjson responses."""
 
     request_adapter_class = BoundedRequestAdapter
+    websocket_adapter_class = TextFrameWebSocketAdapter
 
     def __init__(self, clock: Clock) -> None:
         super().__init__(
