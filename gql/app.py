@@ -15,6 +15,7 @@ from arq import ArqRedis
 from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
@@ -180,6 +181,36 @@ async def healthz(request: Request) -> JSONResponse:
     )
 
 
+# What a browser front end on another origin sends: JSON bodies, the bearer token, and the
+# headers that let a multipart upload past the CSRF guard (strawberry refuses multipart
+# requests without one of the last three, which a cross-site form cannot send).
+CORS_ALLOWED_HEADERS = (
+    "content-type",
+    "authorization",
+    "apollo-require-preflight",
+    "graphql-require-preflight",
+    "x-apollo-operation-name",
+)
+
+
+def cors_middleware(origins: list[str]) -> list[Middleware]:
+    """CORS for the front ends of ``FAMILLE_CORS_ORIGINS`` only: a browser on another origin
+    gets no grant, and with none configured no CORS header is ever sent. No credentials:
+    the API authenticates with bearer tokens, never cookies."""
+    if not origins:
+        return []
+    return [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=list(CORS_ALLOWED_HEADERS),
+            expose_headers=["X-Request-ID"],
+            max_age=600,
+        )
+    ]
+
+
 def create_app(*, clock: Clock | None = None, redis: ArqRedis | None = None) -> Starlette:
     """The app; tests pass their own clock and Redis pool, production uses the defaults."""
     clock = clock or SystemClock()
@@ -223,7 +254,8 @@ def create_app(*, clock: Clock | None = None, redis: ArqRedis | None = None) -> 
         ],
         lifespan=lifespan,
         middleware=[
-            Middleware(BodySizeLimit, max_bytes=get_settings().request_max_mb * 1024 * 1024)
+            *cors_middleware(get_settings().cors_origins),
+            Middleware(BodySizeLimit, max_bytes=get_settings().request_max_mb * 1024 * 1024),
         ],
     )
     app.state.clock = clock
