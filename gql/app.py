@@ -39,7 +39,12 @@ from gql.graphiql import graphiql_page
 from gql.live.websocket import TextFrameWebSocketAdapter
 from gql.loaders import make_loaders
 from gql.schema import schema
-from gql.uploads import BodySizeLimit, BoundedRequestAdapter, close_uploads
+from gql.uploads import (
+    PREFLIGHT_HEADERS,
+    BodySizeLimit,
+    BoundedRequestAdapter,
+    close_uploads,
+)
 from jobs.queue import open_pool
 from models.database import close_db, init_db
 from resolvers.accounts import authenticate
@@ -182,15 +187,9 @@ async def healthz(request: Request) -> JSONResponse:
 
 
 # What a browser front end on another origin sends: JSON bodies, the bearer token, and the
-# headers that let a multipart upload past the CSRF guard (strawberry refuses multipart
-# requests without one of the last three, which a cross-site form cannot send).
-CORS_ALLOWED_HEADERS = (
-    "content-type",
-    "authorization",
-    "apollo-require-preflight",
-    "graphql-require-preflight",
-    "x-apollo-operation-name",
-)
+# headers that let a multipart upload past the CSRF guard (gql/uploads.py refuses multipart
+# requests without one of them, which a cross-site form cannot send).
+CORS_ALLOWED_HEADERS = ("content-type", "authorization", *PREFLIGHT_HEADERS)
 
 
 def cors_middleware(origins: list[str]) -> list[Middleware]:
