@@ -65,14 +65,12 @@ def cmd_demo(_: argparse.Namespace) -> None:
 
 
 def _listen_on(args: argparse.Namespace) -> None:
-    """--host/--port override the settings; mailed links follow unless a public URL is set."""
+    """--host/--port override the settings; links follow (settings.py) unless
+    FAMILLE_PUBLIC_URL is set."""
     if args.host:
         os.environ["FAMILLE_HOST"] = args.host
     if args.port:
         os.environ["FAMILLE_PORT"] = str(args.port)
-    if (args.host or args.port) and "FAMILLE_PUBLIC_URL" not in os.environ:
-        host, port = args.host or get_settings().host, args.port or get_settings().port
-        os.environ["FAMILLE_PUBLIC_URL"] = f"http://{host}:{port}"
     get_settings.cache_clear()
 
 

@@ -4,15 +4,23 @@ Every default is the embedded one: SQLite under ``var/``, mails written to ``var
 no Redis (``famille dev`` then runs the arq worker in-process on fakeredis). Production sets
 ``FAMILLE_DATABASE_URL`` (PostgreSQL), ``FAMILLE_REDIS_URL`` and ``FAMILLE_SMTP_HOST``.
 Each field is documented in the README table; keep both in step.
+
+``FAMILLE_PUBLIC_URL`` left unset follows the address served (``FAMILLE_HOST``,
+``FAMILLE_PORT``, or ``--host``/``--port``), so the links mailed and returned by ``famille
+dev`` on another port open. ``FAMILLE_CORS_ORIGINS`` lists the browser front ends served
+from another origin (``https://famille.ville.fr,http://localhost:5173``: scheme, host and
+port, exactly as the browser sends its ``Origin``); empty, the API answers same-origin
+pages only and sends no CORS header.
 """
 
 import secrets
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, Self
+from urllib.parse import urlsplit
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 VAR_DIR = Path("var")
 
@@ -31,10 +39,16 @@ class Settings(BaseSettings):
     )
     queue_name: str = Field(default="famille:queue", description="arq queue name")
     public_url: str = Field(
-        default="http://127.0.0.1:8000", description="Base URL put in mailed links"
+        default="",
+        description="Base URL put in mailed and returned links; unset = http://HOST:PORT served",
     )
     host: str = Field(default="127.0.0.1", description="Address `serve` and `dev` listen on")
     port: int = Field(default=8000, description="Port `serve` and `dev` listen on")
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated origins of browser front ends allowed to call the API "
+        "(CORS); empty = same-origin only",
+    )
 
     smtp_host: str | None = Field(default=None, description="SMTP server; unset = .eml files")
     smtp_port: int = Field(default=587, description="SMTP port")
@@ -116,6 +130,39 @@ class Settings(BaseSettings):
         "booked are mailed",
     )
 
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins_from_a_comma_separated_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _exact_origins(cls, origins: list[str]) -> list[str]:
+        # A browser's Origin is scheme://host[:port], nothing more; a path, a trailing
+        # slash or a wildcard would never match it and leave the front end refused in
+        # silence, so they are refused at start-up instead.
+        for origin in origins:
+            parts = urlsplit(origin)
+            if (
+                parts.scheme not in ("http", "https")
+                or not parts.hostname
+                or "*" in origin
+                or origin != f"{parts.scheme}://{parts.netloc}"
+            ):
+                raise ValueError(
+                    f"FAMILLE_CORS_ORIGINS : « {origin} » n'est pas une origine exacte "
+                    "(schéma://hôte[:port], sans chemin ni barre finale)"
+                )
+        return origins
+
+    @model_validator(mode="after")
+    def _public_url_follows_the_address_served(self) -> Self:
+        if not self.public_url:
+            self.public_url = served_url(self.host, self.port)
+        return self
+
     def tortoise_config(self) -> dict[str, Any]:
         """Tortoise ORM config: one app, ``models``, migrated by Tortoise's own migrations."""
         return {
@@ -130,6 +177,15 @@ class Settings(BaseSettings):
             "use_tz": True,
             "timezone": "UTC",
         }
+
+
+def served_url(host: str, port: int) -> str:
+    """The base URL of the API as served on ``host:port``; an address listening on every
+    interface is reached on this machine's loopback."""
+    host = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
+    if ":" in host:  # an IPv6 address
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
 
 
 MODEL_MODULES = [

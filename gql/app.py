@@ -15,8 +15,9 @@ from arq import ArqRedis
 from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
@@ -34,9 +35,16 @@ from gql.files import (
     invoice_pdf,
     tax_certificate_pdf,
 )
+from gql.graphiql import graphiql_page
+from gql.live.websocket import TextFrameWebSocketAdapter
 from gql.loaders import make_loaders
 from gql.schema import schema
-from gql.uploads import BodySizeLimit, BoundedRequestAdapter, close_uploads
+from gql.uploads import (
+    PREFLIGHT_HEADERS,
+    BodySizeLimit,
+    BoundedRequestAdapter,
+    close_uploads,
+)
 from jobs.queue import open_pool
 from models.database import close_db, init_db
 from resolvers.accounts.accounts import authenticate
@@ -54,6 +62,7 @@ class FamilleGraphQL(GraphQL[Context, None]):
     """Strawberry's ASGI view with our context, local GraphiQL and orjson responses."""
 
     request_adapter_class = BoundedRequestAdapter
+    websocket_adapter_class = TextFrameWebSocketAdapter
 
     def __init__(self, clock: Clock) -> None:
         super().__init__(
@@ -112,7 +121,7 @@ class FamilleGraphQL(GraphQL[Context, None]):
 
     async def render_graphql_ide(self, request: Request) -> Response:
         # Strawberry's page loads GraphiQL from a CDN; town networks cannot reach it.
-        return FileResponse(STATIC_DIR / "graphiql" / "index.html", media_type="text/html")
+        return Response(graphiql_page(), media_type="text/html")
 
     async def get_sub_response(self, request: Any) -> Response:
         sub_response = await super().get_sub_response(request)
@@ -177,6 +186,30 @@ async def healthz(request: Request) -> JSONResponse:
     )
 
 
+# What a browser front end on another origin sends: JSON bodies, the bearer token, and the
+# headers that let a multipart upload past the CSRF guard (gql/uploads.py refuses multipart
+# requests without one of them, which a cross-site form cannot send).
+CORS_ALLOWED_HEADERS = ("content-type", "authorization", *PREFLIGHT_HEADERS)
+
+
+def cors_middleware(origins: list[str]) -> list[Middleware]:
+    """CORS for the front ends of ``FAMILLE_CORS_ORIGINS`` only: a browser on another origin
+    gets no grant, and with none configured no CORS header is ever sent. No credentials:
+    the API authenticates with bearer tokens, never cookies."""
+    if not origins:
+        return []
+    return [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=list(CORS_ALLOWED_HEADERS),
+            expose_headers=["X-Request-ID"],
+            max_age=600,
+        )
+    ]
+
+
 def create_app(*, clock: Clock | None = None, redis: ArqRedis | None = None) -> Starlette:
     """The app; tests pass their own clock and Redis pool, production uses the defaults."""
     clock = clock or SystemClock()
@@ -220,7 +253,8 @@ def create_app(*, clock: Clock | None = None, redis: ArqRedis | None = None) -> 
         ],
         lifespan=lifespan,
         middleware=[
-            Middleware(BodySizeLimit, max_bytes=get_settings().request_max_mb * 1024 * 1024)
+            *cors_middleware(get_settings().cors_origins),
+            Middleware(BodySizeLimit, max_bytes=get_settings().request_max_mb * 1024 * 1024),
         ],
     )
     app.state.clock = clock

@@ -1,10 +1,13 @@
 """Which transport carries what: subscriptions on the websocket, the rest over HTTP."""
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
+import orjson
 from graphql import GraphQLError
-from starlette.websockets import WebSocket
+from starlette.websockets import WebSocket, WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.extensions import SchemaExtension
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.types.graphql import OperationType
 
 from resolvers.core.errors import CommonErrorCode
@@ -40,3 +43,19 @@ class SubscriptionsOnWebSocketOnly(SchemaExtension):
                 "graphql-transport-ws)."
             )
         yield
+
+
+class TextFrameWebSocketAdapter(ASGIWebSocketAdapter):
+    """Sends every graphql-transport-ws message as a text frame.
+
+    The protocol's messages are JSON text, and its clients read only text frames: the
+    graphql-ws library closes with 4004 « Message is missing the 'type' property » on a
+    binary one, and browsers hand binary frames over as Blobs. Strawberry sends bytes as a
+    binary frame, and the view's ``encode_json`` returns bytes (orjson, for HTTP bodies).
+    """
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        try:
+            await self.ws.send_text(orjson.dumps(message).decode())
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
