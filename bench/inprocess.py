@@ -15,9 +15,9 @@ from typing import Any
 
 import orjson
 
-from bench import raw_app
+from bench import raw_app, scenarios
 from bench.client import Reply
-from bench.scenarios import Target
+from bench.scenarios import BookingLine, Target
 
 ASGIApp = Callable[..., Any]
 
@@ -222,6 +222,26 @@ async def booking_statements(
         raise RuntimeError(f"submit: {reply.status} {reply.body[:300]!r}")
     await client.post("/graphql", book, target.token)
     return log.statements
+
+
+async def sql_report(
+    client: AsgiClient,
+    cases: dict[str, tuple[Target, dict[str, Any]]],
+    target: Target,
+    lines: list[BookingLine],
+) -> SqlReport:
+    """The calendar ``cases``' statements, then one submit's (``target``'s ``lines`` all
+    cancelled, then booked back), compared with the raw endpoint's copies (also run by
+    tests/calendar/test_bench_sql.py, so that a drift fails the suite)."""
+    report = await calendar_statements(client, cases)
+    report.booking_statements = await booking_statements(
+        client,
+        target,
+        scenarios.ours_booking(target, lines, "CANCEL"),
+        scenarios.ours_booking(target, lines, "BOOK"),
+    )
+    check_booking_sql(report)
+    return report
 
 
 def check_booking_sql(report: SqlReport) -> None:

@@ -364,15 +364,7 @@ async def inprocess_checks(
         "year, 3 children": (family[0], whole),
     }
     target, lines = booking
-    report = await inprocess.calendar_statements(client, cases)
-    report.booking_statements = await inprocess.booking_statements(
-        client,
-        target,
-        scenarios.ours_booking(target, lines, "CANCEL"),
-        scenarios.ours_booking(target, lines, "BOOK"),
-    )
-    inprocess.check_booking_sql(report)
-    return report
+    return await inprocess.sql_report(client, cases, target, lines)
 
 
 # --- the report ---------------------------------------------------------------------------

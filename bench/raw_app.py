@@ -12,7 +12,8 @@ multi-row ``VALUES`` list (7 parameters a row), and ``mode: "executemany"`` the 
 statement once per row (what ``Booking.bulk_create`` does through asyncpg).
 
 The SQL texts below are copies: ``bench.inprocess`` compares them, whitespace aside, with
-what the product sends, and the benchmark says so when they drift apart.
+what the product sends, and the benchmark says so when they drift apart (the test suite
+runs the same comparison: tests/calendar/test_bench_sql.py).
 
     uvicorn bench.raw_app:create_app --factory
 """

@@ -24,6 +24,13 @@ _templates = Environment(
 _templates.filters["french_date"] = lambda day: format_date(date.fromisoformat(day))
 
 
+# Queued mail data outlives the code that queued it (an outbox row waits out a Redis
+# outage; during a deploy a worker of one release sends what another queued): a template
+# whose data changed shape reads each version listed here, dispatching on the data's
+# ``version`` (none: 1); any other version is refused, and the outbox retries it later.
+MAIL_DATA_VERSIONS: dict[str, tuple[int, ...]] = {"booking_confirmation": (1, 2)}
+
+
 def render_mail(
     template: str,
     context: dict[str, Any],
@@ -34,6 +41,9 @@ def render_mail(
     attachments: list[tuple[str, bytes]] | None = None,
 ) -> EmailMessage:
     """A multipart/alternative message: plain text first, HTML second, then any PDF."""
+    version = context.get("version", 1)
+    if version not in MAIL_DATA_VERSIONS.get(template, (1,)):
+        raise ValueError(f"{template}: mail data of unknown version {version!r}")
     text = _templates.get_template(f"{template}.txt")
     html = _templates.get_template(f"{template}.html")
     subject = "".join(text.blocks["subject"](text.new_context(context))).strip()

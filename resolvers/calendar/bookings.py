@@ -338,7 +338,8 @@ async def preview_changes(
 def _serialise(result: ChangeResult) -> dict[str, Any]:
     """What a replay needs (``_deserialise``): the lines grouped by everything but their
     day, each group with its days. A 180-day change set is a handful of groups: a payload
-    of about 3 KB instead of 45 KB, which PostgreSQL parses into JSONB on every submit."""
+    of about 3 KB instead of 45 KB, which PostgreSQL parses into JSONB on every submit.
+    Stamped with ``REPLAY_VERSION``: a retry may come after the shape changed again."""
     groups = _days_by(
         result.lines,
         lambda line: (
@@ -354,6 +355,7 @@ def _serialise(result: ChangeResult) -> dict[str, Any]:
         ),
     )
     return {
+        "version": REPLAY_VERSION,
         "skipped_closed_days": result.skipped_closed_days,
         "groups": [
             {
@@ -395,10 +397,22 @@ def _days_by(
 
 
 def _deserialise(request: Request) -> ChangeResult:
-    """The lines of ``_serialise``'s groups, in the submit's order (by day, child and
-    activity, as ``_expand`` sorts them); requests stored before grouping hold ``lines``."""
+    """The lines of a stored replay copy, read by the reader of its version (a copy
+    without one is version 1), in the submit's order (by day, child and activity, as
+    ``_expand`` sorts them)."""
     payload = request.payload
-    lines = [
+    version = payload.get("version", 1)
+    read = _REPLAY_READERS.get(version)
+    if read is None:
+        raise ValueError(f"request {request.id}: replay copy of unknown version {version!r}")
+    lines = read(payload)
+    lines.sort(key=lambda line: (line.day, line.child_id, line.activity_id))
+    return ChangeResult(lines, payload["skipped_closed_days"], request.id, replayed=True)
+
+
+def _lines_one_by_one(payload: dict[str, Any]) -> list[LineResult]:
+    """Version 1, written before grouping: ``lines``, one per day."""
+    return [
         LineResult(
             **{
                 **line,
@@ -407,9 +421,14 @@ def _deserialise(request: Request) -> ChangeResult:
                 "outcome": LineOutcome(line["outcome"]),
             }
         )
-        for line in payload.get("lines", ())
+        for line in payload["lines"]
     ]
-    for group in payload.get("groups", ()):
+
+
+def _lines_of_groups(payload: dict[str, Any]) -> list[LineResult]:
+    """Version 2 (``_serialise``): ``groups``, each with its days."""
+    lines = []
+    for group in payload["groups"]:
         action, outcome = BookingAction(group["action"]), LineOutcome(group["outcome"])
         lines += [
             LineResult(
@@ -426,8 +445,16 @@ def _deserialise(request: Request) -> ChangeResult:
             )
             for day in group["days"]
         ]
-    lines.sort(key=lambda line: (line.day, line.child_id, line.activity_id))
-    return ChangeResult(lines, payload["skipped_closed_days"], request.id, replayed=True)
+    return lines
+
+
+# The version _serialise writes, and a reader for every version ever stored: a request's
+# replay copy outlives the code that wrote it.
+REPLAY_VERSION = 2
+_REPLAY_READERS: dict[int, Callable[[dict[str, Any]], list[LineResult]]] = {
+    1: _lines_one_by_one,
+    2: _lines_of_groups,
+}
 
 
 async def submit_changes(
@@ -825,6 +852,12 @@ async def _recipients(actor: Account, context: CalendarContext) -> list[str]:
     return await guardian_emails(context.household_id)
 
 
+# The shape of the confirmation mail's data: 1 (no ``version``), one worded day a line;
+# 2, groups of ISO days. The template reads every version jobs.mail.MAIL_DATA_VERSIONS
+# lists: a mail waits in the outbox, and a worker of another release may send it.
+CONFIRMATION_MAIL_VERSION = 2
+
+
 def _confirmation(
     context: CalendarContext, result: ChangeResult, recipients: list[str]
 ) -> list[tuple[str, dict[str, Any]]]:
@@ -840,6 +873,7 @@ def _confirmation(
         for (child, activity, outcome, message), days in groups.items()
     ]
     mail = {
+        "version": CONFIRMATION_MAIL_VERSION,
         "town": context.town_name,
         "household": context.household_name,
         "summary": result.summary(),

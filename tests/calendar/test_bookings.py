@@ -12,10 +12,11 @@ from models.audit import AuditEntry
 from models.bookings import Booking, BookingStatus
 from models.households import Child, Guardian
 from models.requests import Request
+from resolvers.calendar.bookings import _deserialise
 from resolvers.calendar.catalogue import set_opening
 from resolvers.calendar.enrollments import enroll
 from resolvers.core.clock import FrozenClock
-from tests.conftest import GraphQL, Mailbox
+from tests.conftest import Backend, GraphQL, Mailbox
 from tests.factories import (
     Catalogue,
     enroll_all,
@@ -199,7 +200,8 @@ async def test_a_retried_submit_applies_once(
 async def test_a_replay_answers_every_line_in_the_first_order(
     api: GraphQL, clock: FrozenClock
 ) -> None:
-    """The request keeps its lines grouped by outcome; a replay gives them back by day."""
+    """The request keeps its lines grouped by outcome (its replay copy's version 2); a
+    replay gives them back by day."""
     f = await setup(clock)
     days = ["2026-12-01", "2026-12-02", "2026-12-03", "2026-12-04"]  # the 2nd is a Wednesday
     variables = {
@@ -218,12 +220,15 @@ async def test_a_replay_answers_every_line_in_the_first_order(
     ]
     assert again["replayed"] is True and again["lines"] == first["lines"]
     assert again["summary"] == first["summary"]
+    stored = await Request.get(household_id=f["household"].id, idempotency_key="telephone-43")
+    assert stored.payload["version"] == 2 and "groups" in stored.payload
 
 
 async def test_a_request_stored_line_by_line_still_replays(
     api: GraphQL, clock: FrozenClock
 ) -> None:
-    """Requests written before lines were grouped keep answering their retries."""
+    """Requests written before lines were grouped (a replay copy without a version:
+    version 1, one line a day) keep answering their retries."""
     f = await setup(clock)
     await Request.create(
         tenant_id=f["town"].id,
@@ -271,6 +276,13 @@ async def test_a_request_stored_line_by_line_still_replays(
         }
     ]
     assert await Booking.filter(child_id=f["child_ids"][0]).count() == 0
+
+
+async def test_a_replay_copy_of_an_unknown_version_is_refused_not_guessed(backend: Backend) -> None:
+    """A copy written by a later release is not read as if it were one of ours."""
+    stored = Request(id=7, payload={"version": 3, "skipped_closed_days": 0, "groups": []})
+    with pytest.raises(ValueError, match="request 7: replay copy of unknown version 3"):
+        _deserialise(stored)
 
 
 @pytest.mark.parametrize("backend", ["postgres"], indirect=True)

@@ -1,14 +1,24 @@
-"""Mail templates render what the jobs carry, including jobs queued by an earlier version."""
+"""Mail templates render what the jobs carry, including jobs queued by an earlier version.
+
+A mail's data waits in the outbox (a Redis outage, a deploy between the queueing and the
+sending), so the template reads every version of its data that ever was queued, chosen
+by the data's ``version`` (none: version 1), never by guessing from its shape.
+"""
 
 from email.message import EmailMessage
+from typing import Any
 
 import pytest
 
-from jobs.mail import render_mail
+from jobs.mail import MAIL_DATA_VERSIONS, render_mail
+from resolvers.calendar.bookings import CONFIRMATION_MAIL_VERSION
 from settings import get_settings
 
-GROUPED = {"days": ["2026-12-14", "2026-12-15"]}  # a group of days, as submits queue them now
-WORDED = {"day": "lundi 14 décembre 2026"}  # one worded day a line, as queued before grouping
+# (the data's version, its line's days): groups of ISO days, as submits queue them now;
+# one worded day a line, as queued before grouping (no version, so version 1).
+Form = tuple[dict[str, int], dict[str, Any]]
+GROUPED: Form = ({"version": 2}, {"days": ["2026-12-14", "2026-12-15"]})
+WORDED: Form = ({}, {"day": "lundi 14 décembre 2026"})
 
 
 def text(message: EmailMessage) -> str:
@@ -17,10 +27,12 @@ def text(message: EmailMessage) -> str:
     return str(body.get_content())
 
 
-@pytest.mark.parametrize("days", [GROUPED, WORDED], ids=["grouped", "worded"])
-def test_a_booking_confirmation_lists_each_day_in_french(days: dict[str, object]) -> None:
+def confirmation(form: Form) -> dict[str, Any]:
+    """A booking confirmation's data, of ``form``'s version and with its days."""
+    version, days = form
     line = {"child": "Léa", "activity": "Restauration scolaire", "outcome": "booked"}
-    context = {
+    return {
+        **version,
         "town": "Ville de Démoville",
         "household": "Famille Martin",
         "summary": "Réservations : 2 jours réservés",
@@ -28,15 +40,44 @@ def test_a_booking_confirmation_lists_each_day_in_french(days: dict[str, object]
         "skipped_closed_days": 0,
         "request_id": 8,
     }
-    message = render_mail(
+
+
+def render(context: dict[str, Any]) -> EmailMessage:
+    return render_mail(
         "booking_confirmation",
         context,
         to="claire@example.org",
         settings=get_settings(),
         message_id="<outbox-1@famille>",
     )
+
+
+@pytest.mark.parametrize("form", [GROUPED, WORDED], ids=["version 2", "version 1"])
+def test_a_booking_confirmation_lists_each_day_in_french(form: Form) -> None:
+    message = render(confirmation(form))
     assert "- Léa, Restauration scolaire, lundi 14 décembre 2026 : Réservé" in text(message)
     html = message.get_body(("html",))
     assert html is not None and "<td>lundi 14 décembre 2026</td>" in str(html.get_content())
-    if days is GROUPED:
+    if form is GROUPED:
         assert "mardi 15 décembre 2026 : Réservé" in text(message)
+
+
+def test_the_version_submits_queue_is_one_the_template_reads() -> None:
+    """The writer (resolvers) and the reader (jobs) cannot import each other's constant
+    both ways: this ties them."""
+    assert CONFIRMATION_MAIL_VERSION in MAIL_DATA_VERSIONS["booking_confirmation"]
+
+
+def test_mail_data_of_an_unknown_version_is_refused_not_guessed() -> None:
+    """A mail queued by a later release, met by a worker of this one: refused (the outbox
+    retries it), rather than rendered with days missing."""
+    with pytest.raises(ValueError, match="booking_confirmation: mail data of unknown version 3"):
+        render(confirmation(({"version": 3}, GROUPED[1])))
+    with pytest.raises(ValueError, match="access_key: mail data of unknown version 2"):
+        render_mail(
+            "access_key",
+            {"version": 2},
+            to="claire@example.org",
+            settings=get_settings(),
+            message_id="<outbox-2@famille>",
+        )
