@@ -61,11 +61,11 @@ async def _family(clock: FrozenClock) -> tuple[_Target, _Target, list[BookingLin
     return first, second, lines
 
 
+# bench/raw_app.py runs PostgreSQL (asyncpg) SQL only.
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
 async def test_the_raw_endpoint_still_runs_the_products_sql(
     backend: Backend, clock: FrozenClock
 ) -> None:
-    if backend.name != "postgres":
-        pytest.skip("bench/raw_app.py runs PostgreSQL (asyncpg) SQL only")
     # given a family, and our app called in process as the benchmark calls it
     first, second, lines = await _family(clock)
     client = inprocess.AsgiClient(create_app(clock=clock, redis=backend.redis))
