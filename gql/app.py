@@ -1,5 +1,5 @@
 """The ASGI application: GraphQL at /graphql (HTTP, and subscriptions over a websocket),
-GraphiQL from local assets, health, mail links."""
+GraphiQL from local assets, health (gql/health.py), mail links."""
 
 import contextlib
 import gc
@@ -16,16 +16,15 @@ from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import FileResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
-from tortoise import connections
 
-from gql import downloads, pages, payment_routes
+from gql import downloads, health, pages, payment_routes
 from gql.context import Context, bearer_token
 from gql.files import (
     direct_debit_xml,
@@ -156,27 +155,6 @@ class FamilleGraphQL(GraphQL[Context, None]):
         return orjson.dumps(data)
 
 
-async def healthz(request: Request) -> JSONResponse:
-    """Liveness and readiness: the database answers, and Redis if one is configured."""
-    checks: dict[str, str] = {}
-    try:
-        await connections.get("default").execute_query("SELECT 1")
-        checks["database"] = "ok"
-    except Exception as exc:  # noqa: BLE001 - reported, not raised
-        checks["database"] = f"error: {type(exc).__name__}"
-    redis: ArqRedis | None = getattr(request.app.state, "redis", None)
-    try:
-        if redis is not None:
-            await redis.ping()
-        checks["redis"] = "ok" if get_settings().redis_url else "embedded"
-    except Exception as exc:  # noqa: BLE001
-        checks["redis"] = f"error: {type(exc).__name__}"
-    healthy = all(value in ("ok", "embedded") for value in checks.values())
-    return JSONResponse(
-        {"status": "ok" if healthy else "degraded", **checks}, status_code=200 if healthy else 503
-    )
-
-
 def create_app(*, clock: Clock | None = None, redis: ArqRedis | None = None) -> Starlette:
     """The app; tests pass their own clock and Redis pool, production uses the defaults."""
     clock = clock or SystemClock()
@@ -204,7 +182,7 @@ def create_app(*, clock: Clock | None = None, redis: ArqRedis | None = None) -> 
         routes=[
             Route("/graphql", graphql_view, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql_view),
-            Route("/healthz", healthz),
+            *health.routes(),
             Route("/files/{token}", file_download(clock)),
             Route("/activation/{token}", pages.activation_page(clock)),
             Route(
