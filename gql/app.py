@@ -26,6 +26,7 @@ from strawberry.types import ExecutionResult
 
 from gql import downloads, health, pages, payment_routes
 from gql.context import Context, bearer_token
+from gql.errors import database_exception_handlers
 from gql.files import (
     direct_debit_xml,
     file_download,
@@ -197,6 +198,7 @@ def create_app(*, clock: Clock | None = None, redis: ArqRedis | None = None) -> 
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         lifespan=lifespan,
+        exception_handlers=database_exception_handlers(),
         middleware=[
             Middleware(BodySizeLimit, max_bytes=get_settings().request_max_mb * 1024 * 1024)
         ],

@@ -17,7 +17,7 @@ from redis.exceptions import RedisError
 logger = logging.getLogger("famille.services")
 
 # What "Redis is unreachable or went away" looks like from redis-py and arq.
-REDIS_DOWN: tuple[type[BaseException], ...] = (RedisError, OSError, asyncio.TimeoutError)
+REDIS_DOWN: tuple[type[BaseException], ...] = (RedisError, asyncio.TimeoutError)
 
 
 class Dependency:
