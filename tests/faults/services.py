@@ -2,7 +2,6 @@
 `famille worker` as real processes, an SMTP collector. Never the machine's shared ones."""
 
 import asyncio
-import email
 import os
 import signal
 import socket
@@ -11,44 +10,20 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from email.message import EmailMessage
-from email.policy import default as default_policy
 from pathlib import Path
-from typing import Any
 
 import httpx
 
+from tests.conftest import _Collector
+
 ROOT = Path(__file__).resolve().parents[2]
 FAMILLE = Path(sys.executable).parent / "famille"
-
-REGISTER = """
-mutation Register($input: RegisterInput!) {
-  register(input: $input) { account { email } errors { code } }
-}
-"""
 
 
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-def registration(town: str, email_address: str) -> dict[str, Any]:
-    return {
-        "input": {
-            "town": town,
-            "email": email_address,
-            "password": "soleil2026",
-            "civility": "MONSIEUR",
-            "lastName": "Durand",
-            "firstNames": "Paul",
-            "acceptCgu": True,
-            "addressLine": "2 rue Haute",
-            "postalCode": "81100",
-            "city": "Castres",
-        }
-    }
 
 
 class RedisServer:
@@ -147,17 +122,15 @@ async def wait_until_answering(base_url: str, process: Famille, timeout: float =
     raise AssertionError(f"the API did not answer:\n{process.text()}")
 
 
-class Collector:
-    """aiosmtpd handler: every message received, by Message-ID."""
+async def wait_for_log(process: Famille, text: str, count: int = 1, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while process.text().count(text) < count:
+        assert time.monotonic() < deadline, f"waited for {text!r}:\n{process.text()}"
+        await asyncio.sleep(0.2)
 
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        message = email.message_from_bytes(envelope.content, policy=default_policy)
-        assert isinstance(message, EmailMessage)
-        self.messages.append(message)
-        return "250 Message accepted for delivery"
+class Collector(_Collector):
+    """The suite's aiosmtpd handler, counted by recipient and by Message-ID."""
 
     def count_by_recipient(self) -> Counter[str]:
         return Counter(str(message["To"]) for message in self.messages)

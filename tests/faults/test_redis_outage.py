@@ -19,15 +19,15 @@ from models.outbox import OutboxJob
 from tests.conftest import Backend
 from tests.factories import make_town
 from tests.faults.services import (
-    REGISTER,
     Collector,
     Famille,
     RedisServer,
     free_port,
-    registration,
     service_env,
+    wait_for_log,
     wait_until_answering,
 )
+from tests.jobs.test_outbox import REGISTER, registration
 
 LOST = "Redis injoignable"
 BACK = "Redis de nouveau joignable"
@@ -76,8 +76,10 @@ async def test_redis_killed_and_restarted_loses_and_duplicates_no_mail(
             assert health["status"] == "degraded" and health["redis"] == "down", health
             assert (await client.get("/readyz")).status_code == 200
             await register(client, 3, "demarrage")
+            await wait_for_log(worker, LOST)  # the worker saw Redis missing, and lives on
             assert worker.running(), worker.text()
             redis.start()
+            await wait_for_log(worker, BACK)
             # Redis up: mails flow.
             await register(client, 5, "avant")
             # Redis killed (no persistence: whatever it held is gone).
@@ -108,7 +110,8 @@ async def test_redis_killed_and_restarted_loses_and_duplicates_no_mail(
         print(
             f"\nredis outage: attempted={len(attempted)} completed={len(completed)} "
             f"lost={len(lost)} duplicated={len(duplicated)} "
-            f"messages={len(collector.messages)}"
+            f"(messages received, older rows of the test database included: "
+            f"{len(collector.messages)})"
         )
         assert len(attempted) == 23
         assert len(completed) == 23

@@ -94,42 +94,29 @@ class FlakySmtp:
 
 
 @pytest.fixture
-def flaky_env() -> Iterator[dict[str, str]]:
-    names = (
-        "FAMILLE_SMTP_HOST",
-        "FAMILLE_SMTP_PORT",
-        "FAMILLE_SMTP_SECURITY",
-        "FAMILLE_SMTP_TIMEOUT_SECONDS",
-        "FAMILLE_JOB_RETRY_SECONDS",
-    )
-    saved = {name: os.environ.get(name) for name in names}
-    env: dict[str, str] = {}
-    yield env
-    for name, value in saved.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
+def env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
+    """Settings from variables set by the test, restored (and re-read) afterwards."""
+    yield monkeypatch
+    monkeypatch.undo()
     get_settings.cache_clear()
 
 
 async def test_smtp_refusing_then_hanging_then_working_delivers_each_mail_once(
-    backend: Backend, flaky_env: dict[str, str]
+    backend: Backend, env: pytest.MonkeyPatch
 ) -> None:
     collector = Collector()
     upstream = Controller(collector, hostname="127.0.0.1", port=free_port())
     upstream.start()
     flaky = FlakySmtp(upstream.port, SCRIPT)
     await flaky.start()
-    os.environ.update(
-        {
-            "FAMILLE_SMTP_HOST": "127.0.0.1",
-            "FAMILLE_SMTP_PORT": str(flaky.port),
-            "FAMILLE_SMTP_SECURITY": "none",
-            "FAMILLE_SMTP_TIMEOUT_SECONDS": "1",
-            "FAMILLE_JOB_RETRY_SECONDS": "1",
-        }
-    )
+    for name, value in {
+        "FAMILLE_SMTP_HOST": "127.0.0.1",
+        "FAMILLE_SMTP_PORT": str(flaky.port),
+        "FAMILLE_SMTP_SECURITY": "none",
+        "FAMILLE_SMTP_TIMEOUT_SECONDS": "1",
+        "FAMILLE_JOB_RETRY_SECONDS": "1",
+    }.items():
+        env.setenv(name, value)
     get_settings.cache_clear()
     clock = SystemClock()
     try:
