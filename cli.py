@@ -93,11 +93,10 @@ def cmd_worker(_: argparse.Namespace) -> None:
             "FAMILLE_REDIS_URL est requis pour un worker séparé ; "
             "`famille dev` lance le worker dans le même processus sans Redis."
         )
-    from arq import run_worker
+    from jobs.worker import run_worker_until_signalled
 
-    from jobs.worker import WorkerSettings
-
-    run_worker(WorkerSettings)  # type: ignore[arg-type]
+    # Not arq's run_worker: it exits when Redis goes away (jobs/worker.py).
+    asyncio.run(run_worker_until_signalled(settings))
 
 
 class ProgressBar:

@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     smtp_security: Literal["starttls", "tls", "none"] = Field(
         default="starttls", description="starttls (587), tls (465) or none (local relay, tests)"
     )
+    smtp_timeout_seconds: float = Field(
+        default=30,
+        description="Seconds to connect to SMTP or get each reply; past it the mail is retried",
+    )
     mail_from: str = Field(
         default="Portail Famille <ne-pas-repondre@famille.localhost>",
         description="From header of every mail",
@@ -86,6 +90,9 @@ class Settings(BaseSettings):
     page_size_max: int = Field(default=100, description="Largest page size a client may ask")
 
     job_max_tries: int = Field(default=8, description="Attempts of a job before giving up")
+    job_retry_seconds: int = Field(
+        default=10, description="Delay before a failed job's first retry; doubles, at most 1 h"
+    )
 
     secret_key: str = Field(
         default_factory=lambda: secrets.token_urlsafe(32),

@@ -1,5 +1,5 @@
 """The ASGI application: GraphQL at /graphql (HTTP, and subscriptions over a websocket),
-GraphiQL from local assets, health, mail links."""
+GraphiQL from local assets, health (gql/health.py), mail links."""
 
 import contextlib
 import gc
@@ -17,17 +17,17 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
-from tortoise import connections
 
-from gql import downloads, pages, payment_routes
+from gql import downloads, health, pages, payment_routes
 from gql.context import Context, bearer_token
+from gql.errors import database_exception_handlers
 from gql.files import (
     direct_debit_xml,
     file_download,
@@ -165,27 +165,6 @@ class FamilleGraphQL(GraphQL[Context, None]):
         return orjson.dumps(data)
 
 
-async def healthz(request: Request) -> JSONResponse:
-    """Liveness and readiness: the database answers, and Redis if one is configured."""
-    checks: dict[str, str] = {}
-    try:
-        await connections.get("default").execute_query("SELECT 1")
-        checks["database"] = "ok"
-    except Exception as exc:  # noqa: BLE001 - reported, not raised
-        checks["database"] = f"error: {type(exc).__name__}"
-    redis: ArqRedis | None = getattr(request.app.state, "redis", None)
-    try:
-        if redis is not None:
-            await redis.ping()
-        checks["redis"] = "ok" if get_settings().redis_url else "embedded"
-    except Exception as exc:  # noqa: BLE001
-        checks["redis"] = f"error: {type(exc).__name__}"
-    healthy = all(value in ("ok", "embedded") for value in checks.values())
-    return JSONResponse(
-        {"status": "ok" if healthy else "degraded", **checks}, status_code=200 if healthy else 503
-    )
-
-
 # What a browser front end on another origin sends: JSON bodies, the bearer token, and the
 # headers that let a multipart upload past the CSRF guard (gql/uploads.py refuses multipart
 # requests without one of them, which a cross-site form cannot send).
@@ -237,7 +216,7 @@ def create_app(*, clock: Clock | None = None, redis: ArqRedis | None = None) -> 
         routes=[
             Route("/graphql", graphql_view, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql_view),
-            Route("/healthz", healthz),
+            *health.routes(),
             Route("/files/{token}", file_download(clock)),
             Route("/activation/{token}", pages.activation_page(clock)),
             Route(
@@ -252,6 +231,7 @@ def create_app(*, clock: Clock | None = None, redis: ArqRedis | None = None) -> 
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         lifespan=lifespan,
+        exception_handlers=database_exception_handlers(),
         middleware=[
             *cors_middleware(get_settings().cors_origins),
             Middleware(BodySizeLimit, max_bytes=get_settings().request_max_mb * 1024 * 1024),

@@ -3,7 +3,8 @@
 Mutations return their expected failures inside the payload (``errors: [XxxError!]!``),
 each with a stable ``code``; queries raise them as GraphQL errors whose
 ``extensions.code`` carries the same code. Any other exception is a bug: logged once with
-the request id, and shown to clients only as a French sentence quoting that id.
+the request id, and shown to clients only as a French sentence quoting that id — except
+a lost database connection, which is an outage, not a bug: ``SERVICE_UNAVAILABLE``.
 """
 
 import logging
@@ -11,9 +12,13 @@ from collections.abc import Iterator
 from enum import Enum
 from typing import Any, TypeVar
 
+import asyncpg
 import strawberry
 from graphql import GraphQLError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from strawberry.extensions import SchemaExtension
+from tortoise.exceptions import DBConnectionError
 
 from resolvers.core.errors import (
     AccountErrorCode,
@@ -31,6 +36,54 @@ from resolvers.core.errors import (
 logger = logging.getLogger("famille.graphql")
 
 DomainFailure = (DomainError, ValidationErrors)
+
+SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+SERVICE_UNAVAILABLE_MESSAGE = (
+    "Le service est momentanément indisponible : réessayez dans un instant. Référence : {}."
+)
+# What a lost, refused or hung database connection raises through Tortoise and asyncpg.
+_DATABASE_DOWN: tuple[type[BaseException], ...] = (
+    ConnectionError,  # reset, refused, broken pipe
+    TimeoutError,
+    asyncpg.PostgresConnectionError,  # ConnectionDoesNotExistError, CannotConnectNowError…
+    DBConnectionError,
+)
+
+
+def database_unavailable(exc: BaseException | None) -> bool:
+    """Whether ``exc`` (or what it was raised from) is the database going away; asyncpg
+    reports a transaction whose connection died as an InterfaceError on its rollback."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, _DATABASE_DOWN):
+            return True
+        if isinstance(exc, asyncpg.InterfaceError) and "closed" in str(exc):
+            return True
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return False
+
+
+async def database_unavailable_response(request: Request, exc: Exception) -> Response:
+    """Starlette's handler when the database fails outside GraphQL's execution (a route, or
+    the request's authentication): 503 with Retry-After, as GraphQL errors on /graphql."""
+    if not database_unavailable(exc):
+        raise exc
+    reference = request.headers.get("x-request-id", "")[:64] or "-"
+    logger.warning("%s %s: database unavailable (%s)", request.method, request.url.path, exc)
+    message = SERVICE_UNAVAILABLE_MESSAGE.format(reference)
+    headers = {"Retry-After": "5"}
+    if request.url.path == "/graphql":
+        body = {"errors": [{"message": message, "extensions": {"code": SERVICE_UNAVAILABLE}}]}
+        return JSONResponse(body, status_code=503, headers=headers)
+    return PlainTextResponse(message, status_code=503, headers=headers)
+
+
+def database_exception_handlers() -> dict[Any, Any]:
+    return {
+        kind: database_unavailable_response for kind in (*_DATABASE_DOWN, asyncpg.InterfaceError)
+    }
+
 
 CommonErrorCodeEnum = strawberry.enum(
     CommonErrorCode,
@@ -200,6 +253,15 @@ class ErrorPolicy(SchemaExtension):
             )
         if isinstance(original, GraphQLError):
             return original
+        if database_unavailable(original):
+            return GraphQLError(
+                SERVICE_UNAVAILABLE_MESSAGE.format(request_id),
+                nodes=error.nodes,
+                source=error.source,
+                positions=error.positions,
+                path=error.path,
+                extensions={"code": SERVICE_UNAVAILABLE, "requestId": request_id},
+            )
         return GraphQLError(
             f"Une erreur inattendue est survenue. Référence : {request_id}.",
             nodes=error.nodes,
@@ -215,5 +277,8 @@ def log_unexpected(errors: list[GraphQLError], request_id: str) -> None:
     for error in errors:
         original = error.original_error
         if original is None or isinstance(original, (*DomainFailure, GraphQLError)):
+            continue
+        if database_unavailable(original):  # an outage, not a bug: one line, no traceback
+            logger.warning("request %s: database unavailable (%r)", request_id, original)
             continue
         logger.error("request %s: %s", request_id, error.message, exc_info=original)

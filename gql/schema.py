@@ -52,6 +52,7 @@ from gql.requests.queries import RequestQueries
 from gql.sepa.mutations import SepaMutations
 from gql.sepa.queries import SepaQueries
 from jobs.outbox import relay_outbox
+from jobs.resilience import REDIS_DOWN, redis_state
 from resolvers.core.clock import Clock
 from settings import get_settings
 
@@ -132,11 +133,20 @@ class OutboxRelay(SchemaExtension):
 
 
 async def _relay_after_commit(redis: ArqRedis, clock: Clock) -> None:
+    state = redis_state(redis)
+    if not state.may_try():
+        # Redis failed a moment ago: leave the rows to the worker's relay, or to the first
+        # mutation after the backoff delay (no connection attempt, no log per request).
+        return
     try:
         # What this mutation wrote; re-sending lost jobs is the worker cron's part.
         await asyncio.wait_for(relay_outbox(redis, clock=clock, stale=False), 2)
-    except Exception:  # Redis down or slow: the cron relay will retry.
+    except REDIS_DOWN as exc:  # Redis down or slow: logged once, the relay retries.
+        state.lost(exc)
+    except Exception:
         logger.warning("outbox relay after commit failed; the worker will retry", exc_info=True)
+    else:
+        state.back()
 
 
 class FamilleSchema(strawberry.Schema):

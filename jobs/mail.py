@@ -85,7 +85,9 @@ async def deliver(message: EmailMessage, *, name: str, settings: Settings) -> No
             password=settings.smtp_password,
             use_tls=settings.smtp_security == "tls",
             start_tls=settings.smtp_security == "starttls",
-            timeout=30,
+            # Connecting and each reply: a server that accepts and stays silent costs this
+            # long, then the job is retried like a refusal.
+            timeout=settings.smtp_timeout_seconds,
         )
         return
     settings.outbox_dir.mkdir(parents=True, exist_ok=True)

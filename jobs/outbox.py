@@ -44,8 +44,8 @@ def job_id(outbox_id: int) -> str:
 
 
 def backoff_seconds(job_try: int) -> int:
-    """10 s, 20 s, 40 s… capped at one hour."""
-    return int(min(10 * 2 ** (job_try - 1), 3600))
+    """10 s, 20 s, 40 s… (``FAMILLE_JOB_RETRY_SECONDS`` doubled) capped at one hour."""
+    return int(min(get_settings().job_retry_seconds * 2 ** (job_try - 1), 3600))
 
 
 def outbox_job(func: JobFunction) -> JobFunction:
@@ -78,18 +78,24 @@ def outbox_job(func: JobFunction) -> JobFunction:
 
 
 async def relay_outbox(
-    redis: ArqRedis, *, clock: Clock, limit: int = 500, stale: bool = True
+    redis: ArqRedis,
+    *,
+    clock: Clock,
+    limit: int = 500,
+    stale: bool = True,
+    stale_after: timedelta = STALE_AFTER,
 ) -> int:
     """Hand new (and, with ``stale``, stale) outbox rows to arq; returns how many.
 
     The API relays after each mutation (over HTTP once its answer is sent) with
     ``stale=False``: what the mutation just wrote, one statement and one Redis round trip
     (``_relay_fresh``). Re-sending the jobs a Redis restart lost is the worker cron's part
-    (every 20 s), with arq's own checks.
+    (every 20 s), with arq's own checks; the worker also passes ``stale_after=0`` when
+    Redis comes back after an outage, which may have emptied it.
     """
     relayed = await _relay_fresh(redis, clock.now(), limit)
     if stale:
-        relayed += await _relay_stale(redis, clock.now(), limit)
+        relayed += await _relay_stale(redis, clock.now(), limit, stale_after)
     return relayed
 
 
@@ -171,13 +177,13 @@ def _enqueue(
     pipe.zadd(redis.default_queue_name, {arq_id: enqueued_ms}, nx=True)
 
 
-async def _relay_stale(redis: ArqRedis, now: datetime, limit: int) -> int:
-    """Hand arq again the jobs relayed long ago and still not done (lost by a Redis
-    restart); arq ignores those it still holds."""
+async def _relay_stale(redis: ArqRedis, now: datetime, limit: int, stale_after: timedelta) -> int:
+    """Hand arq again the jobs relayed ``stale_after`` ago and still not done (lost by a
+    Redis restart); arq ignores those it still holds (the job's key, or its kept result)."""
     max_tries = get_settings().job_max_tries
     rows = (
         await OutboxJob.filter(
-            completed_at__isnull=True, relayed_at__lt=now - STALE_AFTER, attempts__lt=max_tries
+            completed_at__isnull=True, relayed_at__lte=now - stale_after, attempts__lt=max_tries
         )
         .order_by("id")
         .limit(limit)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import arq.worker
-from arq import ArqRedis, create_pool
+from arq import ArqRedis
 from arq.connections import RedisSettings
 from fakeredis import FakeServer
 from fakeredis.aioredis import FakeAsyncRedisConnection
@@ -17,6 +17,8 @@ from redis.asyncio import ConnectionPool
 from settings import Settings
 
 _embedded_server = FakeServer()
+# Seconds to connect to Redis, or to wait for one answer, before calling it unreachable.
+REDIS_TIMEOUT = 5.0
 
 
 def redis_settings(settings: Settings) -> RedisSettings:
@@ -26,9 +28,21 @@ def redis_settings(settings: Settings) -> RedisSettings:
 
 
 async def open_pool(settings: Settings) -> ArqRedis:
-    """An arq pool on the configured Redis, or on the process's embedded fakeredis."""
+    """An arq pool on the configured Redis, or on the process's embedded fakeredis.
+
+    The pool connects lazily: it is created even while Redis is down (the API starts and
+    serves what does not need Redis; the worker waits for it), and every command gives up
+    after ``REDIS_TIMEOUT`` seconds instead of hanging on a Redis that stopped answering.
+    """
     if settings.redis_url:
-        return await create_pool(redis_settings(settings), default_queue_name=settings.queue_name)
+        pool = ConnectionPool.from_url(
+            settings.redis_url,
+            socket_connect_timeout=REDIS_TIMEOUT,
+            socket_timeout=REDIS_TIMEOUT,
+        )
+        redis = ArqRedis(pool, default_queue_name=settings.queue_name)
+        redis.auto_close_connection_pool = True  # the pool is this client's: aclose() ends it
+        return redis
     # fakeredis has no INFO command, which arq only uses to log the server's version.
     arq.worker.log_redis_info = _log_embedded_info  # type: ignore[attr-defined]
     pool = ConnectionPool(connection_class=FakeAsyncRedisConnection, server=_embedded_server)

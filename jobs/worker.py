@@ -1,5 +1,18 @@
-"""arq worker: ``famille worker`` (or ``arq jobs.worker.WorkerSettings``) runs this."""
+"""arq worker: ``famille worker`` runs this (``arq jobs.worker.WorkerSettings`` too, without
+its resilience to a Redis outage).
 
+arq 0.28's ``Worker.main`` raises as soon as one Redis command fails (its poll, a job's
+bookkeeping, the cron) and ``Worker.run`` then closes and returns: the process would exit.
+``run_worker`` wraps it instead of patching it: it waits for Redis with backoff, runs an
+arq ``Worker`` until Redis goes away, lets the jobs in flight finish (their work needs the
+database and SMTP, not Redis), then waits for Redis again and starts a fresh ``Worker``.
+"""
+
+import asyncio
+import contextlib
+import logging
+import signal
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -9,19 +22,22 @@ from arq.connections import ArqRedis
 from jobs.invoicing import invoice_previous_month
 from jobs.kitchen import kitchen_forecast_cron, send_kitchen_forecast
 from jobs.mail import send_mail
-from jobs.outbox import relay_outbox_cron
+from jobs.outbox import relay_outbox, relay_outbox_cron
 from jobs.payments import reconcile_payment, recover_payments
 from jobs.privacy import apply_retention_cron
-from jobs.queue import redis_settings
+from jobs.queue import open_pool, redis_settings
 from jobs.reminders import (
     remind_expiring_documents,
     remind_unbooked_weeks,
     remind_unpaid_invoices,
     sweep_document_files,
 )
+from jobs.resilience import REDIS_DOWN, Dependency
 from models.database import close_db, init_db
 from resolvers.core.clock import SystemClock
 from settings import Settings, get_settings
+
+logger = logging.getLogger("famille.worker")
 
 # Cron schedules are read in the towns' time zone.
 PARIS = ZoneInfo("Europe/Paris")
@@ -91,3 +107,87 @@ class WorkerSettings:
     max_tries = get_settings().job_max_tries
     redis_settings = redis_settings(get_settings()) if get_settings().redis_url else None
     timezone = PARIS
+
+
+async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
+    """Run arq workers one after the other until ``stop`` is set; a Redis outage is waited
+    out (logged once when lost, once when back), never a reason to exit."""
+    redis_state = Dependency("Redis")
+    clock = SystemClock()
+    await init_db()
+    try:
+        while not stop.is_set():
+            redis = await open_pool(settings)
+            try:
+                await redis.ping()
+                if redis_state.failures:
+                    # Redis came back, maybe empty (restarted without its data): hand arq
+                    # again every outbox job not done yet; those arq still holds are skipped
+                    # (their job id), and the jobs that ran meanwhile are done in the
+                    # database, so nothing runs twice.
+                    await relay_outbox(redis, clock=clock, stale_after=timedelta(0))
+            except REDIS_DOWN as exc:
+                await redis.aclose()
+                await _sleep_unless_stopped(stop, redis_state.lost(exc))
+                continue
+            redis_state.back()
+            worker = build_worker(settings, redis, close_db_on_exit=False)
+            try:
+                await _run_until_redis_lost(worker, stop, redis_state)
+            finally:
+                await _drain(worker, stop)
+                with contextlib.suppress(*REDIS_DOWN):
+                    await redis.aclose()
+    finally:
+        await close_db()
+
+
+async def _run_until_redis_lost(worker: Worker, stop: asyncio.Event, state: Dependency) -> None:
+    main = asyncio.ensure_future(worker.main())
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({main, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+    if not main.done():  # stopped
+        main.cancel()
+        with contextlib.suppress(asyncio.CancelledError, *REDIS_DOWN):
+            await main
+        return
+    exc = main.exception()
+    if exc is None:
+        return
+    if isinstance(exc, REDIS_DOWN):
+        state.lost(exc)
+        return
+    raise exc
+
+
+async def _drain(worker: Worker, stop: asyncio.Event, grace: float = 10.0) -> None:
+    """Let the jobs in flight finish before another worker may start them again; on stop,
+    give them ``grace`` seconds, then cancel them (arq runs a cancelled job again)."""
+    tasks = [task for task in worker.tasks.values() if not task.done()]
+    if tasks and stop.is_set():
+        _, pending = await asyncio.wait(tasks, timeout=grace)
+        for task in pending:
+            task.cancel()
+    if tasks:
+        # Their last step, arq's bookkeeping in Redis, fails while Redis is gone: the
+        # outbox row (done or not) is what counts.
+        await asyncio.gather(*tasks, return_exceptions=True)
+    worker.tasks.clear()
+
+
+async def _sleep_unless_stopped(stop: asyncio.Event, delay: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), delay)
+
+
+async def run_worker_until_signalled(settings: Settings) -> None:
+    """``famille worker``: ``run_worker`` until SIGINT or SIGTERM."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await run_worker(settings, stop)
+    logger.info("worker arrêté")
