@@ -36,6 +36,7 @@ from gql.files import (
 )
 from gql.loaders import make_loaders
 from gql.schema import schema
+from gql.security_headers import SecurityHeaders
 from gql.uploads import BodySizeLimit, BoundedRequestAdapter, close_uploads
 from jobs.queue import open_pool
 from models.database import close_db, init_db
@@ -206,7 +207,7 @@ def create_app(*, clock: Clock | None = None, redis: ArqRedis | None = None) -> 
             WebSocketRoute("/graphql", graphql_view),
             Route("/healthz", healthz),
             Route("/files/{token}", file_download(clock)),
-            Route("/activation/{token}", pages.activation_page(clock)),
+            Route("/activation/{token}", pages.activation_page(clock), methods=["GET", "POST"]),
             Route(
                 "/mot-de-passe/{token}", pages.password_reset_page(clock), methods=["GET", "POST"]
             ),
@@ -220,7 +221,8 @@ def create_app(*, clock: Clock | None = None, redis: ArqRedis | None = None) -> 
         ],
         lifespan=lifespan,
         middleware=[
-            Middleware(BodySizeLimit, max_bytes=get_settings().request_max_mb * 1024 * 1024)
+            Middleware(SecurityHeaders),
+            Middleware(BodySizeLimit, max_bytes=get_settings().request_max_mb * 1024 * 1024),
         ],
     )
     app.state.clock = clock
