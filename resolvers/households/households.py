@@ -249,6 +249,7 @@ async def create_household(
             family_quotient=form.family_quotient,
             family_quotient_valid_until=form.family_quotient_valid_until,
             paperless=form.paperless,
+            created_at=clock.now(),
         )
         if not reference:
             # The dossier number the town prints: stable, short, derived from the row id.

@@ -236,9 +236,10 @@ async def gone_households(
     logged_in = {h for h, tenant, email in linked if (tenant, email) in logins}
     erased = await HouseholdErasure.all().values_list("household_id", flat=True)
     alive = {*enrolled, *asked, *wrote, *logged_in, *erased}
-    return [
-        h for h in await Household.filter(created_at__lt=since).order_by("id") if h.id not in alive
-    ]
+    households = Household.filter(created_at__lt=since)
+    if tenant_id is not None:
+        households = households.filter(tenant_id=tenant_id)
+    return [h for h in await households.order_by("id") if h.id not in alive]
 
 
 async def apply_retention(*, clock: Clock, tenant_id: int | None = None) -> RetentionRun:

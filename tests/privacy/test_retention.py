@@ -39,7 +39,6 @@ LATER = datetime(2029, 8, 1, 1, 30, tzinfo=UTC)
 async def family(tenant: Tenant, staff: Account, clock: FrozenClock, name: str) -> Household:
     """A family of autumn 2026: enrolled, a health note, a pick-up contact, a document."""
     household = await make_household(staff, clock, children=1, guardians=1, name=name)
-    await Household.filter(id=household.id).update(created_at=clock.now())
     await Child.filter(household=household).update(
         health_notes="Allergie aux arachides", has_pai=True, pai_details="Trousse d'urgence"
     )
@@ -145,6 +144,44 @@ async def test_a_message_within_the_retention_period_keeps_a_family(
     await apply_retention(clock=clock, tenant_id=tenant.id)
 
     assert not await HouseholdErasure.exists(household_id=household.id)
+
+
+async def test_a_run_for_one_town_erases_only_that_towns_families(clock: FrozenClock) -> None:
+    # given two towns, each with a family gone since 2027
+    towns = [await make_town(), await make_town()]
+    gone = []
+    for tenant in towns:
+        staff = await make_account(tenant, clock, role=AccountRole.AGENT)
+        gone.append(await family(tenant, staff, clock, "Famille Partie"))
+
+    # when the first town's retention runs
+    clock.current = LATER
+    run = await apply_retention(clock=clock, tenant_id=towns[0].id)
+
+    # then only its family is erased, and its audit entry says so
+    assert run.households == {towns[0].id: [gone[0].id]}
+    assert await HouseholdErasure.exists(household_id=gone[0].id)
+    assert not await HouseholdErasure.exists(household_id=gone[1].id)
+    assert await DocumentFile.exists(document__household_id=gone[1].id)
+    [kept] = await Contact.filter(household_id=gone[1].id)
+    assert kept.last_name == "Lemoine"
+    assert not await AuditEntry.exists(tenant_id=towns[1].id, action="retention.run")
+
+    # and the other town's own run erases its family
+    run = await apply_retention(clock=clock, tenant_id=towns[1].id)
+    assert run.households == {towns[1].id: [gone[1].id]}
+
+
+async def test_a_family_file_is_dated_by_the_apps_clock(clock: FrozenClock) -> None:
+    """Retention compares created_at with the app's clock, so the app's clock stamps it."""
+    tenant = await make_town()
+    staff = await make_account(tenant, clock, role=AccountRole.AGENT)
+    clock.current = datetime(2019, 3, 4, 5, 6, 7, tzinfo=UTC)
+
+    household = await make_household(staff, clock, children=1, guardians=1)
+
+    assert household.created_at == clock.now()
+    assert (await Household.get(id=household.id)).created_at == clock.now()
 
 
 def test_the_worker_runs_it_every_night_in_town_time() -> None:
