@@ -77,13 +77,17 @@ def _listen_on(args: argparse.Namespace) -> None:
 def cmd_serve(args: argparse.Namespace) -> None:
     _listen_on(args)
     settings = get_settings()
-    uvicorn.run(
+    from gql import access_log
+
+    config = uvicorn.Config(
         "gql.app:create_app",
         factory=True,
         host=settings.host,
         port=settings.port,
         proxy_headers=True,
     )
+    access_log.install()  # after uvicorn's logging set-up (Config does it)
+    uvicorn.Server(config).run()
 
 
 def cmd_worker(_: argparse.Namespace) -> None:
@@ -244,6 +248,7 @@ def cmd_dev(args: argparse.Namespace) -> None:
     _listen_on(args)
 
     async def run() -> None:
+        from gql import access_log
         from gql.app import create_app
         from jobs.queue import open_pool
         from jobs.worker import build_worker
@@ -259,6 +264,7 @@ def cmd_dev(args: argparse.Namespace) -> None:
             port=settings.port,
             log_level="info",
         )
+        access_log.install()
         server = uvicorn.Server(config)
         worker_task = asyncio.create_task(worker.async_run())
 

@@ -80,7 +80,12 @@ class Settings(BaseSettings):
         default=5, description="Failed logins on one e-mail before it is locked for the window"
     )
     login_max_failures_per_address: int = Field(
-        default=20, description="Failed logins from one client address before it is locked"
+        default=20,
+        description="Failed logins from one client address (over the window) past which "
+        "each login from it waits: 1 s, then twice as long per further failure",
+    )
+    login_address_max_delay_seconds: float = Field(
+        default=10, description="Longest wait of a login from a client address that failed often"
     )
 
     graphql_max_depth: int = Field(default=12, description="Maximum query depth")

@@ -39,6 +39,7 @@ from gql.graphiql import graphiql_page
 from gql.live.websocket import TextFrameWebSocketAdapter
 from gql.loaders import make_loaders
 from gql.schema import schema
+from gql.security_headers import SecurityHeaders
 from gql.uploads import (
     PREFLIGHT_HEADERS,
     BodySizeLimit,
@@ -218,7 +219,7 @@ def create_app(*, clock: Clock | None = None, redis: ArqRedis | None = None) -> 
             WebSocketRoute("/graphql", graphql_view),
             *health.routes(),
             Route("/files/{token}", file_download(clock)),
-            Route("/activation/{token}", pages.activation_page(clock)),
+            Route("/activation/{token}", pages.activation_page(clock), methods=["GET", "POST"]),
             Route(
                 "/mot-de-passe/{token}", pages.password_reset_page(clock), methods=["GET", "POST"]
             ),
@@ -234,6 +235,7 @@ def create_app(*, clock: Clock | None = None, redis: ArqRedis | None = None) -> 
         exception_handlers=database_exception_handlers(),
         middleware=[
             *cors_middleware(get_settings().cors_origins),
+            Middleware(SecurityHeaders),
             Middleware(BodySizeLimit, max_bytes=get_settings().request_max_mb * 1024 * 1024),
         ],
     )

@@ -1,7 +1,9 @@
 """The two pages mailed links open: account activation and choosing a new password.
 
-They call the same resolvers as the ``activateAccount`` and ``resetPassword`` mutations, so
-a parent without an app can finish both from the mail alone.
+Following a link (GET) only shows a page; its button or form POSTs, and only the POST
+changes anything, so a mail scanner that opens links uses up nothing. They call the same
+resolvers as the ``activateAccount`` and ``resetPassword`` mutations, so a parent without an
+app can finish both from the mail alone.
 """
 
 from collections.abc import Awaitable, Callable
@@ -35,7 +37,14 @@ color:#1a1a1a}}input,button{{font-size:1rem;padding:.5rem;margin:.3rem 0;width:1
 
 
 def activation_page(clock: Clock) -> Endpoint:
+    """GET shows a button, POST activates: mail scanners that follow links (GET) must not
+    use the single-use link before the parent does."""
+    button = """<p>Pour activer votre espace famille, confirmez ci-dessous.</p>
+<form method="post"><button type="submit">Activer mon espace</button></form>"""
+
     async def endpoint(request: Request) -> HTMLResponse:
+        if request.method != "POST":
+            return _page("Activer votre espace", button)
         try:
             account = await activate(request.path_params["token"], clock=clock)
         except DomainError as error:

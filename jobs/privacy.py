@@ -1,5 +1,6 @@
 """The daily RGPD retention job: families gone for the retention period lose their document
-files, health notes and contacts' details (resolvers/privacy/privacy.py says what "gone" means)."""
+files, health notes, contacts and contact details, with every copy of them
+(resolvers/privacy/privacy.py says what "gone" means and what is erased)."""
 
 from typing import Any
 

@@ -48,7 +48,9 @@ class Household(Model):
     family_quotient = fields.IntField(null=True, description="Quotient familial (CAF), euros")
     family_quotient_valid_until = fields.DateField(null=True)
     paperless = fields.BooleanField(default=False, description="Invoices by e-mail only")
-    created_at = fields.DatetimeField(auto_now_add=True)
+    # Stamped from the app's Clock by create_household, not by Tortoise at save: retention
+    # compares it with that clock.
+    created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:

@@ -1,5 +1,6 @@
 """Accounts: registration, activation, login with throttling, sessions, passwords."""
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -252,8 +253,15 @@ async def resend_activation(town: str, email: str, *, clock: Clock) -> None:
         )
 
 
-async def _check_throttle(tenant: Tenant, email: str, client_address: str, *, clock: Clock) -> None:
-    """Refuse before checking the password when this e-mail or address failed too often."""
+async def _check_throttle(
+    tenant: Tenant, email: str, client_address: str, *, clock: Clock
+) -> float:
+    """Refuse before checking the password when this e-mail failed too often; otherwise
+    how many seconds this login waits because its client address failed often.
+
+    An address is slowed down, never locked: one town hall or school behind a NAT is one
+    address for everyone, and a locked address would lock them all out.
+    """
     settings = get_settings()
     # A failure counts for exactly the window: at "retry at 10h15" it no longer does.
     window_start = clock.now() - timedelta(minutes=settings.login_window_minutes)
@@ -264,46 +272,69 @@ async def _check_throttle(tenant: Tenant, email: str, client_address: str, *, cl
         .values_list("id", flat=True)
     )
     # A successful login clears the e-mail's count; the address's count only ages out.
-    account_failures = LoginAttempt.filter(
-        tenant=tenant,
-        email=email,
-        succeeded=False,
-        created_at__gt=window_start,
-        id__gt=last_success[0] if last_success else 0,
-    )
-    address_failures = LoginAttempt.filter(
-        tenant=tenant,
-        client_address=client_address,
-        succeeded=False,
-        created_at__gt=window_start,
-    )
-    for failures, limit in (
-        (account_failures, settings.login_max_failures_per_account),
-        (address_failures, settings.login_max_failures_per_address),
-    ):
-        recent = cast(
-            list[datetime],
-            await failures.order_by("-created_at")
-            .limit(limit)
-            .values_list("created_at", flat=True),
+    limit = settings.login_max_failures_per_account
+    recent = cast(
+        list[datetime],
+        await LoginAttempt.filter(
+            tenant=tenant,
+            email=email,
+            succeeded=False,
+            created_at__gt=window_start,
+            id__gt=last_success[0] if last_success else 0,
         )
-        if len(recent) >= limit:
-            retry_at = recent[-1] + timedelta(minutes=settings.login_window_minutes)
-            raise DomainError(
-                AccountErrorCode.TOO_MANY_ATTEMPTS,
-                "Trop de tentatives de connexion échouées. Par sécurité, réessayez à partir de "
-                f"{format_time(retry_at, tenant.timezone)} ou utilisez « Mot de passe oublié ».",
-            )
+        .order_by("-created_at")
+        .limit(limit)
+        .values_list("created_at", flat=True),
+    )
+    if len(recent) >= limit:
+        retry_at = recent[-1] + timedelta(minutes=settings.login_window_minutes)
+        raise DomainError(
+            AccountErrorCode.TOO_MANY_ATTEMPTS,
+            "Trop de tentatives de connexion échouées. Par sécurité, réessayez à partir de "
+            f"{format_time(retry_at, tenant.timezone)} ou utilisez « Mot de passe oublié ».",
+        )
+    threshold = settings.login_max_failures_per_address
+    # Past the threshold plus this many failures, the wait is at its longest anyway.
+    enough = threshold + max(
+        1, math.ceil(math.log2(max(settings.login_address_max_delay_seconds, 1)))
+    )
+    address_failures = len(
+        await LoginAttempt.filter(
+            tenant=tenant,
+            client_address=client_address,
+            succeeded=False,
+            created_at__gt=window_start,
+        )
+        .limit(enough + 1)
+        .values_list("id", flat=True)
+    )
+    return address_delay(address_failures)
+
+
+def address_delay(failures: int) -> float:
+    """Seconds a login waits after ``failures`` failed logins from its client address in the
+    window: none below ``login_max_failures_per_address``, then 1 s, 2 s, 4 s… up to
+    ``login_address_max_delay_seconds``."""
+    settings = get_settings()
+    over = failures - settings.login_max_failures_per_address
+    if over < 0:
+        return 0.0
+    return float(min(2.0 ** min(over, 62), settings.login_address_max_delay_seconds))
 
 
 async def login(
     town: str, email: str, password: str, *, client_address: str, clock: Clock
 ) -> Session:
-    """Check the password (throttled per e-mail and per address) and open a session."""
+    """Check the password (an e-mail that failed too often is locked, an address that failed
+    too often waits) and open a session."""
     settings = get_settings()
     tenant = await get_town(town)
     email = email.strip().lower()
-    await _check_throttle(tenant, email, client_address, clock=clock)
+    delay = await _check_throttle(tenant, email, client_address, clock=clock)
+    if delay:
+        # Before the password is checked, right or wrong: how long the answer takes tells
+        # nothing about the password.
+        await clock.sleep(delay)
     account = await Account.get_or_none(tenant=tenant, email=email)
     ok = verify_password(account.password_hash if account else None, password)
     await LoginAttempt.create(

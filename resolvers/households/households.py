@@ -249,6 +249,7 @@ async def create_household(
             family_quotient=form.family_quotient,
             family_quotient_valid_until=form.family_quotient_valid_until,
             paperless=form.paperless,
+            created_at=clock.now(),
         )
         if not reference:
             # The dossier number the town prints: stable, short, derived from the row id.
@@ -461,6 +462,19 @@ def _contact_label(form: ContactForm | Contact) -> str:
     return f"{name} ({_CONTACT_KIND_LABELS[ContactKind(form.kind)]})"
 
 
+CONTACT_REQUEST_SUMMARIES = {
+    RequestKind.CONTACT_ADD: "Ajout du contact",
+    RequestKind.CONTACT_UPDATE: "Modification du contact",
+    RequestKind.CONTACT_REMOVE: "Suppression du contact",
+}
+
+
+def contact_request_summary(kind: RequestKind, label: str) -> str:
+    """« Ajout du contact Paul Lemoine (personne autorisée…) »; retention writes it again
+    with an anonymous label (resolvers/privacy)."""
+    return f"{CONTACT_REQUEST_SUMMARIES[kind]} {label}"
+
+
 async def add_contact(
     actor: Account | None, household_id: int, form: ContactForm, *, clock: Clock
 ) -> Contact:
@@ -472,7 +486,7 @@ async def add_contact(
         await record_completed_request(
             household,
             RequestKind.CONTACT_ADD,
-            f"Ajout du contact {_contact_label(form)}",
+            contact_request_summary(RequestKind.CONTACT_ADD, _contact_label(form)),
             actor=actor,
             clock=clock,
             payload={"contact": contact.id},
@@ -505,7 +519,7 @@ async def update_contact(
         await record_completed_request(
             household,
             RequestKind.CONTACT_UPDATE,
-            f"Modification du contact {_contact_label(form)}",
+            contact_request_summary(RequestKind.CONTACT_UPDATE, _contact_label(form)),
             actor=actor,
             clock=clock,
             payload={"contact": contact.id},
@@ -520,7 +534,7 @@ async def remove_contact(actor: Account | None, contact_id: int, *, clock: Clock
         await record_completed_request(
             household,
             RequestKind.CONTACT_REMOVE,
-            f"Suppression du contact {_contact_label(contact)}",
+            contact_request_summary(RequestKind.CONTACT_REMOVE, _contact_label(contact)),
             actor=actor,
             clock=clock,
             payload={"contact": contact.id},

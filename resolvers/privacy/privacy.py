@@ -7,8 +7,10 @@ document files. The link names the account, and the household is checked again t
 
 Retention: a family is *gone* once, for ``FAMILLE_RETENTION_DAYS``, it had no enrolment in a
 period still running, submitted no request, exchanged no message and no guardian logged in,
-and its file is older than that. Its document files are then deleted and its children's
-health notes and its contacts anonymised; invoices stay (public accounting keeps them). A
+and its file is older than that. Its document files are then deleted, its children's health
+notes, its contacts and its contact details anonymised, with every copy of them the database
+holds (requests, history, messages, outbox mails, audit details); invoices stay (public
+accounting keeps them). A
 ``HouseholdErasure`` row marks it done, so the daily job is idempotent; each run writes one
 audit entry per town.
 """
@@ -32,14 +34,20 @@ from models.bookings import Booking, Enrollment, EnrollmentStatus
 from models.documents import Document, DocumentFile, RequestAttachment
 from models.households import Child, Contact, Guardian, Household
 from models.messages import Message, MessageThread
+from models.outbox import OutboxJob
 from models.privacy import HouseholdErasure
-from models.requests import Request, RequestEvent
+from models.requests import Request, RequestEvent, RequestKind
 from models.tenants import Tenant
 from resolvers.core import audit, signed_links
 from resolvers.core.clock import Clock
 from resolvers.core.errors import Forbidden
+from resolvers.core.sql import Params, fetch
 from resolvers.documents.storage import store_for
-from resolvers.households.households import household_for
+from resolvers.households.households import (
+    CONTACT_REQUEST_SUMMARIES,
+    contact_request_summary,
+    household_for,
+)
 from settings import get_settings
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -236,14 +244,197 @@ async def gone_households(
     logged_in = {h for h, tenant, email in linked if (tenant, email) in logins}
     erased = await HouseholdErasure.all().values_list("household_id", flat=True)
     alive = {*enrolled, *asked, *wrote, *logged_in, *erased}
-    return [
-        h for h in await Household.filter(created_at__lt=since).order_by("id") if h.id not in alive
+    households = Household.filter(created_at__lt=since)
+    if tenant_id is not None:
+        households = households.filter(tenant_id=tenant_id)
+    return [h for h in await households.order_by("id") if h.id not in alive]
+
+
+@dataclass
+class _Erased:
+    """What one family's erasure removed: its distinctive values (names, e-mails, phones,
+    address, health), searched for in the tables shared by every family (the outbox, the
+    audit log), and the addresses its mails went to."""
+
+    values: set[str]
+    # Too common to look for everywhere (first names, subjects): replaced in the family's
+    # own mails only.
+    own: set[str]
+    addresses: set[str]
+    children: int
+    contacts: int
+
+
+# Shorter values (initials, "CP") would match unrelated text in the shared tables.
+_MIN_VALUE_LENGTH = 4
+
+
+def _distinctive(*values: str) -> set[str]:
+    """The values worth looking for, line by line (JSON text escapes line breaks)."""
+    lines = (line.strip() for value in values for line in value.splitlines())
+    return {line for line in lines if len(line) >= _MIN_VALUE_LENGTH}
+
+
+def _contact_name(kind: RequestKind, summary: str) -> str:
+    """The name in « Ajout du contact Paul Lemoine (personne autorisée…) »: it outlives a
+    renamed or removed contact."""
+    label = summary.removeprefix(CONTACT_REQUEST_SUMMARIES[kind]).strip()
+    return label.rsplit(" (", 1)[0] if label.endswith(")") else label
+
+
+def _scrub(value: Any, values: list[str]) -> Any:
+    """``value`` (JSON) with each of ``values`` (longest first) replaced in its strings."""
+    if isinstance(value, str):
+        for erased in values:
+            value = value.replace(erased, ANONYMOUS)
+        return value
+    if isinstance(value, list):
+        return [_scrub(item, values) for item in value]
+    if isinstance(value, dict):
+        return {key: _scrub(item, values) for key, item in value.items()}
+    return value
+
+
+def _longest_first(values: set[str]) -> list[str]:
+    return sorted(values, key=len, reverse=True)
+
+
+async def _erase_family(household: Household) -> _Erased:
+    """Inside the caller's transaction: the family file loses its contact details (address,
+    phones, e-mails), its contacts, its children's health notes and every copy of them in
+    its own rows: request summaries and payloads, history comments, messages, absence and
+    enrolment comments, document numbers. Names of the household, guardians and children
+    stay (the invoices kept for public accounting carry them)."""
+    h = household.id
+    contacts = await Contact.filter(household_id=h).values_list(
+        "first_names", "last_name", "phone", "notes", "relationship"
+    )
+    guardians = await Guardian.filter(household_id=h).values_list(
+        "email", "phone_mobile", "phone_work", "account__email"
+    )
+    children = await Child.filter(household_id=h).values_list("health_notes", "pai_details")
+    requests = await Request.filter(household_id=h).values_list("id", "kind", "summary", "payload")
+    values = _distinctive(
+        household.address_line,
+        household.address_complement,
+        household.phone,
+        household.email,
+        *(f"{first} {last}" for first, last, *_ in contacts),
+        *(value for row in contacts for value in row[1:4]),
+        *(value for row in guardians for value in row[:3] if value),
+        *(value for row in children for value in row),
+    )
+    for _, kind, summary, payload in requests:
+        if kind in CONTACT_REQUEST_SUMMARIES:
+            values |= _distinctive(_contact_name(RequestKind(kind), summary))
+        for name, change in (payload or {}).get("changes", {}).items():
+            # A town's name or postal code is everybody's: cleared here, not searched for.
+            if name not in ("city", "postal_code"):
+                values |= _distinctive(str(change.get("before", "")), str(change.get("after", "")))
+    bodies = await Message.filter(thread__household_id=h).values_list("body", flat=True)
+    # A mail quotes the start of a message: enough to find it in the outbox.
+    values |= _distinctive(*(str(body)[:60] for body in bodies))
+    subjects = await MessageThread.filter(household_id=h).values_list("subject", flat=True)
+    own = _distinctive(*(first for first, *_ in contacts), *map(str, subjects))
+    ordered = _longest_first(values)
+
+    await Household.filter(id=h).update(
+        address_line=ANONYMOUS,
+        address_complement="",
+        postal_code="",
+        city="",
+        phone="",
+        email="",
+    )
+    await Guardian.filter(household_id=h).update(email="", phone_mobile="", phone_work="")
+    cleared = await Child.filter(household_id=h).update(
+        health_notes="", pai_details="", has_pai=False
+    )
+    anonymised = await Contact.filter(household_id=h).update(
+        last_name=ANONYMOUS, first_names="", relationship="", phone="", notes=""
+    )
+    for request_id, kind, summary, payload in requests:
+        if kind in CONTACT_REQUEST_SUMMARIES:
+            summary = contact_request_summary(RequestKind(kind), ANONYMOUS)
+        payload = dict(payload or {})
+        if "changes" in payload:
+            payload["changes"] = {
+                name: {"before": ANONYMOUS, "after": ANONYMOUS} for name in payload["changes"]
+            }
+        await Request.filter(id=request_id).update(
+            summary=_scrub(summary, ordered), payload=_scrub(payload, ordered)
+        )
+    # Free text may name anyone: it goes whole.
+    await RequestEvent.filter(request__household_id=h).exclude(comment="").update(comment=ANONYMOUS)
+    await MessageThread.filter(household_id=h).update(subject=ANONYMOUS)
+    await Message.filter(thread__household_id=h).update(body=ANONYMOUS)
+    await AbsenceReport.filter(household_id=h).exclude(comment="").update(comment=ANONYMOUS)
+    await (
+        AbsenceReport.filter(household_id=h)
+        .exclude(decision_comment="")
+        .update(decision_comment=ANONYMOUS)
+    )
+    await Enrollment.filter(child__household_id=h).exclude(comment="").update(comment=ANONYMOUS)
+    await Document.filter(household_id=h).update(number="")
+    addresses = {email.lower() for row in guardians for email in (row[0], row[3]) if email}
+    if household.email:
+        addresses.add(household.email.lower())
+    return _Erased(values, own - values, addresses, cleared, anonymised)
+
+
+async def _scrub_shared_tables(tenant_id: int, family: _Erased) -> None:
+    """The copies outside the family's own rows. Outbox: a mail already sent that quotes an
+    erased value or went to the family is deleted (it is done, nothing needs it); one still
+    to send has the values replaced (and, sent to the family, its first names and subjects
+    too). Audit log: the values are replaced in the town's entries' details (their action,
+    target and date stay)."""
+    if not family.values and not family.addresses:
+        return
+    ordered = _longest_first(family.values)
+    with_own = _longest_first(family.values | family.own)
+    # JSON text quotes a value as orjson writes it (PostgreSQL's jsonb too): the SQL finds
+    # candidates, Python decides on the decoded row.
+    patterns = [
+        f"%{orjson.dumps(value).decode()[1:-1]}%" for value in (*ordered, *sorted(family.addresses))
     ]
+
+    async def candidates(table: str, column: str, tenant: int | None) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        for start in range(0, len(patterns), 50):
+            params = Params()
+            like = " OR ".join(
+                f"CAST({column} AS TEXT) LIKE {params(pattern)}"
+                for pattern in patterns[start : start + 50]
+            )
+            scope = "" if tenant is None else f" AND tenant_id = {params(tenant)}"
+            found += await fetch(f"SELECT * FROM {table} WHERE ({like}){scope}", params)
+        return list({row["id"]: row for row in found}.values())
+
+    def decoded(value: Any) -> Any:
+        return orjson.loads(value) if isinstance(value, str | bytes) else value
+
+    done: list[int] = []
+    for row in await candidates("outbox_job", "kwargs", None):
+        kwargs = decoded(row["kwargs"])
+        to_family = str(kwargs.get("to", "")).lower() in family.addresses
+        if row["completed_at"] is not None:
+            done.append(row["id"])
+        else:
+            scrubbed = _scrub(kwargs, with_own if to_family else ordered)
+            if scrubbed != kwargs:
+                await OutboxJob.filter(id=row["id"]).update(kwargs=scrubbed)
+    if done:
+        await OutboxJob.filter(id__in=done).delete()
+    for row in await candidates("audit_entry", "details", tenant_id):
+        details = decoded(row["details"])
+        scrubbed = _scrub(details, ordered)
+        if scrubbed != details:
+            await AuditEntry.filter(id=row["id"]).update(details=scrubbed)
 
 
 async def apply_retention(*, clock: Clock, tenant_id: int | None = None) -> RetentionRun:
-    """Delete the files and anonymise the health notes and contacts of gone families (of
-    one town, or of all)."""
+    """Delete the files and anonymise the contact details, contacts and health notes of gone
+    families (of one town, or of all), with every copy the database holds of them."""
     retention_days = get_settings().retention_days
     now = clock.now()
     erased: dict[int, list[int]] = defaultdict(list)
@@ -254,17 +445,13 @@ async def apply_retention(*, clock: Clock, tenant_id: int | None = None) -> Rete
         )
         async with in_transaction():
             await DocumentFile.filter(id__in=[file_id for file_id, _, _ in files]).delete()
-            children = await Child.filter(household_id=household.id).update(
-                health_notes="", pai_details="", has_pai=False
-            )
-            contacts = await Contact.filter(household_id=household.id).update(
-                last_name=ANONYMOUS, first_names="", relationship="", phone="", notes=""
-            )
+            family = await _erase_family(household)
+            await _scrub_shared_tables(household.tenant_id, family)
             await HouseholdErasure.create(
                 household=household,
                 files_deleted=len(files),
-                children_cleared=children,
-                contacts_anonymised=contacts,
+                children_cleared=family.children,
+                contacts_anonymised=family.contacts,
                 erased_at=now,
             )
         # After the commit: a file is removed only once no row names it.

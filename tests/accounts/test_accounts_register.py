@@ -1,10 +1,11 @@
 """Sign-up: the form's failure paths, and the whole journey from the mail to the children."""
 
 import re
+import uuid
 from datetime import timedelta
 from typing import Any
 
-from models.accounts import AccountRole
+from models.accounts import Account, AccountRole
 from tests.conftest import GraphQL, Mailbox
 from tests.factories import make_account, make_household, make_town, token_for
 
@@ -90,7 +91,8 @@ async def test_parent_journey_from_sign_up_to_children(
     await run_jobs()
     [message] = mailbox.to("marie.dupont@exemple.fr")
     assert message["Subject"] == f"Activez votre espace famille — {town.name}"
-    page = await http.get(f"/activation/{activation_token(mailbox, 'marie.dupont@exemple.fr')}")
+    link = f"/activation/{activation_token(mailbox, 'marie.dupont@exemple.fr')}"
+    page = await http.post(link)
     assert page.status_code == 200
     assert "Votre espace est activé" in page.text
 
@@ -211,6 +213,40 @@ async def test_activation_link_expires(
 async def test_forged_activation_token(api: GraphQL, http: Any) -> None:
     result = await api(ACTIVATE, {"token": "invente-de-toutes-pieces"})
     assert [e["code"] for e in result["data"]["activateAccount"]["errors"]] == ["TOKEN_INVALID"]
-    page = await http.get("/activation/invente-de-toutes-pieces")
+    page = await http.post("/activation/invente-de-toutes-pieces")
     assert page.status_code == 400
     assert "n'est pas valide" in page.text
+
+
+async def test_following_the_activation_link_only_shows_a_button_that_posts(
+    api: GraphQL, http: Any, mailbox: Mailbox, run_jobs: Any
+) -> None:
+    """Mail scanners open links (GET) before the parent does: that must not use the link."""
+    # given a parent who registered
+    town = await make_town()
+    address = f"scanne-{uuid.uuid4().hex[:8]}@exemple.fr"
+    result = await api(REGISTER, {"input": form(town.slug, email=address)})
+    assert result["data"]["register"]["errors"] == []
+    await run_jobs()
+    link = f"/activation/{activation_token(mailbox, address)}"
+
+    # when a scanner opens the link, twice
+    for _ in range(2):
+        page = await http.get(link)
+
+        # then it gets a page whose button posts to the same link, and nothing is activated
+        assert page.status_code == 200
+        assert '<form method="post">' in page.text
+        assert "Activer mon espace" in page.text
+    assert (await Account.get(tenant_id=town.id, email=address)).activated_at is None
+    login = await api(LOGIN, {"town": town.slug, "email": address, "password": "soleil2026"})
+    assert [e["code"] for e in login["data"]["login"]["errors"]] == ["ACCOUNT_NOT_ACTIVATED"]
+
+    # and the parent's click (the POST) activates the account, once
+    page = await http.post(link)
+    assert page.status_code == 200
+    assert "Votre espace est activé" in page.text
+    assert (await Account.get(tenant_id=town.id, email=address)).activated_at is not None
+    again = await http.post(link)
+    assert again.status_code == 400
+    assert "déjà été utilisé" in again.text
