@@ -167,7 +167,12 @@ class NotificationOutcome(StrEnum):
 
 class PaymentNotification(Model):
     """A provider callback exactly as received, stored before anything is checked: the
-    audit trail the public accountant asks for, forged ones included."""
+    audit trail the public accountant asks for, forged ones included.
+
+    ``raw_query`` and ``raw_body`` are the bytes received (NUL and invalid UTF-8 included),
+    ``content_sha256`` their hash (the body, or the query string when there is no body).
+    ``query_string`` and ``body`` are readable copies (invalid bytes and NUL replaced).
+    """
 
     id = fields.BigIntField(primary_key=True)
     provider = fields.CharEnumField(PaymentProvider, max_length=8)
@@ -177,6 +182,8 @@ class PaymentNotification(Model):
     headers: Any = fields.JSONField(default=dict)
     query_string = fields.TextField()
     body = fields.TextField()
+    raw_query = fields.BinaryField(null=True, description="Query string bytes as received")
+    raw_body = fields.BinaryField(null=True, description="Body bytes as received")
     content_sha256 = fields.CharField(max_length=64, db_index=True)
     outcome = fields.CharEnumField(
         NotificationOutcome, max_length=10, default=NotificationOutcome.RECEIVED

@@ -1,10 +1,11 @@
 """Provider callbacks: received and stored first, verified, then reconciled into the ledger.
 
-``receive_callback`` runs in the HTTP route and must be quick: one transaction that stores
-the raw notification, checks what needs no network (PayZen HMAC, Paybox RSA) and records
-the reconcile job in the outbox. ``reconcile`` runs in the worker: one transaction, the
-attempt row locked, idempotent on the provider's transaction id (unique ledger key), and
-a status that only moves forward.
+``receive_callback`` runs in the HTTP route and must be quick: it stores the bytes received
+(committed first, so that nothing a caller sends can lose them), checks what needs no
+network (strict parsing, PayZen HMAC, Paybox RSA) and records the outcome with the
+reconcile job in the outbox in one transaction. ``reconcile`` runs in the worker: one
+transaction, the attempt row locked, idempotent on the provider's transaction id (unique
+ledger key), and a status that only moves forward.
 """
 
 import hashlib
@@ -69,12 +70,17 @@ class CallbackAnswer:
     notification_id: int | None = None
 
 
-def raw_payload(provider: PaymentProvider, method: str, query_string: str, body: str) -> str:
-    """The signed string: PayZen POSTs its form; Paybox GETs (POST with PBX_RUF1);
-    PayFiP may do either."""
-    if method == "POST" and body:
-        return body
-    return query_string
+def callback_payload(query: bytes, body: bytes) -> bytes:
+    """The signed bytes: PayZen POSTs its form; Paybox GETs (POST with PBX_RUF1); PayFiP
+    may do either. Parameters in both places are refused: one of them would go unread."""
+    if query and body:
+        raise Malformed("paramètres à la fois dans l'adresse et dans le corps")
+    return body or query
+
+
+def readable(raw: bytes) -> str:
+    """A text copy for people and text columns: invalid UTF-8 and NUL replaced."""
+    return raw.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
 
 
 async def receive_callback(
@@ -82,32 +88,38 @@ async def receive_callback(
     *,
     method: str,
     headers: dict[str, str],
-    query_string: str,
-    body: str,
+    query: bytes,
+    body: bytes,
     source_ip: str,
     clock: Clock,
 ) -> CallbackAnswer:
-    raw = raw_payload(provider, method, query_string, body)
+    """Store the bytes received first (committed on their own, whatever follows), then
+    check them and record the reconcile job with the outcome. Never raises for what a
+    caller sent: refused callbacks stay stored with the reason."""
+    notification = await PaymentNotification.create(
+        provider=provider,
+        received_at=clock.now(),
+        source_ip=readable(source_ip.encode())[:64],
+        method=readable(method.encode())[:8],
+        headers={readable(k.encode()): readable(v.encode()) for k, v in headers.items()},
+        query_string=readable(query),
+        body=readable(body),
+        raw_query=query,
+        raw_body=body,
+        content_sha256=hashlib.sha256(body or query).hexdigest(),
+    )
+    try:
+        attempt_id, outcome, detail = await _check(provider, callback_payload(query, body))
+    except ValueError as error:  # Malformed, or a value no parser could read
+        attempt_id, outcome, detail = None, NotificationOutcome.MALFORMED, str(error)
+    except Exception:
+        logger.exception("%s callback %s could not be checked", provider, notification.id)
+        attempt_id, outcome, detail = None, NotificationOutcome.MALFORMED, "erreur de vérification"
+    accepted = outcome in (NotificationOutcome.VERIFIED, NotificationOutcome.RECEIVED)
     async with in_transaction():
-        notification = await PaymentNotification.create(
-            provider=provider,
-            received_at=clock.now(),
-            source_ip=source_ip[:64],
-            method=method[:8],
-            headers=headers,
-            query_string=query_string,
-            body=body,
-            content_sha256=hashlib.sha256(raw.encode()).hexdigest(),
+        await PaymentNotification.filter(id=notification.id).update(
+            outcome=outcome, detail=readable(detail.encode())[:500], attempt_id=attempt_id
         )
-        try:
-            attempt_id, outcome, detail = await _check(provider, raw)
-        except ValueError as error:  # Malformed, or a value no parser could read
-            attempt_id, outcome, detail = None, NotificationOutcome.MALFORMED, str(error)
-        notification.outcome = outcome
-        notification.detail = detail[:500]
-        notification.attempt_id = attempt_id
-        await notification.save(update_fields=["outcome", "detail", "attempt_id"])
-        accepted = outcome in (NotificationOutcome.VERIFIED, NotificationOutcome.RECEIVED)
         if accepted:
             job = await record_job(
                 "reconcile_payment", {"notification_id": notification.id}, clock=clock
@@ -148,7 +160,7 @@ async def _find(provider: PaymentProvider, **attempt: Any) -> _Found | None:
 
 
 async def _check(
-    provider: PaymentProvider, raw: str
+    provider: PaymentProvider, raw: bytes
 ) -> tuple[int | None, NotificationOutcome, str]:
     """Find the attempt a callback is about and check its signature."""
     if provider == PaymentProvider.PAYZEN:
@@ -177,13 +189,13 @@ async def _check(
             return found.attempt_id, NotificationOutcome.FORGED, "signature invalide"
         return found.attempt_id, NotificationOutcome.VERIFIED, fields["vads_trans_status"]
     if provider == PaymentProvider.PAYBOX:
-        fields = protocols.paybox_fields(raw)
-        found = await _find(provider, order_ref=fields["reference"])
+        callback = protocols.paybox_callback(raw)
+        found = await _find(provider, order_ref=callback.fields["reference"])
         if found is None:
             return None, NotificationOutcome.UNKNOWN, "référence inconnue"
-        if not protocols.paybox_verify(raw, found.paybox_public_key_pem):
+        if not protocols.paybox_verify(callback, found.paybox_public_key_pem):
             return found.attempt_id, NotificationOutcome.FORGED, "signature invalide"
-        return found.attempt_id, NotificationOutcome.VERIFIED, fields["erreur"]
+        return found.attempt_id, NotificationOutcome.VERIFIED, callback.fields["erreur"]
     idop = protocols.payfip_idop(raw)
     found = await _find(provider, provider_txn_id=idop)
     if found is None:
@@ -191,18 +203,26 @@ async def _check(
     return found.attempt_id, NotificationOutcome.RECEIVED, "à confirmer auprès de la DGFiP"
 
 
+def received_bytes(notification: PaymentNotification) -> tuple[bytes, bytes]:
+    """Query string and body as received (rows stored before the raw columns: their text)."""
+    query = notification.raw_query
+    body = notification.raw_body
+    return (
+        bytes(query) if query is not None else notification.query_string.encode(),
+        bytes(body) if body is not None else notification.body.encode(),
+    )
+
+
 async def event_of(
     notification: PaymentNotification, attempt: PaymentAttempt, payfip: PayfipClient, now: datetime
 ) -> ProviderEvent | None:
     """What a stored, accepted notification says; for PayFiP, what the DGFiP says
     (None while it does not know yet)."""
-    raw = raw_payload(
-        notification.provider, notification.method, notification.query_string, notification.body
-    )
+    raw = callback_payload(*received_bytes(notification))
     if notification.provider == PaymentProvider.PAYZEN:
         return protocols.payzen_event(protocols.payzen_fields(raw))
     if notification.provider == PaymentProvider.PAYBOX:
-        return protocols.paybox_event(protocols.paybox_fields(raw))
+        return protocols.paybox_event(protocols.paybox_callback(raw).fields)
     return await payfip_event(attempt, payfip, now)
 
 
