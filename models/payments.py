@@ -297,3 +297,27 @@ class PaymentReview(Model):
     class Meta:
         table = "payment_review"
         indexes = (("tenant_id", "resolved_at"),)
+
+
+class FakePayfipOperation(Model):
+    """The local stand-in of the DGFiP (resolvers/payments/payfip.FakePayfip) keeps its
+    payments here, as a remote service would keep them on its side: the API process that
+    opens one and the worker process that asks about it see the same. Unused when
+    FAMILLE_PAYFIP_SERVICE_URL points at the real web service."""
+
+    idop = fields.CharField(max_length=36, primary_key=True)
+    numcli = fields.CharField(max_length=6)
+    exer = fields.CharField(max_length=4)
+    refdet = fields.CharField(max_length=32)
+    montant = fields.IntField(description="Cents")
+    mel = fields.CharField(max_length=254)
+    objet = fields.CharField(max_length=100)
+    saisie = fields.CharField(max_length=1)
+    urlnotif = fields.CharField(max_length=500)
+    urlredirect = fields.CharField(max_length=500)
+    resultrans = fields.CharField(
+        max_length=1, null=True, description="P, V, R, Z or A once the parent is done"
+    )
+
+    class Meta:
+        table = "payfip_fake_operation"

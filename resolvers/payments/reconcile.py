@@ -213,11 +213,18 @@ def received_bytes(notification: PaymentNotification) -> tuple[bytes, bytes]:
     )
 
 
+@dataclass(frozen=True)
+class Waiting:
+    """The DGFiP cannot tell yet: P5 (result not known) or P1 (idOp unknown to it), before
+    the attempt is given up. The recovery cron asks again."""
+
+    code: str
+
+
 async def event_of(
     notification: PaymentNotification, attempt: PaymentAttempt, payfip: PayfipClient, now: datetime
-) -> ProviderEvent | None:
-    """What a stored, accepted notification says; for PayFiP, what the DGFiP says
-    (None while it does not know yet)."""
+) -> ProviderEvent | Waiting:
+    """What a stored, accepted notification says; for PayFiP, what the DGFiP says."""
     raw = callback_payload(*received_bytes(notification))
     if notification.provider == PaymentProvider.PAYZEN:
         return protocols.payzen_event(protocols.payzen_fields(raw))
@@ -228,9 +235,10 @@ async def event_of(
 
 async def payfip_event(
     attempt: PaymentAttempt, payfip: PayfipClient, now: datetime
-) -> ProviderEvent | None:
+) -> ProviderEvent | Waiting:
     """Ask the DGFiP. P5 (not known yet) waits until PAYFIP_GIVE_UP, P1 (unknown idOp)
-    after the idOp's lifetime; the answer must name our client number and reference."""
+    until the idOp's lifetime is over; the answer must name our client number and
+    reference."""
     try:
         detail = await payfip.detail(attempt.provider_txn_id)
     except PayfipFault as fault:
@@ -238,7 +246,7 @@ async def payfip_event(
             return _given_up(attempt, "P1")
         if fault.code == "P5" and now > attempt.created_at + PAYFIP_GIVE_UP:
             return _given_up(attempt, "P5")
-        return None
+        return Waiting(fault.code)
     if detail.numcli != attempt.shop or detail.refdet != attempt.order_ref:
         raise Malformed(f"réponse DGFiP pour {detail.numcli}/{detail.refdet}")
     return protocols.payfip_event(detail.idop, detail.resultrans, detail.montant)
@@ -585,9 +593,9 @@ async def process_notification(
             outcome=NotificationOutcome.MALFORMED, detail=str(error)[:500], processed_at=clock.now()
         )
         return NotificationOutcome.MALFORMED
-    if event is None:  # PayFiP does not know yet: the recovery cron asks again
+    if isinstance(event, Waiting):  # PayFiP cannot tell yet: the recovery cron asks again
         await PaymentNotification.filter(id=notification_id).update(
-            outcome=NotificationOutcome.PROCESSED, detail="P5", processed_at=clock.now()
+            outcome=NotificationOutcome.PROCESSED, detail=event.code, processed_at=clock.now()
         )
         return NotificationOutcome.PROCESSED
     return await reconcile(attempt.id, event, notification_id=notification_id, clock=clock)
@@ -605,10 +613,11 @@ async def recover_attempts(payfip: PayfipClient, *, clock: Clock) -> int:
         event: ProviderEvent | None
         if attempt.provider == PaymentProvider.PAYFIP:
             try:
-                event = await payfip_event(attempt, payfip, now)
+                answer = await payfip_event(attempt, payfip, now)
             except Exception:  # DGFiP unreachable, or an answer about another payment
                 logger.exception("PayFiP check of attempt %s failed; next run retries", attempt.id)
                 continue
+            event = None if isinstance(answer, Waiting) else answer
         elif now > attempt.created_at + SILENT_GIVE_UP:
             event = ProviderEvent(
                 EventKind.FAILED,
