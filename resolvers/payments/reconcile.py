@@ -394,9 +394,9 @@ async def _settle(
         return
     links = await PaymentAttemptInvoice.filter(attempt_id=attempt.id).order_by("id")
     invoice_ids = [link.invoice_id for link in links]
-    invoices = {
+    invoices = {  # locked in id order, as everywhere, so that no two payments deadlock
         invoice.id: invoice
-        for invoice in await Invoice.filter(id__in=invoice_ids).select_for_update()
+        for invoice in await Invoice.filter(id__in=invoice_ids).order_by("id").select_for_update()
     }
     remaining = amount
     settled: list[tuple[Invoice, int]] = []
@@ -494,11 +494,13 @@ async def _take_back(payment: Payment, amount: int, attempt_id: int) -> int:
     unallocated = max(received - sum(net.values()), 0)
     left = max(amount - unallocated, 0)
     taken = 0
+    # Locked all at once in id order (not one by one in the order they are taken from,
+    # which is the reverse one): a payment locking them at the same time cannot deadlock.
+    await Invoice.filter(id__in=list(net)).order_by("id").select_for_update()
     for invoice_id in sorted(net, reverse=True):
         take = min(left, net[invoice_id])
         if take <= 0:
             continue
-        await Invoice.filter(id=invoice_id).select_for_update()
         await PaymentAllocation.create(
             payment_id=payment.id, invoice_id=invoice_id, amount_cents=-take
         )
