@@ -1,11 +1,11 @@
 """Adversarial callbacks: what a provider signed, and nothing else, is what counts.
 
-Every callback here is signed by the test itself with keys it holds (HMAC-SHA-256 for
-PayZen, RSA-SHA1 with the test's key pair standing in for Paybox's), by the few lines
-below, never by the code under test. Parameters appended after the signature, given
-twice, reordered or foreign are refused even when the signature covers them; NUL bytes
-and invalid UTF-8 are stored byte for byte and refused with a 400, never a 500; a
-trailing slash is answered on the spot, never redirected.
+Every callback here is signed by the tests themselves with keys they hold (HMAC-SHA-256
+for PayZen below, RSA-SHA1 with the test key pair standing in for Paybox's in
+tests/payment_factories.py), never by the code under test. Parameters appended after the
+signature, given twice, reordered or foreign are refused even when the signature covers
+them; NUL bytes and invalid UTF-8 are stored byte for byte and refused with a 400, never
+a 500; a trailing slash is answered on the spot, never redirected.
 """
 
 import base64
@@ -13,11 +13,9 @@ import hashlib
 import hmac
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 import httpx
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from gql.app import create_app
 from models.payments import (
@@ -36,6 +34,8 @@ from tests.payment_factories import (
     PayingFamily,
     form_fields,
     invoice_due,
+    paybox_signed,
+    paybox_variables,
     paying_family,
     start,
 )
@@ -81,33 +81,17 @@ def signed_payzen_body(pairs: list[tuple[str, str]], key: str = PAYZEN_TEST_KEY)
     return urlencode([*pairs, ("signature", hmac_payzen(pairs, key))]).encode()
 
 
-def rsa_paybox(key: rsa.RSAPrivateKey, signed: str) -> str:
-    """RSA-SHA1 PKCS#1 v1.5 of the exact string, Base64, then URL-encoded."""
-    signature = key.sign(signed.encode(), padding.PKCS1v15(), hashes.SHA1())
-    return quote(base64.b64encode(signature).decode(), safe="")
-
-
 def paybox_pairs(request: dict[str, Any], error: str, number: str) -> list[tuple[str, str]]:
-    """``number`` (Paybox's transaction number) is made unique to the attempt."""
-    sent = form_fields(request)
-    number = f"{number}{int(hashlib.md5(sent['PBX_CMD'].encode()).hexdigest()[:6], 16):08d}"
-    return [
-        ("montant", sent["PBX_TOTAL"]),
-        ("reference", sent["PBX_CMD"]),
-        ("code_autorisation", "XXXXXX"),
-        ("erreur", error),
-        ("numero_appel", "0987654"),
-        ("numero_transaction", number),
-        ("date_transaction", "23112026"),
-        ("heure_transaction", "10:00:00"),
-    ]
+    """The variables, with ``number`` (Paybox's transaction number) unique to the attempt."""
+    reference = form_fields(request)["PBX_CMD"].encode()
+    unique = f"{number}{int(hashlib.md5(reference).hexdigest()[:6], 16):08d}"
+    return paybox_variables(request, error, number=unique)
 
 
 def signed_paybox(family: PayingFamily, pairs: list[tuple[str, str]]) -> str:
     """What Paybox would send for these variables: all of them signed, signature last."""
     assert family.paybox_key is not None
-    signed = "&".join(f"{name}={quote(value, safe='')}" for name, value in pairs)
-    return f"{signed}&signature={rsa_paybox(family.paybox_key, signed)}"
+    return paybox_signed(pairs, family.paybox_key)
 
 
 async def last_notification(provider: str) -> PaymentNotification:
