@@ -46,13 +46,14 @@ async def _hand_over(redis: Any, outbox_id: int, notification_id: int, clock: Cl
 
 def callback(provider: PaymentProvider, clock: Clock) -> Endpoint:
     async def endpoint(request: Request) -> Response:
-        body = (await request.body()).decode("utf-8", errors="replace")
+        # The bytes as received: request.url would decode the query string (and fail on
+        # invalid UTF-8), a decoded body would not hash to what was sent.
         answer = await receive_callback(
             provider,
             method=request.method,
             headers=dict(request.headers),
-            query_string=request.url.query,
-            body=body,
+            query=request.scope.get("query_string", b""),
+            body=await request.body(),
             source_ip=request.client.host if request.client else "unknown",
             clock=clock,
         )
@@ -83,10 +84,13 @@ async def return_page(request: Request) -> HTMLResponse:
 
 
 def routes(clock: Clock) -> list[Route]:
+    # Each callback answers on its path with or without a trailing slash: Starlette would
+    # otherwise redirect ``…/ipn/`` (307), and a provider does not follow redirects.
     return [
         *(
-            Route(path, callback(provider, clock), methods=["GET", "POST"])
+            Route(exact, callback(provider, clock), methods=["GET", "POST"])
             for provider, path in CALLBACK_PATHS.items()
+            for exact in (path, f"{path}/")
         ),
         # The providers bring the browser back with GET (PayZen vads_return_mode) or POST.
         Route("/paiement/retour/{token}", return_page, methods=["GET", "POST"]),

@@ -167,7 +167,12 @@ class NotificationOutcome(StrEnum):
 
 class PaymentNotification(Model):
     """A provider callback exactly as received, stored before anything is checked: the
-    audit trail the public accountant asks for, forged ones included."""
+    audit trail the public accountant asks for, forged ones included.
+
+    ``raw_query`` and ``raw_body`` are the bytes received (NUL and invalid UTF-8 included),
+    ``content_sha256`` their hash (the body, or the query string when there is no body).
+    ``query_string`` and ``body`` are readable copies (invalid bytes and NUL replaced).
+    """
 
     id = fields.BigIntField(primary_key=True)
     provider = fields.CharEnumField(PaymentProvider, max_length=8)
@@ -177,6 +182,8 @@ class PaymentNotification(Model):
     headers: Any = fields.JSONField(default=dict)
     query_string = fields.TextField()
     body = fields.TextField()
+    raw_query = fields.BinaryField(null=True, description="Query string bytes as received")
+    raw_body = fields.BinaryField(null=True, description="Body bytes as received")
     content_sha256 = fields.CharField(max_length=64, db_index=True)
     outcome = fields.CharEnumField(
         NotificationOutcome, max_length=10, default=NotificationOutcome.RECEIVED
@@ -290,3 +297,27 @@ class PaymentReview(Model):
     class Meta:
         table = "payment_review"
         indexes = (("tenant_id", "resolved_at"),)
+
+
+class FakePayfipOperation(Model):
+    """The local stand-in of the DGFiP (resolvers/payments/payfip.FakePayfip) keeps its
+    payments here, as a remote service would keep them on its side: the API process that
+    opens one and the worker process that asks about it see the same. Unused when
+    FAMILLE_PAYFIP_SERVICE_URL points at the real web service."""
+
+    idop = fields.CharField(max_length=36, primary_key=True)
+    numcli = fields.CharField(max_length=6)
+    exer = fields.CharField(max_length=4)
+    refdet = fields.CharField(max_length=32)
+    montant = fields.IntField(description="Cents")
+    mel = fields.CharField(max_length=254)
+    objet = fields.CharField(max_length=100)
+    saisie = fields.CharField(max_length=1)
+    urlnotif = fields.CharField(max_length=500)
+    urlredirect = fields.CharField(max_length=500)
+    resultrans = fields.CharField(
+        max_length=1, null=True, description="P, V, R, Z or A once the parent is done"
+    )
+
+    class Meta:
+        table = "payfip_fake_operation"

@@ -254,17 +254,16 @@ def payzen_ipn(
 # URL-encoded, last.
 
 
-def paybox_query(
-    family: PayingFamily,
+def paybox_variables(
     request: dict[str, Any],
     error: str = "00000",
     *,
     number: str = "601234567",
     amount: str | None = None,
-    key: rsa.RSAPrivateKey | None = None,
-) -> str:
+) -> list[tuple[str, str]]:
+    """The PBX_RETOUR variables Paybox sends about the payment the request started."""
     sent = form_fields(request)
-    pairs = [
+    return [
         ("montant", amount or sent["PBX_TOTAL"].lstrip("0")),
         ("reference", sent["PBX_CMD"]),
         ("code_autorisation", "XXXXXX"),
@@ -274,11 +273,28 @@ def paybox_query(
         ("date_transaction", "23112026"),
         ("heure_transaction", "10:00:00"),
     ]
+
+
+def paybox_signed(pairs: list[tuple[str, str]], key: rsa.RSAPrivateKey) -> str:
+    """These variables URL-encoded in this order, then the RSA-SHA1 signature of exactly
+    that string, Base64 then URL-encoded, last."""
     signed = "&".join(f"{name}={quote(value, safe='')}" for name, value in pairs)
+    signature = key.sign(signed.encode(), padding.PKCS1v15(), hashes.SHA1())
+    return f"{signed}&signature={quote(base64.b64encode(signature).decode(), safe='')}"
+
+
+def paybox_query(
+    family: PayingFamily,
+    request: dict[str, Any],
+    error: str = "00000",
+    *,
+    number: str = "601234567",
+    amount: str | None = None,
+    key: rsa.RSAPrivateKey | None = None,
+) -> str:
     signer = key or family.paybox_key
     assert signer is not None
-    signature = signer.sign(signed.encode(), padding.PKCS1v15(), hashes.SHA1())
-    return f"{signed}&signature={quote(base64.b64encode(signature).decode(), safe='')}"
+    return paybox_signed(paybox_variables(request, error, number=number, amount=amount), signer)
 
 
 async def invoice_due(api: GraphQL, family: PayingFamily, index: int = 0) -> int:

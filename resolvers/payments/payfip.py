@@ -3,12 +3,13 @@
 PayFiP's notification only names an ``idOp``: what happened is whatever
 ``recupererDetailPaiementSecurise`` answers, so every result goes through this interface.
 ``SoapPayfip`` calls the web service (``FAMILLE_PAYFIP_SERVICE_URL``); ``FakePayfip`` plays
-the DGFiP locally (tests, demo, and whenever no URL is set): it hands out idOps and answers
-P5 ("résultat non connu") until told how the payment ended.
+the DGFiP locally (tests, demo, and whenever no URL is set): it hands out idOps, answers
+P1 for an idOp it never gave, and P5 ("résultat non connu") until told how the payment
+ended. It keeps them in the database, so separate API and worker processes share it.
 """
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, fields
 from typing import Protocol
 from xml.etree.ElementTree import Element
 from xml.sax.saxutils import escape
@@ -16,6 +17,7 @@ from xml.sax.saxutils import escape
 import httpx
 from defusedxml.ElementTree import fromstring
 
+from models.payments import FakePayfipOperation
 from settings import get_settings
 
 NAMESPACE = (
@@ -71,29 +73,38 @@ class PayfipClient(Protocol):
 
 @dataclass
 class FakePayfip:
-    """A local stand-in for the DGFiP, shared by the API and the in-process worker."""
-
-    requests: dict[str, PayfipRequest] = field(default_factory=dict)
-    results: dict[str, str] = field(default_factory=dict)
+    """A local stand-in for the DGFiP. Its payments live in a table
+    (``payfip_fake_operation``), like a remote service's, so that every process (API,
+    workers) sees the idOps the others opened and the results the parents gave."""
 
     async def create_payment(self, request: PayfipRequest) -> str:
         idop = str(uuid.uuid4())
-        self.requests[idop] = request
+        await FakePayfipOperation.create(idop=idop, **asdict(request))
         return idop
 
     async def detail(self, idop: str) -> PayfipDetail:
-        request = self.requests.get(idop)
-        if request is None:
+        operation = await FakePayfipOperation.get_or_none(idop=idop)
+        if operation is None:
             raise PayfipFault("P1")
-        if idop not in self.results:
+        if operation.resultrans is None:
             raise PayfipFault("P5")
         return PayfipDetail(
-            idop, request.numcli, request.refdet, request.montant, self.results[idop]
+            idop, operation.numcli, operation.refdet, operation.montant, operation.resultrans
         )
 
-    def finish(self, idop: str, resultrans: str) -> None:
+    async def request_of(self, idop: str) -> PayfipRequest | None:
+        """What ``creerPaiementSecurise`` was given for an idOp (None if unknown)."""
+        operation = await FakePayfipOperation.get_or_none(idop=idop)
+        if operation is None:
+            return None
+        return PayfipRequest(**{name: getattr(operation, name) for name in _REQUEST_FIELDS})
+
+    async def finish(self, idop: str, resultrans: str) -> None:
         """What the parent did on PayFiP's page: P paid, R refused, A abandoned…"""
-        self.results[idop] = resultrans
+        await FakePayfipOperation.filter(idop=idop).update(resultrans=resultrans)
+
+
+_REQUEST_FIELDS = tuple(field.name for field in fields(PayfipRequest))
 
 
 def _local(element: Element) -> str:

@@ -3,15 +3,22 @@ and reading what they call us back with. Pure functions: no database, no network
 
 A callback is turned into one ``ProviderEvent`` so that reconciliation
 (resolvers/payments/reconcile.py) applies the same rules whatever the provider.
+
+Callbacks are read strictly, from the bytes received: UTF-8 ``name=value`` pairs joined by
+``&``, no NUL, no name twice, and only the names the provider sends (PayZen ``vads_*`` and
+``signature``; Paybox the variables of PBX_RETOUR in its order, the signature last; PayFiP
+``idop``). What is verified is then exactly what is read: nothing unsigned can change the
+meaning of a signed callback.
 """
 
 import base64
 import hashlib
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import unquote, unquote_plus
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
@@ -32,10 +39,52 @@ PAYBOX_RETOUR = (
     "montant:M;reference:R;code_autorisation:A;erreur:E;numero_appel:T;"
     "numero_transaction:S;date_transaction:W;heure_transaction:Q;signature:K"
 )
+PAYBOX_NAMES = tuple(part.split(":", 1)[0] for part in PAYBOX_RETOUR.split(";"))
 
 
 class Malformed(ValueError):
-    """A callback that is not what the provider sends (missing or unreadable fields)."""
+    """A callback that is not what the provider sends (missing, unreadable, repeated or
+    unexpected fields)."""
+
+
+def _text(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise Malformed("encodage illisible (UTF-8 attendu)") from error
+
+
+def _pair(segment: str) -> tuple[str, str]:
+    name, equals, value = segment.partition("=")
+    if not equals or not name:
+        raise Malformed(f"paramètre illisible : {segment[:40]!r}")
+    try:
+        pair = unquote_plus(name, errors="strict"), unquote_plus(value, errors="strict")
+    except UnicodeDecodeError as error:
+        raise Malformed(f"paramètre mal encodé : {name[:40]!r}") from error
+    if "\x00" in pair[0] or "\x00" in pair[1]:
+        raise Malformed(f"octet nul dans le paramètre {pair[0][:40]!r}")
+    return pair
+
+
+def form_pairs(raw: bytes) -> list[tuple[str, str]]:
+    """``name=value&…`` as received, decoded strictly (UTF-8, percent-encoding, no NUL)."""
+    text = _text(raw)
+    if not text:
+        raise Malformed("aucun paramètre")
+    return [_pair(segment) for segment in text.split("&")]
+
+
+def unique_fields(pairs: list[tuple[str, str]], allowed: Callable[[str], bool]) -> dict[str, str]:
+    """The pairs as a mapping, refusing a name given twice or one the provider never sends."""
+    fields: dict[str, str] = {}
+    for name, value in pairs:
+        if name in fields:
+            raise Malformed(f"paramètre en double : {name[:40]!r}")
+        if not allowed(name):
+            raise Malformed(f"paramètre inattendu : {name[:40]!r}")
+        fields[name] = value
+    return fields
 
 
 class EventKind(StrEnum):
@@ -92,12 +141,12 @@ PAYZEN_REQUIRED = (
 )
 
 
-def payzen_fields(body: str) -> dict[str, str]:
-    """The form fields of an IPN (POST, UTF-8); raises Malformed when one is missing."""
-    try:
-        fields = dict(parse_qsl(body, keep_blank_values=True, strict_parsing=True))
-    except ValueError as error:
-        raise Malformed("corps illisible") from error
+def payzen_fields(body: bytes) -> dict[str, str]:
+    """The form fields of an IPN (POST, UTF-8): ``vads_*`` and ``signature`` only, each
+    once (so the signature covers every field read); Malformed when one is missing."""
+    fields = unique_fields(
+        form_pairs(body), lambda name: name == "signature" or name.startswith("vads_")
+    )
     missing = [name for name in PAYZEN_REQUIRED if not fields.get(name)]
     if missing:
         raise Malformed(f"champs manquants : {', '.join(missing)}")
@@ -245,30 +294,52 @@ def paybox_request(
     return fields
 
 
-def paybox_fields(raw: str) -> dict[str, str]:
-    """The variables of PBX_RETOUR; the signature must be the last one."""
-    if "&signature=" not in raw:
-        raise Malformed("signature absente ou pas en dernier")
-    fields = dict(parse_qsl(raw, keep_blank_values=True))
-    missing = [name for name in ("montant", "reference", "erreur") if not fields.get(name)]
+@dataclass(frozen=True)
+class PayboxCallback:
+    """A Paybox IPN read strictly: its fields, the exact bytes its signature covers (every
+    variable before it) and the signature."""
+
+    fields: dict[str, str]
+    signed: bytes
+    signature: str
+
+
+PAYBOX_REQUIRED = ("montant", "reference", "erreur", "signature")
+
+
+def paybox_callback(raw: bytes) -> PayboxCallback:
+    """The variables of PBX_RETOUR, each once, in its order, the signature last: nothing
+    after the signature, no other name (so nothing unsigned is read)."""
+    text = _text(raw)
+    segments = text.split("&") if text else []
+    pairs = [_pair(segment) for segment in segments]
+    fields = unique_fields(pairs, lambda name: name in PAYBOX_NAMES)
+    positions = [PAYBOX_NAMES.index(name) for name in fields]
+    if positions != sorted(positions):
+        raise Malformed("variables dans un autre ordre que PBX_RETOUR")
+    missing = [name for name in PAYBOX_REQUIRED if not fields.get(name)]
+    if "signature" in missing:
+        raise Malformed("signature absente")
     if missing or not fields["montant"].isdigit():
         raise Malformed(f"champs manquants ou illisibles : {', '.join(missing) or 'montant'}")
-    return fields
+    # The signature is the last variable: it signs the received bytes before its "&".
+    signed, _, _ = raw.rpartition(b"&")
+    signature = unquote(segments[-1].partition("=")[2])
+    del fields["signature"]
+    return PayboxCallback(fields, signed, signature)
 
 
-def paybox_verify(raw: str, public_key_pem: str) -> bool:
-    """RSA-SHA1 (PKCS#1 v1.5) over the exact received string before ``&signature=``."""
-    signed, _, rest = raw.rpartition("&signature=")
-    encoded = rest.split("&", 1)[0]
+def paybox_verify(callback: PayboxCallback, public_key_pem: str) -> bool:
+    """RSA-SHA1 (PKCS#1 v1.5) over the exact received bytes before the signature."""
     try:
-        signature = base64.b64decode(unquote(encoded), validate=True)
+        signature = base64.b64decode(callback.signature, validate=True)
         key = serialization.load_pem_public_key(public_key_pem.encode())
     except ValueError:
         return False
     if not isinstance(key, rsa.RSAPublicKey):
         return False
     try:
-        key.verify(signature, signed.encode(), padding.PKCS1v15(), hashes.SHA1())
+        key.verify(signature, callback.signed, padding.PKCS1v15(), hashes.SHA1())
     except InvalidSignature:
         return False
     return True
@@ -292,9 +363,14 @@ def paybox_event(fields: dict[str, str]) -> ProviderEvent:
 # --- PayFiP -------------------------------------------------------------------------
 
 
-def payfip_idop(raw: str) -> str:
-    """The only thing PayFiP's notification carries that we use; it proves nothing."""
-    idop = dict(parse_qsl(raw, keep_blank_values=True)).get("idop", "").strip()
+PAYFIP_NAMES = ("idop",)
+
+
+def payfip_idop(raw: bytes) -> str:
+    """The only thing PayFiP's notification carries (``idop``, once, alone); it proves
+    nothing."""
+    fields = unique_fields(form_pairs(raw), lambda name: name in PAYFIP_NAMES)
+    idop = fields.get("idop", "").strip()
     if not (len(idop) == 36 and all(c.isalnum() or c == "-" for c in idop)):
         raise Malformed("idop absent ou illisible")
     return idop

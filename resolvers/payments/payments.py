@@ -244,8 +244,11 @@ async def start_payment(
     provider = PaymentProvider(setup.provider)
     email = actor.email
     async with in_transaction():
-        # Locked, so that two clicks at once cannot open two attempts on one invoice.
-        locked = await Invoice.filter(id__in=[i.id for i in invoices]).select_for_update()
+        # Locked (in id order, as everywhere, so that nothing deadlocks), so that two clicks
+        # at once cannot open two attempts on one invoice.
+        locked = (
+            await Invoice.filter(id__in=[i.id for i in invoices]).order_by("id").select_for_update()
+        )
         due = {invoice.id: amount_due(invoice) for invoice in locked}
         total = sum(due.values())
         amount = total if amount_cents is None else amount_cents

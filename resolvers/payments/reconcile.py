@@ -1,10 +1,11 @@
 """Provider callbacks: received and stored first, verified, then reconciled into the ledger.
 
-``receive_callback`` runs in the HTTP route and must be quick: one transaction that stores
-the raw notification, checks what needs no network (PayZen HMAC, Paybox RSA) and records
-the reconcile job in the outbox. ``reconcile`` runs in the worker: one transaction, the
-attempt row locked, idempotent on the provider's transaction id (unique ledger key), and
-a status that only moves forward.
+``receive_callback`` runs in the HTTP route and must be quick: it stores the bytes received
+(committed first, so that nothing a caller sends can lose them), checks what needs no
+network (strict parsing, PayZen HMAC, Paybox RSA) and records the outcome with the
+reconcile job in the outbox in one transaction. ``reconcile`` runs in the worker: one
+transaction, the attempt row locked, idempotent on the provider's transaction id (unique
+ledger key), and a status that only moves forward.
 """
 
 import hashlib
@@ -69,12 +70,17 @@ class CallbackAnswer:
     notification_id: int | None = None
 
 
-def raw_payload(provider: PaymentProvider, method: str, query_string: str, body: str) -> str:
-    """The signed string: PayZen POSTs its form; Paybox GETs (POST with PBX_RUF1);
-    PayFiP may do either."""
-    if method == "POST" and body:
-        return body
-    return query_string
+def callback_payload(query: bytes, body: bytes) -> bytes:
+    """The signed bytes: PayZen POSTs its form; Paybox GETs (POST with PBX_RUF1); PayFiP
+    may do either. Parameters in both places are refused: one of them would go unread."""
+    if query and body:
+        raise Malformed("paramètres à la fois dans l'adresse et dans le corps")
+    return body or query
+
+
+def readable(raw: bytes) -> str:
+    """A text copy for people and text columns: invalid UTF-8 and NUL replaced."""
+    return raw.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
 
 
 async def receive_callback(
@@ -82,32 +88,38 @@ async def receive_callback(
     *,
     method: str,
     headers: dict[str, str],
-    query_string: str,
-    body: str,
+    query: bytes,
+    body: bytes,
     source_ip: str,
     clock: Clock,
 ) -> CallbackAnswer:
-    raw = raw_payload(provider, method, query_string, body)
+    """Store the bytes received first (committed on their own, whatever follows), then
+    check them and record the reconcile job with the outcome. Never raises for what a
+    caller sent: refused callbacks stay stored with the reason."""
+    notification = await PaymentNotification.create(
+        provider=provider,
+        received_at=clock.now(),
+        source_ip=readable(source_ip.encode())[:64],
+        method=readable(method.encode())[:8],
+        headers={readable(k.encode()): readable(v.encode()) for k, v in headers.items()},
+        query_string=readable(query),
+        body=readable(body),
+        raw_query=query,
+        raw_body=body,
+        content_sha256=hashlib.sha256(body or query).hexdigest(),
+    )
+    try:
+        attempt_id, outcome, detail = await _check(provider, callback_payload(query, body))
+    except ValueError as error:  # Malformed, or a value no parser could read
+        attempt_id, outcome, detail = None, NotificationOutcome.MALFORMED, str(error)
+    except Exception:
+        logger.exception("%s callback %s could not be checked", provider, notification.id)
+        attempt_id, outcome, detail = None, NotificationOutcome.MALFORMED, "erreur de vérification"
+    accepted = outcome in (NotificationOutcome.VERIFIED, NotificationOutcome.RECEIVED)
     async with in_transaction():
-        notification = await PaymentNotification.create(
-            provider=provider,
-            received_at=clock.now(),
-            source_ip=source_ip[:64],
-            method=method[:8],
-            headers=headers,
-            query_string=query_string,
-            body=body,
-            content_sha256=hashlib.sha256(raw.encode()).hexdigest(),
+        await PaymentNotification.filter(id=notification.id).update(
+            outcome=outcome, detail=readable(detail.encode())[:500], attempt_id=attempt_id
         )
-        try:
-            attempt_id, outcome, detail = await _check(provider, raw)
-        except ValueError as error:  # Malformed, or a value no parser could read
-            attempt_id, outcome, detail = None, NotificationOutcome.MALFORMED, str(error)
-        notification.outcome = outcome
-        notification.detail = detail[:500]
-        notification.attempt_id = attempt_id
-        await notification.save(update_fields=["outcome", "detail", "attempt_id"])
-        accepted = outcome in (NotificationOutcome.VERIFIED, NotificationOutcome.RECEIVED)
         if accepted:
             job = await record_job(
                 "reconcile_payment", {"notification_id": notification.id}, clock=clock
@@ -148,7 +160,7 @@ async def _find(provider: PaymentProvider, **attempt: Any) -> _Found | None:
 
 
 async def _check(
-    provider: PaymentProvider, raw: str
+    provider: PaymentProvider, raw: bytes
 ) -> tuple[int | None, NotificationOutcome, str]:
     """Find the attempt a callback is about and check its signature."""
     if provider == PaymentProvider.PAYZEN:
@@ -177,13 +189,13 @@ async def _check(
             return found.attempt_id, NotificationOutcome.FORGED, "signature invalide"
         return found.attempt_id, NotificationOutcome.VERIFIED, fields["vads_trans_status"]
     if provider == PaymentProvider.PAYBOX:
-        fields = protocols.paybox_fields(raw)
-        found = await _find(provider, order_ref=fields["reference"])
+        callback = protocols.paybox_callback(raw)
+        found = await _find(provider, order_ref=callback.fields["reference"])
         if found is None:
             return None, NotificationOutcome.UNKNOWN, "référence inconnue"
-        if not protocols.paybox_verify(raw, found.paybox_public_key_pem):
+        if not protocols.paybox_verify(callback, found.paybox_public_key_pem):
             return found.attempt_id, NotificationOutcome.FORGED, "signature invalide"
-        return found.attempt_id, NotificationOutcome.VERIFIED, fields["erreur"]
+        return found.attempt_id, NotificationOutcome.VERIFIED, callback.fields["erreur"]
     idop = protocols.payfip_idop(raw)
     found = await _find(provider, provider_txn_id=idop)
     if found is None:
@@ -191,26 +203,42 @@ async def _check(
     return found.attempt_id, NotificationOutcome.RECEIVED, "à confirmer auprès de la DGFiP"
 
 
+def received_bytes(notification: PaymentNotification) -> tuple[bytes, bytes]:
+    """Query string and body as received (rows stored before the raw columns: their text)."""
+    query = notification.raw_query
+    body = notification.raw_body
+    return (
+        bytes(query) if query is not None else notification.query_string.encode(),
+        bytes(body) if body is not None else notification.body.encode(),
+    )
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """The DGFiP cannot tell yet: P5 (result not known) or P1 (idOp unknown to it), before
+    the attempt is given up. The recovery cron asks again."""
+
+    code: str
+
+
 async def event_of(
     notification: PaymentNotification, attempt: PaymentAttempt, payfip: PayfipClient, now: datetime
-) -> ProviderEvent | None:
-    """What a stored, accepted notification says; for PayFiP, what the DGFiP says
-    (None while it does not know yet)."""
-    raw = raw_payload(
-        notification.provider, notification.method, notification.query_string, notification.body
-    )
+) -> ProviderEvent | Waiting:
+    """What a stored, accepted notification says; for PayFiP, what the DGFiP says."""
+    raw = callback_payload(*received_bytes(notification))
     if notification.provider == PaymentProvider.PAYZEN:
         return protocols.payzen_event(protocols.payzen_fields(raw))
     if notification.provider == PaymentProvider.PAYBOX:
-        return protocols.paybox_event(protocols.paybox_fields(raw))
+        return protocols.paybox_event(protocols.paybox_callback(raw).fields)
     return await payfip_event(attempt, payfip, now)
 
 
 async def payfip_event(
     attempt: PaymentAttempt, payfip: PayfipClient, now: datetime
-) -> ProviderEvent | None:
+) -> ProviderEvent | Waiting:
     """Ask the DGFiP. P5 (not known yet) waits until PAYFIP_GIVE_UP, P1 (unknown idOp)
-    after the idOp's lifetime; the answer must name our client number and reference."""
+    until the idOp's lifetime is over; the answer must name our client number and
+    reference."""
     try:
         detail = await payfip.detail(attempt.provider_txn_id)
     except PayfipFault as fault:
@@ -218,7 +246,7 @@ async def payfip_event(
             return _given_up(attempt, "P1")
         if fault.code == "P5" and now > attempt.created_at + PAYFIP_GIVE_UP:
             return _given_up(attempt, "P5")
-        return None
+        return Waiting(fault.code)
     if detail.numcli != attempt.shop or detail.refdet != attempt.order_ref:
         raise Malformed(f"réponse DGFiP pour {detail.numcli}/{detail.refdet}")
     return protocols.payfip_event(detail.idop, detail.resultrans, detail.montant)
@@ -366,9 +394,9 @@ async def _settle(
         return
     links = await PaymentAttemptInvoice.filter(attempt_id=attempt.id).order_by("id")
     invoice_ids = [link.invoice_id for link in links]
-    invoices = {
+    invoices = {  # locked in id order, as everywhere, so that no two payments deadlock
         invoice.id: invoice
-        for invoice in await Invoice.filter(id__in=invoice_ids).select_for_update()
+        for invoice in await Invoice.filter(id__in=invoice_ids).order_by("id").select_for_update()
     }
     remaining = amount
     settled: list[tuple[Invoice, int]] = []
@@ -466,11 +494,13 @@ async def _take_back(payment: Payment, amount: int, attempt_id: int) -> int:
     unallocated = max(received - sum(net.values()), 0)
     left = max(amount - unallocated, 0)
     taken = 0
+    # Locked all at once in id order (not one by one in the order they are taken from,
+    # which is the reverse one): a payment locking them at the same time cannot deadlock.
+    await Invoice.filter(id__in=list(net)).order_by("id").select_for_update()
     for invoice_id in sorted(net, reverse=True):
         take = min(left, net[invoice_id])
         if take <= 0:
             continue
-        await Invoice.filter(id=invoice_id).select_for_update()
         await PaymentAllocation.create(
             payment_id=payment.id, invoice_id=invoice_id, amount_cents=-take
         )
@@ -565,9 +595,9 @@ async def process_notification(
             outcome=NotificationOutcome.MALFORMED, detail=str(error)[:500], processed_at=clock.now()
         )
         return NotificationOutcome.MALFORMED
-    if event is None:  # PayFiP does not know yet: the recovery cron asks again
+    if isinstance(event, Waiting):  # PayFiP cannot tell yet: the recovery cron asks again
         await PaymentNotification.filter(id=notification_id).update(
-            outcome=NotificationOutcome.PROCESSED, detail="P5", processed_at=clock.now()
+            outcome=NotificationOutcome.PROCESSED, detail=event.code, processed_at=clock.now()
         )
         return NotificationOutcome.PROCESSED
     return await reconcile(attempt.id, event, notification_id=notification_id, clock=clock)
@@ -585,10 +615,11 @@ async def recover_attempts(payfip: PayfipClient, *, clock: Clock) -> int:
         event: ProviderEvent | None
         if attempt.provider == PaymentProvider.PAYFIP:
             try:
-                event = await payfip_event(attempt, payfip, now)
+                answer = await payfip_event(attempt, payfip, now)
             except Exception:  # DGFiP unreachable, or an answer about another payment
                 logger.exception("PayFiP check of attempt %s failed; next run retries", attempt.id)
                 continue
+            event = None if isinstance(answer, Waiting) else answer
         elif now > attempt.created_at + SILENT_GIVE_UP:
             event = ProviderEvent(
                 EventKind.FAILED,

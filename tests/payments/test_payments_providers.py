@@ -126,7 +126,8 @@ async def test_payfip_result_comes_from_the_dgfip_not_from_the_callback(
     assert request["method"] == "GET"
     idop = form_fields(request)["idop"]
     assert request["url"] == "https://www.payfip.gouv.fr/tpa/paiementws.web"
-    sent = FAKE_PAYFIP.requests[idop]
+    sent = await FAKE_PAYFIP.request_of(idop)
+    assert sent is not None
     assert (sent.numcli, sent.montant, sent.saisie) == (PAYFIP_NUMCLI, 4250, "T")
     assert sent.refdet == request["attemptReference"] and sent.refdet.isalnum()
     assert sent.urlnotif == "http://famille.test/payments/payfip/notify"
@@ -141,7 +142,7 @@ async def test_payfip_result_comes_from_the_dgfip_not_from_the_callback(
     assert (await http.post("/payments/payfip/notify", data={"idop": stranger})).status_code == 400
     assert (await http.post("/payments/payfip/notify", data={"x": "1"})).status_code == 400
 
-    FAKE_PAYFIP.finish(idop, "P")
+    await FAKE_PAYFIP.finish(idop, "P")
     for _ in range(2):
         assert (await http.get(f"/payments/payfip/notify?idop={idop}")).status_code == 200
     await run_jobs()
@@ -155,7 +156,7 @@ async def test_payfip_attempts_are_asked_again_by_the_recovery_cron(
     family = await paying_family(clock, PaymentProvider.PAYFIP, totals=(4250, 1800))
     first = form_fields((await start(api, family, (0,)))["request"])["idop"]
     second = form_fields((await start(api, family, (1,)))["request"])["idop"]
-    FAKE_PAYFIP.finish(first, "P")  # paid, but PayFiP never called us
+    await FAKE_PAYFIP.finish(first, "P")  # paid, but PayFiP never called us
     ctx: dict[str, Any] = {"clock": clock, "redis": backend.redis}
     await recover_payments(ctx)  # both sessions still running: nothing asked
     assert await invoice_due(api, family, 0) == 4250

@@ -1,0 +1,21 @@
+from tortoise import migrations
+from tortoise.migrations import operations as ops
+from tortoise import fields
+
+class Migration(migrations.Migration):
+    dependencies = [('models', '0009_json_versions')]
+
+    initial = False
+
+    operations = [
+        ops.AddField(
+            model_name='PaymentNotification',
+            name='raw_body',
+            field=fields.BinaryField(null=True, description='Body bytes as received'),
+        ),
+        ops.AddField(
+            model_name='PaymentNotification',
+            name='raw_query',
+            field=fields.BinaryField(null=True, description='Query string bytes as received'),
+        ),
+    ]
