@@ -3,7 +3,7 @@ from tortoise.migrations import operations as ops
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0009_json_versions')]
+    dependencies = [('models', '0010_household_created_at_from_clock')]
 
     initial = False
 

@@ -3,7 +3,7 @@ from tortoise.migrations import operations as ops
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0010_notification_raw_bytes')]
+    dependencies = [('models', '0011_notification_raw_bytes')]
 
     initial = False
 
