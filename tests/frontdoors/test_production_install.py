@@ -141,7 +141,12 @@ def test_famille_serve_answers(installed: tuple[Path, str]) -> None:
 
         # then it is healthy and answers GraphQL
         assert health.status_code == 200
-        assert health.json() == {"status": "ok", "database": "ok", "redis": "embedded"}
+        assert health.json() == {
+            "status": "ok",
+            "database": "ok",
+            "redis": "embedded",
+            "smtp": "files",
+        }
         answer = httpx.post(f"{url}/graphql", json={"query": "{ __typename }"}, timeout=10)
         assert answer.json() == {"data": {"__typename": "Query"}}
         page = httpx.get(f"{url}/graphql", headers={"Accept": "text/html"}, timeout=10)
