@@ -6,8 +6,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from tortoise.transactions import in_transaction
-
 from models.accounts import Account
 from models.authorities import BillingAuthority
 from models.billing import Tariff
@@ -17,6 +15,7 @@ from resolvers.core import audit
 from resolvers.core.clock import Clock
 from resolvers.core.errors import BillingErrorCode, DomainError, NotFound, ValidationErrors
 from resolvers.core.french import format_euros
+from resolvers.core.transactions import atomic
 from resolvers.households.households import require_staff
 
 # The public simulation turns a week into a month over a school year: 36 weeks of school
@@ -121,7 +120,7 @@ async def save_billing_authority(
         "unbooked_surcharge_percent": form.unbooked_surcharge_percent,
         "resident_postal_codes": " ".join(form.resident_postal_codes.split()),
     }
-    async with in_transaction():
+    async with atomic():
         if authority_id is None:
             if await BillingAuthority.exists(tenant_id=staff.tenant_id, name=values["name"]):
                 raise DomainError(BillingErrorCode.INVALID, "Une régie porte déjà ce nom.", "name")
@@ -229,7 +228,7 @@ async def add_tariff(actor: Account | None, form: TariffForm, *, clock: Clock) -
         )
     if errors:
         raise ValidationErrors(errors)
-    async with in_transaction():
+    async with atomic():
         # The activity row is the lock: two agents adding brackets at once are serialised,
         # so neither misses the other's overlap.
         activity = (

@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from tortoise.expressions import F
-from tortoise.transactions import in_transaction
 
 from models.billing import Invoice
 from models.payments import (
@@ -36,6 +35,7 @@ from models.tenants import Tenant
 from resolvers.core.clock import Clock
 from resolvers.core.french import format_datetime, format_euros
 from resolvers.core.outbox import queue_mail, record_job
+from resolvers.core.transactions import atomic
 from resolvers.payments import payment_protocols as protocols
 from resolvers.payments.payfip import PayfipClient, PayfipFault
 from resolvers.payments.payment_protocols import EventKind, Malformed, ProviderEvent
@@ -88,7 +88,7 @@ async def receive_callback(
     clock: Clock,
 ) -> CallbackAnswer:
     raw = raw_payload(provider, method, query_string, body)
-    async with in_transaction():
+    async with atomic():
         notification = await PaymentNotification.create(
             provider=provider,
             received_at=clock.now(),
@@ -244,7 +244,7 @@ async def reconcile(
 ) -> NotificationOutcome:
     """Apply one event to the ledger, in one transaction, at most once."""
     now = clock.now()
-    async with in_transaction():
+    async with atomic():
         [attempt] = await PaymentAttempt.filter(id=attempt_id).select_for_update()
         outcome = await _apply(attempt, event, notification_id, now, clock)
         if notification_id is not None:

@@ -22,7 +22,6 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import orjson
-from tortoise.transactions import in_transaction
 
 from models.absences import AbsenceDay, AbsenceReport
 from models.accounts import Account, AccountRole, LoginAttempt
@@ -38,6 +37,7 @@ from models.tenants import Tenant
 from resolvers.core import audit, signed_links
 from resolvers.core.clock import Clock
 from resolvers.core.errors import Forbidden
+from resolvers.core.transactions import atomic
 from resolvers.documents.storage import store_for
 from resolvers.households.households import household_for
 from settings import get_settings
@@ -252,7 +252,7 @@ async def apply_retention(*, clock: Clock, tenant_id: int | None = None) -> Rete
         files = await DocumentFile.filter(document__household_id=household.id).values_list(
             "id", "backend", "storage_key"
         )
-        async with in_transaction():
+        async with atomic():
             await DocumentFile.filter(id__in=[file_id for file_id, _, _ in files]).delete()
             children = await Child.filter(household_id=household.id).update(
                 health_notes="", pai_details="", has_pai=False
