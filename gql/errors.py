@@ -68,13 +68,13 @@ CommunicationErrorCodeEnum = strawberry.enum(
 BillingErrorCodeEnum = strawberry.enum(
     BillingErrorCode,
     name="BillingErrorCode",
-    description="Stable codes of tariff, attendance, régie and invoice failures.",
+    description="Stable codes of tariff, attendance, régie, invoice and tax-certificate failures.",
 )
 
 DirectDebitErrorCodeEnum = strawberry.enum(
     DirectDebitErrorCode,
     name="DirectDebitErrorCode",
-    description="Stable codes of SEPA mandate, direct-debit and tax-certificate failures.",
+    description="Stable codes of SEPA mandate and direct-debit failures.",
 )
 
 
@@ -116,13 +116,15 @@ class CommunicationError(UserError):
     codes: ClassVar[type[CommunicationErrorCode]] = CommunicationErrorCode
 
 
-@strawberry.type(description="A failure of a tariff, attendance, régie or invoice operation.")
+@strawberry.type(
+    description="A failure of a tariff, attendance, régie, invoice or tax-certificate operation."
+)
 class BillingError(UserError):
     code: BillingErrorCode = strawberry.field(description="Stable code to branch on.")
     codes: ClassVar[type[BillingErrorCode]] = BillingErrorCode
 
 
-@strawberry.type(description="A failure of a SEPA mandate, direct-debit or certificate operation.")
+@strawberry.type(description="A failure of a SEPA mandate or direct-debit operation.")
 class DirectDebitError(UserError):
     code: DirectDebitErrorCode = strawberry.field(description="Stable code to branch on.")
     codes: ClassVar[type[DirectDebitErrorCode]] = DirectDebitErrorCode
