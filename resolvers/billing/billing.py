@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from models.accounts import Account
 from models.authorities import BillingAuthority
@@ -389,13 +390,21 @@ class Simulation:
 
 
 async def simulate_prices(
-    town: str, quotient: int | None, resident: bool, choices: list[WeeklyChoice], *, on: date
+    town: str,
+    quotient: int | None,
+    resident: bool,
+    choices: list[WeeklyChoice],
+    *,
+    on: date | None,
+    clock: Clock,
 ) -> Simulation:
     """Simulation des tarifs: what a week and an average school month would cost, for a
-    quotient the family types (no login: families compare before enrolling)."""
+    quotient the family types (no login: families compare before enrolling), with the
+    prices in force ``on`` that day (by default today in the town)."""
     tenant = await Tenant.get_or_none(slug=town)
     if tenant is None:
         raise NotFound("Commune", "town")
+    on = on or clock.now().astimezone(ZoneInfo(tenant.timezone)).date()
     if quotient is not None and quotient < 0:
         raise DomainError(
             BillingErrorCode.INVALID, "Le quotient ne peut pas être négatif.", "quotient"

@@ -261,3 +261,21 @@ async def add_school_holiday(
         clock=clock,
     )
     return holiday
+
+
+@dataclass(frozen=True)
+class TownCatalogue:
+    """What a town offers, as its website shows it."""
+
+    activities: list[Activity]
+    sites: list[Site]
+    periods: list[Period]
+
+
+async def town_catalogue(tenant_id: int) -> TownCatalogue:
+    """Public: the town's activities by code, sites by name, periods latest first."""
+    return TownCatalogue(
+        activities=await Activity.filter(tenant_id=tenant_id).order_by("code"),
+        sites=await Site.filter(tenant_id=tenant_id).order_by("name"),
+        periods=await Period.filter(tenant_id=tenant_id).order_by("-starts_on"),
+    )

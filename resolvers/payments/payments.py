@@ -481,6 +481,12 @@ async def reviews_of(actor: Account | None, *, resolved: bool) -> list[PaymentRe
     )
 
 
+async def payment_setup_of(actor: Account | None, authority_id: int) -> PaymentSetup | None:
+    """Staff: a régie's online-payment provider, or None when it has none."""
+    authority = await authority_of(require_staff(actor), authority_id)
+    return await PaymentSetup.get_or_none(authority_id=authority.id)
+
+
 async def resolve_review(
     actor: Account | None, review_id: int, note: str, *, clock: Clock
 ) -> PaymentReview:
