@@ -127,8 +127,9 @@ def _named_by(module_name: str, name: str) -> _Names:
 
 
 def _definition(module: _Module, qualname: str) -> ast.AST:
-    node: Any = None
+    """A class's method (``HouseholdMutations.link_household``) or a module's function."""
     scope = module.definitions
+    node: ast.AST | None = None
     for part in qualname.split("."):
         node = scope[part]
         scope = {
@@ -136,8 +137,8 @@ def _definition(module: _Module, qualname: str) -> ast.AST:
             for child in getattr(node, "body", [])
             if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
         }
-    assert node is not None
-    return node  # type: ignore[no-any-return]
+    assert node is not None, qualname
+    return node
 
 
 def raised_codes(resolver: Callable[..., Any]) -> dict[str, str]:

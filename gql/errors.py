@@ -211,8 +211,8 @@ def handles_errors(
     def decorate(resolver: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
         payload = get_type_hints(resolver)["return"]
         error_type = payload_error_type(payload)
-        from_errors = getattr(payload, "from_errors", None) or (
-            lambda errors: payload(errors=errors)
+        from_errors: Callable[[list[Any]], R] = getattr(
+            payload, "from_errors", lambda errors: payload(errors=errors)
         )
 
         @functools.wraps(resolver)
@@ -223,7 +223,7 @@ def handles_errors(
                 async with _atomic():
                     return await resolver(*args, **kwargs)
             except DomainFailure as failure:
-                return from_errors(to_user_errors(failure, error_type))  # type: ignore[no-any-return]
+                return from_errors(to_user_errors(failure, error_type))
 
         HANDLED.append(HandledMutation(resolver, error_type, atomic))
         return wrapper
