@@ -7,10 +7,11 @@ the request id, and shown to clients only as a French sentence quoting that id �
 a lost database connection, which is an outage, not a bug: ``SERVICE_UNAVAILABLE``.
 """
 
+import functools
 import logging
-from collections.abc import Iterator
-from enum import Enum
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, ClassVar, ParamSpec, TypeVar, get_args, get_origin, get_type_hints
 
 import asyncpg
 import strawberry
@@ -32,6 +33,7 @@ from resolvers.core.errors import (
     HouseholdErrorCode,
     ValidationErrors,
 )
+from resolvers.core.transactions import atomic as _atomic
 
 logger = logging.getLogger("famille.graphql")
 
@@ -119,13 +121,13 @@ CommunicationErrorCodeEnum = strawberry.enum(
 BillingErrorCodeEnum = strawberry.enum(
     BillingErrorCode,
     name="BillingErrorCode",
-    description="Stable codes of tariff, attendance, régie and invoice failures.",
+    description="Stable codes of tariff, attendance, régie, invoice and tax-certificate failures.",
 )
 
 DirectDebitErrorCodeEnum = strawberry.enum(
     DirectDebitErrorCode,
     name="DirectDebitErrorCode",
-    description="Stable codes of SEPA mandate, direct-debit and tax-certificate failures.",
+    description="Stable codes of SEPA mandate and direct-debit failures.",
 )
 
 
@@ -140,36 +142,45 @@ class UserError:
 @strawberry.type(description="A failure of an account operation.")
 class AccountError(UserError):
     code: AccountErrorCode = strawberry.field(description="Stable code to branch on.")
+    codes: ClassVar[type[AccountErrorCode]] = AccountErrorCode
 
 
 @strawberry.type(description="A failure of a family-file operation.")
 class HouseholdError(UserError):
     code: HouseholdErrorCode = strawberry.field(description="Stable code to branch on.")
+    codes: ClassVar[type[HouseholdErrorCode]] = HouseholdErrorCode
 
 
 @strawberry.type(description="A failure of a catalogue, enrolment or booking operation.")
 class CalendarError(UserError):
     code: CalendarErrorCode = strawberry.field(description="Stable code to branch on.")
+    codes: ClassVar[type[CalendarErrorCode]] = CalendarErrorCode
 
 
 @strawberry.type(description="A failure of a document-storage operation.")
 class DocumentError(UserError):
     code: DocumentErrorCode = strawberry.field(description="Stable code to branch on.")
+    codes: ClassVar[type[DocumentErrorCode]] = DocumentErrorCode
 
 
 @strawberry.type(description="A failure of a news or messages operation.")
 class CommunicationError(UserError):
     code: CommunicationErrorCode = strawberry.field(description="Stable code to branch on.")
+    codes: ClassVar[type[CommunicationErrorCode]] = CommunicationErrorCode
 
 
-@strawberry.type(description="A failure of a tariff, attendance, régie or invoice operation.")
+@strawberry.type(
+    description="A failure of a tariff, attendance, régie, invoice or tax-certificate operation."
+)
 class BillingError(UserError):
     code: BillingErrorCode = strawberry.field(description="Stable code to branch on.")
+    codes: ClassVar[type[BillingErrorCode]] = BillingErrorCode
 
 
-@strawberry.type(description="A failure of a SEPA mandate, direct-debit or certificate operation.")
+@strawberry.type(description="A failure of a SEPA mandate or direct-debit operation.")
 class DirectDebitError(UserError):
     code: DirectDebitErrorCode = strawberry.field(description="Stable code to branch on.")
+    codes: ClassVar[type[DirectDebitErrorCode]] = DirectDebitErrorCode
 
 
 E = TypeVar(
@@ -183,26 +194,94 @@ E = TypeVar(
     DirectDebitError,
 )
 
-_CODES: dict[type, type[Enum]] = {
-    AccountError: AccountErrorCode,
-    HouseholdError: HouseholdErrorCode,
-    CalendarError: CalendarErrorCode,
-    DocumentError: DocumentErrorCode,
-    CommunicationError: CommunicationErrorCode,
-    BillingError: BillingErrorCode,
-    DirectDebitError: DirectDebitErrorCode,
-}
+# Each area's error type, with its enum of codes (``codes``).
+AREA_ERRORS: tuple[type, ...] = E.__constraints__
 
 
 def to_user_errors(failure: DomainError | ValidationErrors, error_type: type[E]) -> list[E]:
-    """Map domain failures onto an area's error type, code by code."""
-    code_enum = _CODES[error_type]
+    """Map domain failures onto an area's error type, code by code.
+
+    Common codes (NOT_AUTHENTICATED, NOT_FOUND…) exist in every area's enum by value; that
+    each area's enum holds every code its operations raise is checked at schema build
+    (gql/error_codes.py), so the lookup by value cannot fail on a code left out.
+    """
     failures = failure.errors if isinstance(failure, ValidationErrors) else [failure]
-    # Common codes (NOT_AUTHENTICATED, NOT_FOUND…) exist in every area's enum by value.
     return [
-        error_type(code=code_enum(error.code.value), message=error.message, field=error.field)  # type: ignore[arg-type]
+        error_type(
+            code=error_type.codes(error.code.value), message=error.message, field=error.field
+        )
         for error in failures
     ]
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class HandledMutation:
+    """A mutation resolver under ``handles_errors``, as the schema-build check reads it."""
+
+    resolver: Callable[..., Any]
+    error_type: type
+    atomic: bool
+
+
+# Filled as the mutation modules are imported; gql/schema.py checks their codes.
+HANDLED: list[HandledMutation] = []
+
+
+def payload_error_type(payload: type) -> type:
+    """The error type of a payload's ``errors: list[XxxError]`` field."""
+    annotation = get_type_hints(payload).get("errors")
+    args = get_args(annotation) if get_origin(annotation) is list else ()
+    if len(args) != 1 or args[0] not in AREA_ERRORS:
+        raise TypeError(f"{payload.__name__}.errors is not a list of an area's error type")
+    error_type: type = args[0]
+    return error_type
+
+
+def handles_errors(
+    *, atomic: bool = True
+) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
+    """The one wrapper of every mutation (Saleor's ``BaseMutation.handle_errors``), applied
+    under ``@strawberry.mutation``:
+
+    - the mutation runs in one database transaction (``resolvers.core.transactions.atomic``,
+      which the operations' own ``atomic()`` blocks join), committed before the answer is
+      sent and before the outbox relay hands its jobs to Redis;
+    - a ``DomainError`` / ``ValidationErrors`` rolls it back and becomes the payload's
+      ``errors``: the payload is the resolver's return annotation, the error type that of
+      the payload's ``errors`` field (a payload with other required fields builds itself in
+      a ``from_errors`` class method);
+    - anything else rolls back too and goes on to ``ErrorPolicy``, which masks it.
+
+    ``atomic=False`` is for the few mutations that must keep what they wrote before
+    failing; the resolver says why. ``functools.wraps`` keeps the signature and the
+    annotations Strawberry reads, so the schema does not change.
+    """
+
+    def decorate(resolver: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+        payload = get_type_hints(resolver)["return"]
+        error_type = payload_error_type(payload)
+        from_errors: Callable[[list[Any]], R] = getattr(
+            payload, "from_errors", lambda errors: payload(errors=errors)
+        )
+
+        @functools.wraps(resolver)
+        async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            try:
+                if not atomic:
+                    return await resolver(*args, **kwargs)
+                async with _atomic():
+                    return await resolver(*args, **kwargs)
+            except DomainFailure as failure:
+                return from_errors(to_user_errors(failure, error_type))
+
+        HANDLED.append(HandledMutation(resolver, error_type, atomic))
+        return wrapper
+
+    return decorate
 
 
 class ErrorPolicy(SchemaExtension):

@@ -30,7 +30,8 @@ from gql.calendar.types import CALENDAR_DAY_SCALAR, CalendarDay
 from gql.documents.mutations import DocumentMutations
 from gql.documents.queries import DocumentQueries
 from gql.enums import DayReason, DayStatus
-from gql.errors import ErrorPolicy, log_unexpected
+from gql.error_codes import check_error_codes
+from gql.errors import HANDLED, ErrorPolicy, log_unexpected
 from gql.execution import FamilleExecutionContext
 from gql.households.mutations import HouseholdMutations
 from gql.households.queries import HouseholdQueries
@@ -160,6 +161,8 @@ class FamilleSchema(strawberry.Schema):
 
 
 def build_schema() -> strawberry.Schema:
+    # Each mutation's error enum must hold every code its operations can raise.
+    check_error_codes(HANDLED)
     settings = get_settings()
     limit_rules = [
         *QueryDepthLimiter(max_depth=settings.graphql_max_depth).validation_rules,

@@ -10,7 +10,7 @@ from gql.absences.types import AbsenceDay, AbsenceReport, load_reports
 from gql.context import Info
 from gql.documents.types import DocumentInput
 from gql.enums import AbsenceReason, DatePreset
-from gql.errors import CalendarError, DomainFailure, to_user_errors
+from gql.errors import CalendarError, handles_errors
 from gql.ids import decode_id
 from gql.inputs import to_form
 from resolvers.absences import absences
@@ -88,59 +88,50 @@ class AbsenceDecisionPayload:
     )
 
 
-def _errors(failure: Exception) -> list[CalendarError]:
-    assert isinstance(failure, DomainFailure)
-    return to_user_errors(failure, CalendarError)
-
-
 @strawberry.type
 class AbsenceMutations:
     @strawberry.mutation(
         description="Report an absence: booked days still within the cancellation deadline "
         "are cancelled (not billed); later days go to the service for review, as one request."
     )
+    @handles_errors()
     async def report_absence(
         self,
         info: Info,
         household_id: Annotated[strawberry.ID, strawberry.argument(description="Household.")],
         input: Annotated[AbsenceInput, strawberry.argument(description="The form.")],
     ) -> ReportAbsencePayload:
-        try:
-            form = absences.AbsenceForm(
-                child_id=decode_id(input.child_id, "Child", field="childId"),
-                reason=input.reason,
-                preset=input.dates,
-                day=input.day,
-                end=input.end,
-                activity_ids=[
-                    decode_id(a, "Activity", field="activityIds") for a in input.activity_ids
-                ]
-                if input.activity_ids
-                else None,
-                comment=input.comment,
-                stored_document_ids=[
-                    decode_id(a.document_id, "Document", field="attachments")
-                    for a in input.attachments
-                    if a.document_id
-                ],
-                new_attachments=[
-                    absences.NewAttachment(
-                        form=to_form(DocumentForm, a.upload.document),
-                        uploads=list(a.upload.files),  # type: ignore[arg-type]
-                        keep_in_storage=a.upload.keep_in_storage,
-                    )
-                    for a in input.attachments
-                    if a.upload
-                ],
-            )
-            result = await absences.report_absence(
-                info.context.account,
-                decode_id(household_id, "Household", field="householdId"),
-                form,
-                clock=info.context.clock,
-            )
-        except DomainFailure as failure:
-            return ReportAbsencePayload(errors=_errors(failure))
+        form = absences.AbsenceForm(
+            child_id=decode_id(input.child_id, "Child", field="childId"),
+            reason=input.reason,
+            preset=input.dates,
+            day=input.day,
+            end=input.end,
+            activity_ids=[decode_id(a, "Activity", field="activityIds") for a in input.activity_ids]
+            if input.activity_ids
+            else None,
+            comment=input.comment,
+            stored_document_ids=[
+                decode_id(a.document_id, "Document", field="attachments")
+                for a in input.attachments
+                if a.document_id
+            ],
+            new_attachments=[
+                absences.NewAttachment(
+                    form=to_form(DocumentForm, a.upload.document),
+                    uploads=list(a.upload.files),  # type: ignore[arg-type]
+                    keep_in_storage=a.upload.keep_in_storage,
+                )
+                for a in input.attachments
+                if a.upload
+            ],
+        )
+        result = await absences.report_absence(
+            info.context.account,
+            decode_id(household_id, "Household", field="householdId"),
+            form,
+            clock=info.context.clock,
+        )
         [report] = await load_reports([result.report])
         by_outcome = {
             outcome: [d for d in report.days if d.outcome == outcome]
@@ -169,6 +160,7 @@ class AbsenceMutations:
         description="Staff: accept (days justified, not billed) or reject (billed) a pending "
         "report; the family is mailed."
     )
+    @handles_errors()
     async def decide_absence_report(
         self,
         info: Info,
@@ -176,15 +168,12 @@ class AbsenceMutations:
         accept: Annotated[bool, strawberry.argument(description="True justifies the days.")],
         comment: Annotated[str, strawberry.argument(description="Told to the family.")] = "",
     ) -> AbsenceDecisionPayload:
-        try:
-            report = await absences.decide_absence(
-                info.context.account,
-                decode_id(report_id, "AbsenceReport", field="reportId"),
-                accept,
-                comment,
-                clock=info.context.clock,
-            )
-        except DomainFailure as failure:
-            return AbsenceDecisionPayload(errors=_errors(failure))
+        report = await absences.decide_absence(
+            info.context.account,
+            decode_id(report_id, "AbsenceReport", field="reportId"),
+            accept,
+            comment,
+            clock=info.context.clock,
+        )
         [loaded] = await load_reports([report])
         return AbsenceDecisionPayload(report=loaded)

@@ -11,7 +11,7 @@ import strawberry
 from gql.accounts.types import Account
 from gql.context import Info
 from gql.enums import Civility
-from gql.errors import AccountError, DomainFailure, to_user_errors
+from gql.errors import AccountError, handles_errors
 from gql.inputs import to_form
 from resolvers.accounts import accounts
 from resolvers.core.errors import NotAuthenticated
@@ -83,11 +83,10 @@ class AccountActionPayload:
         default_factory=list, description="Why it failed."
     )
 
-
-def _failed(failure: Exception) -> AccountActionPayload:
-    assert isinstance(failure, DomainFailure)
-    errors = to_user_errors(failure, AccountError)
-    return AccountActionPayload(ok=False, message=errors[0].message, errors=errors)
+    @classmethod
+    def from_errors(cls, errors: list[AccountError]) -> "AccountActionPayload":
+        """A refusal: not done, and the first error's message to show."""
+        return cls(ok=False, message=errors[0].message, errors=errors)
 
 
 @strawberry.type
@@ -96,19 +95,18 @@ class AccountMutations:
         description="Create a parent account. It stays inactive until the link mailed to "
         "`email` is followed (or `activateAccount` is called with its token)."
     )
+    @handles_errors()
     async def register(
         self,
         info: Info,
         input: Annotated[RegisterInput, strawberry.argument(description="The sign-up form.")],
     ) -> RegisterPayload:
         form = to_form(accounts.Registration, input)
-        try:
-            account = await accounts.register(form, clock=info.context.clock)
-        except DomainFailure as failure:
-            return RegisterPayload(errors=to_user_errors(failure, AccountError))
+        account = await accounts.register(form, clock=info.context.clock)
         return RegisterPayload(account=Account.from_model(account))
 
     @strawberry.mutation(description="Activate an account with the token of the mailed link.")
+    @handles_errors()
     async def activate_account(
         self,
         info: Info,
@@ -116,26 +114,21 @@ class AccountMutations:
             str, strawberry.argument(description="The last part of the activation link.")
         ],
     ) -> AccountPayload:
-        try:
-            account = await accounts.activate(token, clock=info.context.clock)
-        except DomainFailure as failure:
-            return AccountPayload(errors=to_user_errors(failure, AccountError))
+        account = await accounts.activate(token, clock=info.context.clock)
         return AccountPayload(account=Account.from_model(account))
 
     @strawberry.mutation(
         description="Mail a new activation link. Answers the same whether or not the account "
         "exists, so nobody can probe which e-mails have an account."
     )
+    @handles_errors()
     async def resend_activation(
         self,
         info: Info,
         town: Annotated[str, strawberry.argument(description="Slug of the town.")],
         email: Annotated[str, strawberry.argument(description="E-mail used at sign-up.")],
     ) -> AccountActionPayload:
-        try:
-            await accounts.resend_activation(town, email, clock=info.context.clock)
-        except DomainFailure as failure:
-            return _failed(failure)
+        await accounts.resend_activation(town, email, clock=info.context.clock)
         return AccountActionPayload(
             ok=True,
             message="Si un compte non activé existe pour cette adresse, un nouveau lien vient "
@@ -146,21 +139,21 @@ class AccountMutations:
         description="Log in. After repeated failures the e-mail and the client address are "
         "locked for a while (TOO_MANY_ATTEMPTS, with the time to retry)."
     )
+    # Not atomic: a refused login keeps its recorded LoginAttempt, which the throttling
+    # counts (a rolled-back failure would let anyone try passwords without limit).
+    @handles_errors(atomic=False)
     async def login(
         self,
         info: Info,
         input: Annotated[LoginInput, strawberry.argument(description="Credentials.")],
     ) -> LoginPayload:
-        try:
-            session = await accounts.login(
-                input.town,
-                input.email,
-                input.password,
-                client_address=info.context.client_address,
-                clock=info.context.clock,
-            )
-        except DomainFailure as failure:
-            return LoginPayload(errors=to_user_errors(failure, AccountError))
+        session = await accounts.login(
+            input.town,
+            input.email,
+            input.password,
+            client_address=info.context.client_address,
+            clock=info.context.clock,
+        )
         return LoginPayload(
             token=session.token,
             expires_at=session.expires_at,
@@ -168,47 +161,44 @@ class AccountMutations:
         )
 
     @strawberry.mutation(description="Revoke the bearer token this request was sent with.")
+    @handles_errors()
     async def logout(self, info: Info) -> AccountActionPayload:
         if info.context.session_id is None:
-            return _failed(NotAuthenticated())
+            raise NotAuthenticated()
         await accounts.logout(info.context.session_id, clock=info.context.clock)
         return AccountActionPayload(ok=True, message="Vous êtes déconnecté.")
 
     @strawberry.mutation(
         description="Change the password; other devices are logged out and a mail warns the user."
     )
+    @handles_errors()
     async def change_password(
         self,
         info: Info,
         current_password: Annotated[str, strawberry.argument(description="The password in use.")],
         new_password: Annotated[str, strawberry.argument(description="The new password.")],
     ) -> AccountActionPayload:
-        try:
-            await accounts.change_password(
-                info.context.account,
-                current_password,
-                new_password,
-                session_id=info.context.session_id,
-                clock=info.context.clock,
-            )
-        except DomainFailure as failure:
-            return _failed(failure)
+        await accounts.change_password(
+            info.context.account,
+            current_password,
+            new_password,
+            session_id=info.context.session_id,
+            clock=info.context.clock,
+        )
         return AccountActionPayload(ok=True, message="Votre mot de passe a été modifié.")
 
     @strawberry.mutation(
         description="Mail a password-reset link. Answers the same whether or not the account "
         "exists."
     )
+    @handles_errors()
     async def request_password_reset(
         self,
         info: Info,
         town: Annotated[str, strawberry.argument(description="Slug of the town.")],
         email: Annotated[str, strawberry.argument(description="Login e-mail.")],
     ) -> AccountActionPayload:
-        try:
-            await accounts.request_password_reset(town, email, clock=info.context.clock)
-        except DomainFailure as failure:
-            return _failed(failure)
+        await accounts.request_password_reset(town, email, clock=info.context.clock)
         return AccountActionPayload(
             ok=True,
             message="Si un compte existe pour cette adresse, un lien pour choisir un nouveau mot "
@@ -216,16 +206,14 @@ class AccountMutations:
         )
 
     @strawberry.mutation(description="Set a new password with the token of the mailed link.")
+    @handles_errors()
     async def reset_password(
         self,
         info: Info,
         token: Annotated[str, strawberry.argument(description="The last part of the reset link.")],
         new_password: Annotated[str, strawberry.argument(description="The new password.")],
     ) -> AccountActionPayload:
-        try:
-            await accounts.reset_password(token, new_password, clock=info.context.clock)
-        except DomainFailure as failure:
-            return _failed(failure)
+        await accounts.reset_password(token, new_password, clock=info.context.clock)
         return AccountActionPayload(
             ok=True, message="Votre mot de passe a été modifié. Vous pouvez vous connecter."
         )

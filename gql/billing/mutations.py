@@ -7,7 +7,7 @@ import strawberry
 
 from gql.billing.types import BillingAuthority, Tariff
 from gql.context import Info
-from gql.errors import BillingError, DomainFailure, to_user_errors
+from gql.errors import BillingError, handles_errors
 from gql.ids import decode_id
 from resolvers.billing import billing
 from resolvers.operations import attendance_records
@@ -84,14 +84,10 @@ class AttendancePayload:
     errors: list[BillingError] = strawberry.field(default_factory=list, description="Why not.")
 
 
-def _errors(failure: Exception) -> list[BillingError]:
-    assert isinstance(failure, DomainFailure)
-    return to_user_errors(failure, BillingError)
-
-
 @strawberry.type
 class BillingMutations:
     @strawberry.mutation(description="Staff: create a régie, or change one (given its id).")
+    @handles_errors()
     async def save_billing_authority(
         self,
         info: Info,
@@ -100,27 +96,25 @@ class BillingMutations:
             strawberry.ID | None, strawberry.argument(description="Régie to change.")
         ] = None,
     ) -> BillingAuthorityPayload:
-        try:
-            authority = await billing.save_billing_authority(
-                info.context.account,
-                billing.AuthorityForm(
-                    name=input.name,
-                    due_day=input.due_day,
-                    payment_opens_day=input.payment_opens_day,
-                    payment_opens_minutes=input.payment_opens_minutes,
-                    payment_closes_day=input.payment_closes_day,
-                    payment_closes_minutes=input.payment_closes_minutes,
-                    unbooked_surcharge_percent=input.unbooked_surcharge_percent,
-                    resident_postal_codes=" ".join(input.resident_postal_codes),
-                ),
-                authority_id=decode_id(id, "BillingAuthority", field="id") if id else None,
-                clock=info.context.clock,
-            )
-        except DomainFailure as failure:
-            return BillingAuthorityPayload(errors=_errors(failure))
+        authority = await billing.save_billing_authority(
+            info.context.account,
+            billing.AuthorityForm(
+                name=input.name,
+                due_day=input.due_day,
+                payment_opens_day=input.payment_opens_day,
+                payment_opens_minutes=input.payment_opens_minutes,
+                payment_closes_day=input.payment_closes_day,
+                payment_closes_minutes=input.payment_closes_minutes,
+                unbooked_surcharge_percent=input.unbooked_surcharge_percent,
+                resident_postal_codes=" ".join(input.resident_postal_codes),
+            ),
+            authority_id=decode_id(id, "BillingAuthority", field="id") if id else None,
+            clock=info.context.clock,
+        )
         return BillingAuthorityPayload(authority=BillingAuthority.from_model(authority))
 
     @strawberry.mutation(description="Staff: the régie that bills an activity (null: none).")
+    @handles_errors()
     async def set_activity_billing_authority(
         self,
         info: Info,
@@ -129,80 +123,71 @@ class BillingMutations:
             strawberry.ID | None, strawberry.argument(description="Régie.")
         ] = None,
     ) -> BillingPayload:
-        try:
-            await billing.assign_activity(
-                info.context.account,
-                decode_id(activity_id, "Activity", field="activityId"),
-                decode_id(authority_id, "BillingAuthority", field="authorityId")
-                if authority_id
-                else None,
-                clock=info.context.clock,
-            )
-        except DomainFailure as failure:
-            return BillingPayload(errors=_errors(failure))
+        await billing.assign_activity(
+            info.context.account,
+            decode_id(activity_id, "Activity", field="activityId"),
+            decode_id(authority_id, "BillingAuthority", field="authorityId")
+            if authority_id
+            else None,
+            clock=info.context.clock,
+        )
         return BillingPayload(ok=True)
 
     @strawberry.mutation(description="Staff: add a bracket to an activity's price grid.")
+    @handles_errors()
     async def add_tariff(
         self,
         info: Info,
         input: Annotated[TariffInput, strawberry.argument(description="The bracket.")],
     ) -> TariffPayload:
-        try:
-            tariff = await billing.add_tariff(
-                info.context.account,
-                billing.TariffForm(
-                    activity_id=decode_id(input.activity_id, "Activity", field="activityId"),
-                    valid_from=input.valid_from,
-                    valid_until=input.valid_until,
-                    resident=input.resident,
-                    quotient_min=input.quotient_min,
-                    quotient_max=input.quotient_max,
-                    unit_price_cents=input.unit_price_cents,
-                ),
-                clock=info.context.clock,
-            )
-        except DomainFailure as failure:
-            return TariffPayload(errors=_errors(failure))
+        tariff = await billing.add_tariff(
+            info.context.account,
+            billing.TariffForm(
+                activity_id=decode_id(input.activity_id, "Activity", field="activityId"),
+                valid_from=input.valid_from,
+                valid_until=input.valid_until,
+                resident=input.resident,
+                quotient_min=input.quotient_min,
+                quotient_max=input.quotient_max,
+                unit_price_cents=input.unit_price_cents,
+            ),
+            clock=info.context.clock,
+        )
         return TariffPayload(tariff=Tariff.from_model(tariff))
 
     @strawberry.mutation(description="Staff: remove a bracket (issued invoices keep prices).")
+    @handles_errors()
     async def delete_tariff(
         self,
         info: Info,
         id: Annotated[strawberry.ID, strawberry.argument(description="The bracket.")],
     ) -> BillingPayload:
-        try:
-            await billing.delete_tariff(
-                info.context.account, decode_id(id, "Tariff", field="id"), clock=info.context.clock
-            )
-        except DomainFailure as failure:
-            return BillingPayload(errors=_errors(failure))
+        await billing.delete_tariff(
+            info.context.account, decode_id(id, "Tariff", field="id"), clock=info.context.clock
+        )
         return BillingPayload(ok=True)
 
     @strawberry.mutation(
         description="Staff: record a whole attendance sheet (pointage) at once; sending it "
         "again is harmless, a corrected entry replaces the earlier one."
     )
+    @handles_errors()
     async def record_attendance(
         self,
         info: Info,
         input: Annotated[AttendanceInput, strawberry.argument(description="The sheet.")],
     ) -> AttendancePayload:
-        try:
-            recorded = await attendance_records.record_attendance(
-                info.context.account,
-                decode_id(input.site_id, "Site", field="siteId"),
-                decode_id(input.activity_id, "Activity", field="activityId"),
-                input.day,
-                [
-                    attendance_records.AttendanceEntry(
-                        decode_id(entry.child_id, "Child", field="entries"), entry.present
-                    )
-                    for entry in input.entries
-                ],
-                clock=info.context.clock,
-            )
-        except DomainFailure as failure:
-            return AttendancePayload(errors=_errors(failure))
+        recorded = await attendance_records.record_attendance(
+            info.context.account,
+            decode_id(input.site_id, "Site", field="siteId"),
+            decode_id(input.activity_id, "Activity", field="activityId"),
+            input.day,
+            [
+                attendance_records.AttendanceEntry(
+                    decode_id(entry.child_id, "Child", field="entries"), entry.present
+                )
+                for entry in input.entries
+            ],
+            clock=info.context.clock,
+        )
         return AttendancePayload(recorded=recorded)

@@ -2,7 +2,6 @@
 
 import datetime as dt
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 import strawberry
 
@@ -18,7 +17,6 @@ from gql.ids import decode_id
 from gql.pagination import PageInfo, after_pk, page_info, page_size
 from models.billing import Invoice as InvoiceModel
 from models.billing import InvoiceDelivery
-from models.tenants import Tenant
 from resolvers.billing import billing, invoices
 from resolvers.billing.invoices import InvoiceFilter
 from resolvers.core.clock import Clock
@@ -41,12 +39,8 @@ class InvoiceConnection:
 async def load_invoices(rows: list[InvoiceModel], clock: Clock) -> list[Invoice]:
     """Invoices with their lines and their town's time zone, in two statements."""
     lines = await invoices.lines_of([row.id for row in rows])
-    zones = dict(
-        await Tenant.filter(id__in={row.tenant_id for row in rows}).values_list("id", "timezone")
-    )
-    return [
-        Invoice.from_model(row, lines[row.id], clock, str(zones[row.tenant_id])) for row in rows
-    ]
+    zones = await invoices.time_zones({row.tenant_id for row in rows})
+    return [Invoice.from_model(row, lines[row.id], clock, zones[row.tenant_id]) for row in rows]
 
 
 @strawberry.type
@@ -73,10 +67,6 @@ class BillingQueries:
             dt.date | None, strawberry.argument(description="Prices in force that day; today.")
         ] = None,
     ) -> PriceSimulation:
-        tenant = await Tenant.get_or_none(slug=town)
-        today = info.context.clock.now().astimezone(
-            ZoneInfo(tenant.timezone if tenant else "Europe/Paris")
-        )
         result = await billing.simulate_prices(
             town,
             quotient,
@@ -88,7 +78,8 @@ class BillingQueries:
                 )
                 for choice in pattern
             ],
-            on=date or today.date(),
+            on=date,
+            clock=info.context.clock,
         )
         return PriceSimulation.from_result(result)
 

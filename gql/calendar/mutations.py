@@ -21,7 +21,7 @@ from gql.enums import (
     SiteKind,
     WeekParity,
 )
-from gql.errors import CalendarError, DomainFailure, to_user_errors
+from gql.errors import CalendarError, handles_errors
 from gql.ids import decode_id, encode_id
 from gql.inputs import to_form
 from models.bookings import Enrollment as EnrollmentModel
@@ -173,11 +173,6 @@ class EnrollmentPayload:
     )
 
 
-def _errors(failure: Exception) -> list[CalendarError]:
-    assert isinstance(failure, DomainFailure)
-    return to_user_errors(failure, CalendarError)
-
-
 async def enrollment_type(enrollment_id: int) -> Enrollment:
     row = await EnrollmentModel.get(id=enrollment_id).select_related(
         "child", "activity", "site", "period"
@@ -233,6 +228,7 @@ def _change_set(input: BookingChangesInput) -> bookings.ChangeSet:
 @strawberry.type
 class CalendarMutations:
     @strawberry.mutation(description="Staff: add a site.")
+    @handles_errors()
     async def create_site(
         self,
         info: Info,
@@ -240,17 +236,15 @@ class CalendarMutations:
         kind: Annotated[SiteKind, strawberry.argument(description="Kind of place.")],
         address: Annotated[str, strawberry.argument(description="Postal address.")] = "",
     ) -> CatalogueItemPayload:
-        try:
-            site = await catalogue.create_site(
-                info.context.account, name, kind, address, clock=info.context.clock
-            )
-        except DomainFailure as failure:
-            return CatalogueItemPayload(errors=_errors(failure))
+        site = await catalogue.create_site(
+            info.context.account, name, kind, address, clock=info.context.clock
+        )
         return CatalogueItemPayload(site=Site.from_model(site))
 
     @strawberry.mutation(
         description="Staff: create an activity, or change its rules when `activityId` is given."
     )
+    @handles_errors()
     async def save_activity(
         self,
         info: Info,
@@ -259,20 +253,18 @@ class CalendarMutations:
             strawberry.ID | None, strawberry.argument(description="Activity to change.")
         ] = None,
     ) -> CatalogueItemPayload:
-        try:
-            activity = await catalogue.save_activity(
-                info.context.account,
-                to_form(catalogue.ActivityForm, input),
-                clock=info.context.clock,
-                activity_id=decode_id(activity_id, "Activity", field="activityId")
-                if activity_id
-                else None,
-            )
-        except DomainFailure as failure:
-            return CatalogueItemPayload(errors=_errors(failure))
+        activity = await catalogue.save_activity(
+            info.context.account,
+            to_form(catalogue.ActivityForm, input),
+            clock=info.context.clock,
+            activity_id=decode_id(activity_id, "Activity", field="activityId")
+            if activity_id
+            else None,
+        )
         return CatalogueItemPayload(activity=Activity.from_model(activity))
 
     @strawberry.mutation(description="Staff: create a reservation period (school year).")
+    @handles_errors()
     async def create_period(
         self,
         info: Info,
@@ -280,18 +272,16 @@ class CalendarMutations:
         starts_on: Annotated[date, strawberry.argument(description="First day.")],
         ends_on: Annotated[date, strawberry.argument(description="Last day.")],
     ) -> CatalogueItemPayload:
-        try:
-            period = await catalogue.create_period(
-                info.context.account, name, starts_on, ends_on, clock=info.context.clock
-            )
-        except DomainFailure as failure:
-            return CatalogueItemPayload(errors=_errors(failure))
+        period = await catalogue.create_period(
+            info.context.account, name, starts_on, ends_on, clock=info.context.clock
+        )
         return CatalogueItemPayload(period=Period.from_model(period))
 
     @strawberry.mutation(
         description="Staff: open an activity at a site for a period, on weekdays, with a "
         "daily capacity (null = no limit). Calling it again changes them."
     )
+    @handles_errors()
     async def set_opening(
         self,
         info: Info,
@@ -303,24 +293,22 @@ class CalendarMutations:
             int | None, strawberry.argument(description="Children per day; null = no limit.")
         ] = None,
     ) -> CatalogueItemPayload:
-        try:
-            opening = await catalogue.set_opening(
-                info.context.account,
-                decode_id(activity_id, "Activity", field="activityId"),
-                decode_id(site_id, "Site", field="siteId"),
-                decode_id(period_id, "Period", field="periodId"),
-                weekdays,
-                capacity,
-                clock=info.context.clock,
-            )
-        except DomainFailure as failure:
-            return CatalogueItemPayload(errors=_errors(failure))
+        opening = await catalogue.set_opening(
+            info.context.account,
+            decode_id(activity_id, "Activity", field="activityId"),
+            decode_id(site_id, "Site", field="siteId"),
+            decode_id(period_id, "Period", field="periodId"),
+            weekdays,
+            capacity,
+            clock=info.context.clock,
+        )
         return CatalogueItemPayload(id=strawberry.ID(encode_id("Opening", opening.id)))
 
     @strawberry.mutation(
         description="Staff: close (strike, teachers' day) or exceptionally open one day, for "
         "one activity and/or site, or for all."
     )
+    @handles_errors()
     async def add_calendar_exception(
         self,
         info: Info,
@@ -334,23 +322,21 @@ class CalendarMutations:
             strawberry.ID | None, strawberry.argument(description="Only this site.")
         ] = None,
     ) -> CatalogueItemPayload:
-        try:
-            exception = await catalogue.add_calendar_exception(
-                info.context.account,
-                day,
-                is_open,
-                label,
-                clock=info.context.clock,
-                activity_id=decode_id(activity_id, "Activity", field="activityId")
-                if activity_id
-                else None,
-                site_id=decode_id(site_id, "Site", field="siteId") if site_id else None,
-            )
-        except DomainFailure as failure:
-            return CatalogueItemPayload(errors=_errors(failure))
+        exception = await catalogue.add_calendar_exception(
+            info.context.account,
+            day,
+            is_open,
+            label,
+            clock=info.context.clock,
+            activity_id=decode_id(activity_id, "Activity", field="activityId")
+            if activity_id
+            else None,
+            site_id=decode_id(site_id, "Site", field="siteId") if site_id else None,
+        )
         return CatalogueItemPayload(id=strawberry.ID(encode_id("CalendarException", exception.id)))
 
     @strawberry.mutation(description="Staff: load school holidays of the town's zone.")
+    @handles_errors()
     async def add_school_holiday(
         self,
         info: Info,
@@ -358,18 +344,16 @@ class CalendarMutations:
         starts_on: Annotated[date, strawberry.argument(description="First day off.")],
         ends_on: Annotated[date, strawberry.argument(description="Last day off.")],
     ) -> CatalogueItemPayload:
-        try:
-            holiday = await catalogue.add_school_holiday(
-                info.context.account, name, starts_on, ends_on, clock=info.context.clock
-            )
-        except DomainFailure as failure:
-            return CatalogueItemPayload(errors=_errors(failure))
+        holiday = await catalogue.add_school_holiday(
+            info.context.account, name, starts_on, ends_on, clock=info.context.clock
+        )
         return CatalogueItemPayload(id=strawberry.ID(encode_id("SchoolHoliday", holiday.id)))
 
     @strawberry.mutation(
         description="Enrol a child: a parent's request waits for staff when the activity "
         "requires it; staff enrolments are active at once."
     )
+    @handles_errors()
     async def enroll_child(
         self,
         info: Info,
@@ -378,20 +362,18 @@ class CalendarMutations:
         site_id: Annotated[strawberry.ID, strawberry.argument(description="Site.")],
         period_id: Annotated[strawberry.ID, strawberry.argument(description="Period.")],
     ) -> EnrollmentPayload:
-        try:
-            enrollment = await enrollments.enroll(
-                info.context.account,
-                decode_id(child_id, "Child", field="childId"),
-                decode_id(activity_id, "Activity", field="activityId"),
-                decode_id(site_id, "Site", field="siteId"),
-                decode_id(period_id, "Period", field="periodId"),
-                clock=info.context.clock,
-            )
-        except DomainFailure as failure:
-            return EnrollmentPayload(errors=_errors(failure))
+        enrollment = await enrollments.enroll(
+            info.context.account,
+            decode_id(child_id, "Child", field="childId"),
+            decode_id(activity_id, "Activity", field="activityId"),
+            decode_id(site_id, "Site", field="siteId"),
+            decode_id(period_id, "Period", field="periodId"),
+            clock=info.context.clock,
+        )
         return EnrollmentPayload(enrollment=await enrollment_type(enrollment.id))
 
     @strawberry.mutation(description="Staff: accept, refuse or hold an enrolment; mailed.")
+    @handles_errors()
     async def decide_enrollment(
         self,
         info: Info,
@@ -401,37 +383,32 @@ class CalendarMutations:
         ],
         comment: Annotated[str, strawberry.argument(description="Told to the family.")] = "",
     ) -> EnrollmentPayload:
-        try:
-            enrollment = await enrollments.decide_enrollment(
-                info.context.account,
-                decode_id(enrollment_id, "Enrollment", field="enrollmentId"),
-                status,
-                comment,
-                clock=info.context.clock,
-            )
-        except DomainFailure as failure:
-            return EnrollmentPayload(errors=_errors(failure))
+        enrollment = await enrollments.decide_enrollment(
+            info.context.account,
+            decode_id(enrollment_id, "Enrollment", field="enrollmentId"),
+            status,
+            comment,
+            clock=info.context.clock,
+        )
         return EnrollmentPayload(enrollment=await enrollment_type(enrollment.id))
 
     @strawberry.mutation(
         description="Show what a change set would do now, line by line (accepted or refused "
         "with the reason), without changing anything."
     )
+    @handles_errors()
     async def preview_booking_changes(
         self,
         info: Info,
         household_id: Annotated[strawberry.ID, strawberry.argument(description="Household.")],
         input: Annotated[BookingChangesInput, strawberry.argument(description="Changes.")],
     ) -> BookingChangesPayload:
-        try:
-            result = await bookings.preview_changes(
-                info.context.account,
-                decode_id(household_id, "Household", field="householdId"),
-                _change_set(input),
-                clock=info.context.clock,
-            )
-        except DomainFailure as failure:
-            return BookingChangesPayload(errors=_errors(failure))
+        result = await bookings.preview_changes(
+            info.context.account,
+            decode_id(household_id, "Household", field="householdId"),
+            _change_set(input),
+            clock=info.context.clock,
+        )
         return BookingChangesPayload.from_result(result)
 
     @strawberry.mutation(
@@ -439,6 +416,7 @@ class CalendarMutations:
         "mail. Send a fresh `idempotencyKey` per change set: a retry with the same key "
         "applies nothing again and answers the first result (`replayed: true`)."
     )
+    @handles_errors()
     async def submit_booking_changes(
         self,
         info: Info,
@@ -449,14 +427,11 @@ class CalendarMutations:
             strawberry.argument(description="Client-chosen key (e.g. a UUID), 64 chars max."),
         ] = None,
     ) -> BookingChangesPayload:
-        try:
-            result = await bookings.submit_changes(
-                info.context.account,
-                decode_id(household_id, "Household", field="householdId"),
-                _change_set(input),
-                clock=info.context.clock,
-                idempotency_key=(idempotency_key or "")[:64] or None,
-            )
-        except DomainFailure as failure:
-            return BookingChangesPayload(errors=_errors(failure))
+        result = await bookings.submit_changes(
+            info.context.account,
+            decode_id(household_id, "Household", field="householdId"),
+            _change_set(input),
+            clock=info.context.clock,
+            idempotency_key=(idempotency_key or "")[:64] or None,
+        )
         return BookingChangesPayload.from_result(result)

@@ -8,11 +8,9 @@ import strawberry
 from gql.calendar.types import Activity, CalendarLine, Period, Site, calendar_day
 from gql.context import Info
 from gql.ids import decode_id
-from models.catalogue import Activity as ActivityModel
-from models.catalogue import Period as PeriodModel
-from models.catalogue import Site as SiteModel
 from resolvers.accounts.accounts import get_town
 from resolvers.calendar.calendar import household_calendar
+from resolvers.calendar.catalogue import town_catalogue
 
 
 @strawberry.type(description="What a town offers: activities, sites and periods.")
@@ -28,20 +26,11 @@ class CalendarQueries:
     async def catalogue(
         self, town: Annotated[str, strawberry.argument(description="Town slug.")]
     ) -> Catalogue:
-        tenant = await get_town(town)
+        offer = await town_catalogue((await get_town(town)).id)
         return Catalogue(
-            activities=[
-                Activity.from_model(row)
-                for row in await ActivityModel.filter(tenant=tenant).order_by("code")
-            ],
-            sites=[
-                Site.from_model(row)
-                for row in await SiteModel.filter(tenant=tenant).order_by("name")
-            ],
-            periods=[
-                Period.from_model(row)
-                for row in await PeriodModel.filter(tenant=tenant).order_by("-starts_on")
-            ],
+            activities=[Activity.from_model(row) for row in offer.activities],
+            sites=[Site.from_model(row) for row in offer.sites],
+            periods=[Period.from_model(row) for row in offer.periods],
         )
 
     @strawberry.field(

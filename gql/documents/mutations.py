@@ -7,7 +7,7 @@ from strawberry.file_uploads import Upload
 
 from gql.context import Info
 from gql.documents.types import Document, DocumentInput
-from gql.errors import DocumentError, DomainFailure, to_user_errors
+from gql.errors import DocumentError, handles_errors
 from gql.ids import decode_id
 from gql.inputs import to_form
 from resolvers.documents import documents
@@ -36,11 +36,6 @@ class DeleteDocumentPayload:
     )
 
 
-def _errors(failure: Exception) -> list[DocumentError]:
-    assert isinstance(failure, DomainFailure)
-    return to_user_errors(failure, DocumentError)
-
-
 @strawberry.type
 class DocumentMutations:
     @strawberry.mutation(
@@ -49,6 +44,7 @@ class DocumentMutations:
         "required). Accepted: PDF, PNG, JPG, BMP, ODT, DOCX, DOC, checked by content; at most "
         "3,200 KB per file (FAMILLE_UPLOAD_MAX_FILE_KB)."
     )
+    @handles_errors()
     async def upload_document(
         self,
         info: Info,
@@ -56,33 +52,28 @@ class DocumentMutations:
         input: Annotated[DocumentInput, strawberry.argument(description="Its metadata.")],
         files: Annotated[list[Upload], strawberry.argument(description="Its files (1 to 4).")],
     ) -> UploadDocumentPayload:
-        try:
-            row = await documents.upload_document(
-                info.context.account,
-                decode_id(household_id, "Household", field="householdId"),
-                to_form(documents.DocumentForm, input),
-                list(files),  # type: ignore[arg-type]
-                clock=info.context.clock,
-            )
-        except DomainFailure as failure:
-            return UploadDocumentPayload(errors=_errors(failure))
+        row = await documents.upload_document(
+            info.context.account,
+            decode_id(household_id, "Household", field="householdId"),
+            to_form(documents.DocumentForm, input),
+            list(files),  # type: ignore[arg-type]
+            clock=info.context.clock,
+        )
         return UploadDocumentPayload(document=Document.from_model(row))
 
     @strawberry.mutation(
         description="Remove a document from the storage. One attached to a request stays "
         "with that request (the town keeps what justified it) but leaves the storage."
     )
+    @handles_errors()
     async def delete_document(
         self,
         info: Info,
         id: Annotated[strawberry.ID, strawberry.argument(description="The document.")],
     ) -> DeleteDocumentPayload:
-        try:
-            deleted = await documents.delete_document(
-                info.context.account,
-                decode_id(id, "Document", field="id"),
-                clock=info.context.clock,
-            )
-        except DomainFailure as failure:
-            return DeleteDocumentPayload(errors=_errors(failure))
+        deleted = await documents.delete_document(
+            info.context.account,
+            decode_id(id, "Document", field="id"),
+            clock=info.context.clock,
+        )
         return DeleteDocumentPayload(deleted=deleted, kept_for_requests=not deleted)

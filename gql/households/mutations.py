@@ -10,7 +10,7 @@ import strawberry
 
 from gql.context import Info
 from gql.enums import Civility, ContactKind, Diet
-from gql.errors import DomainFailure, HouseholdError, to_user_errors
+from gql.errors import HouseholdError, handles_errors
 from gql.households.types import Contact, Guardian, Household
 from gql.ids import decode_id
 from gql.inputs import to_form
@@ -123,14 +123,10 @@ class ContactPayload:
     )
 
 
-def _household_errors(failure: Exception) -> list[HouseholdError]:
-    assert isinstance(failure, DomainFailure)
-    return to_user_errors(failure, HouseholdError)
-
-
 @strawberry.type
 class HouseholdMutations:
     @strawberry.mutation(description="Staff: open a family file with guardians and children.")
+    @handles_errors()
     async def create_household(
         self,
         info: Info,
@@ -141,31 +137,26 @@ class HouseholdMutations:
         form = to_form(HouseholdForm, input)
         form.guardians = [to_form(GuardianForm, guardian) for guardian in input.guardians]
         form.children = [to_form(ChildForm, child) for child in input.children]
-        try:
-            row = await households.create_household(
-                form, actor=info.context.account, clock=info.context.clock
-            )
-        except DomainFailure as failure:
-            return HouseholdPayload(errors=_household_errors(failure))
+        row = await households.create_household(
+            form, actor=info.context.account, clock=info.context.clock
+        )
         return HouseholdPayload(household=Household.from_model(row))
 
     @strawberry.mutation(
         description="Staff: issue a single-use access key for one guardian, mailed to them when "
         "they have an e-mail. Their earlier unused keys stop working."
     )
+    @handles_errors()
     async def issue_access_key(
         self,
         info: Info,
         guardian_id: Annotated[strawberry.ID, strawberry.argument(description="Guardian id.")],
     ) -> AccessKeyPayload:
-        try:
-            issued = await households.issue_access_key(
-                decode_id(guardian_id, "Guardian", field="guardianId"),
-                actor=info.context.account,
-                clock=info.context.clock,
-            )
-        except DomainFailure as failure:
-            return AccessKeyPayload(errors=_household_errors(failure))
+        issued = await households.issue_access_key(
+            decode_id(guardian_id, "Guardian", field="guardianId"),
+            actor=info.context.account,
+            clock=info.context.clock,
+        )
         return AccessKeyPayload(
             access_key=issued.key,
             expires_at=issued.access_key.expires_at,
@@ -177,6 +168,7 @@ class HouseholdMutations:
         description="Link the logged-in account to the family file with the access key the "
         "town mailed (« clé d'accès »). Each guardian has their own key."
     )
+    @handles_errors()
     async def link_household(
         self,
         info: Info,
@@ -184,83 +176,72 @@ class HouseholdMutations:
             str, strawberry.argument(description="The key, dashes and case optional.")
         ],
     ) -> HouseholdPayload:
-        try:
-            row = await households.link_household(
-                info.context.account, access_key, clock=info.context.clock
-            )
-        except DomainFailure as failure:
-            return HouseholdPayload(errors=_household_errors(failure))
+        row = await households.link_household(
+            info.context.account, access_key, clock=info.context.clock
+        )
         return HouseholdPayload(household=Household.from_model(row))
 
     @strawberry.mutation(
         description="Change the household's address and your own phone and e-mail; recorded "
         "as a request."
     )
+    @handles_errors()
     async def update_contact_details(
         self,
         info: Info,
         household_id: Annotated[strawberry.ID, strawberry.argument(description="Household id.")],
         input: Annotated[ContactDetailsInput, strawberry.argument(description="Fields to change.")],
     ) -> HouseholdPayload:
-        try:
-            row = await households.update_contact_details(
-                info.context.account,
-                decode_id(household_id, "Household", field="householdId"),
-                to_form(ContactDetailsForm, input),
-                clock=info.context.clock,
-            )
-        except DomainFailure as failure:
-            return HouseholdPayload(errors=_household_errors(failure))
+        row = await households.update_contact_details(
+            info.context.account,
+            decode_id(household_id, "Household", field="householdId"),
+            to_form(ContactDetailsForm, input),
+            clock=info.context.clock,
+        )
         return HouseholdPayload(household=Household.from_model(row))
 
     @strawberry.mutation(description="Add a contact to the household; recorded as a request.")
+    @handles_errors()
     async def add_contact(
         self,
         info: Info,
         household_id: Annotated[strawberry.ID, strawberry.argument(description="Household id.")],
         input: Annotated[ContactInput, strawberry.argument(description="The contact.")],
     ) -> ContactPayload:
-        try:
-            row = await households.add_contact(
-                info.context.account,
-                decode_id(household_id, "Household", field="householdId"),
-                to_form(ContactForm, input),
-                clock=info.context.clock,
-            )
-        except DomainFailure as failure:
-            return ContactPayload(errors=_household_errors(failure))
+        row = await households.add_contact(
+            info.context.account,
+            decode_id(household_id, "Household", field="householdId"),
+            to_form(ContactForm, input),
+            clock=info.context.clock,
+        )
         return ContactPayload(contact=Contact.from_model(row))
 
     @strawberry.mutation(description="Replace a contact's details; recorded as a request.")
+    @handles_errors()
     async def update_contact(
         self,
         info: Info,
         contact_id: Annotated[strawberry.ID, strawberry.argument(description="Contact id.")],
         input: Annotated[ContactInput, strawberry.argument(description="The new details.")],
     ) -> ContactPayload:
-        try:
-            row = await households.update_contact(
-                info.context.account,
-                decode_id(contact_id, "Contact", field="contactId"),
-                to_form(ContactForm, input),
-                clock=info.context.clock,
-            )
-        except DomainFailure as failure:
-            return ContactPayload(errors=_household_errors(failure))
+        row = await households.update_contact(
+            info.context.account,
+            decode_id(contact_id, "Contact", field="contactId"),
+            to_form(ContactForm, input),
+            clock=info.context.clock,
+        )
         return ContactPayload(contact=Contact.from_model(row))
 
     @strawberry.mutation(description="Remove a contact; recorded as a request.")
+    @handles_errors()
     async def remove_contact(
         self,
         info: Info,
         contact_id: Annotated[strawberry.ID, strawberry.argument(description="Contact id.")],
     ) -> ContactPayload:
-        try:
-            await households.remove_contact(
-                info.context.account,
-                decode_id(contact_id, "Contact", field="contactId"),
-                clock=info.context.clock,
-            )
-        except DomainFailure as failure:
-            return ContactPayload(errors=_household_errors(failure))
+        await households.remove_contact(
+            info.context.account,
+            decode_id(contact_id, "Contact", field="contactId"),
+            clock=info.context.clock,
+        )
         return ContactPayload()

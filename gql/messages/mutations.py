@@ -5,7 +5,7 @@ from typing import Annotated
 import strawberry
 
 from gql.context import Info
-from gql.errors import CommunicationError, DomainFailure, to_user_errors
+from gql.errors import CommunicationError, handles_errors
 from gql.ids import decode_id
 from gql.messages.types import Message, MessageThread
 from resolvers.messages import messages
@@ -20,11 +20,6 @@ class MessageThreadPayload:
     )
 
 
-def _errors(failure: Exception) -> list[CommunicationError]:
-    assert isinstance(failure, DomainFailure)
-    return to_user_errors(failure, CommunicationError)
-
-
 def _author(info: Info) -> str:
     account = info.context.account
     return f"{account.first_names} {account.last_name}" if account else ""
@@ -36,6 +31,7 @@ class MessageMutations:
         description="Start a thread between a household and the town (a guardian or an "
         "agent), about a request or free-standing; the other side is mailed."
     )
+    @handles_errors()
     async def start_message_thread(
         self,
         info: Info,
@@ -47,57 +43,48 @@ class MessageMutations:
             strawberry.argument(description="The request it is about, if any."),
         ] = None,
     ) -> MessageThreadPayload:
-        try:
-            thread, message = await messages.start_thread(
-                info.context.account,
-                decode_id(household_id, "Household", field="householdId"),
-                subject,
-                body,
-                request_id=decode_id(request_id, "Request", field="requestId")
-                if request_id
-                else None,
-                clock=info.context.clock,
-            )
-        except DomainFailure as failure:
-            return MessageThreadPayload(errors=_errors(failure))
+        thread, message = await messages.start_thread(
+            info.context.account,
+            decode_id(household_id, "Household", field="householdId"),
+            subject,
+            body,
+            request_id=decode_id(request_id, "Request", field="requestId") if request_id else None,
+            clock=info.context.clock,
+        )
         return MessageThreadPayload(
             thread=MessageThread.from_model(thread, 0),
             message=Message.from_model(message, _author(info)),
         )
 
     @strawberry.mutation(description="Reply in a thread; the other side is mailed.")
+    @handles_errors()
     async def reply_to_thread(
         self,
         info: Info,
         thread_id: Annotated[strawberry.ID, strawberry.argument(description="The thread.")],
         body: Annotated[str, strawberry.argument(description="The message.")],
     ) -> MessageThreadPayload:
-        try:
-            thread, message = await messages.reply(
-                info.context.account,
-                decode_id(thread_id, "MessageThread", field="threadId"),
-                body,
-                clock=info.context.clock,
-            )
-        except DomainFailure as failure:
-            return MessageThreadPayload(errors=_errors(failure))
+        thread, message = await messages.reply(
+            info.context.account,
+            decode_id(thread_id, "MessageThread", field="threadId"),
+            body,
+            clock=info.context.clock,
+        )
         return MessageThreadPayload(
             thread=MessageThread.from_model(thread, 0),
             message=Message.from_model(message, _author(info)),
         )
 
     @strawberry.mutation(description="Mark everything in a thread as read by the caller.")
+    @handles_errors()
     async def mark_thread_read(
         self,
         info: Info,
         thread_id: Annotated[strawberry.ID, strawberry.argument(description="The thread.")],
     ) -> MessageThreadPayload:
-        try:
-            thread = await messages.mark_read(
-                info.context.account,
-                decode_id(thread_id, "MessageThread", field="threadId"),
-                clock=info.context.clock,
-            )
-        except DomainFailure as failure:
-            return MessageThreadPayload(errors=_errors(failure))
+        thread = await messages.mark_read(
+            info.context.account,
+            decode_id(thread_id, "MessageThread", field="threadId"),
+            clock=info.context.clock,
+        )
         return MessageThreadPayload(thread=MessageThread.from_model(thread, 0))

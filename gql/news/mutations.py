@@ -6,7 +6,7 @@ from typing import Annotated
 import strawberry
 
 from gql.context import Info
-from gql.errors import CommunicationError, DomainFailure, to_user_errors
+from gql.errors import CommunicationError, handles_errors
 from gql.ids import decode_id, encode_id
 from gql.news.types import News
 from models.news import NewsAudience
@@ -41,48 +41,39 @@ class NewsPayload:
     )
 
 
-def _errors(failure: Exception) -> list[CommunicationError]:
-    assert isinstance(failure, DomainFailure)
-    return to_user_errors(failure, CommunicationError)
-
-
 @strawberry.type
 class NewsMutations:
     @strawberry.mutation(
         description="Staff: publish a news item, for everyone or the families of a site or an "
         "activity, between two dates."
     )
+    @handles_errors()
     async def publish_news(
         self,
         info: Info,
         input: Annotated[NewsInput, strawberry.argument(description="The item.")],
     ) -> NewsPayload:
-        try:
-            form = news.NewsForm(
-                title=input.title,
-                body=input.body,
-                audience=input.audience,
-                publish_from=input.publish_from,
-                publish_until=input.publish_until,
-                site_id=decode_id(input.site_id, "Site", field="siteId") if input.site_id else None,
-                activity_id=decode_id(input.activity_id, "Activity", field="activityId")
-                if input.activity_id
-                else None,
-            )
-            row = await news.publish_news(info.context.account, form, clock=info.context.clock)
-        except DomainFailure as failure:
-            return NewsPayload(errors=_errors(failure))
+        form = news.NewsForm(
+            title=input.title,
+            body=input.body,
+            audience=input.audience,
+            publish_from=input.publish_from,
+            publish_until=input.publish_until,
+            site_id=decode_id(input.site_id, "Site", field="siteId") if input.site_id else None,
+            activity_id=decode_id(input.activity_id, "Activity", field="activityId")
+            if input.activity_id
+            else None,
+        )
+        row = await news.publish_news(info.context.account, form, clock=info.context.clock)
         return NewsPayload(news=News.from_model(row))
 
     @strawberry.mutation(description="Staff: withdraw a news item for good.")
+    @handles_errors()
     async def delete_news(
         self,
         info: Info,
         news_id: Annotated[strawberry.ID, strawberry.argument(description="The item.")],
     ) -> NewsPayload:
-        try:
-            pk = decode_id(news_id, "News", field="newsId")
-            await news.delete_news(info.context.account, pk, clock=info.context.clock)
-        except DomainFailure as failure:
-            return NewsPayload(errors=_errors(failure))
+        pk = decode_id(news_id, "News", field="newsId")
+        await news.delete_news(info.context.account, pk, clock=info.context.clock)
         return NewsPayload(deleted_id=strawberry.ID(encode_id("News", pk)))

@@ -5,7 +5,7 @@ from typing import Annotated
 import strawberry
 
 from gql.context import Info
-from gql.errors import CalendarError, DomainFailure, to_user_errors
+from gql.errors import CalendarError, handles_errors
 from gql.ids import decode_id, encode_id
 from gql.operations.types import CalendarFeed
 from models.households import Child
@@ -35,32 +35,25 @@ class CalendarFeedPayload:
     )
 
 
-def _errors(failure: Exception) -> list[CalendarError]:
-    assert isinstance(failure, DomainFailure)
-    return to_user_errors(failure, CalendarError)
-
-
 @strawberry.type
 class OperationsMutations:
     @strawberry.mutation(
         description="Staff: the e-mail address of a site's kitchen, which receives the daily "
         "meal forecast at the booking cut-off; empty stops the mail."
     )
+    @handles_errors()
     async def set_kitchen_email(
         self,
         info: Info,
         site_id: Annotated[strawberry.ID, strawberry.argument(description="The site.")],
         email: Annotated[str, strawberry.argument(description="The kitchen's address.")],
     ) -> KitchenEmailPayload:
-        try:
-            site = await kitchen.set_kitchen_email(
-                info.context.account,
-                decode_id(site_id, "Site", field="siteId"),
-                email,
-                clock=info.context.clock,
-            )
-        except DomainFailure as failure:
-            return KitchenEmailPayload(errors=_errors(failure))
+        site = await kitchen.set_kitchen_email(
+            info.context.account,
+            decode_id(site_id, "Site", field="siteId"),
+            email,
+            clock=info.context.clock,
+        )
         return KitchenEmailPayload(
             site_id=strawberry.ID(encode_id("Site", site.id)), kitchen_email=site.kitchen_email
         )
@@ -69,37 +62,33 @@ class OperationsMutations:
         description="Parent: a new private link to the child's booked days as an iCalendar "
         "feed, for a phone's calendar. Anyone holding it reads those days: revoke it if shared."
     )
+    @handles_errors()
     async def create_calendar_feed(
         self,
         info: Info,
         child_id: Annotated[strawberry.ID, strawberry.argument(description="The child.")],
     ) -> CalendarFeedPayload:
-        try:
-            feed, token = await feeds.create_feed(
-                info.context.account,
-                decode_id(child_id, "Child", field="childId"),
-                clock=info.context.clock,
-            )
-        except DomainFailure as failure:
-            return CalendarFeedPayload(errors=_errors(failure))
+        feed, token = await feeds.create_feed(
+            info.context.account,
+            decode_id(child_id, "Child", field="childId"),
+            clock=info.context.clock,
+        )
         child = await Child.get(id=feed.child_id)
         return CalendarFeedPayload(
             feed=CalendarFeed.from_model(feed, child.first_names), url=feeds.feed_url(token)
         )
 
     @strawberry.mutation(description="Parent: stop a calendar link at once (it answers 404).")
+    @handles_errors()
     async def revoke_calendar_feed(
         self,
         info: Info,
         feed_id: Annotated[strawberry.ID, strawberry.argument(description="The link.")],
     ) -> CalendarFeedPayload:
-        try:
-            feed = await feeds.revoke_feed(
-                info.context.account,
-                decode_id(feed_id, "CalendarFeed", field="feedId"),
-                clock=info.context.clock,
-            )
-        except DomainFailure as failure:
-            return CalendarFeedPayload(errors=_errors(failure))
+        feed = await feeds.revoke_feed(
+            info.context.account,
+            decode_id(feed_id, "CalendarFeed", field="feedId"),
+            clock=info.context.clock,
+        )
         child = await Child.get(id=feed.child_id)
         return CalendarFeedPayload(feed=CalendarFeed.from_model(feed, child.first_names))

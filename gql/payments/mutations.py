@@ -6,7 +6,7 @@ from typing import Annotated
 import strawberry
 
 from gql.context import Info
-from gql.errors import BillingError, DomainFailure, to_user_errors
+from gql.errors import BillingError, handles_errors
 from gql.ids import decode_id
 from gql.payments.types import PaymentRequest, PaymentReview, PaymentSetup
 from models.payments import PaymentMode, PaymentProvider
@@ -53,41 +53,34 @@ class PaymentReviewPayload:
     errors: list[BillingError] = strawberry.field(default_factory=list, description="Why not.")
 
 
-def _errors(failure: Exception) -> list[BillingError]:
-    assert isinstance(failure, DomainFailure)
-    return to_user_errors(failure, BillingError)
-
-
 @strawberry.type
 class PaymentMutations:
     @strawberry.mutation(description="Staff: set the online-payment provider of a régie.")
+    @handles_errors()
     async def set_payment_setup(
         self,
         info: Info,
         authority_id: Annotated[strawberry.ID, strawberry.argument(description="The régie.")],
         input: Annotated[PaymentSetupInput, strawberry.argument(description="Provider.")],
     ) -> PaymentSetupPayload:
-        try:
-            setup = await payments.save_payment_setup(
-                info.context.account,
-                decode_id(authority_id, "BillingAuthority", field="authorityId"),
-                payments.SetupForm(
-                    provider=input.provider,
-                    mode=input.mode,
-                    payzen_site_id=input.payzen_site_id,
-                    payzen_test_key=input.payzen_test_key,
-                    payzen_production_key=input.payzen_production_key,
-                    paybox_site=input.paybox_site,
-                    paybox_rang=input.paybox_rang,
-                    paybox_identifiant=input.paybox_identifiant,
-                    paybox_hmac_key=input.paybox_hmac_key,
-                    paybox_public_key_pem=input.paybox_public_key_pem,
-                    payfip_numcli=input.payfip_numcli,
-                ),
-                clock=info.context.clock,
-            )
-        except DomainFailure as failure:
-            return PaymentSetupPayload(errors=_errors(failure))
+        setup = await payments.save_payment_setup(
+            info.context.account,
+            decode_id(authority_id, "BillingAuthority", field="authorityId"),
+            payments.SetupForm(
+                provider=input.provider,
+                mode=input.mode,
+                payzen_site_id=input.payzen_site_id,
+                payzen_test_key=input.payzen_test_key,
+                payzen_production_key=input.payzen_production_key,
+                paybox_site=input.paybox_site,
+                paybox_rang=input.paybox_rang,
+                paybox_identifiant=input.paybox_identifiant,
+                paybox_hmac_key=input.paybox_hmac_key,
+                paybox_public_key_pem=input.paybox_public_key_pem,
+                payfip_numcli=input.payfip_numcli,
+            ),
+            clock=info.context.clock,
+        )
         return PaymentSetupPayload(
             setup=PaymentSetup.from_model(
                 setup, payments.callback_url(PaymentProvider(setup.provider))
@@ -99,6 +92,10 @@ class PaymentMutations:
         "returns the provider's URL and the signed fields. Refused outside the payment "
         "window, when nothing is due, or while a payment of one of them is still open."
     )
+    # Not atomic: PayFiP's web service is called over HTTP once the attempt is recorded,
+    # and must not hold a transaction (and the invoices' row locks) open meanwhile; a
+    # refusal keeps the attempt, cancelled. payments.start_payment has its own transaction.
+    @handles_errors(atomic=False)
     async def start_payment(
         self,
         info: Info,
@@ -110,32 +107,27 @@ class PaymentMutations:
             strawberry.argument(description="Pay only this much (cents); null = all due."),
         ] = None,
     ) -> StartPaymentPayload:
-        try:
-            form = await payments.start_payment(
-                info.context.account,
-                [decode_id(i, "Invoice", field="invoiceIds") for i in invoice_ids],
-                payfip_client(),
-                amount_cents=amount_cents,
-                clock=info.context.clock,
-            )
-        except DomainFailure as failure:
-            return StartPaymentPayload(errors=_errors(failure))
+        form = await payments.start_payment(
+            info.context.account,
+            [decode_id(i, "Invoice", field="invoiceIds") for i in invoice_ids],
+            payfip_client(),
+            amount_cents=amount_cents,
+            clock=info.context.clock,
+        )
         return StartPaymentPayload(request=PaymentRequest.from_form(form))
 
     @strawberry.mutation(description="Staff: mark a payment review handled, saying how.")
+    @handles_errors()
     async def resolve_payment_review(
         self,
         info: Info,
         id: Annotated[strawberry.ID, strawberry.argument(description="The review.")],
         note: Annotated[str, strawberry.argument(description="What was done.")] = "",
     ) -> PaymentReviewPayload:
-        try:
-            review = await payments.resolve_review(
-                info.context.account,
-                decode_id(id, "PaymentReview", field="id"),
-                note,
-                clock=info.context.clock,
-            )
-        except DomainFailure as failure:
-            return PaymentReviewPayload(errors=_errors(failure))
+        review = await payments.resolve_review(
+            info.context.account,
+            decode_id(id, "PaymentReview", field="id"),
+            note,
+            clock=info.context.clock,
+        )
         return PaymentReviewPayload(review=PaymentReview.from_model(review))

@@ -8,9 +8,6 @@ from gql.context import Info
 from gql.ids import decode_id
 from gql.payments.types import Payment, PaymentReview, PaymentSetup
 from models.payments import PaymentProvider
-from models.payments import PaymentSetup as PaymentSetupModel
-from resolvers.billing.billing import authority_of
-from resolvers.households.households import require_staff
 from resolvers.payments import payments
 
 
@@ -50,11 +47,9 @@ class PaymentQueries:
         info: Info,
         authority_id: Annotated[strawberry.ID, strawberry.argument(description="The régie.")],
     ) -> PaymentSetup | None:
-        staff = require_staff(info.context.account)
-        authority = await authority_of(
-            staff, decode_id(authority_id, "BillingAuthority", field="authorityId")
+        setup = await payments.payment_setup_of(
+            info.context.account, decode_id(authority_id, "BillingAuthority", field="authorityId")
         )
-        setup = await PaymentSetupModel.get_or_none(authority_id=authority.id)
         if setup is None:
             return None
         return PaymentSetup.from_model(

@@ -6,7 +6,7 @@ from typing import Annotated
 import strawberry
 
 from gql.context import Info
-from gql.errors import DomainFailure, HouseholdError, to_user_errors
+from gql.errors import HouseholdError, handles_errors
 from gql.ids import decode_id
 from resolvers.privacy import privacy
 
@@ -34,17 +34,15 @@ class PrivacyMutations:
         "enrolments, bookings, absences, requests with history, messages, invoices with "
         "lines, documents with their files. The download is audited."
     )
+    @handles_errors()
     async def export_household_data(
         self,
         info: Info,
         household_id: Annotated[strawberry.ID, strawberry.argument(description="Household.")],
     ) -> DataExportPayload:
-        try:
-            url, expires_at = await privacy.export_url(
-                info.context.account,
-                decode_id(household_id, "Household", field="householdId"),
-                clock=info.context.clock,
-            )
-        except DomainFailure as failure:
-            return DataExportPayload(errors=to_user_errors(failure, HouseholdError))
+        url, expires_at = await privacy.export_url(
+            info.context.account,
+            decode_id(household_id, "Household", field="householdId"),
+            clock=info.context.clock,
+        )
         return DataExportPayload(url=url, expires_at=expires_at)

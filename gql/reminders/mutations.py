@@ -5,7 +5,7 @@ from typing import Annotated
 import strawberry
 
 from gql.context import Info
-from gql.errors import DomainFailure, HouseholdError, to_user_errors
+from gql.errors import HouseholdError, handles_errors
 from gql.households.types import Guardian
 from gql.ids import decode_id
 from resolvers.reminders import reminders
@@ -27,19 +27,17 @@ class ReminderMutations:
         description="A guardian turns their reminder mails on (the default) or off: next week "
         "not booked yet, invoice due soon and unpaid, document expiring. Only their own."
     )
+    @handles_errors()
     async def set_reminders(
         self,
         info: Info,
         household_id: Annotated[strawberry.ID, strawberry.argument(description="Household.")],
         enabled: Annotated[bool, strawberry.argument(description="False stops the reminders.")],
     ) -> ReminderPreferencePayload:
-        try:
-            row = await reminders.set_reminders(
-                info.context.account,
-                decode_id(household_id, "Household", field="householdId"),
-                enabled,
-                clock=info.context.clock,
-            )
-        except DomainFailure as failure:
-            return ReminderPreferencePayload(errors=to_user_errors(failure, HouseholdError))
+        row = await reminders.set_reminders(
+            info.context.account,
+            decode_id(household_id, "Household", field="householdId"),
+            enabled,
+            clock=info.context.clock,
+        )
         return ReminderPreferencePayload(guardian=Guardian.from_model(row))

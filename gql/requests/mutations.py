@@ -6,7 +6,7 @@ import strawberry
 
 from gql.context import Info
 from gql.enums import RequestAction
-from gql.errors import CommunicationError, DomainFailure, to_user_errors
+from gql.errors import CommunicationError, handles_errors
 from gql.households.types import Request
 from gql.ids import decode_id
 from resolvers.requests import requests_inbox
@@ -30,6 +30,7 @@ class RequestMutations:
         "`decideAbsenceReport` and `decideEnrollment` do; a finished request no longer moves. "
         "Each change is added to the history, audited and mailed to the family."
     )
+    @handles_errors()
     async def change_request_status(
         self,
         info: Info,
@@ -39,14 +40,11 @@ class RequestMutations:
             str, strawberry.argument(description="Told to the family (required to reject).")
         ] = "",
     ) -> RequestStatusPayload:
-        try:
-            row = await requests_inbox.change_request_status(
-                info.context.account,
-                decode_id(request_id, "Request", field="requestId"),
-                action,
-                comment,
-                clock=info.context.clock,
-            )
-        except DomainFailure as failure:
-            return RequestStatusPayload(errors=to_user_errors(failure, CommunicationError))
+        row = await requests_inbox.change_request_status(
+            info.context.account,
+            decode_id(request_id, "Request", field="requestId"),
+            action,
+            comment,
+            clock=info.context.clock,
+        )
         return RequestStatusPayload(request=Request.from_model(row))

@@ -6,8 +6,6 @@ from datetime import date, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from tortoise.transactions import in_transaction
-
 from models.absences import AbsenceDay, AbsenceOutcome, AbsenceReason, AbsenceReport, AbsenceStatus
 from models.accounts import Account, AccountRole
 from models.households import Household
@@ -27,6 +25,7 @@ from resolvers.core.errors import (
 )
 from resolvers.core.french import format_date
 from resolvers.core.outbox import queue_mail
+from resolvers.core.transactions import atomic
 from resolvers.documents import documents
 from resolvers.households.households import guardian_emails, household_for, require_staff
 from resolvers.live import live
@@ -169,7 +168,7 @@ async def report_absence(
         f"Absence de {first_name} du {format_date(start)} au {format_date(end)} "
         f"({_REASONS[form.reason]})"
     )
-    async with in_transaction():
+    async with atomic():
         request = await Request.create(
             tenant_id=household.tenant_id,
             household=household,
@@ -360,7 +359,7 @@ async def decide_absence(
     now = clock.now()
     outcome = AbsenceOutcome.JUSTIFIED if accept else AbsenceOutcome.UNJUSTIFIED
     household: Household = report.household
-    async with in_transaction():
+    async with atomic():
         report.status = AbsenceStatus.ACCEPTED if accept else AbsenceStatus.REJECTED
         report.decided_by, report.decided_at = staff, now
         report.decision_comment = comment.strip()[:500]

@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 from typing import cast
 
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
 from models.accounts import Account, AccountRole, AccountToken, Civility, LoginAttempt, TokenPurpose
 from models.tenants import Tenant
@@ -17,6 +16,7 @@ from resolvers.core.french import format_time
 from resolvers.core.outbox import queue_mail
 from resolvers.core.security import digest, hash_password, new_token, verify_password
 from resolvers.core.sql import Params, fetch
+from resolvers.core.transactions import atomic
 from settings import get_settings
 
 # Deliberately loose: the activation mail is the real check of an address.
@@ -141,7 +141,7 @@ async def register(form: Registration, *, clock: Clock) -> Account:
     if problems:
         raise ValidationErrors(problems)
     try:
-        async with in_transaction():
+        async with atomic():
             account = await Account.create(
                 tenant=tenant,
                 email=email,
@@ -178,7 +178,8 @@ async def register(form: Registration, *, clock: Clock) -> Account:
                 clock=clock,
             )
     except IntegrityError:
-        # Two submissions of the same form raced past the exists() check.
+        # Two submissions of the same form raced past the exists() check. No statement
+        # follows the error, so joining the mutation's transaction needs no savepoint.
         raise ValidationErrors([_email_taken()]) from None
     return account
 
@@ -217,7 +218,7 @@ async def _consume_token(token: str, purpose: TokenPurpose, *, clock: Clock) -> 
 
 async def activate(token: str, *, clock: Clock) -> Account:
     """Follow the activation link: the account can log in from now on."""
-    async with in_transaction():
+    async with atomic():
         row = await _consume_token(token, TokenPurpose.ACTIVATION, clock=clock)
         account: Account = row.account
         if account.activated_at is None:
@@ -233,7 +234,7 @@ async def resend_activation(town: str, email: str, *, clock: Clock) -> None:
     account = await Account.get_or_none(tenant=tenant, email=email.strip().lower())
     if account is None or account.activated_at is not None:
         return
-    async with in_transaction():
+    async with atomic():
         token, _ = await _issue_token(
             account,
             TokenPurpose.ACTIVATION,
@@ -416,7 +417,7 @@ async def change_password(
     if weak:
         weak.field = "newPassword"
         raise weak
-    async with in_transaction():
+    async with atomic():
         account.password_hash = hash_password(new)
         await account.save(update_fields=["password_hash"])
         await _revoke_sessions(account, keep=session_id, clock=clock)
@@ -435,7 +436,7 @@ async def request_password_reset(town: str, email: str, *, clock: Clock) -> None
     account = await Account.get_or_none(tenant=tenant, email=email.strip().lower())
     if account is None or account.is_disabled:
         return
-    async with in_transaction():
+    async with atomic():
         token, _ = await _issue_token(
             account,
             TokenPurpose.PASSWORD_RESET,
@@ -457,7 +458,7 @@ async def request_password_reset(town: str, email: str, *, clock: Clock) -> None
 
 async def reset_password(token: str, new: str, *, clock: Clock) -> Account:
     """Set a new password from the mailed link; every session is closed."""
-    async with in_transaction():
+    async with atomic():
         row = await _consume_token(token, TokenPurpose.PASSWORD_RESET, clock=clock)
         account: Account = row.account
         tenant = await Tenant.get(id=account.tenant_id)

@@ -5,8 +5,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
-
-from tortoise.transactions import in_transaction
+from zoneinfo import ZoneInfo
 
 from models.accounts import Account
 from models.authorities import BillingAuthority
@@ -17,6 +16,7 @@ from resolvers.core import audit
 from resolvers.core.clock import Clock
 from resolvers.core.errors import BillingErrorCode, DomainError, NotFound, ValidationErrors
 from resolvers.core.french import format_euros
+from resolvers.core.transactions import atomic
 from resolvers.households.households import require_staff
 
 # The public simulation turns a week into a month over a school year: 36 weeks of school
@@ -121,7 +121,7 @@ async def save_billing_authority(
         "unbooked_surcharge_percent": form.unbooked_surcharge_percent,
         "resident_postal_codes": " ".join(form.resident_postal_codes.split()),
     }
-    async with in_transaction():
+    async with atomic():
         if authority_id is None:
             if await BillingAuthority.exists(tenant_id=staff.tenant_id, name=values["name"]):
                 raise DomainError(BillingErrorCode.INVALID, "Une régie porte déjà ce nom.", "name")
@@ -229,7 +229,7 @@ async def add_tariff(actor: Account | None, form: TariffForm, *, clock: Clock) -
         )
     if errors:
         raise ValidationErrors(errors)
-    async with in_transaction():
+    async with atomic():
         # The activity row is the lock: two agents adding brackets at once are serialised,
         # so neither misses the other's overlap.
         activity = (
@@ -390,13 +390,21 @@ class Simulation:
 
 
 async def simulate_prices(
-    town: str, quotient: int | None, resident: bool, choices: list[WeeklyChoice], *, on: date
+    town: str,
+    quotient: int | None,
+    resident: bool,
+    choices: list[WeeklyChoice],
+    *,
+    on: date | None,
+    clock: Clock,
 ) -> Simulation:
     """Simulation des tarifs: what a week and an average school month would cost, for a
-    quotient the family types (no login: families compare before enrolling)."""
+    quotient the family types (no login: families compare before enrolling), with the
+    prices in force ``on`` that day (by default today in the town)."""
     tenant = await Tenant.get_or_none(slug=town)
     if tenant is None:
         raise NotFound("Commune", "town")
+    on = on or clock.now().astimezone(ZoneInfo(tenant.timezone)).date()
     if quotient is not None and quotient < 0:
         raise DomainError(
             BillingErrorCode.INVALID, "Le quotient ne peut pas être négatif.", "quotient"

@@ -8,6 +8,7 @@ from tortoise.expressions import F
 
 from models.accounts import Account, AccountRole
 from models.billing import Invoice, InvoiceDelivery, InvoiceLine
+from models.tenants import Tenant
 from resolvers.core import signed_links
 from resolvers.core.clock import Clock
 from resolvers.core.errors import DomainError, NotAuthenticated, NotFound
@@ -120,6 +121,12 @@ async def lines_of(invoice_ids: list[int]) -> dict[int, list[InvoiceLine]]:
     for line in lines:
         by_invoice[line.invoice_id].append(line)
     return by_invoice
+
+
+async def time_zones(tenant_ids: set[int]) -> dict[int, str]:
+    """The time zone of each town, in which invoices' due dates are read."""
+    rows = await Tenant.filter(id__in=tenant_ids).values_list("id", "timezone")
+    return {int(tenant_id): str(timezone) for tenant_id, timezone in rows}
 
 
 PDF_PURPOSE = "invoice-pdf"

@@ -26,8 +26,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from tortoise.transactions import in_transaction
-
 from models.absences import AbsenceOutcome
 from models.accounts import Civility
 from models.authorities import BillingAuthority
@@ -44,6 +42,7 @@ from resolvers.billing.billing import (
 from resolvers.core.clock import Clock
 from resolvers.core.french import format_euros, format_short_date, month_label
 from resolvers.core.sql import Params, connection, fetch, is_postgres
+from resolvers.core.transactions import atomic
 
 CHUNK_SIZE = 500
 # Per child and activity: the days booked, then billed absences, then surcharges.
@@ -464,7 +463,7 @@ class Document:
 
 async def _issue_chunk(run: MonthRun, chunk: list[int]) -> None:
     """Number and store one chunk's documents in one transaction with the counter."""
-    async with in_transaction():
+    async with atomic():
         p = Params()
         lock = " FOR UPDATE" if is_postgres() else ""
         [counter] = await fetch(

@@ -30,7 +30,7 @@ from models.households import Child, Guardian, Household
 from models.tenants import Tenant
 from resolvers.core import signed_links
 from resolvers.core.clock import Clock
-from resolvers.core.errors import DirectDebitErrorCode, DomainError, NotFound
+from resolvers.core.errors import BillingErrorCode, DomainError, NotFound
 from resolvers.core.french import format_euros, format_short_date
 from resolvers.households.households import household_for
 from settings import get_settings
@@ -47,7 +47,7 @@ def born_after(year: int) -> date:
 def check_year(year: int, today: date) -> None:
     if not 2000 <= year <= today.year:
         raise DomainError(
-            DirectDebitErrorCode.INVALID,
+            BillingErrorCode.INVALID,
             f"Les attestations existent pour les années 2000 à {today.year}.",
             "year",
         )

@@ -14,7 +14,6 @@ from typing import Any, NamedTuple, cast
 
 import orjson
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
 from models.accounts import Account, AccountRole
 from models.bookings import Booking, BookingStatus
@@ -37,6 +36,7 @@ from resolvers.core.errors import CommonErrorCode, DomainError
 from resolvers.core.french import format_date
 from resolvers.core.outbox import jobs_insert, mail_job, queue_mail
 from resolvers.core.sql import Params, connection, fetch, is_postgres, rows_table
+from resolvers.core.transactions import savepoint
 from resolvers.households.households import guardian_emails, household_for
 from resolvers.live import live
 
@@ -474,7 +474,9 @@ async def submit_changes(
             await household_for(actor, household_id)
             return _deserialise(earlier)
     try:
-        async with in_transaction():
+        # A savepoint, not atomic(): after a twin's IntegrityError the lookup below must
+        # still run, and PostgreSQL refuses statements in a transaction after an error.
+        async with savepoint():
             return await _apply(actor, household_id, change_set, clock, idempotency_key)
     except IntegrityError:
         # The same key raced in from a second connection: answer what the first one did.

@@ -5,7 +5,6 @@ from dataclasses import asdict, dataclass
 from datetime import date
 
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
 from models.accounts import Account
 from models.catalogue import (
@@ -25,6 +24,7 @@ from resolvers.calendar.bookings import fill_places
 from resolvers.core import audit
 from resolvers.core.clock import Clock
 from resolvers.core.errors import CommonErrorCode, DomainError, NotFound
+from resolvers.core.transactions import atomic
 from resolvers.households.households import require_staff
 
 
@@ -101,7 +101,7 @@ async def save_activity(
     staff = require_staff(actor)
     _check_rules(form)
     values = {**asdict(form), "code": form.code.strip().upper(), "name": form.name.strip()}
-    async with in_transaction():
+    async with atomic():
         if activity_id is None:
             try:
                 activity = await Activity.create(tenant_id=staff.tenant_id, **values)
@@ -168,7 +168,7 @@ async def set_opening(
         raise _invalid("Choisissez au moins un jour, de 0 (lundi) à 6 (dimanche).", "weekdays")
     if capacity is not None and capacity < 0:
         raise _invalid("La capacité ne peut pas être négative.", "capacity")
-    async with in_transaction():
+    async with atomic():
         opening = await Opening.select_for_update().get_or_none(
             activity_id=activity_id, site_id=site_id, period_id=period_id
         )
@@ -261,3 +261,21 @@ async def add_school_holiday(
         clock=clock,
     )
     return holiday
+
+
+@dataclass(frozen=True)
+class TownCatalogue:
+    """What a town offers, as its website shows it."""
+
+    activities: list[Activity]
+    sites: list[Site]
+    periods: list[Period]
+
+
+async def town_catalogue(tenant_id: int) -> TownCatalogue:
+    """Public: the town's activities by code, sites by name, periods latest first."""
+    return TownCatalogue(
+        activities=await Activity.filter(tenant_id=tenant_id).order_by("code"),
+        sites=await Site.filter(tenant_id=tenant_id).order_by("name"),
+        periods=await Period.filter(tenant_id=tenant_id).order_by("-starts_on"),
+    )

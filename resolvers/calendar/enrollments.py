@@ -1,7 +1,6 @@
 """Enrolments (inscriptions): parents request them, staff create and decide them."""
 
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
 from models.accounts import Account, AccountRole
 from models.bookings import Enrollment, EnrollmentStatus
@@ -12,6 +11,7 @@ from resolvers.core import audit
 from resolvers.core.clock import Clock
 from resolvers.core.errors import CommonErrorCode, DomainError, NotFound
 from resolvers.core.outbox import queue_mail
+from resolvers.core.transactions import atomic
 from resolvers.households.households import guardian_emails, household_for, require_staff
 from resolvers.live import live
 
@@ -67,7 +67,7 @@ async def enroll(
     now = clock.now()
     summary = f"Inscription de {child.first_names} : {activity.name} ({site.name}, {period.name})"
     try:
-        async with in_transaction():
+        async with atomic():
             request = await Request.create(
                 tenant_id=household.tenant_id,
                 household=household,
@@ -141,7 +141,7 @@ async def decide_enrollment(
     word, request_status = _DECISIONS[status]
     household = enrollment.child.household
     now = clock.now()
-    async with in_transaction():
+    async with atomic():
         enrollment.status = status
         enrollment.decided_by = staff
         enrollment.decided_at = now

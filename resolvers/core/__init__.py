@@ -1,7 +1,7 @@
 """The shared core every domain builds on: expected failures and their codes (errors), the
-injectable clock, portable raw SQL (sql), the transactional outbox (outbox), password hashing
-and digests (security), French wording of dates and money (french), the audit trail (audit) and
-signed download links (signed_links).
+injectable clock, portable raw SQL (sql), one transaction per operation (transactions), the
+transactional outbox (outbox), password hashing and digests (security), French wording of dates
+and money (french), the audit trail (audit) and signed download links (signed_links).
 
 May call: nothing (models only).
 """

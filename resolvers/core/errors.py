@@ -95,7 +95,7 @@ class CommunicationErrorCode(StrEnum):
 
 
 class BillingErrorCode(StrEnum):
-    """Codes of tariff, attendance, régie and invoice operations."""
+    """Codes of tariff, attendance, régie, invoice and tax-certificate operations."""
 
     NOT_AUTHENTICATED = "NOT_AUTHENTICATED"
     FORBIDDEN = "FORBIDDEN"
@@ -109,7 +109,7 @@ class BillingErrorCode(StrEnum):
 
 
 class DirectDebitErrorCode(StrEnum):
-    """Codes of SEPA mandates, direct-debit exports, rejections and tax certificates."""
+    """Codes of SEPA mandates, direct-debit exports and rejections."""
 
     NOT_AUTHENTICATED = "NOT_AUTHENTICATED"
     FORBIDDEN = "FORBIDDEN"

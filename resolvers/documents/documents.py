@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
-from tortoise.transactions import in_transaction
-
 from models.accounts import Account, AccountRole
 from models.documents import Document, DocumentFile, DocumentKind, RequestAttachment
 from models.households import Guardian
@@ -30,6 +28,7 @@ from resolvers.core.errors import (
     NotFound,
     ValidationErrors,
 )
+from resolvers.core.transactions import atomic
 from resolvers.documents.sniffing import ACCEPTED_LABEL, sniff
 from resolvers.documents.storage import current_store, store_for
 from resolvers.households.households import household_for
@@ -187,7 +186,7 @@ async def store_document(
     store = current_store()
     stored = [await store.put(file.data) for file in files]
     try:
-        async with in_transaction():
+        async with atomic():
             document = await Document.create(
                 household_id=household_id,
                 kind=form.kind,

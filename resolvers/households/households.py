@@ -7,7 +7,6 @@ from datetime import date, timedelta
 from typing import Any
 
 from tortoise.expressions import Q
-from tortoise.transactions import in_transaction
 
 from models.accounts import Account, AccountRole, Civility
 from models.households import AccessKey, Child, Contact, ContactKind, Diet, Guardian, Household
@@ -26,6 +25,7 @@ from resolvers.core.errors import (
 from resolvers.core.french import format_date
 from resolvers.core.outbox import queue_mail
 from resolvers.core.security import digest, new_access_key, normalise_access_key
+from resolvers.core.transactions import atomic
 from resolvers.households.requests import record_completed_request
 from settings import get_settings
 
@@ -235,7 +235,7 @@ async def create_household(
         )
     if problems:
         raise ValidationErrors(problems)
-    async with in_transaction():
+    async with atomic():
         household = await Household.create(
             tenant_id=tenant_id,
             reference=reference or f"tmp-{uuid.uuid4().hex[:24]}",
@@ -285,7 +285,7 @@ async def issue_access_key(
     key = new_access_key()
     now = clock.now()
     expires_at = now + timedelta(days=get_settings().access_key_ttl_days)
-    async with in_transaction():
+    async with atomic():
         await AccessKey.filter(guardian=guardian, used_at__isnull=True, expires_at__gt=now).update(
             expires_at=now
         )
@@ -325,7 +325,7 @@ async def link_household(actor: Account | None, key: str, *, clock: Clock) -> Ho
         raise NotAuthenticated()
     if actor.role != AccountRole.PARENT:
         raise Forbidden("Les clés d'accès relient des comptes de parents, pas d'agents.")
-    async with in_transaction():
+    async with atomic():
         access_key = (
             await AccessKey.filter(key_hash=digest(normalise_access_key(key)))
             .select_for_update()
@@ -403,7 +403,7 @@ async def update_contact_details(
     if form.email is not None and "@" not in form.email:
         raise DomainError(HouseholdErrorCode.INVALID, "L'adresse e-mail n'est pas valide.", "email")
     changes: dict[str, Any] = {}
-    async with in_transaction():
+    async with atomic():
         for name in ("address_line", "address_complement", "postal_code", "city"):
             value = _clean(getattr(form, name))
             if value is not None and value != getattr(household, name):
@@ -481,7 +481,7 @@ async def add_contact(
     household = await household_for(actor, household_id)
     assert actor is not None
     form = _checked_contact(form)
-    async with in_transaction():
+    async with atomic():
         contact = await Contact.create(household=household, **asdict(form))
         await record_completed_request(
             household,
@@ -513,7 +513,7 @@ async def update_contact(
     contact, household = await _contact_for(actor, contact_id)
     assert actor is not None
     form = _checked_contact(form)
-    async with in_transaction():
+    async with atomic():
         contact.update_from_dict(asdict(form))
         await contact.save()
         await record_completed_request(
@@ -530,7 +530,7 @@ async def update_contact(
 async def remove_contact(actor: Account | None, contact_id: int, *, clock: Clock) -> None:
     contact, household = await _contact_for(actor, contact_id)
     assert actor is not None
-    async with in_transaction():
+    async with atomic():
         await record_completed_request(
             household,
             RequestKind.CONTACT_REMOVE,

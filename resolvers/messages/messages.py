@@ -13,7 +13,6 @@ from datetime import datetime
 
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
-from tortoise.transactions import in_transaction
 
 from models.accounts import Account, AccountRole
 from models.households import Household
@@ -31,6 +30,7 @@ from resolvers.core.errors import (
 )
 from resolvers.core.outbox import queue_mail
 from resolvers.core.sql import Params, fetch
+from resolvers.core.transactions import atomic
 from resolvers.households.households import guardian_emails, household_for, require_staff
 
 MAX_SUBJECT = 200
@@ -149,7 +149,7 @@ async def start_thread(
     if problems:
         raise ValidationErrors(problems)
     now = clock.now()
-    async with in_transaction():
+    async with atomic():
         thread = await MessageThread.create(
             tenant_id=household.tenant_id,
             household=household,
@@ -168,7 +168,7 @@ async def reply(
     thread = await _thread_for(actor, thread_id)
     assert actor is not None
     text = _checked_body(body)
-    async with in_transaction():
+    async with atomic():
         message = await _write(thread, actor, text, clock=clock)
     return thread, message
 

@@ -7,7 +7,6 @@ from zoneinfo import ZoneInfo
 
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
-from tortoise.transactions import in_transaction
 
 from models.accounts import Account
 from models.bookings import Enrollment, EnrollmentStatus
@@ -18,6 +17,7 @@ from resolvers.accounts.accounts import get_town
 from resolvers.core import audit
 from resolvers.core.clock import Clock
 from resolvers.core.errors import CommunicationErrorCode, DomainError, NotFound, ValidationErrors
+from resolvers.core.transactions import atomic
 from resolvers.households.households import household_for, require_staff
 
 
@@ -100,7 +100,7 @@ async def publish_news(actor: Account | None, form: NewsForm, *, clock: Clock) -
     """Staff: a news item, shown from its first publication day (town time)."""
     staff = require_staff(actor)
     checked = await _checked(form, staff.tenant_id)
-    async with in_transaction():
+    async with atomic():
         news = await News.create(
             tenant_id=staff.tenant_id,
             title=checked.title,
@@ -131,7 +131,7 @@ async def delete_news(actor: Account | None, news_id: int, *, clock: Clock) -> N
     news = await News.get_or_none(id=news_id, tenant_id=staff.tenant_id)
     if news is None:
         raise NotFound("Actualité", "newsId")
-    async with in_transaction():
+    async with atomic():
         await audit.record(
             "news.delete",
             tenant_id=staff.tenant_id,

@@ -8,8 +8,6 @@ from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from tortoise.transactions import in_transaction
-
 from models.accounts import Account
 from models.billing import Attendance
 from models.bookings import Booking, BookingStatus
@@ -19,6 +17,7 @@ from models.tenants import Tenant
 from resolvers.core.clock import Clock
 from resolvers.core.errors import BillingErrorCode, DomainError, NotFound
 from resolvers.core.sql import Params, connection
+from resolvers.core.transactions import atomic
 from resolvers.households.households import require_staff
 
 
@@ -80,7 +79,7 @@ async def record_attendance(
         f"{params(entry.present)}, {params(staff.id)}, {params(now)})"
         for entry in entries
     )
-    async with in_transaction():
+    async with atomic():
         await connection().execute_query(
             "INSERT INTO attendance (child_id, activity_id, site_id, day, present, "
             f"recorded_by_id, recorded_at) VALUES {values} "

@@ -13,7 +13,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
 from models.accounts import Account
 from models.catalogue import Activity, ActivityKind, Site
@@ -26,6 +25,7 @@ from resolvers.core import audit
 from resolvers.core.clock import Clock
 from resolvers.core.errors import CommonErrorCode, DomainError, NotFound
 from resolvers.core.outbox import record_job
+from resolvers.core.transactions import atomic, savepoint
 from resolvers.households.households import require_staff
 from resolvers.operations.expected import expected_days, load_openings
 
@@ -176,7 +176,7 @@ async def set_kitchen_email(
     if cleaned and not _EMAIL.match(cleaned):
         raise DomainError(CommonErrorCode.INVALID, "L'adresse e-mail n'est pas valide.", "email")
     site.kitchen_email = cleaned or None
-    async with in_transaction():
+    async with atomic():
         await site.save(update_fields=["kitchen_email"])
         await audit.record(
             "site.kitchen_email",
@@ -249,7 +249,8 @@ async def _queue_one(site: Site, day: date, *, clock: Clock) -> int:
         KitchenDay(site.id, site.name, day)
     ]
     try:
-        async with in_transaction():
+        # A savepoint: a concurrent run's row does not abort the caller's transaction.
+        async with savepoint():
             await KitchenMailing.create(
                 site=site,
                 day=day,
@@ -306,7 +307,7 @@ async def queue_kitchen_updates(*, clock: Clock) -> int:
             if forecast.figures() == mailing.figures:
                 continue
             assert site.kitchen_email
-            async with in_transaction():
+            async with atomic():
                 bumped = await KitchenMailing.filter(
                     id=mailing.id, revision=mailing.revision
                 ).update(revision=mailing.revision + 1, figures=forecast.figures())

@@ -15,7 +15,6 @@ import httpx
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
 from models.accounts import Account
 from models.billing import Invoice
@@ -43,6 +42,7 @@ from resolvers.core.errors import (
     ValidationErrors,
 )
 from resolvers.core.french import format_euros, format_time
+from resolvers.core.transactions import atomic, savepoint
 from resolvers.households.households import household_for, require_staff
 from resolvers.payments import payment_protocols as protocols
 from resolvers.payments.payfip import PayfipClient, PayfipFault, PayfipRequest
@@ -159,7 +159,7 @@ async def save_payment_setup(
     }
     prefix = f"{form.provider.value}_"
     values |= {name: getattr(form, name).strip() for name in values if name.startswith(prefix)}
-    async with in_transaction():
+    async with atomic():
         setup, _ = await PaymentSetup.update_or_create(authority_id=authority.id, defaults=values)
         await audit.record(
             "payment_setup.saved",
@@ -243,7 +243,7 @@ async def start_payment(
             raise DomainError(BillingErrorCode.PAYMENT_CLOSED, window.message, "invoiceIds")
     provider = PaymentProvider(setup.provider)
     email = actor.email
-    async with in_transaction():
+    async with atomic():
         # Locked (in id order, as everywhere, so that nothing deadlocks), so that two clicks
         # at once cannot open two attempts on one invoice.
         locked = (
@@ -299,7 +299,7 @@ async def _create_attempt(
     }[provider]
     for _ in range(5):
         try:
-            async with in_transaction():  # a savepoint: a clashing id is drawn again
+            async with savepoint():  # a savepoint: a clashing id is drawn again
                 attempt = await PaymentAttempt.create(
                     tenant_id=invoice.tenant_id,
                     authority_id=invoice.authority_id,
@@ -484,6 +484,12 @@ async def reviews_of(actor: Account | None, *, resolved: bool) -> list[PaymentRe
     )
 
 
+async def payment_setup_of(actor: Account | None, authority_id: int) -> PaymentSetup | None:
+    """Staff: a régie's online-payment provider, or None when it has none."""
+    authority = await authority_of(require_staff(actor), authority_id)
+    return await PaymentSetup.get_or_none(authority_id=authority.id)
+
+
 async def resolve_review(
     actor: Account | None, review_id: int, note: str, *, clock: Clock
 ) -> PaymentReview:
@@ -498,7 +504,7 @@ async def resolve_review(
         review.resolved_at = clock.now()
         review.resolved_by_id = staff.id
         review.resolution_note = note.strip()[:500]
-        async with in_transaction():
+        async with atomic():
             await review.save(update_fields=["resolved_at", "resolved_by_id", "resolution_note"])
             await audit.record(
                 "payment_review.resolved",

@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from tortoise.expressions import F
-from tortoise.transactions import in_transaction
 
 from models.billing import Invoice
 from models.payments import (
@@ -37,6 +36,7 @@ from models.tenants import Tenant
 from resolvers.core.clock import Clock
 from resolvers.core.french import format_datetime, format_euros
 from resolvers.core.outbox import queue_mail, record_job
+from resolvers.core.transactions import atomic
 from resolvers.payments import payment_protocols as protocols
 from resolvers.payments.payfip import PayfipClient, PayfipFault
 from resolvers.payments.payment_protocols import EventKind, Malformed, ProviderEvent
@@ -116,7 +116,7 @@ async def receive_callback(
         logger.exception("%s callback %s could not be checked", provider, notification.id)
         attempt_id, outcome, detail = None, NotificationOutcome.MALFORMED, "erreur de vérification"
     accepted = outcome in (NotificationOutcome.VERIFIED, NotificationOutcome.RECEIVED)
-    async with in_transaction():
+    async with atomic():
         await PaymentNotification.filter(id=notification.id).update(
             outcome=outcome, detail=readable(detail.encode())[:500], attempt_id=attempt_id
         )
@@ -272,7 +272,7 @@ async def reconcile(
 ) -> NotificationOutcome:
     """Apply one event to the ledger, in one transaction, at most once."""
     now = clock.now()
-    async with in_transaction():
+    async with atomic():
         [attempt] = await PaymentAttempt.filter(id=attempt_id).select_for_update()
         outcome = await _apply(attempt, event, notification_id, now, clock)
         if notification_id is not None:

@@ -24,7 +24,6 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import orjson
-from tortoise.transactions import in_transaction
 
 from models.absences import AbsenceDay, AbsenceReport
 from models.accounts import Account, AccountRole, LoginAttempt
@@ -42,6 +41,7 @@ from resolvers.core import audit, signed_links
 from resolvers.core.clock import Clock
 from resolvers.core.errors import Forbidden
 from resolvers.core.sql import Params, fetch
+from resolvers.core.transactions import atomic
 from resolvers.documents.storage import store_for
 from resolvers.households.households import (
     CONTACT_REQUEST_SUMMARIES,
@@ -443,7 +443,7 @@ async def apply_retention(*, clock: Clock, tenant_id: int | None = None) -> Rete
         files = await DocumentFile.filter(document__household_id=household.id).values_list(
             "id", "backend", "storage_key"
         )
-        async with in_transaction():
+        async with atomic():
             await DocumentFile.filter(id__in=[file_id for file_id, _, _ in files]).delete()
             family = await _erase_family(household)
             await _scrub_shared_tables(household.tenant_id, family)

@@ -14,7 +14,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
 from models.accounts import Account
 from models.billing import Invoice, InvoiceKind
@@ -28,6 +27,7 @@ from resolvers.core.clock import Clock
 from resolvers.core.errors import Forbidden
 from resolvers.core.french import format_date, format_datetime, format_euros, month_label
 from resolvers.core.outbox import queue_mail
+from resolvers.core.transactions import savepoint
 from resolvers.households.households import household_for
 from resolvers.operations.expected import load_openings
 from settings import get_settings
@@ -49,7 +49,9 @@ async def set_reminders(
         await ReminderOptOut.filter(guardian=guardian).delete()
     elif not await ReminderOptOut.exists(guardian=guardian):
         try:
-            await ReminderOptOut.create(guardian=guardian, created_at=clock.now())
+            # A savepoint: the caller's transaction (the mutation's) survives the clash.
+            async with savepoint():
+                await ReminderOptOut.create(guardian=guardian, created_at=clock.now())
         except IntegrityError:
             pass  # the same choice sent twice at once
     return guardian
@@ -94,7 +96,8 @@ async def send_once(
 ) -> bool:
     """Record the reminder and queue its mail together; False if it was already sent."""
     try:
-        async with in_transaction():
+        # A savepoint: a reminder already sent does not abort the run's transaction.
+        async with savepoint():
             await SentReminder.create(
                 guardian_id=recipient.guardian_id,
                 kind=kind,

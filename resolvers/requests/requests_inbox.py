@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from tortoise.expressions import Q
-from tortoise.transactions import in_transaction
 
 from models.absences import AbsenceReport
 from models.accounts import Account
@@ -28,6 +27,7 @@ from resolvers.core import audit
 from resolvers.core.clock import Clock
 from resolvers.core.errors import CommunicationErrorCode, DomainError, NotFound
 from resolvers.core.outbox import queue_mail
+from resolvers.core.transactions import atomic
 from resolvers.households.households import guardian_emails, require_staff
 from resolvers.live import live
 
@@ -158,7 +158,7 @@ async def _move(
     """The status change of a request decided on its own: history, audit, mails, at once."""
     now = clock.now()
     word = _WORDS[status]
-    async with in_transaction():
+    async with atomic():
         # Two agents on the same request: the second waits, then finds it moved.
         [request] = await Request.filter(id=request.id).select_for_update()
         _check_movable(request, status)

@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 
 from sepaxml import SepaDD
 from tortoise.expressions import F
-from tortoise.transactions import in_transaction
 
 from models.accounts import Account
 from models.authorities import BillingAuthority
@@ -38,6 +37,7 @@ from resolvers.core.errors import DirectDebitErrorCode, DomainError, NotFound
 from resolvers.core.french import format_euros, format_short_date, month_label
 from resolvers.core.outbox import queue_mail
 from resolvers.core.sql import Params, connection
+from resolvers.core.transactions import atomic
 from resolvers.households.households import guardian_emails, require_staff
 from settings import get_settings
 
@@ -114,7 +114,7 @@ async def export_authority_month(
     month = month.replace(day=1)
     tenant = await Tenant.get(id=authority.tenant_id)
     today = clock.now().astimezone(ZoneInfo(tenant.timezone)).date()
-    async with in_transaction():
+    async with atomic():
         creditor = await SepaCreditor.filter(authority_id=authority.id).select_for_update().first()
         if creditor is None:
             raise _error(
@@ -232,7 +232,7 @@ async def mark_collected(actor: Account | None, batch_id: int, *, clock: Clock) 
     mandates debited for the first time move on to RCUR."""
     staff = require_staff(actor)
     batch = await _batch_for(staff, batch_id)
-    async with in_transaction():
+    async with atomic():
         batch = await DirectDebitBatch.filter(id=batch.id).select_for_update().get()
         if batch.status != BatchStatus.EXPORTED:
             raise _error(
@@ -283,7 +283,7 @@ async def cancel_batch(actor: Account | None, batch_id: int, *, clock: Clock) ->
     invoices can be exported again."""
     staff = require_staff(actor)
     batch = await _batch_for(staff, batch_id)
-    async with in_transaction():
+    async with atomic():
         updated = await DirectDebitBatch.filter(id=batch.id, status=BatchStatus.EXPORTED).update(
             status=BatchStatus.CANCELLED, cancelled_at=clock.now()
         )
@@ -322,7 +322,7 @@ async def record_rejection(
     line = await DirectDebitLine.get_or_none(id=line_id, batch__tenant_id=staff.tenant_id)
     if line is None:
         raise NotFound("Prélèvement", "lineId")
-    async with in_transaction():
+    async with atomic():
         line = await DirectDebitLine.filter(id=line.id).select_for_update().get()
         batch = await DirectDebitBatch.get(id=line.batch_id)
         if batch.status == BatchStatus.CANCELLED:

@@ -8,7 +8,6 @@ from datetime import date
 
 from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
-from tortoise.transactions import in_transaction
 
 from models.accounts import Account
 from models.authorities import BillingAuthority
@@ -17,6 +16,7 @@ from models.sepa import MandateStatus, SepaCreditor, SepaMandate
 from resolvers.core import audit
 from resolvers.core.clock import Clock
 from resolvers.core.errors import DirectDebitErrorCode, DomainError, NotFound, ValidationErrors
+from resolvers.core.transactions import atomic
 from resolvers.households.households import household_for, require_staff
 
 # Characters the SEPA rulebook allows in a mandate reference (RUM), at most 35.
@@ -161,7 +161,7 @@ async def save_creditor(
         "iban": str(iban.compact),
         "bic": bic,
     }
-    async with in_transaction():
+    async with atomic():
         taken = await SepaCreditor.filter(tenant_id=staff.tenant_id, code=code).exclude(
             authority_id=authority.id
         )
@@ -244,7 +244,7 @@ async def create_mandate(
     holder = (holder_name or f"{guardian.first_names} {guardian.last_name}").strip()[:70]
     if errors or checked is None:
         raise ValidationErrors(errors)
-    async with in_transaction():
+    async with atomic():
         if await SepaMandate.exists(household_id=household.id, status=MandateStatus.ACTIVE):
             raise _invalid(
                 DirectDebitErrorCode.MANDATE_ALREADY_ACTIVE,
@@ -303,7 +303,7 @@ async def revoke_mandate(
     """Staff end a mandate (the payer's letter, a closed account): no later export uses it."""
     staff = require_staff(actor)
     mandate = await _mandate_for(staff, mandate_id)
-    async with in_transaction():
+    async with atomic():
         updated = await SepaMandate.filter(id=mandate.id, status=MandateStatus.ACTIVE).update(
             status=MandateStatus.REVOKED,
             revoked_at=clock.now(),
@@ -336,7 +336,7 @@ async def choose_direct_debit(
     if mandate is None:
         raise NotFound("Mandat actif", "householdId")
     mandate.direct_debit = enabled
-    async with in_transaction():
+    async with atomic():
         await mandate.save(update_fields=["direct_debit"])
         await audit.record(
             "sepa.direct_debit_chosen" if enabled else "sepa.direct_debit_stopped",
