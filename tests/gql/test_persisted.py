@@ -20,8 +20,12 @@ from graphql import DocumentNode, parse
 from gql.manifests import ManifestError, read_manifest, register_documents
 from gql.persisted import _Known
 from models.persisted import PersistedDocument
+from resolvers.core.clock import FrozenClock
 from settings import get_settings
+from tests.calendar.test_bookings import setup
 from tests.conftest import Backend
+from tests.live.test_live_subscriptions import CALENDAR_CHANGES, phone
+from tests.live.test_live_subscriptions import ws_url as ws_url  # the fixture
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -136,6 +140,9 @@ async def test_a_persisted_mutation_is_refused_over_get(http: httpx.AsyncClient)
 def trusted(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("FAMILLE_PERSISTED_ONLY", "true")
     get_settings.cache_clear()
+    # This process's registered texts: the other backend's run registered them in its own
+    # database (a real process has one).
+    _Known.texts.clear()
     yield
     monkeypatch.undo()
     get_settings.cache_clear()
@@ -252,3 +259,22 @@ async def test_register_documents_reads_apollo_and_relay_manifests(
     assert code == 1
     assert "déjà enregistré pour un autre document : rien n'a été enregistré." in errors
     assert not await PersistedDocument.filter(document_id="new").exists()
+
+
+async def test_trusted_documents_apply_to_subscriptions_on_the_websocket(
+    backend: Backend, clock: FrozenClock, ws_url: str, trusted: None
+) -> None:
+    f = await setup(clock)
+    async with phone(ws_url, backend, clock, f["token"]) as client:
+        operation = await client.subscribe(CALENDAR_CHANGES, f["household_id"])
+        # Refused at execution, where Strawberry answers with a `next` carrying the error,
+        # then completes the operation.
+        refusal, done = await client.receive(), await client.receive()
+        assert (refusal["id"], refusal["type"]) == (operation, "next")
+        assert refusal["payload"]["data"] is None
+        assert [e["extensions"]["code"] for e in refusal["payload"]["errors"]] == [
+            "PERSISTED_QUERY_NOT_ALLOWED"
+        ]
+        assert done == {"id": operation, "type": "complete"}
+        await register_documents(read_manifest({"calendar": CALENDAR_CHANGES}), now=NOW)
+        await client.subscribed(CALENDAR_CHANGES, f["household_id"])  # now it runs
