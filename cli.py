@@ -1,5 +1,5 @@
 """The ``famille`` command: serve, worker, migrate, demo, invoice, sepa-export,
-tax-certificates, export-schema, dev."""
+tax-certificates, register-documents, export-schema, dev."""
 
 import argparse
 import asyncio
@@ -229,6 +229,41 @@ def cmd_tax_certificates(args: argparse.Namespace) -> None:
     asyncio.run(run())
 
 
+def cmd_register_documents(args: argparse.Namespace) -> None:
+    """Register a client app's documents (Apollo or Relay manifest) for trusted mode."""
+    import json
+
+    from gql.manifests import ManifestError, read_manifest
+
+    documents = []
+    for path in args.files:
+        try:
+            documents += read_manifest(json.loads(Path(path).read_text(encoding="utf-8")))
+        except (OSError, ValueError) as error:
+            sys.exit(f"{path} : illisible ({error}).")
+        except ManifestError as error:
+            sys.exit(f"{path} : {error}")
+
+    async def run() -> None:
+        from gql.manifests import register_documents
+        from models.database import close_db, init_db
+        from resolvers.core.clock import SystemClock
+
+        await init_db()
+        try:
+            done = await register_documents(documents, now=SystemClock().now())
+        except ManifestError as error:
+            sys.exit(str(error))
+        finally:
+            await close_db()
+        print(
+            f"{done.added} document(s) enregistré(s), {done.known} déjà connu(s) "
+            f"({len(documents)} lu(s) dans {', '.join(args.files)})."
+        )
+
+    asyncio.run(run())
+
+
 def cmd_export_schema(args: argparse.Namespace) -> None:
     from gql.schema import export_sdl
 
@@ -324,6 +359,12 @@ def main(argv: list[str] | None = None) -> None:
         "--output-dir", default=None, help="dossier écrit (défaut : ./attestations-ANNÉE)"
     )
     certificates.set_defaults(func=cmd_tax_certificates)
+    register = commands.add_parser(
+        "register-documents",
+        help="enregistre les documents GraphQL d'une application (manifeste Apollo ou Relay)",
+    )
+    register.add_argument("files", nargs="+", metavar="FILE", help="manifeste JSON")
+    register.set_defaults(func=cmd_register_documents)
     export = commands.add_parser("export-schema", help="écrit schema.graphql")
     export.add_argument("--check", action="store_true", help="échoue si le fichier est périmé")
     export.set_defaults(func=cmd_export_schema)

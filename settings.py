@@ -91,6 +91,15 @@ class Settings(BaseSettings):
     graphql_max_depth: int = Field(default=12, description="Maximum query depth")
     graphql_max_aliases: int = Field(default=30, description="Maximum aliases per operation")
     graphql_max_tokens: int = Field(default=2000, description="Maximum tokens per document")
+    persisted_query_ttl_hours: int = Field(
+        default=24 * 7, ge=1, description="How long Redis keeps an automatic persisted query"
+    )
+    persisted_only: bool = Field(
+        default=False, description="Run only the documents of `famille register-documents`"
+    )
+    public_cache_max_age_seconds: int = Field(
+        default=60, ge=0, description="max-age of anonymous GET answers without errors"
+    )
     page_size_default: int = Field(default=20, description="Default page size of lists")
     page_size_max: int = Field(default=100, description="Largest page size a client may ask")
 
@@ -221,6 +230,7 @@ MODEL_MODULES = [
     "models.privacy",
     "models.reminders",
     "models.payments",
+    "models.persisted",
 ]
 
 

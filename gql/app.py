@@ -36,6 +36,8 @@ from gql.files import (
     tax_certificate_pdf,
 )
 from gql.graphiql import graphiql_page
+from gql.http_cache import cache_headers
+from gql.http_errors import GRAPHQL_RESPONSE_JSON, http_error_response
 from gql.live.websocket import TextFrameWebSocketAdapter
 from gql.loaders import make_loaders
 from gql.schema import schema
@@ -56,7 +58,6 @@ from settings import get_settings
 logger = logging.getLogger("famille.http")
 
 STATIC_DIR = Path(__file__).parent / "static"
-GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 
 
 class FamilleGraphQL(GraphQL[Context, None]):
@@ -80,6 +81,8 @@ class FamilleGraphQL(GraphQL[Context, None]):
     async def run(self, request: Any, context: Any = None, root_value: Any = None) -> Any:
         try:
             return await super().run(request)
+        except HTTPException as exc:  # a GraphQL error body, not Strawberry's text/plain
+            return http_error_response(request.headers, exc)
         finally:
             await close_uploads(request)
 
@@ -120,6 +123,12 @@ class FamilleGraphQL(GraphQL[Context, None]):
             connection_params={},
         )
 
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        # A GET with only a persisted query's hash (`extensions`, no `query`) is a query.
+        return super().should_render_graphql_ide(request) and not request.query_params.get(
+            "extensions"
+        )
+
     async def render_graphql_ide(self, request: Request) -> Response:
         # Strawberry's page loads GraphiQL from a CDN; town networks cannot reach it.
         return Response(graphiql_page(), media_type="text/html")
@@ -129,6 +138,7 @@ class FamilleGraphQL(GraphQL[Context, None]):
         sub_response.graphql_response_json = (  # type: ignore[attr-defined]
             GRAPHQL_RESPONSE_JSON in request.headers.get("accept", "")
         )
+        sub_response.request = request  # type: ignore[attr-defined]  # for its caching headers
         return sub_response
 
     async def process_result(self, request: Any, result: ExecutionResult) -> Any:
@@ -148,8 +158,18 @@ class FamilleGraphQL(GraphQL[Context, None]):
         response = super().create_response(response_data, sub_response)
         if getattr(sub_response, "graphql_response_json", False):
             response.headers["content-type"] = f"{GRAPHQL_RESPONSE_JSON}; charset=utf-8"
+            # (unless the operation chose its status: a persisted-query miss stays 200)
             if isinstance(response_data, dict) and "data" not in response_data:
-                response.status_code = 400
+                response.status_code = sub_response.status_code or 400
+        request = sub_response.request  # type: ignore[attr-defined]
+        response.headers.update(
+            cache_headers(
+                method=request.method,
+                request_headers=request.headers,
+                body=response_data,
+                max_age=get_settings().public_cache_max_age_seconds,
+            )
+        )
         return response
 
     async def execute_operation(self, **kwargs: Any) -> Any:  # type: ignore[override]

@@ -15,7 +15,7 @@ from typing import Any, ClassVar, ParamSpec, TypeVar, get_args, get_origin, get_
 
 import asyncpg
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSyntaxError, VariableDefinitionNode
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from strawberry.extensions import SchemaExtension
@@ -308,9 +308,16 @@ class ErrorPolicy(SchemaExtension):
     @staticmethod
     def _rewrite(error: GraphQLError, request_id: str) -> GraphQLError:
         original = error.original_error
-        if original is None:
-            # Syntax, validation and limit errors: safe to show as they are.
-            extensions = {"code": "GRAPHQL_VALIDATION_FAILED", **(error.extensions or {})}
+        if original is None or (isinstance(original, GraphQLError) and error.path is None):
+            # Syntax, validation, limit and variable errors, raised before execution: safe to
+            # show as they are, with graphql-core's context ("Variable '$from' got invalid
+            # value…") and locations, not only the scalar's own error inside.
+            inner = original.extensions if original is not None else None
+            extensions = {
+                "code": _pre_execution_code(error),
+                **(inner or {}),
+                **(error.extensions or {}),
+            }
             return GraphQLError(
                 error.message,
                 nodes=error.nodes,
@@ -349,6 +356,16 @@ class ErrorPolicy(SchemaExtension):
             path=error.path,
             extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
         )
+
+
+def _pre_execution_code(error: GraphQLError) -> str:
+    """Apollo's codes: a document that does not parse (or is over the token limit), a
+    variable whose value cannot be coerced, or a document the schema refuses."""
+    if isinstance(error, GraphQLSyntaxError):
+        return "GRAPHQL_PARSE_FAILED"
+    if any(isinstance(node, VariableDefinitionNode) for node in error.nodes or ()):
+        return "BAD_USER_INPUT"
+    return "GRAPHQL_VALIDATION_FAILED"
 
 
 def log_unexpected(errors: list[GraphQLError], request_id: str) -> None:

@@ -46,6 +46,7 @@ from gql.operations.mutations import OperationsMutations
 from gql.operations.queries import OperationsQueries
 from gql.payments.mutations import PaymentMutations
 from gql.payments.queries import PaymentQueries
+from gql.persisted import PersistedQueries
 from gql.privacy.mutations import PrivacyMutations
 from gql.reminders.mutations import ReminderMutations
 from gql.requests.mutations import RequestMutations
@@ -179,6 +180,8 @@ def build_schema() -> strawberry.Schema:
         extensions=[
             # A factory: strawberry builds fresh extensions per request; the cache of
             # checked operations is shared (class level), the limits' rules built once above.
+            # First: a persisted query's hash becomes its text before anything parses it.
+            PersistedQueries,
             lambda: OperationCache(limit_rules, max_tokens=settings.graphql_max_tokens),
             ErrorPolicy,
             OutboxRelay,

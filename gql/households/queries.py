@@ -8,6 +8,7 @@ from gql.context import Info
 from gql.households.types import Household, HouseholdConnection
 from gql.ids import decode_id
 from gql.pagination import after_pk, page_info, page_size
+from resolvers.core.errors import DomainError
 from resolvers.households import households
 
 
@@ -22,9 +23,16 @@ class HouseholdQueries:
         info: Info,
         id: Annotated[strawberry.ID, strawberry.argument(description="Household id.")],
     ) -> Household:
-        row = await households.household_for(
-            info.context.account, decode_id(id, "Household", field="id")
-        )
+        try:
+            row = await households.household_for(
+                info.context.account, decode_id(id, "Household", field="id")
+            )
+        except DomainError as error:
+            if error.field is None:
+                raise
+            # The rule names the household `householdId`, as most arguments do; here the
+            # argument at fault is `id`.
+            raise DomainError(error.code, error.message, "id") from error
         return Household.from_model(row)
 
     @strawberry.field(description="Staff only: the town's family files, by name or reference.")
