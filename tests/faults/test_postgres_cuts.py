@@ -118,10 +118,11 @@ async def test_connections_cut_mid_submit_and_mid_callback(
         counts["answered_with_code"] += 1
         proxied.restore()
 
-        # Nothing half-written: no request, booking, notification or job of either.
+        # Nothing half-written: no request, booking or job of either; the callback was
+        # stored first, as received, before the cut (its retry is stored again below).
         assert await Booking.filter(child_id=f["child_ids"][0]).count() == 0
         assert await Request.filter(household_id=f["household"].id).count() == requests_before
-        assert await PaymentNotification.all().count() == notifications_before
+        assert await PaymentNotification.all().count() == notifications_before + 1
         assert await OutboxJob.filter(function="reconcile_payment").count() == jobs_before
 
         # 4. Back without a restart: the same submit (same key: nothing was stored, so it
@@ -138,6 +139,6 @@ async def test_connections_cut_mid_submit_and_mid_callback(
 
     assert await Booking.filter(child_id=f["child_ids"][0]).count() == 12
     assert await Request.filter(household_id=f["household"].id).count() == requests_before + 1
-    assert await PaymentNotification.all().count() == notifications_before + 1
+    assert await PaymentNotification.all().count() == notifications_before + 2
     print(f"\npostgres cuts: {counts} cuts={proxied.cuts}")
     assert counts == {"attempted": 5, "answered_with_code": 3, "completed": 2}
