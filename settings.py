@@ -68,6 +68,17 @@ class Settings(BaseSettings):
     graphql_max_depth: int = Field(default=12, description="Maximum query depth")
     graphql_max_aliases: int = Field(default=30, description="Maximum aliases per operation")
     graphql_max_tokens: int = Field(default=2000, description="Maximum tokens per document")
+    input_max_ids: int = Field(
+        default=100,
+        description="Ids in one list argument (children, activities, invoices): longer is INVALID",
+    )
+    input_max_days: int = Field(
+        default=2000,
+        description="Days (or entries) in one list of a change set or attendance sheet",
+    )
+    input_max_items: int = Field(
+        default=100, description="Items of any other list argument (recurrences, weekdays…)"
+    )
     page_size_default: int = Field(default=20, description="Default page size of lists")
     page_size_max: int = Field(default=100, description="Largest page size a client may ask")
 
@@ -90,6 +101,11 @@ class Settings(BaseSettings):
     )
     upload_max_file_kb: int = Field(default=3200, description="Largest accepted file, in KB")
     upload_max_files: int = Field(default=4, description="Files per document")
+    upload_max_files_per_request: int = Field(
+        default=12,
+        description="Files in one request: a document's 4 plus room for a fifth to be refused "
+        "with a clear message, or several new documents attached to one absence report",
+    )
     request_max_mb: int = Field(
         default=20, description="Largest HTTP request body, in MB: bigger ones get 413"
     )

@@ -25,7 +25,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 from tortoise import connections
 
-from gql import downloads, pages, payment_routes
+from gql import downloads, edge, pages, payment_routes
 from gql.context import Context, bearer_token
 from gql.files import (
     direct_debit_xml,
@@ -70,8 +70,13 @@ class FamilleGraphQL(GraphQL[Context, None]):
     async def run(self, request: Any, context: Any = None, root_value: Any = None) -> Any:
         try:
             return await super().run(request)
+        except HTTPException as exc:
+            return edge.http_error(exc)
         finally:
             await close_uploads(request)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        return edge.parse_json_object(data)
 
     async def get_context(self, request: Any, response: Any) -> Context:
         if isinstance(request, WebSocket):
