@@ -5,7 +5,8 @@
 - Every string of an operation — literals in the document, variables (nested in input
   objects and lists) and uploaded files' names — is refused with ``INVALID`` when it holds
   a NUL character or a lone UTF-16 surrogate: PostgreSQL cannot store either, and no form
-  of a family portal needs them.
+  of a family portal needs them. An ``Upload`` that is not a file of the multipart body
+  (a string literal or variable) is ``INVALID`` too.
 - Every list argument and list input field has a maximum (``LIST_LIMITS``, from the
   settings), appended to its description in the schema; a longer list is ``INVALID``
   with ``field`` naming it. A schema with a list position missing from ``LIST_LIMITS``
@@ -33,6 +34,7 @@ from graphql import (
     GraphQLSchema,
     InlineFragmentNode,
     ListValueNode,
+    NullValueNode,
     ObjectValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
@@ -50,6 +52,8 @@ from settings import Settings
 
 # What PostgreSQL cannot store in text and a family never types: NUL, lone surrogates.
 _FORBIDDEN = re.compile("[\x00\ud800-\udfff]")
+# Strawberry's file scalar: only the multipart body puts a file there.
+UPLOAD_SCALAR = "Upload"
 # Errors reported for one operation at most: the first ones say what to fix.
 _MAX_ERRORS = 10
 
@@ -216,6 +220,8 @@ class _OperationInputs:
                     self.literal(
                         object_field.value, input_field.type, f"{type_.name}.{name}", [*path, name]
                     )
+        elif getattr(type_, "name", None) == UPLOAD_SCALAR and not isinstance(node, NullValueNode):
+            self.not_a_file(path)  # a file comes in the multipart body, never in the text
         elif isinstance(node, StringValueNode):
             self.text(node.value, path)
         elif isinstance(node, ListValueNode):  # a custom scalar's value
@@ -240,6 +246,11 @@ class _OperationInputs:
                 input_field = type_.fields.get(name)
                 if input_field is not None:
                     self.value(item, input_field.type, f"{type_.name}.{name}", [*path, name])
+        elif getattr(type_, "name", None) == UPLOAD_SCALAR and value is not None:
+            if isinstance(getattr(value, "filename", None), str) and hasattr(value, "read"):
+                self.text(value.filename, path)
+            else:
+                self.not_a_file(path)
         else:
             self.any_value(value, path)
 
@@ -255,8 +266,6 @@ class _OperationInputs:
         elif isinstance(value, list):
             for item in value:
                 self.any_value(item, path)
-        elif isinstance(getattr(value, "filename", None), str):
-            self.text(value.filename, path)
 
     def text(self, text: str, path: list[str]) -> None:
         if _FORBIDDEN.search(text) is not None:
@@ -269,6 +278,16 @@ class _OperationInputs:
                     field,
                 )
             )
+
+    def not_a_file(self, path: list[str]) -> None:
+        field = _field_name(path)
+        self.errors.append(
+            DomainError(
+                CommonErrorCode.INVALID,
+                f"« {field} » attend un fichier, envoyé en multipart (GraphQL multipart request).",
+                field,
+            )
+        )
 
     def count(self, length: int, coordinate: str, path: list[str]) -> None:
         limit = self.limits.get(coordinate)

@@ -213,3 +213,17 @@ def test_every_list_argument_has_a_documented_maximum() -> None:
     for coordinate, position in positions.items():
         assert "At most " in (position.description or ""), coordinate
         assert isinstance(position.type, GraphQLList | GraphQLNonNull)
+
+
+async def test_an_upload_that_is_not_a_file_is_refused(api: GraphQL, clock: FrozenClock) -> None:
+    # Found by tests/gql/test_fuzz.py: a string where a file goes reached the resolver.
+    f = await family(clock)
+    variables = {"householdId": f["household_id"], "input": {"kind": "OTHER", "title": "t"}}
+    literal = UPLOAD.replace("$files: [Upload!]!", "").replace("files: $files", 'files: ["x.pdf"]')
+    by_literal = await api(literal, variables, token=f["token"])
+    by_variable = await api(UPLOAD, {**variables, "files": ["x.pdf"]}, token=f["token"])
+    for body in (by_literal, by_variable):
+        assert refused(body, "files") == (
+            "« files » attend un fichier, envoyé en multipart (GraphQL multipart request)."
+        )
+    assert await stored_count(f["household"].id) == (0, 0)
