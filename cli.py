@@ -120,7 +120,8 @@ class ProgressBar:
 
 
 def cmd_invoice(args: argparse.Namespace) -> None:
-    """Bill a month now (the worker's cron does it on the 1st); safe to run again."""
+    """Bill a month now (the worker's cron does it on the 1st); safe to run again. A month
+    not over yet is refused; ``--dry-run`` prints what would be issued and writes nothing."""
     from datetime import date
 
     try:
@@ -133,15 +134,35 @@ def cmd_invoice(args: argparse.Namespace) -> None:
         from models.database import close_db, init_db
         from resolvers.billing.invoicing import invoice_month
         from resolvers.core.clock import SystemClock
+        from resolvers.core.errors import DomainError
         from resolvers.core.french import format_euros, month_label
 
         await init_db()
         try:
             summary = await invoice_month(
-                first, clock=SystemClock(), progress=ProgressBar(month_label(first))
+                first,
+                clock=SystemClock(),
+                progress=None if args.dry_run else ProgressBar(month_label(first)),
+                dry_run=args.dry_run,
             )
+        except DomainError as error:
+            sys.exit(error.message)
         finally:
             await close_db()
+        if args.dry_run:
+            print(f"{month_label(first)} — simulation, rien n'est émis ni envoyé :")
+            for planned in summary.planned:
+                delivery = "mail" if planned.mailed else "papier"
+                print(
+                    f"  {planned.household_reference or '-'}  {planned.household_name} : "
+                    f"{planned.kind.value} {format_euros(planned.total_cents)} ({delivery})"
+                )
+            print(
+                f"{month_label(first)} : {summary.invoices} facture(s), {summary.corrections} "
+                f"correction(s) seraient émises, {summary.mailed} par mail, {summary.printed} "
+                f"à imprimer, total {format_euros(summary.total_cents)}."
+            )
+            return
         print(
             f"{month_label(first)} : {summary.invoices} facture(s), {summary.corrections} "
             f"correction(s) (avoirs ou compléments), {summary.mailed} envoyée(s) par mail, "
@@ -342,7 +363,12 @@ def main(argv: list[str] | None = None) -> None:
         func=cmd_demo
     )
     invoice = commands.add_parser("invoice", help="facture un mois (sans doublon)")
-    invoice.add_argument("--month", required=True, help="mois facturé, AAAA-MM")
+    invoice.add_argument("--month", required=True, help="mois facturé (terminé), AAAA-MM")
+    invoice.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="affiche ce qui serait émis (foyers, montants) sans rien écrire ni envoyer",
+    )
     invoice.set_defaults(func=cmd_invoice)
     sepa = commands.add_parser("sepa-export", help="fichier de prélèvements SEPA (pain.008)")
     sepa.add_argument("--regie", required=True, help="code de la régie (paramètres SEPA)")

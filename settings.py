@@ -100,6 +100,17 @@ class Settings(BaseSettings):
     public_cache_max_age_seconds: int = Field(
         default=60, ge=0, description="max-age of anonymous GET answers without errors"
     )
+    input_max_ids: int = Field(
+        default=100,
+        description="Ids in one list argument (children, activities, invoices): longer is INVALID",
+    )
+    input_max_days: int = Field(
+        default=2000,
+        description="Days (or entries) in one list of a change set or attendance sheet",
+    )
+    input_max_items: int = Field(
+        default=100, description="Items of any other list argument (recurrences, weekdays…)"
+    )
     page_size_default: int = Field(default=20, description="Default page size of lists")
     page_size_max: int = Field(default=100, description="Largest page size a client may ask")
 
@@ -125,6 +136,11 @@ class Settings(BaseSettings):
     )
     upload_max_file_kb: int = Field(default=3200, description="Largest accepted file, in KB")
     upload_max_files: int = Field(default=4, description="Files per document")
+    upload_max_files_per_request: int = Field(
+        default=12,
+        description="Files in one request: a document's 4 plus room for a fifth to be refused "
+        "with a clear message, or several new documents attached to one absence report",
+    )
     request_max_mb: int = Field(
         default=20, description="Largest HTTP request body, in MB: bigger ones get 413"
     )

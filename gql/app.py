@@ -25,7 +25,7 @@ from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
-from gql import downloads, health, pages, payment_routes
+from gql import downloads, edge, health, pages, payment_routes
 from gql.context import Context, bearer_token
 from gql.errors import database_exception_handlers
 from gql.files import (
@@ -85,6 +85,9 @@ class FamilleGraphQL(GraphQL[Context, None]):
             return http_error_response(request.headers, exc)
         finally:
             await close_uploads(request)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        return edge.parse_json_object(data)
 
     async def get_context(self, request: Any, response: Any) -> Context:
         if isinstance(request, WebSocket):

@@ -29,6 +29,7 @@ from gql.calendar.queries import CalendarQueries
 from gql.calendar.types import CALENDAR_DAY_SCALAR, CalendarDay
 from gql.documents.mutations import DocumentMutations
 from gql.documents.queries import DocumentQueries
+from gql.edge import InputGuard, list_limits
 from gql.enums import DayReason, DayStatus
 from gql.error_codes import check_error_codes
 from gql.errors import HANDLED, ErrorPolicy, log_unexpected
@@ -169,7 +170,8 @@ def build_schema() -> strawberry.Schema:
         *QueryDepthLimiter(max_depth=settings.graphql_max_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases).validation_rules,
     ]
-    return FamilleSchema(
+    limits: dict[str, int] = {}
+    built = FamilleSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -183,11 +185,15 @@ def build_schema() -> strawberry.Schema:
             # First: a persisted query's hash becomes its text before anything parses it.
             PersistedQueries,
             lambda: OperationCache(limit_rules, max_tokens=settings.graphql_max_tokens),
+            lambda: InputGuard(limits),
             ErrorPolicy,
             OutboxRelay,
             SubscriptionsOnWebSocketOnly,
         ],
     )
+    # Every list argument's maximum, in its description and refused past it (gql/edge.py).
+    limits.update(list_limits(built._schema, settings))
+    return built
 
 
 schema = build_schema()

@@ -23,9 +23,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from settings import get_settings
 
-# Files in one request: a document's 4 plus room for a fifth to be refused with a clear
-# message, or several new documents attached to one absence report.
-MAX_FILES_PER_REQUEST = 12
 PREFLIGHT_HEADERS = (
     "apollo-require-preflight",
     "graphql-require-preflight",
@@ -73,7 +70,7 @@ class BoundedRequestAdapter(StarletteRequestAdapter):
             parser = BoundedMultiPartParser(
                 request.headers,
                 stream,
-                max_files=MAX_FILES_PER_REQUEST,
+                max_files=settings.upload_max_files_per_request,
                 max_fields=8,
                 max_part_size=1024 * 1024,
                 max_file_size=settings.upload_max_file_kb * 1024,

@@ -213,7 +213,7 @@ def built_inserts() -> list[Insert]:
     )
     result = ChangeResult([line], 0, request_id=7)
     context = SimpleNamespace(tenant_id=1, household_id=2)
-    written = _Written(cast(Any, context), cast(Any, SimpleNamespace(id=3)), result, NOW, "k")
+    written = _Written(cast(Any, context), cast(Any, SimpleNamespace(id=3)), result, NOW, "k", "f")
     return [
         *_built(written._request, Params(), None),
         *_built(written._request, Params(), 7),

@@ -199,14 +199,17 @@ def _change_set(input: BookingChangesInput) -> bookings.ChangeSet:
         )
         for c in input.changes
     ]
-    for days in input.days:  # after `changes`: the later line of a day wins (_expand)
-        child_id = decode_id(days.child_id, "Child", field="days.childId")
-        activity_id = decode_id(days.activity_id, "Activity", field="days.activityId")
-        changes += [
-            bookings.BookingChange(child_id, activity_id, day, days.action) for day in days.dates
-        ]
     return bookings.ChangeSet(
         changes=changes,
+        days=[
+            bookings.BookingDays(
+                decode_id(days.child_id, "Child", field="days.childId"),
+                decode_id(days.activity_id, "Activity", field="days.activityId"),
+                days.action,
+                days.dates,
+            )
+            for days in input.days
+        ],
         recurrences=[
             bookings.Recurrence(
                 decode_id(r.child_id, "Child", field="recurrences.childId"),
@@ -424,7 +427,10 @@ class CalendarMutations:
         input: Annotated[BookingChangesInput, strawberry.argument(description="Changes.")],
         idempotency_key: Annotated[
             str | None,
-            strawberry.argument(description="Client-chosen key (e.g. a UUID), 64 chars max."),
+            strawberry.argument(
+                description="Client-chosen key (e.g. a UUID), 64 characters at most (longer is "
+                "INVALID); the same key with other changes is IDEMPOTENCY_KEY_REUSED."
+            ),
         ] = None,
     ) -> BookingChangesPayload:
         result = await bookings.submit_changes(
@@ -432,6 +438,6 @@ class CalendarMutations:
             decode_id(household_id, "Household", field="householdId"),
             _change_set(input),
             clock=info.context.clock,
-            idempotency_key=(idempotency_key or "")[:64] or None,
+            idempotency_key=idempotency_key or None,
         )
         return BookingChangesPayload.from_result(result)

@@ -16,6 +16,10 @@ SQL statements: about 9 per régie for the month (town, price grid, households, 
 children, counter, billed days, already invoiced), then about 7 per chunk of 500 households
 (lock, issued lines, invoices, lines, mails, counter, commit), whatever the number of
 bookings: 130 for 10,000 households in bench/invoices.
+
+A month is billed once it is over in every town of the run (its time zone): numbers are
+gap-free and issued documents never edited, so a month still running is refused. A dry
+run computes what would be issued and writes nothing (no counter, invoice or mail).
 """
 
 import calendar
@@ -23,7 +27,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from models.absences import AbsenceOutcome
@@ -40,7 +44,8 @@ from resolvers.billing.billing import (
     with_surcharge,
 )
 from resolvers.core.clock import Clock
-from resolvers.core.french import format_euros, format_short_date, month_label
+from resolvers.core.errors import BillingErrorCode, DomainError
+from resolvers.core.french import format_date, format_euros, format_short_date, month_label
 from resolvers.core.sql import Params, connection, fetch, is_postgres
 from resolvers.core.transactions import atomic
 
@@ -73,9 +78,20 @@ class HouseholdInfo:
     guardian_emails: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class PlannedDocument:
+    """What a dry run would issue to one household."""
+
+    household_reference: str
+    household_name: str
+    kind: InvoiceKind
+    total_cents: int
+    mailed: bool
+
+
 @dataclass
 class RunSummary:
-    """What a run did, for the CLI, the cron's log and the tests."""
+    """What a run did (or, dry, would do), for the CLI, the cron's log and the tests."""
 
     month: date
     households: int = 0
@@ -85,6 +101,7 @@ class RunSummary:
     printed: int = 0
     total_cents: int = 0
     numbers: list[str] = field(default_factory=list)
+    planned: list[PlannedDocument] = field(default_factory=list)
 
 
 Progress = Callable[[int, int], None]
@@ -284,17 +301,42 @@ async def invoice_month(
     tenant_id: int | None = None,
     progress: Progress | None = None,
     chunk_size: int = CHUNK_SIZE,
+    dry_run: bool = False,
 ) -> RunSummary:
-    """Bill ``month`` for every régie (of one town, or of all); safe to run again."""
+    """Bill ``month`` for every régie (of one town, or of all); safe to run again. A month
+    not over yet in one of the towns is refused (INVALID) before anything is written;
+    ``dry_run`` only tells what would be issued."""
     month = first_of_month(month)
     summary = RunSummary(month)
     query = BillingAuthority.all()
     if tenant_id is not None:
         query = query.filter(tenant_id=tenant_id)
     authorities = await query.order_by("tenant_id", "id")
+    await check_month_over(month, {a.tenant_id for a in authorities}, clock)
     for authority in authorities:
-        await _invoice_authority(authority, month, summary, clock, progress, chunk_size)
+        await _invoice_authority(authority, month, summary, clock, progress, chunk_size, dry_run)
     return summary
+
+
+async def check_month_over(month: date, tenant_ids: set[int], clock: Clock) -> None:
+    """``month`` has ended in each town's time zone, or INVALID with the first day it may
+    be billed: an invoice of a running month would miss its last days, and could only be
+    corrected by a complement, never edited."""
+    billable_from = _next_month(first_of_month(month))
+    timezones = (
+        cast(list[str], await Tenant.filter(id__in=tenant_ids).values_list("timezone", flat=True))
+        if tenant_ids
+        else []
+    )
+    # No régie at all: nothing to bill, but the month is still judged, in the cron's zone.
+    for timezone in set(timezones) or {"Europe/Paris"}:
+        if clock.now().astimezone(ZoneInfo(timezone)).date() < billable_from:
+            raise DomainError(
+                BillingErrorCode.INVALID,
+                f"{month_label(month)} n'est pas terminé : il pourra être facturé à partir "
+                f"du {format_date(billable_from)}.",
+                "month",
+            )
 
 
 async def _invoice_authority(
@@ -304,6 +346,7 @@ async def _invoice_authority(
     clock: Clock,
     progress: Progress | None,
     chunk_size: int,
+    dry_run: bool,
 ) -> None:
     tenant = await Tenant.get(id=authority.tenant_id)
     p = Params()
@@ -341,10 +384,11 @@ async def _invoice_authority(
             p,
         )
     }
-    await _ensure_counter(authority.id, month)
+    if not dry_run:
+        await _ensure_counter(authority.id, month)
     # Read before the billed days: if another run issues after this, our chunks see the
     # counter moved and compute the month again rather than undo its newer view.
-    counter_seen = await _counter_value(authority.id, month)
+    counter_seen = 0 if dry_run else await _counter_value(authority.id, month)
     expected = await _expected(authority, month, grid, households)
     p = Params()
     already = {
@@ -374,7 +418,7 @@ async def _invoice_authority(
     done = 0
     for start in range(0, len(household_ids), chunk_size):
         chunk = household_ids[start : start + chunk_size]
-        await _issue_chunk(run, chunk)
+        await (_plan_chunk(run, chunk) if dry_run else _issue_chunk(run, chunk))
         done += len(chunk)
         summary.households += len(chunk)
         if progress is not None:
@@ -477,26 +521,8 @@ async def _issue_chunk(run: MonthRun, chunk: list[int]) -> None:
             run.expected = await _expected(run.authority, run.month, run.grid, run.households)
         # Read what is issued only once the counter is ours: a concurrent run that got it
         # first has committed by now, and its invoices are seen, not billed twice.
-        billed, revisions = await _issued(run, chunk)
-        documents = []
-        for household_id in chunk:
-            lines = _difference(run, run.expected.get(household_id, {}), billed[household_id])
-            if not lines:
-                continue
-            revision = revisions.get(household_id, -1) + 1
-            sequence += 1
-            document = Document(
-                run.households[household_id],
-                revision,
-                InvoiceKind.INVOICE,
-                invoice_number(run.month, sequence),
-                lines,
-            )
-            if revision > 0:
-                document.kind = (
-                    InvoiceKind.COMPLEMENT if document.total_cents >= 0 else InvoiceKind.CREDIT_NOTE
-                )
-            documents.append(document)
+        documents = await _documents(run, chunk, sequence)
+        sequence += len(documents)
         run.counter_seen = sequence
         if not documents:
             return
@@ -509,6 +535,52 @@ async def _issue_chunk(run: MonthRun, chunk: list[int]) -> None:
             f"WHERE id = {p(counter['id'])}",
             p.values,
         )
+
+
+async def _documents(run: MonthRun, chunk: list[int], sequence: int) -> list[Document]:
+    """The chunk's documents to issue, numbered after ``sequence``."""
+    billed, revisions = await _issued(run, chunk)
+    documents = []
+    for household_id in chunk:
+        lines = _difference(run, run.expected.get(household_id, {}), billed[household_id])
+        if not lines:
+            continue
+        revision = revisions.get(household_id, -1) + 1
+        sequence += 1
+        document = Document(
+            run.households[household_id],
+            revision,
+            InvoiceKind.INVOICE,
+            invoice_number(run.month, sequence),
+            lines,
+        )
+        if revision > 0:
+            document.kind = (
+                InvoiceKind.COMPLEMENT if document.total_cents >= 0 else InvoiceKind.CREDIT_NOTE
+            )
+        documents.append(document)
+    return documents
+
+
+async def _plan_chunk(run: MonthRun, chunk: list[int]) -> None:
+    """A dry run's chunk: what would be issued, counted in the summary; nothing written."""
+    for document in await _documents(run, chunk, 0):
+        household = document.household
+        mailed = bool(recipients_of(household))
+        run.summary.planned.append(
+            PlannedDocument(
+                household.reference, household.name, document.kind, document.total_cents, mailed
+            )
+        )
+        run.summary.total_cents += document.total_cents
+        if document.revision == 0:
+            run.summary.invoices += 1
+        else:
+            run.summary.corrections += 1
+        if mailed:
+            run.summary.mailed += 1
+        else:
+            run.summary.printed += 1
 
 
 async def _issued(

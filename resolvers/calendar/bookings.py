@@ -5,8 +5,9 @@ Capacity is protected by locking the openings concerned (PostgreSQL ``FOR UPDATE
 counting, so concurrent submissions on the last place serialise instead of overbooking.
 """
 
+import hashlib
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -14,6 +15,7 @@ from typing import Any, NamedTuple, cast
 
 import orjson
 from tortoise.exceptions import IntegrityError
+from tortoise.fields import CharField
 
 from models.accounts import Account, AccountRole
 from models.bookings import Booking, BookingStatus
@@ -25,6 +27,7 @@ from resolvers.calendar.calendar import (
     CalendarContext,
     Counted,
     as_date,
+    check_children,
     check_range,
     every_day_counted,
     load_context,
@@ -32,15 +35,18 @@ from resolvers.calendar.calendar import (
 )
 from resolvers.core import audit
 from resolvers.core.clock import Clock
-from resolvers.core.errors import CommonErrorCode, DomainError
+from resolvers.core.errors import CalendarErrorCode, CommonErrorCode, DomainError
 from resolvers.core.french import format_date
 from resolvers.core.outbox import jobs_insert, mail_job, queue_mail
 from resolvers.core.sql import Params, connection, fetch, is_postgres, rows_table
-from resolvers.core.transactions import savepoint
+from resolvers.core.transactions import atomic, savepoint
 from resolvers.households.households import guardian_emails, household_for
 from resolvers.live import live
 
 MAX_LINES = 2000  # a school year for a few children and activities
+# The request's idempotency_key column (models/requests.py).
+_KEY_COLUMN = cast("CharField[str]", Request._meta.fields_map["idempotency_key"])
+IDEMPOTENCY_KEY_MAX_LENGTH = _KEY_COLUMN.max_length
 FREED_COLUMNS = [("activity_id", "INTEGER"), ("site_id", "INTEGER"), ("day", "DATE")]
 WRITTEN_COLUMNS = [("child_id", "INTEGER"), *FREED_COLUMNS, ("status", "VARCHAR(16)")]
 
@@ -72,6 +78,8 @@ _NOT_CHANGEABLE = (DayStatus.CLOSED, DayStatus.AWAITING_ENROLLMENT, DayStatus.NO
 _BOOKED = (DayStatus.BOOKED, DayStatus.WAITING_LIST)
 _NOT_BOOKED = (DayStatus.NOT_BOOKED, DayStatus.FULL)
 
+_WEEKDAYS = frozenset(range(7))
+
 # The booking status each written outcome leaves (UNCHANGED and REJECTED write nothing).
 _WRITTEN = {
     LineOutcome.BOOKED: BookingStatus.BOOKED.value,
@@ -87,6 +95,15 @@ class BookingChange(NamedTuple):
     activity_id: int
     day: date
     action: BookingAction
+
+
+class BookingDays(NamedTuple):
+    """Many days of one activity for one child with one action (``days`` of the input)."""
+
+    child_id: int
+    activity_id: int
+    action: BookingAction
+    days: list[date]
 
 
 @dataclass(frozen=True)
@@ -107,6 +124,31 @@ class ChangeSet:
     changes: list[BookingChange] = field(default_factory=list)
     recurrences: list[Recurrence] = field(default_factory=list)
     same_for_child_ids: list[int] = field(default_factory=list)
+    days: list[BookingDays] = field(default_factory=list)
+
+    def single_days(self) -> Iterator[BookingChange]:
+        """``changes``, then ``days`` one by one: of two lines of a day, the later wins."""
+        yield from self.changes
+        for group in self.days:
+            for day in group.days:
+                yield BookingChange(group.child_id, group.activity_id, day, group.action)
+
+    def fingerprint(self, household_id: int) -> str:
+        """What a retry must send again to be answered the first result: a hash of the
+        change set as the domain reads it (ids decoded, weekdays as a set), stored with
+        the request it created."""
+        normalised = {
+            "household": household_id,
+            "changes": [[c.child_id, c.activity_id, c.day, c.action] for c in self.changes],
+            "days": [[d.child_id, d.activity_id, d.action, d.days] for d in self.days],
+            "recurrences": [
+                [r.child_id, r.activity_id, r.action, r.starts_on, r.ends_on]
+                + [sorted(r.weekdays), r.parity]
+                for r in self.recurrences
+            ],
+            "same_for": self.same_for_child_ids,
+        }
+        return hashlib.sha256(orjson.dumps(normalised)).hexdigest()
 
 
 @dataclass(slots=True)
@@ -188,7 +230,7 @@ def _expand(change_set: ChangeSet, context: CalendarContext) -> tuple[list[Booki
                         recurrence.child_id, recurrence.activity_id, day, recurrence.action
                     )
             day += timedelta(days=1)
-    for change in change_set.changes:  # explicit lines win over recurrences
+    for change in change_set.single_days():  # explicit lines win over recurrences
         lines[(change.child_id, change.activity_id, change.day)] = change
     for sibling in change_set.same_for_child_ids:
         for change in list(lines.values()):
@@ -208,10 +250,18 @@ def _expand(change_set: ChangeSet, context: CalendarContext) -> tuple[list[Booki
 
 def _span(change_set: ChangeSet) -> tuple[date, date]:
     days = [c.day for c in change_set.changes]
+    for group in change_set.days:
+        days += group.days
     for recurrence in change_set.recurrences:
         if recurrence.ends_on < recurrence.starts_on:
             raise DomainError(
                 CommonErrorCode.INVALID, "La fin de la répétition précède son début.", "recurrences"
+            )
+        if not recurrence.weekdays <= _WEEKDAYS:
+            raise DomainError(
+                CommonErrorCode.INVALID,
+                "Jours de la semaine : de 0 (lundi) à 6 (dimanche).",
+                "recurrences.weekdays",
             )
         days += [recurrence.starts_on, recurrence.ends_on]
     if not days:
@@ -300,12 +350,20 @@ async def _context_for(
     actor: Account | None, household_id: int, change_set: ChangeSet
 ) -> CalendarContext:
     """The household's access check and the enrolments of the children the change set
-    names (only theirs: their bookings are the rows statement 2 then reads)."""
+    names (only theirs: their bookings are the rows statement 2 then reads). A child of
+    nobody or of another household is NOT_FOUND, naming where it came."""
     start, end = _span(change_set)
-    child_ids = {c.child_id for c in change_set.changes}
-    child_ids.update(r.child_id for r in change_set.recurrences)
-    child_ids.update(change_set.same_for_child_ids)
-    return await load_context(actor, household_id, start, end, child_ids=sorted(child_ids))
+    named = {
+        "changes.childId": {c.child_id for c in change_set.changes},
+        "days.childId": {d.child_id for d in change_set.days},
+        "recurrences.childId": {r.child_id for r in change_set.recurrences},
+        "sameForChildIds": set(change_set.same_for_child_ids),
+    }
+    child_ids = sorted(set().union(*named.values()))
+    context = await load_context(actor, household_id, start, end, child_ids=child_ids)
+    for field_name, ids in named.items():
+        check_children(context, ids, field_name)
+    return context
 
 
 def _counted(context: CalendarContext, changes: list[BookingChange]) -> Counted:
@@ -465,19 +523,33 @@ async def submit_changes(
     clock: Clock,
     idempotency_key: str | None = None,
 ) -> ChangeResult:
-    """Apply the accepted lines atomically as one request; a retried key replays the first."""
+    """Apply the accepted lines atomically as one request; a retried key replays the first
+    (the same key with other changes is IDEMPOTENCY_KEY_REUSED)."""
+    if idempotency_key is not None and len(idempotency_key) > IDEMPOTENCY_KEY_MAX_LENGTH:
+        raise DomainError(
+            CommonErrorCode.INVALID,
+            f"La clé d'idempotence fait {IDEMPOTENCY_KEY_MAX_LENGTH} caractères au plus.",
+            "idempotencyKey",
+        )
+    fingerprint = change_set.fingerprint(household_id)
     if idempotency_key:
         earlier = await Request.get_or_none(
             household_id=household_id, idempotency_key=idempotency_key
         )
         if earlier is not None:
             await household_for(actor, household_id)
-            return _deserialise(earlier)
+            return _replay(earlier, fingerprint)
+    if not idempotency_key:
+        # No twin to look for after an integrity failure: the caller's transaction is enough.
+        async with atomic():
+            return await _apply(actor, household_id, change_set, clock, None, fingerprint)
     try:
         # A savepoint, not atomic(): after a twin's IntegrityError the lookup below must
         # still run, and PostgreSQL refuses statements in a transaction after an error.
         async with savepoint():
-            return await _apply(actor, household_id, change_set, clock, idempotency_key)
+            return await _apply(
+                actor, household_id, change_set, clock, idempotency_key, fingerprint
+            )
     except IntegrityError:
         # The same key raced in from a second connection: answer what the first one did.
         earlier = await Request.get_or_none(
@@ -485,7 +557,20 @@ async def submit_changes(
         )
         if earlier is None:
             raise
-        return _deserialise(earlier)
+        return _replay(earlier, fingerprint)
+
+
+def _replay(earlier: Request, fingerprint: str) -> ChangeResult:
+    """The first answer of a key, if it was given for the same changes."""
+    stored = earlier.payload.get("fingerprint")
+    if stored is not None and stored != fingerprint:
+        raise DomainError(
+            CalendarErrorCode.IDEMPOTENCY_KEY_REUSED,
+            "Cette clé d'idempotence a déjà servi pour d'autres changements : "
+            "envoyez une nouvelle clé pour ces changements.",
+            "idempotencyKey",
+        )
+    return _deserialise(earlier)
 
 
 async def _apply(
@@ -494,6 +579,7 @@ async def _apply(
     change_set: ChangeSet,
     clock: Clock,
     idempotency_key: str | None,
+    fingerprint: str,
 ) -> ChangeResult:
     now = clock.now()
     context = await _context_for(actor, household_id, change_set)
@@ -506,7 +592,7 @@ async def _apply(
     await load_day_rows(context, _counted(context, changes))
     result = ChangeResult(_evaluate(changes, context, now=now, staff=staff), skipped)
     recipients = await _recipients(actor, context)
-    written = _Written(context, actor, result, now, idempotency_key)
+    written = _Written(context, actor, result, now, idempotency_key, fingerprint)
     # The request claims the idempotency key before any booking is written (or in the
     # same statement): a concurrent twin fails on it (IntegrityError, see submit_changes)
     # and nothing of it is applied.
@@ -559,6 +645,7 @@ class _Written:
     result: ChangeResult
     now: datetime
     idempotency_key: str | None
+    fingerprint: str
 
     async def at_once(self, request_id: int, recipients: list[str]) -> bool:
         """Everything in one statement; whether somebody waits for a freed day."""
@@ -605,7 +692,7 @@ class _Written:
             RequestKind.BOOKING_CHANGE.value,
             RequestStatus.COMPLETED.value,
             result.summary(),
-            orjson.dumps(_serialise(result)).decode(),
+            orjson.dumps({**_serialise(result), "fingerprint": self.fingerprint}).decode(),
             self.idempotency_key,
             self.now,
             self.now,

@@ -9,7 +9,7 @@ and openings, and the town's exceptional days and school holidays of the range; 
 """
 
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Generic, TypeVar
@@ -259,6 +259,14 @@ async def load_context(
     return context_from_rows(rows, household_id, start, end)
 
 
+def check_children(context: "CalendarContext", child_ids: "Iterable[int]", field: str) -> None:
+    """Children asked for by id are the household's: any other is NOT_FOUND (whether it
+    exists elsewhere or not), named by ``field``."""
+    for child_id in child_ids:
+        if child_id not in context.children:
+            raise NotFound("Enfant", field)
+
+
 def context_from_rows(
     rows: Sequence[Mapping[str, Any]], household_id: int, start: date, end: date
 ) -> CalendarContext:
@@ -471,6 +479,7 @@ async def household_calendar(
     """Every day × activity of the household's children, with its state and its reason,
     each as ``render`` shows a ``DayView`` (called once per distinct view and process)."""
     context = await load_context(actor, household_id, start, end, child_ids=child_ids)
+    check_children(context, child_ids or (), "childIds")
     assert actor is not None
     now, staff = clock.now(), actor.role != AccountRole.PARENT
     await load_day_rows(context, calendar_counted(context, now, staff=staff))

@@ -68,6 +68,7 @@ class CalendarErrorCode(StrEnum):
     FILE_TYPE_REFUSED = "FILE_TYPE_REFUSED"
     FILE_EMPTY = "FILE_EMPTY"
     TOO_MANY_FILES = "TOO_MANY_FILES"
+    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
 
 
 class DocumentErrorCode(StrEnum):

@@ -7,6 +7,7 @@ import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from pypdf import PdfReader
@@ -14,10 +15,13 @@ from pypdf import PdfReader
 from jobs.invoicing import invoice_previous_month
 from models.absences import AbsenceReason
 from models.billing import Invoice, InvoiceCounter, InvoiceLine, Tariff
+from models.households import Household
+from models.outbox import OutboxJob
 from resolvers.absences.absences import AbsenceForm, DatePreset, decide_absence, report_absence
 from resolvers.billing.billing import TariffForm, add_tariff
 from resolvers.billing.invoicing import invoice_month
 from resolvers.core.clock import FrozenClock
+from resolvers.core.french import format_euros, month_label
 from tests.billing_factories import (
     HIGH_PRICE,
     LOW_PRICE,
@@ -387,3 +391,57 @@ async def test_a_paperless_family_is_mailed_its_credit_note(
     assert "Avoir 2610000002 – Octobre 2026" in text
     assert "Cet avoir sera déduit de vos prochaines factures ou remboursé." in text
     assert "Reste à payer 0,00 €" in text
+
+
+async def test_the_invoice_command_refuses_a_month_that_has_not_ended(clock: FrozenClock) -> None:
+    # Given a family billed by a régie, and the month running today (or one to come)
+    clock.current = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
+    town = await make_billing_town(clock)
+    family = await make_family(town, clock)
+    today = datetime.now(ZoneInfo("Europe/Paris")).date()
+    for month in (today.replace(day=1), date(today.year + 1, 6, 1)):
+        outbox = await OutboxJob.all().count()
+
+        # When the finance office asks to bill it
+        status, out, err = await run_command("invoice", "--month", f"{month:%Y-%m}")
+
+        # Then it is refused, in French, with a non-zero exit, and nothing is numbered,
+        # issued or mailed
+        assert status != 0, out
+        assert (
+            f"{month_label(month)} n'est pas terminé : il pourra être facturé à partir du " in err
+        )
+        assert await Invoice.filter(household_id=family.household.id).count() == 0
+        assert await InvoiceCounter.filter(month=month).count() == 0
+        assert await OutboxJob.all().count() == outbox
+
+
+async def test_the_invoice_command_dry_run_prints_what_it_would_issue_and_writes_nothing(
+    clock: FrozenClock,
+) -> None:
+    # Given a family with 17 canteen days booked in October, not billed yet
+    clock.current = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
+    town = await make_billing_town(clock)
+    family = await make_family(town, clock)
+    authority_id = town.authority.id
+    outbox = await OutboxJob.all().count()
+
+    # When the month is run dry
+    status, out, err = await run_command("invoice", "--month", "2026-10", "--dry-run")
+
+    # Then the invoice it would issue is printed, with its total
+    assert status == 0, err
+    assert "Octobre 2026 — simulation, rien n'est émis ni envoyé :" in out
+    household = await Household.get(id=family.household.id)
+    total = format_euros(17 * LOW_PRICE)
+    assert f"  {household.reference or '-'}  {household.name} : invoice {total} (" in out
+    assert re.search(r"Octobre 2026 : \d+ facture\(s\), \d+ correction\(s\) seraient émises", out)
+    # and nothing is written: no counter, no invoice, no mail
+    assert await Invoice.filter(household_id=family.household.id).count() == 0
+    assert await InvoiceCounter.filter(authority_id=authority_id).count() == 0
+    assert await OutboxJob.all().count() == outbox
+    # The real run then issues exactly that
+    status, out, err = await run_command("invoice", "--month", "2026-10")
+    assert status == 0, err
+    invoice = await Invoice.get(household_id=family.household.id)
+    assert invoice.total_cents == 17 * LOW_PRICE
