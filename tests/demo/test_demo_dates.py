@@ -3,7 +3,7 @@ what it needs (an invoice open for payment, evening-care days still bookable, a 
 access key for Julien), the months already over are billed, and seeding again adds nothing.
 """
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -26,22 +26,10 @@ from resolvers.core.clock import FrozenClock
 from resolvers.demo.demo import PARENT_EMAIL, seed_demo
 from resolvers.demo.demo_dates import demo_dates, school_year
 from resolvers.households.households import link_household
+from tests.demo.dates import DATES, date_id
 from tests.factories import make_account
 
 pytestmark = pytest.mark.usefixtures("backend")
-
-# Term time, a winter Monday, the summer break, the day after New Year, two weeks before the
-# classes end, the rentrée (a holiday: the August invoice is the open one), the last evening
-# of a month in Paris (already the 1st in town time: the month just ended is billed).
-DATES = [
-    datetime(2026, 12, 4, 9, 0, tzinfo=UTC),
-    datetime(2027, 3, 15, 9, 0, tzinfo=UTC),
-    datetime(2027, 7, 20, 9, 0, tzinfo=UTC),
-    datetime(2028, 1, 10, 9, 0, tzinfo=UTC),
-    datetime(2027, 6, 25, 16, 0, tzinfo=UTC),
-    datetime(2027, 9, 1, 7, 0, tzinfo=UTC),
-    datetime(2027, 10, 31, 23, 30, tzinfo=UTC),
-]
 
 
 def test_school_years_come_from_zone_c_and_the_year_on_show_follows_today() -> None:
@@ -58,7 +46,7 @@ def test_school_years_come_from_zone_c_and_the_year_on_show_follows_today() -> N
     assert demo_dates(date(2027, 9, 20)).history_start == date(2027, 6, 1)
 
 
-@pytest.mark.parametrize("now", DATES, ids=lambda now: now.strftime("%Y-%m-%dT%H%M"))
+@pytest.mark.parametrize("now", DATES, ids=date_id)
 async def test_the_walkthrough_has_what_it_needs_on_any_date(now: datetime) -> None:
     clock = FrozenClock(now)
     town = f"demo-{now:%Y%m%d%H%M}"

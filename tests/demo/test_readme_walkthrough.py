@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,6 +23,7 @@ from resolvers.core.clock import FrozenClock
 from resolvers.demo.demo import seed_demo
 from settings import get_settings
 from tests.conftest import GraphQL, Mailbox
+from tests.demo.dates import WALKTHROUGH_DATES, date_id
 
 pytestmark = pytest.mark.usefixtures("backend")
 
@@ -30,16 +31,6 @@ README = Path(__file__).parent.parent.parent / "README.md"
 SECTION = "## Walkthrough"
 ELIDED = "…"
 DEV_URL = "http://127.0.0.1:8000"
-
-# A term day, a winter Monday, the summer break (the coming year is on show), two weeks
-# before the classes end (two school years in the calendar), the day after New Year.
-DATES = [
-    datetime(2026, 12, 4, 9, 0, tzinfo=UTC),
-    datetime(2027, 3, 15, 9, 0, tzinfo=UTC),
-    datetime(2027, 7, 20, 9, 0, tzinfo=UTC),
-    datetime(2027, 6, 25, 16, 0, tzinfo=UTC),
-    datetime(2028, 1, 10, 9, 0, tzinfo=UTC),
-]
 
 
 @dataclass
@@ -159,7 +150,7 @@ def activation_tokens(mailbox: Mailbox) -> set[str]:
     }
 
 
-@pytest.fixture(params=DATES, ids=lambda now: now.strftime("%Y-%m-%dT%H%M"))
+@pytest.fixture(params=WALKTHROUGH_DATES, ids=date_id)
 def clock(request: pytest.FixtureRequest) -> FrozenClock:
     return FrozenClock(request.param)
 
