@@ -3,7 +3,7 @@
 Every default is the embedded one: SQLite under ``var/``, mails written to ``var/outbox/``,
 no Redis (``famille dev`` then runs the arq worker in-process on fakeredis). Production sets
 ``FAMILLE_DATABASE_URL`` (PostgreSQL), ``FAMILLE_REDIS_URL`` and ``FAMILLE_SMTP_HOST``.
-Each field is documented in the README table; keep both in step.
+Each field is documented in the table of docs/settings.md; keep both in step.
 
 ``FAMILLE_PUBLIC_URL`` left unset follows the address served (``FAMILLE_HOST``,
 ``FAMILLE_PORT``, or ``--host``/``--port``), so the links mailed and returned by ``famille

@@ -1,7 +1,7 @@
 """Test harness: the whole suite runs twice, on PostgreSQL + Redis + SMTP and on SQLite +
 embedded fakeredis + .eml files, the two ways the service is deployed.
 
-The real servers must be up (see README); a missing one is an error, never a skip.
+The real servers must be up (see docs/development.md); a missing one is an error, never a skip.
 """
 
 import email

@@ -1,5 +1,6 @@
-"""The demo town: realistic families, a catalogue, a term of bookings and the invoices of months
-already over, created idempotently through the other domains' operations.
+"""The demo town: realistic families, a catalogue, the school year on show with its zone C
+holidays, the last three months booked and billed, all dated from the day it is seeded
+(demo_dates), created idempotently through the other domains' operations.
 
 May call: core, billing, calendar, documents, households, news, operations, payments.
 """

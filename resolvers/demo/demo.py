@@ -2,11 +2,20 @@
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 from fpdf import FPDF
 
 from models.accounts import Account, AccountRole, Civility
-from models.catalogue import Activity, ActivityKind, DeadlineRule, HolidayPolicy, SiteKind
+from models.catalogue import (
+    Activity,
+    ActivityKind,
+    DeadlineRule,
+    HolidayPolicy,
+    Period,
+    Site,
+    SiteKind,
+)
 from models.documents import DocumentKind
 from models.households import Child, Contact, ContactKind, Diet, Guardian, Household
 from models.news import NewsAudience
@@ -25,6 +34,7 @@ from resolvers.calendar.enrollments import enroll
 from resolvers.core.clock import Clock
 from resolvers.core.security import hash_password
 from resolvers.demo.demo_billing import invoice_past_months, seed_billing
+from resolvers.demo.demo_dates import DemoDates, SchoolYear, demo_dates
 from resolvers.documents.documents import CheckedFile, DocumentForm, store_document
 from resolvers.households.households import (
     ChildForm,
@@ -85,12 +95,19 @@ async def _account(
     return account
 
 
-async def seed_demo(*, clock: Clock) -> DemoCredentials:
-    """Create (or find) the demo town; issue a fresh access key for the unlinked guardian."""
+async def seed_demo(*, clock: Clock, town: str = DEMO_TOWN) -> DemoCredentials:
+    """Create (or find) the demo town; issue a fresh access key for the unlinked guardian.
+
+    Its dates follow ``clock``: the school year on show, the three months before today
+    booked and billed, an invoice open for payment (``demo_dates``). Run again, it adds
+    the invoices of months ended since and nothing else. ``town`` is the slug (tests seed
+    several demo towns, one per date).
+    """
     tenant, _ = await Tenant.get_or_create(
-        slug=DEMO_TOWN,
+        slug=town,
         defaults={"name": "Ville de Démoville", "contact_email": "famille@demo.famille.localhost"},
     )
+    dates = demo_dates(clock.now().astimezone(ZoneInfo(tenant.timezone)).date())
     staff = await _account(
         tenant,
         STAFF_EMAIL,
@@ -121,7 +138,7 @@ async def seed_demo(*, clock: Clock) -> DemoCredentials:
                 postal_code="81100",
                 city="Démoville",
                 family_quotient=740,
-                family_quotient_valid_until=date(2027, 8, 31),
+                family_quotient_valid_until=dates.on_show.ends_on,
                 paperless=True,
                 guardians=[
                     GuardianForm(
@@ -177,7 +194,7 @@ async def seed_demo(*, clock: Clock) -> DemoCredentials:
         claire = await Guardian.get(household=martin, first_names="Claire")
         issued = await issue_access_key(claire.id, actor=staff, clock=clock)
         await link_household(parent, issued.key, clock=clock)
-        await _seed_documents(parent, martin.id, clock)
+        await _seed_documents(parent, martin.id, dates.today, clock)
         await create_household(
             HouseholdForm(
                 name="Famille Nguyen",
@@ -205,10 +222,10 @@ async def seed_demo(*, clock: Clock) -> DemoCredentials:
 
     # The second Martin parent (separated) links their own account with this key.
     if not await Activity.exists(tenant=tenant, code="RS-REPAS"):
-        await _seed_calendar(tenant, staff, parent, clock)
+        await _seed_calendar(tenant, staff, parent, dates, clock)
 
-    await seed_billing(tenant, staff, clock)
-    await invoice_past_months(tenant, clock)
+    await seed_billing(tenant, staff, dates, clock)
+    await invoice_past_months(tenant, dates.history_start, clock)
 
     julien = await Guardian.get(
         household__tenant=tenant, household__reference="F-DEMO-001", first_names="Julien"
@@ -217,7 +234,7 @@ async def seed_demo(*, clock: Clock) -> DemoCredentials:
     if julien.account_id is None:
         key = (await issue_access_key(julien.id, actor=staff, clock=clock)).key
     return DemoCredentials(
-        town=DEMO_TOWN,
+        town=town,
         staff_email=STAFF_EMAIL,
         staff_password=STAFF_PASSWORD,
         parent_email=PARENT_EMAIL,
@@ -227,46 +244,17 @@ async def seed_demo(*, clock: Clock) -> DemoCredentials:
     )
 
 
-# School holidays of zone C (Toulouse academy) for 2026-2027, as a town would load them.
-_HOLIDAYS_2026_2027 = [
-    ("Vacances de la Toussaint", date(2026, 10, 17), date(2026, 11, 1)),
-    ("Vacances de Noël", date(2026, 12, 19), date(2027, 1, 3)),
-    ("Vacances d'hiver", date(2027, 2, 20), date(2027, 3, 7)),
-    ("Vacances de printemps", date(2027, 4, 17), date(2027, 5, 2)),
-    ("Pont de l'Ascension", date(2027, 5, 6), date(2027, 5, 9)),
-    ("Vacances d'été", date(2027, 7, 3), date(2027, 8, 31)),
-]
+_SCHOOL_DAYS, _WEDNESDAYS, _WEEKDAYS = [0, 1, 3, 4], [2], [0, 1, 2, 3, 4]
 
 
-async def _seed_calendar(tenant: Tenant, staff: Account, parent: Account, clock: Clock) -> None:
-    """A realistic school year: canteen, care, study, leisure centres, holidays, bookings."""
-    school = await create_site(
-        staff,
-        "École Jean Jaurès",
-        SiteKind.SCHOOL,
-        "2 rue de l'École, 81100 Démoville",
-        clock=clock,
-    )
-    leisure = await create_site(
-        staff,
-        "Centre de loisirs Les Cèdres",
-        SiteKind.LEISURE_CENTRE,
-        "Chemin des Cèdres, 81100 Démoville",
-        clock=clock,
-    )
-    period = await create_period(
-        staff, "Année scolaire 2026-2027", date(2026, 9, 1), date(2027, 7, 2), clock=clock
-    )
-    summer = await create_period(
-        staff, "Année 2026-2027 (vacances)", date(2026, 9, 1), date(2027, 8, 31), clock=clock
-    )
-    school_days, wednesdays, weekdays = [0, 1, 3, 4], [2], [0, 1, 2, 3, 4]
-    activities = [
+def _activities() -> list[tuple[ActivityForm, bool, list[int], int]]:
+    """Each activity, whether it runs at the leisure centre in the holidays, its weekdays and
+    daily capacity."""
+    return [
         (
             ActivityForm("RS-REPAS", "Restauration scolaire", ActivityKind.CANTEEN),
-            school,
-            period,
-            school_days,
+            False,
+            _SCHOOL_DAYS,
             180,
         ),
         (
@@ -281,9 +269,8 @@ async def _seed_calendar(tenant: Tenant, staff: Account, parent: Account, clock:
                 cancellation_value=2,
                 cancellation_cutoff_minutes=18 * 60,
             ),
-            school,
-            period,
-            school_days,
+            False,
+            _SCHOOL_DAYS,
             40,
         ),
         (
@@ -296,9 +283,8 @@ async def _seed_calendar(tenant: Tenant, staff: Account, parent: Account, clock:
                 cancellation_rule=DeadlineRule.WORKING_DAYS_BEFORE,
                 cancellation_value=2,
             ),
-            school,
-            period,
-            school_days,
+            False,
+            _SCHOOL_DAYS,
             60,
         ),
         (
@@ -313,8 +299,7 @@ async def _seed_calendar(tenant: Tenant, staff: Account, parent: Account, clock:
                 cancellation_value=3,
                 cancellation_cutoff_minutes=12 * 60,
             ),
-            school,
-            period,
+            False,
             [0, 1, 3],
             25,
         ),
@@ -326,9 +311,8 @@ async def _seed_calendar(tenant: Tenant, staff: Account, parent: Account, clock:
                 booking_value=15,
                 cancellation_value=15,
             ),
-            leisure,
-            period,
-            wednesdays,
+            True,
+            _WEDNESDAYS,
             48,
         ),
         (
@@ -341,55 +325,81 @@ async def _seed_calendar(tenant: Tenant, staff: Account, parent: Account, clock:
                 cancellation_value=15,
                 booking_opens_days_ahead=60,
             ),
-            leisure,
-            summer,
-            weekdays,
+            True,
+            _WEEKDAYS,
             60,
         ),
     ]
-    saved = {}
-    for form, site, in_period, days, capacity in activities:
-        activity = await save_activity(staff, form, clock=clock)
-        await set_opening(staff, activity.id, site.id, in_period.id, days, capacity, clock=clock)
-        saved[form.code] = (activity, site, in_period)
-    for name, starts_on, ends_on in _HOLIDAYS_2026_2027:
-        await add_school_holiday(staff, name, starts_on, ends_on, clock=clock)
-    await add_calendar_exception(
-        staff, date(2027, 3, 12), False, "journée pédagogique", clock=clock, site_id=school.id
-    )
 
+
+# What each Martin child is enrolled in by the service, every school year seeded.
+_ENROLMENTS = {
+    "Léa": ["RS-REPAS", "APS-SOIR", "ETUDE"],
+    "Hugo": ["RS-REPAS", "APS-MATIN", "ALSH-MER", "ALSH-VAC"],
+}
+
+
+def _teachers_day(year: SchoolYear) -> date:
+    """A Friday of March with school: the teachers' day closure of the year."""
+    day = date(year.first_year + 1, 3, 8)
+    while day.weekday() != 4 or year.is_holiday(day):
+        day += timedelta(days=1)
+    return day
+
+
+async def _seed_calendar(
+    tenant: Tenant, staff: Account, parent: Account, dates: DemoDates, clock: Clock
+) -> None:
+    """Realistic school years (the one on show, and the one before when the history reaches
+    into it): canteen, care, study, leisure centres, zone C holidays, bookings."""
+    school = await create_site(
+        staff,
+        "École Jean Jaurès",
+        SiteKind.SCHOOL,
+        "2 rue de l'École, 81100 Démoville",
+        clock=clock,
+    )
+    leisure = await create_site(
+        staff,
+        "Centre de loisirs Les Cèdres",
+        SiteKind.LEISURE_CENTRE,
+        "Chemin des Cèdres, 81100 Démoville",
+        clock=clock,
+    )
+    activities = [
+        (await save_activity(staff, form, clock=clock), at_leisure, days, capacity)
+        for form, at_leisure, days, capacity in _activities()
+    ]
     martin = await Household.get(tenant=tenant, reference="F-DEMO-001")
-    lea, hugo = await Child.filter(household=martin).order_by("birth_date")
-    for child, codes in (
-        (lea, ["RS-REPAS", "APS-SOIR", "ETUDE"]),
-        (hugo, ["RS-REPAS", "APS-MATIN", "ALSH-MER"]),
-    ):
-        for code in codes:
-            activity, site, in_period = saved[code]
-            await enroll(staff, child.id, activity.id, site.id, in_period.id, clock=clock)
-    # Léa asks for the holiday leisure centre: the request waits for an agent.
-    activity, site, in_period = saved["ALSH-VAC"]
-    await enroll(parent, lea.id, activity.id, site.id, in_period.id, clock=clock)
+    children = {c.first_names: c for c in await Child.filter(household=martin)}
+    for year in dates.years:
+        await _seed_year(staff, school, leisure, activities, children, year, clock)
+    # Léa asks for the holiday leisure centre of the year on show: the request waits for an
+    # agent.
+    on_show = await Period.get(tenant=tenant, name=f"Année {dates.on_show.label} (vacances)")
+    holiday_centre = next(a for a, *_ in activities if a.code == "ALSH-VAC")
+    await enroll(parent, children["Léa"].id, holiday_centre.id, leisure.id, on_show.id, clock=clock)
 
     # Claire books the canteen for both children, Mon/Tue/Thu/Fri, as far as the year goes.
-    start = clock.now().date() + timedelta(days=8)
-    canteen = saved["RS-REPAS"][0]
-    if start < date(2027, 7, 2):
+    start = dates.today + timedelta(days=8)
+    end = dates.on_show.classes_end
+    canteen = next(a for a, *_ in activities if a.code == "RS-REPAS")
+    if start < end:
         await submit_changes(
             parent,
             martin.id,
             ChangeSet(
                 recurrences=[
                     Recurrence(
-                        lea.id,
+                        children["Léa"].id,
                         canteen.id,
                         BookingAction.BOOK,
                         start,
-                        date(2027, 7, 2),
-                        frozenset(school_days),
+                        end,
+                        frozenset(_SCHOOL_DAYS),
                     )
                 ],
-                same_for_child_ids=[hugo.id],
+                same_for_child_ids=[children["Hugo"].id],
             ),
             clock=clock,
             idempotency_key="demo-canteen-year",
@@ -397,7 +407,7 @@ async def _seed_calendar(tenant: Tenant, staff: Account, parent: Account, clock:
 
     # The school kitchen gets its forecast at each cut-off; two news items to read.
     await set_kitchen_email(staff, school.id, "cuisine.jaures@demo.famille.localhost", clock=clock)
-    today = clock.now().date()
+    today = dates.today
     await publish_news(
         staff,
         NewsForm(
@@ -424,28 +434,64 @@ async def _seed_calendar(tenant: Tenant, staff: Account, parent: Account, clock:
     )
 
 
-async def _seed_documents(parent: Account, household_id: int, clock: Clock) -> None:
-    """Claire's storage holds last year's CAF attestation, expiring on 31 December: the
+async def _seed_year(
+    staff: Account,
+    school: Site,
+    leisure: Site,
+    activities: list[tuple[Activity, bool, list[int], int]],
+    children: dict[str, Child],
+    year: SchoolYear,
+    clock: Clock,
+) -> None:
+    """One school year: its periods, openings, holidays, teachers' day and enrolments."""
+    classes = await create_period(
+        staff, f"Année scolaire {year.label}", year.classes_start, year.classes_end, clock=clock
+    )
+    holiday_period = await create_period(
+        staff, f"Année {year.label} (vacances)", year.classes_start, year.ends_on, clock=clock
+    )
+    where = {}
+    for activity, at_leisure, days, capacity in activities:
+        site = leisure if at_leisure else school
+        period = holiday_period if activity.code == "ALSH-VAC" else classes
+        await set_opening(staff, activity.id, site.id, period.id, days, capacity, clock=clock)
+        where[activity.code] = (activity, site, period)
+    for name, starts_on, ends_on in year.holidays:
+        await add_school_holiday(staff, name, starts_on, ends_on, clock=clock)
+    await add_calendar_exception(
+        staff, _teachers_day(year), False, "journée pédagogique", clock=clock, site_id=school.id
+    )
+    for first_names, codes in _ENROLMENTS.items():
+        for code in codes:
+            activity, site, period = where[code]
+            await enroll(
+                staff, children[first_names].id, activity.id, site.id, period.id, clock=clock
+            )
+
+
+async def _seed_documents(parent: Account, household_id: int, today: date, clock: Clock) -> None:
+    """Claire's storage holds the CAF attestation of the year, expiring on 31 December: the
     expiry reminder has something to say in December."""
+    year = today.year if today >= date(today.year, 1, 15) else today.year - 1
     pdf = FPDF()
     pdf.add_page()
     pdf.set_font("Helvetica", size=14)
     pdf.cell(text="Attestation de quotient familial - CAF du Tarn")
     pdf.ln(10)
     pdf.set_font("Helvetica", size=11)
-    pdf.cell(text="Famille Martin - quotient familial : 742 EUR - valable jusqu'au 31/12/2026")
+    pdf.cell(text=f"Famille Martin - quotient familial : 742 EUR - valable jusqu'au 31/12/{year}")
     await store_document(
         parent,
         household_id,
         DocumentForm(
             kind=DocumentKind.CAF_ATTESTATION,
-            title="Attestation de quotient familial 2026",
-            number="QF-2026-0742",
+            title=f"Attestation de quotient familial {year}",
+            number=f"QF-{year}-0742",
             issuer="CAF du Tarn",
-            issued_on=date(2026, 1, 15),
-            expires_on=date(2026, 12, 31),
+            issued_on=date(year, 1, 15),
+            expires_on=date(year, 12, 31),
         ),
-        [CheckedFile("attestation-caf-2026.pdf", "application/pdf", bytes(pdf.output()))],
+        [CheckedFile(f"attestation-caf-{year}.pdf", "application/pdf", bytes(pdf.output()))],
         in_storage=True,
         clock=clock,
     )

@@ -1,10 +1,12 @@
-"""The demo town's billing: a régie, price grids by quotient, a term of past bookings with
+"""The demo town's billing: a régie, price grids by quotient, the last months' bookings with
 some attendance, and the invoices of the months already over, issued as the run would."""
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from models.accounts import Account
 from models.authorities import BillingAuthority
+from models.bookings import Booking, BookingStatus
 from models.catalogue import Activity, Opening
 from models.households import Child, Household
 from models.payments import PaymentMode, PaymentProvider
@@ -19,11 +21,10 @@ from resolvers.billing.billing import (
 from resolvers.billing.invoicing import first_of_month, invoice_month
 from resolvers.calendar.bookings import BookingAction, ChangeSet, Recurrence, submit_changes
 from resolvers.core.clock import Clock, FrozenClock
+from resolvers.demo.demo_dates import DemoDates
 from resolvers.operations.attendance_records import AttendanceEntry, record_attendance
 from resolvers.payments.payments import SetupForm, save_payment_setup
 
-SCHOOL_YEAR_START = date(2026, 9, 1)
-SCHOOL_YEAR_END = date(2027, 8, 31)
 # Cents per day by quotient bracket (0-600, 601-1200, above), then the non-resident price.
 _PRICES = {
     "RS-REPAS": (180, 320, 450, 560),
@@ -35,13 +36,21 @@ _PRICES = {
 }
 
 
-async def seed_billing(tenant: Tenant, staff: Account, clock: Clock) -> None:
+async def seed_billing(tenant: Tenant, staff: Account, dates: DemoDates, clock: Clock) -> None:
     """Once: the régie and its grids, the Martins' quotient and past days."""
     if await BillingAuthority.exists(tenant=tenant):
         return
+    # Online payment open all the month after the one billed (a town would open it from the
+    # 8th, say): whatever the day, the last month's invoice can be paid in the demo.
     authority = await save_billing_authority(
         staff,
-        AuthorityForm(name="Régie périscolaire", resident_postal_codes="81100"),
+        AuthorityForm(
+            name="Régie périscolaire",
+            resident_postal_codes="81100",
+            payment_opens_day=1,
+            payment_opens_minutes=0,
+            payment_closes_day=31,
+        ),
         authority_id=None,
         clock=clock,
     )
@@ -72,8 +81,8 @@ async def seed_billing(tenant: Tenant, staff: Account, clock: Clock) -> None:
                 staff,
                 TariffForm(
                     activity_id=activity.id,
-                    valid_from=SCHOOL_YEAR_START,
-                    valid_until=SCHOOL_YEAR_END,
+                    valid_from=dates.years[0].classes_start,
+                    valid_until=dates.on_show.ends_on,
                     resident=resident,
                     quotient_min=quotient_min,
                     quotient_max=quotient_max,
@@ -83,16 +92,19 @@ async def seed_billing(tenant: Tenant, staff: Account, clock: Clock) -> None:
             )
     martin = await Household.get(tenant=tenant, reference="F-DEMO-001")
     martin.family_quotient = martin.family_quotient or 850
-    martin.family_quotient_valid_until = SCHOOL_YEAR_END
+    martin.family_quotient_valid_until = dates.on_show.ends_on
     martin.paperless = True
     await martin.save()
-    yesterday = clock.now().date() - timedelta(days=1)
-    if yesterday < SCHOOL_YEAR_START:
+    start, yesterday = dates.history_start, dates.today - timedelta(days=1)
+    if yesterday < start:
         return
     lea, hugo = await Child.filter(household=martin).order_by("birth_date")
     canteen = await Activity.get(tenant=tenant, code="RS-REPAS")
     evening = await Activity.get(tenant=tenant, code="APS-SOIR")
-    # The days already over, booked by the service (as it does for families on paper).
+    holiday_centre = await Activity.get(tenant=tenant, code="ALSH-VAC")
+    # The days already over, booked by the service (as it does for families on paper):
+    # lunches and evenings on school days, and the leisure centre for Hugo in the holidays
+    # (so the summer months have an invoice too).
     await submit_changes(
         staff,
         martin.id,
@@ -102,17 +114,20 @@ async def seed_billing(tenant: Tenant, staff: Account, clock: Clock) -> None:
                     lea.id,
                     canteen.id,
                     BookingAction.BOOK,
-                    SCHOOL_YEAR_START,
+                    start,
                     yesterday,
                     frozenset({0, 1, 3, 4}),
                 ),
                 Recurrence(
-                    lea.id,
-                    evening.id,
+                    lea.id, evening.id, BookingAction.BOOK, start, yesterday, frozenset({0, 3})
+                ),
+                Recurrence(
+                    hugo.id,
+                    holiday_centre.id,
                     BookingAction.BOOK,
-                    SCHOOL_YEAR_START,
+                    start,
                     yesterday,
-                    frozenset({0, 3}),
+                    frozenset({0, 1, 2, 3, 4}),
                 ),
             ],
             same_for_child_ids=[hugo.id],
@@ -121,11 +136,19 @@ async def seed_billing(tenant: Tenant, staff: Account, clock: Clock) -> None:
         idempotency_key="demo-past-days",
     )
     # Léa stayed on a Tuesday evening without booking (surcharge); Hugo missed a lunch
-    # without telling anyone (billed absence).
+    # without telling anyone (billed absence): the first such school days of the history.
+    booked = Booking.filter(
+        child=lea, activity=canteen, status=BookingStatus.BOOKED, day__lt=dates.today
+    )
+    lunches = [booking.day for booking in await booked.order_by("day")]
+    tuesday = next((day for day in lunches if day.weekday() == 1), None)
+    thursday = next((day for day in lunches if day.weekday() == 3), None)
     for activity, child, day, present in (
-        (evening, lea, date(2026, 9, 8), True),
-        (canteen, hugo, date(2026, 9, 10), False),
+        (evening, lea, tuesday, True),
+        (canteen, hugo, thursday, False),
     ):
+        if day is None:
+            continue
         opening = await Opening.filter(activity=activity).first()
         assert opening is not None
         await record_attendance(
@@ -138,13 +161,14 @@ async def seed_billing(tenant: Tenant, staff: Account, clock: Clock) -> None:
         )
 
 
-async def invoice_past_months(tenant: Tenant, clock: Clock) -> None:
-    """Each month already over is billed on the 8th of the next, as the cron would have;
-    a month already billed issues nothing again."""
-    month = SCHOOL_YEAR_START
-    current = first_of_month(clock.now().date())
+async def invoice_past_months(tenant: Tenant, since: date, clock: Clock) -> None:
+    """Each month already over (town time) since ``since`` is billed on the 1st of the next
+    at 02:00, as the cron would have; a month already billed issues nothing again."""
+    zone = ZoneInfo(tenant.timezone)
+    month = first_of_month(since)
+    current = first_of_month(clock.now().astimezone(zone).date())
     while month < current:
         next_month = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
-        run_at = datetime(next_month.year, next_month.month, 8, 6, 0, tzinfo=UTC)
+        run_at = datetime.combine(next_month, time(2, 0), zone)
         await invoice_month(month, clock=FrozenClock(min(run_at, clock.now())), tenant_id=tenant.id)
         month = next_month

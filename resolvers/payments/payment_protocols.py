@@ -1,4 +1,4 @@
-"""The three providers' wire formats (README, « Online payments »): signing what we send, verifying
+"""The three providers' wire formats (docs/payments.md): signing what we send, verifying
 and reading what they call us back with. Pure functions: no database, no network.
 
 A callback is turned into one ``ProviderEvent`` so that reconciliation

@@ -1,4 +1,4 @@
-"""A production install, as the README's « Production start » does it: `pip install .` with
+"""A production install, as docs/deployment.md's « Production start » does it: `pip install .` with
 the pinned versions and no extras in a fresh venv, `famille migrate`, `famille serve` on the
 embedded defaults. Once per run, not per backend: it uses neither test database."""
 
