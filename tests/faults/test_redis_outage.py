@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 from aiosmtpd.controller import Controller
 
 from models.outbox import OutboxJob
@@ -33,6 +34,10 @@ LOST = "Redis injoignable"
 BACK = "Redis de nouveau joignable"
 
 
+# Separate `serve` and `worker` processes are the production shape, on PostgreSQL. SQLite is
+# the embedded, one-process shape (`famille dev`): two processes writing one SQLite file
+# refuse each other's write transactions ("database is locked"), see docs/deployment.md.
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
 async def test_redis_killed_and_restarted_loses_and_duplicates_no_mail(
     backend: Backend, tmp_path: Path
 ) -> None:
