@@ -118,7 +118,7 @@ def _check(form: DeskForm, today: date) -> None:
         errors.append(_invalid("Choisissez au moins une facture à régler.", "invoiceIds"))
     if any(cents <= 0 for _, cents in form.allocations):
         errors.append(_invalid("Chaque imputation doit être supérieure à zéro.", "allocations"))
-    elif sum(cents for _, cents in form.allocations) > form.amount_cents:
+    elif form.amount_cents > 0 and sum(c for _, c in form.allocations) > form.amount_cents:
         errors.append(_invalid("Les imputations dépassent le montant reçu.", "allocations"))
     if len({invoice_id for invoice_id, _ in form.allocations}) != len(form.allocations):
         errors.append(_invalid("Une facture est imputée deux fois.", "allocations"))
