@@ -5,10 +5,12 @@ mailed; cancellation reverses them."""
 
 import io
 import uuid
+import zipfile
 from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
+import orjson
 from pypdf import PdfReader
 
 from gql.ids import encode_id
@@ -179,6 +181,22 @@ async def test_a_cheque_for_two_invoices_and_cash_for_a_third(
     await run_jobs()
     reminders = [m["Subject"] for m in mailbox.to(family.parent.email) if "Rappel" in m["Subject"]]
     assert len(reminders) == 1 and numbers[2] in reminders[0], reminders
+
+    # The RGPD export shows the invoices settled and the desk payments.
+    export = await api(
+        "mutation($id: ID!) { exportHouseholdData(householdId: $id) { url errors { code } } }",
+        {"id": family.household_id},
+        token=family.token,
+    )
+    archive = zipfile.ZipFile(
+        io.BytesIO((await http.get(export["data"]["exportHouseholdData"]["url"])).content)
+    )
+    data = orjson.loads(archive.read("data.json"))
+    assert [i["settled_cents"] for i in data["invoices"]] == [4000, 3000, 1000]
+    assert [(d["number"], d["mode"], d["cheque_number"]) for d in data["desk_payments"]] == [
+        (paid["number"], "cheque", "1234567"),
+        (cash["deskPayment"]["number"], "cash", ""),
+    ]
 
     # Audited.
     assert (
