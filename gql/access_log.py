@@ -21,6 +21,7 @@ TOKEN_PREFIXES = (
     "/factures/",
     "/prelevements/",
     "/attestations/",
+    "/recus/",
     "/export/",
     "/ics/",
     "/paiement/retour/",

@@ -29,6 +29,7 @@ from gql import downloads, edge, health, pages, payment_routes
 from gql.context import Context, bearer_token
 from gql.errors import database_exception_handlers
 from gql.files import (
+    desk_receipt_pdf,
     direct_debit_xml,
     file_download,
     household_export,
@@ -250,6 +251,7 @@ def create_app(*, clock: Clock | None = None, redis: ArqRedis | None = None) -> 
             Route("/factures/{token}", invoice_pdf(clock)),
             Route("/prelevements/{token}", direct_debit_xml(clock)),
             Route("/attestations/{token}", tax_certificate_pdf(clock)),
+            Route("/recus/{token}", desk_receipt_pdf(clock)),
             Route("/export/{token}", household_export(clock)),
             *payment_routes.routes(clock),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),

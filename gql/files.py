@@ -1,6 +1,7 @@
 """Files behind short-lived signed links: ``/files/<token>`` (a document's file),
 ``/factures/<token>`` (an invoice's PDF), ``/prelevements/<token>`` (a direct-debit file),
-``/attestations/<token>`` (a tax certificate) and ``/export/<token>`` (a household's RGPD
+``/attestations/<token>`` (a tax certificate), ``/recus/<token>`` (a desk payment's
+receipt) and ``/export/<token>`` (a household's RGPD
 export).
 
 A link is only issued to someone allowed to read what it names; each route's resolver
@@ -28,6 +29,8 @@ from resolvers.core.clock import Clock
 from resolvers.core.errors import DomainError
 from resolvers.core.signed_links import InvalidLink
 from resolvers.documents.documents import open_download
+from resolvers.payments.desk import load_receipt, receipt_from_token
+from resolvers.payments.desk_receipt import receipt_filename, render_receipt
 from resolvers.privacy.privacy import export_from_token
 from resolvers.sepa.direct_debit import batch_from_token, xml_filename
 
@@ -111,6 +114,16 @@ def tax_certificate_pdf(clock: Clock) -> Endpoint:
         return Attachment(pdf, "application/pdf", certificate_filename(certificate))
 
     return signed_file(open_file, _expired("demandez à nouveau l'attestation depuis votre espace."))
+
+
+def desk_receipt_pdf(clock: Clock) -> Endpoint:
+    """``/recus/<token>``: a desk payment's receipt, rendered from the ledger when followed."""
+
+    async def open_file(token: str) -> Attachment:
+        receipt = await load_receipt(await receipt_from_token(token, clock=clock))
+        return Attachment(render_receipt(receipt), "application/pdf", receipt_filename(receipt))
+
+    return signed_file(open_file, _expired("rouvrez le paiement pour obtenir un nouveau lien."))
 
 
 def household_export(clock: Clock) -> Endpoint:

@@ -71,6 +71,13 @@ async def load_attachment(spec: dict[str, Any]) -> tuple[str, bytes]:
 
         invoice = await Invoice.get(id=int(spec["invoice_id"]))
         return pdf_filename(invoice), render_pdf(await load_document(invoice))
+    if spec.get("kind") == "desk_receipt_pdf":
+        from models.payments import DeskPayment
+        from resolvers.payments.desk import load_receipt
+        from resolvers.payments.desk_receipt import receipt_filename, render_receipt
+
+        receipt = await load_receipt(await DeskPayment.get(id=int(spec["desk_payment_id"])))
+        return receipt_filename(receipt), render_receipt(receipt)
     raise ValueError(f"unknown attachment {spec!r}")
 
 

@@ -1,11 +1,17 @@
-"""Online payment: a régie's provider set-up, payment attempts, the raw provider
-notifications, the ledger of money received or refunded, and what staff must review.
+"""Payments: a régie's provider set-up, payment attempts, the raw provider
+notifications, the ledger of money received or refunded, what staff must review, and the
+payments recorded at the régie's desk.
 
 Money is integer cents. The ledger (``Payment`` + ``PaymentAllocation``) is the truth:
 ``Invoice.settled_cents`` is kept equal to the sum of its allocations in the same
 transaction. A provider's transaction is recorded at most once per kind
 (unique ``provider, provider_txn_id, kind``), which is what makes retries, back-office
 resends and duplicated jobs count once.
+
+A payment made at the desk writes the same ledger: an attempt with provider DESK (status
+PAID, never sent anywhere) holds its ``Payment`` and allocations, and ``DeskPayment`` the
+desk's details. What a desk payment leaves unallocated is the household's credit at that
+régie, allocated to its next invoices when they are issued.
 """
 
 from enum import StrEnum
@@ -23,11 +29,13 @@ if TYPE_CHECKING:
 
 
 class PaymentProvider(StrEnum):
-    """The three online-payment services French régies use."""
+    """The three online-payment services French régies use, and the régie's own desk
+    (DESK: money handed to the régisseur, see ``DeskPayment``)."""
 
     PAYZEN = "payzen"
     PAYBOX = "paybox"
     PAYFIP = "payfip"
+    DESK = "desk"
 
 
 class PaymentMode(StrEnum):
@@ -321,3 +329,73 @@ class FakePayfipOperation(Model):
 
     class Meta:
         table = "payfip_fake_operation"
+
+
+class DeskPaymentMode(StrEnum):
+    """How money was handed to the régisseur."""
+
+    CASH = "cash"
+    CHEQUE = "cheque"
+    CESU = "cesu"
+    TRANSFER = "transfer"
+    OTHER = "other"
+
+
+class DeskPayment(Model):
+    """A payment received at the régie's desk, never edited: cancelled with a reason.
+
+    The money is in the ledger: ``attempt`` (provider DESK) carries the ``Payment`` rows
+    (the payment, and its reversal when cancelled) and their allocations. ``credit_cents``
+    is what was left unallocated when it was recorded (the household's credit), which
+    later invoices consume through allocations of the same payment.
+    """
+
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation["Tenant"] = fields.ForeignKeyField(
+        "models.Tenant", related_name="desk_payments", on_delete=fields.RESTRICT
+    )
+    tenant_id: int
+    authority: fields.ForeignKeyRelation["BillingAuthority"] = fields.ForeignKeyField(
+        "models.BillingAuthority", related_name="desk_payments", on_delete=fields.RESTRICT
+    )
+    authority_id: int
+    household: fields.ForeignKeyRelation["Household"] = fields.ForeignKeyField(
+        "models.Household", related_name="desk_payments", on_delete=fields.RESTRICT
+    )
+    household_id: int
+    attempt: fields.OneToOneRelation[PaymentAttempt] = fields.OneToOneField(
+        "models.PaymentAttempt", related_name="desk_payment", on_delete=fields.RESTRICT
+    )
+    attempt_id: int
+    number = fields.CharField(max_length=32, unique=True, description="Receipt number")
+    mode = fields.CharEnumField(DeskPaymentMode, max_length=10)
+    amount_cents = fields.IntField()
+    received_on = fields.DateField(description="Day the money was handed over")
+    payer_name = fields.CharField(max_length=250)
+    email = fields.CharField(max_length=254, default="", description="Where the receipt went")
+    cheque_bank = fields.CharField(max_length=100, default="")
+    cheque_number = fields.CharField(max_length=30, default="")
+    cheque_drawer = fields.CharField(max_length=250, default="", description="Tireur")
+    cesu_electronic = fields.BooleanField(default=False, description="e-CESU")
+    cesu_titles: Any = fields.JSONField(default=list, description="Paper CESU title numbers")
+    reference = fields.CharField(max_length=100, default="", description="Transfer reference")
+    note = fields.CharField(max_length=500, default="")
+    credit_cents = fields.IntField(default=0, description="Left unallocated when recorded")
+    recorded_by: fields.ForeignKeyNullableRelation["Account"] = fields.ForeignKeyField(
+        "models.Account", related_name="desk_payments", null=True, on_delete=fields.SET_NULL
+    )
+    recorded_by_id: int | None
+    created_at = fields.DatetimeField()
+    cancelled_at = fields.DatetimeField(null=True)
+    cancelled_by: fields.ForeignKeyNullableRelation["Account"] = fields.ForeignKeyField(
+        "models.Account",
+        related_name="cancelled_desk_payments",
+        null=True,
+        on_delete=fields.SET_NULL,
+    )
+    cancelled_by_id: int | None
+    cancel_reason = fields.CharField(max_length=500, default="")
+
+    class Meta:
+        table = "desk_payment"
+        indexes = (("household_id", "authority_id"),)

@@ -1,6 +1,7 @@
 """Payment mutations: staff set a régie's provider; parents start a payment; staff close
-a review."""
+a review; staff record and cancel payments received at the régie's desk."""
 
+import datetime as dt
 from typing import Annotated
 
 import strawberry
@@ -8,9 +9,9 @@ import strawberry
 from gql.context import Info
 from gql.errors import BillingError, handles_errors
 from gql.ids import decode_id
-from gql.payments.types import PaymentRequest, PaymentReview, PaymentSetup
-from models.payments import PaymentMode, PaymentProvider
-from resolvers.payments import payments
+from gql.payments.types import DeskPayment, PaymentRequest, PaymentReview, PaymentSetup
+from models.payments import DeskPaymentMode, PaymentMode, PaymentProvider
+from resolvers.payments import desk, payments
 from resolvers.payments.payfip import payfip_client
 
 
@@ -53,8 +54,138 @@ class PaymentReviewPayload:
     errors: list[BillingError] = strawberry.field(default_factory=list, description="Why not.")
 
 
+@strawberry.input(description="A cheque: its number is required.")
+class ChequeInput:
+    number: str = strawberry.field(description="Cheque number.")
+    bank: str = strawberry.field(default="", description="Bank it is drawn on.")
+    drawer: str = strawberry.field(default="", description="Drawer (tireur), if not the payer.")
+
+
+@strawberry.input(description="CESU: the paper titles' numbers, or e-CESU.")
+class CesuInput:
+    electronic: bool = strawberry.field(default=False, description="Paid with e-CESU.")
+    title_numbers: list[str] = strawberry.field(
+        default_factory=list, description="Numbers of the paper titles handed over."
+    )
+
+
+@strawberry.input(description="Part of a desk payment applied to one invoice.")
+class DeskAllocationInput:
+    invoice_id: strawberry.ID = strawberry.field(description="The invoice.")
+    amount_cents: int = strawberry.field(description="Cents applied to it (> 0).")
+
+
+@strawberry.input(
+    description="Money received at the desk for one household's invoices of one régie. "
+    "Give `invoiceIds` (settled oldest first) or `allocations` (exactly); what they do not "
+    "need becomes the household's credit."
+)
+class DeskPaymentInput:
+    household_id: strawberry.ID = strawberry.field(description="The household who pays.")
+    mode: DeskPaymentMode = strawberry.field(description="How it was paid.")
+    amount_cents: int = strawberry.field(description="Amount received, in cents (> 0).")
+    received_on: dt.date = strawberry.field(description="Day the money was handed over.")
+    invoice_ids: list[strawberry.ID] = strawberry.field(
+        default_factory=list, description="Invoices to settle, oldest first."
+    )
+    allocations: list[DeskAllocationInput] = strawberry.field(
+        default_factory=list, description="Explicit amounts per invoice (instead of oldest first)."
+    )
+    cheque: ChequeInput | None = strawberry.field(
+        default=None, description="Mode CHEQUE: the cheque (number required)."
+    )
+    cesu: CesuInput | None = strawberry.field(
+        default=None, description="Mode CESU: the titles, or e-CESU."
+    )
+    reference: str = strawberry.field(
+        default="", description="TRANSFER or OTHER: a reference, e.g. the transfer's."
+    )
+    payer_name: str = strawberry.field(
+        default="", description="Who paid; empty = the invoices' payer."
+    )
+    email: str = strawberry.field(
+        default="", description="Where the receipt goes; empty = the household's payer."
+    )
+    note: str = strawberry.field(default="", description="Staff note.")
+
+
+@strawberry.type(description="Result of `recordDeskPayment` and `cancelDeskPayment`.")
+class DeskPaymentPayload:
+    desk_payment: DeskPayment | None = strawberry.field(
+        default=None, description="Recorded or cancelled."
+    )
+    errors: list[BillingError] = strawberry.field(default_factory=list, description="Why not.")
+
+
 @strawberry.type
 class PaymentMutations:
+    @strawberry.mutation(
+        description="Staff (régisseur): record a payment received at the régie's desk for "
+        "invoices of one household and régie, settle them (partially if need be) and keep "
+        "any overpayment as the household's credit; a receipt is mailed to the payer."
+    )
+    @handles_errors()
+    async def record_desk_payment(
+        self,
+        info: Info,
+        input: Annotated[DeskPaymentInput, strawberry.argument(description="The payment.")],
+    ) -> DeskPaymentPayload:
+        cheque = input.cheque or ChequeInput(number="")
+        cesu = input.cesu or CesuInput()
+        recorded = await desk.record_desk_payment(
+            info.context.account,
+            desk.DeskForm(
+                household_id=decode_id(input.household_id, "Household", field="householdId"),
+                mode=input.mode,
+                amount_cents=input.amount_cents,
+                received_on=input.received_on,
+                invoice_ids=[
+                    decode_id(i, "Invoice", field="invoiceIds") for i in input.invoice_ids
+                ],
+                allocations=[
+                    (
+                        decode_id(a.invoice_id, "Invoice", field="allocations"),
+                        a.amount_cents,
+                    )
+                    for a in input.allocations
+                ],
+                payer_name=input.payer_name,
+                email=input.email,
+                cheque_bank=cheque.bank,
+                cheque_number=cheque.number,
+                cheque_drawer=cheque.drawer,
+                cesu_electronic=cesu.electronic,
+                cesu_titles=cesu.title_numbers,
+                reference=input.reference,
+                note=input.note,
+            ),
+            clock=info.context.clock,
+        )
+        return DeskPaymentPayload(
+            desk_payment=DeskPayment.from_receipt(await desk.load_receipt(recorded))
+        )
+
+    @strawberry.mutation(
+        description="Staff: cancel a desk payment (never edited): its invoices are due "
+        "again and its credit is removed; refused once its credit settled a later invoice."
+    )
+    @handles_errors()
+    async def cancel_desk_payment(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The desk payment.")],
+        reason: Annotated[str, strawberry.argument(description="Why, for the audit trail.")],
+    ) -> DeskPaymentPayload:
+        cancelled = await desk.cancel_desk_payment(
+            info.context.account,
+            decode_id(id, "DeskPayment", field="id"),
+            reason,
+            clock=info.context.clock,
+        )
+        return DeskPaymentPayload(
+            desk_payment=DeskPayment.from_receipt(await desk.load_receipt(cancelled))
+        )
+
     @strawberry.mutation(description="Staff: set the online-payment provider of a régie.")
     @handles_errors()
     async def set_payment_setup(

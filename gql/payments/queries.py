@@ -1,21 +1,23 @@
-"""Payment queries: a household's payment history, staff review list and set-up."""
+"""Payment queries: a household's payment history, staff review list and set-up, desk
+payments and a household's credit at a régie."""
 
 from typing import Annotated
 
 import strawberry
 
+from gql.billing.types import Money
 from gql.context import Info
 from gql.ids import decode_id
-from gql.payments.types import Payment, PaymentReview, PaymentSetup
+from gql.payments.types import DeskPayment, Payment, PaymentReview, PaymentSetup
 from models.payments import PaymentProvider
-from resolvers.payments import payments
+from resolvers.payments import desk, payments
 
 
 @strawberry.type
 class PaymentQueries:
     @strawberry.field(
-        description="Online payments and refunds of a household, newest first (200 at most), "
-        "with the invoices each settled."
+        description="Payments (online and at the desk) and refunds of a household, newest "
+        "first (200 at most), with the invoices each settled."
     )
     async def payments(
         self,
@@ -26,6 +28,37 @@ class PaymentQueries:
             info.context.account, decode_id(household_id, "Household", field="householdId")
         )
         return [Payment.from_entry(entry) for entry in entries]
+
+    @strawberry.field(
+        description="A payment received at the régie's desk, with its receipt link (the "
+        "household's parents and the town's staff)."
+    )
+    async def desk_payment(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The desk payment.")],
+    ) -> DeskPayment:
+        found = await desk.desk_payment_for(
+            info.context.account, decode_id(id, "DeskPayment", field="id")
+        )
+        return DeskPayment.from_receipt(await desk.load_receipt(found))
+
+    @strawberry.field(
+        description="A household's credit at a régie (desk overpayments not yet used by "
+        "its invoices), applied to its next invoices when they are issued."
+    )
+    async def household_credit(
+        self,
+        info: Info,
+        household_id: Annotated[strawberry.ID, strawberry.argument(description="The household.")],
+        authority_id: Annotated[strawberry.ID, strawberry.argument(description="The régie.")],
+    ) -> Money:
+        cents = await desk.household_credit(
+            info.context.account,
+            decode_id(household_id, "Household", field="householdId"),
+            decode_id(authority_id, "BillingAuthority", field="authorityId"),
+        )
+        return Money.of(cents)
 
     @strawberry.field(
         description="Staff: payments to review (amount mismatch, refund needed, late, "

@@ -1,24 +1,58 @@
-"""GraphQL types of online payment: a régie's provider set-up (keys never shown), the
-signed form that starts a payment, the payment history and the staff review list."""
+"""GraphQL types of payments: a régie's provider set-up (keys never shown), the signed
+form that starts a payment, the payment history, the staff review list and the payments
+recorded at the régie's desk."""
 
 import datetime as dt
+from enum import Enum
 
 import strawberry
 
 from gql.billing.types import Money
+from gql.context import Info
 from gql.ids import encode_id
 from models.payments import (
     AttemptStatus,
+    DeskPaymentMode,
     PaymentKind,
     PaymentMode,
     PaymentProvider,
     ReviewReason,
 )
+from models.payments import DeskPayment as DeskPaymentModel
 from models.payments import PaymentReview as PaymentReviewModel
 from models.payments import PaymentSetup as PaymentSetupModel
+from resolvers.payments.desk import DeskReceipt, receipt_url
 from resolvers.payments.payments import PaymentEntry, PaymentForm
 
-strawberry.enum(PaymentProvider, description="PAYZEN, PAYBOX or PAYFIP.")
+
+def describe_values(enum: type[Enum], descriptions: dict[str, str]) -> None:
+    """Give enum values their description on the Strawberry definition (read when the
+    schema is built)."""
+    definition = enum.__strawberry_definition__  # type: ignore[attr-defined]
+    for value in definition.values:
+        if value.name in descriptions:
+            value.description = descriptions[value.name]
+
+
+strawberry.enum(
+    PaymentProvider,
+    description="PAYZEN, PAYBOX or PAYFIP online; DESK: paid at the régie's desk.",
+)
+strawberry.enum(
+    DeskPaymentMode,
+    description="How money was handed to the régisseur: CASH, CHEQUE, CESU, TRANSFER, OTHER.",
+)
+describe_values(PaymentProvider, {"DESK": "Paid at the régie's desk (recordDeskPayment)."})
+describe_values(
+    DeskPaymentMode,
+    {
+        "CASH": "Espèces (cash).",
+        "CHEQUE": "Chèque: bank, number and drawer recorded.",
+        "CESU": "Chèques emploi service universel: paper titles (numbers) or e-CESU.",
+        "TRANSFER": "Virement (bank transfer), with its reference.",
+        "OTHER": "Any other means, described in the reference or note.",
+    },
+)
 strawberry.enum(PaymentMode, description="TEST (no real money) or PRODUCTION.")
 strawberry.enum(AttemptStatus, description="Where a trip to the provider stands.")
 strawberry.enum(PaymentKind, description="PAYMENT in, REFUND or REVERSAL out.")
@@ -152,4 +186,87 @@ class PaymentReview:
             created_at=model.created_at,
             resolved_at=model.resolved_at,
             resolution_note=model.resolution_note,
+        )
+
+
+@strawberry.type(description="A desk payment's allocation to one invoice, as its receipt shows.")
+class DeskAllocation:
+    invoice_number: str = strawberry.field(description="The invoice.")
+    amount: Money = strawberry.field(description="Settled by this payment.")
+    amount_due: Money = strawberry.field(description="Still due on the invoice now.")
+
+
+@strawberry.type(
+    description="Money received at the régie's desk (encaissement au guichet); never edited, "
+    "cancelled with a reason."
+)
+class DeskPayment:
+    id: strawberry.ID = strawberry.field(description="Stable global id.")
+    number: str = strawberry.field(description="Receipt number (also the ledger reference).")
+    household_id: strawberry.ID = strawberry.field(description="The household who paid.")
+    authority_id: strawberry.ID = strawberry.field(description="The régie paid.")
+    mode: DeskPaymentMode = strawberry.field(description="Cash, cheque, CESU, transfer…")
+    amount: Money = strawberry.field(description="Amount received.")
+    received_on: dt.date = strawberry.field(description="Day the money was handed over.")
+    payer_name: str = strawberry.field(description="Who paid, as on the receipt.")
+    cheque_bank: str = strawberry.field(description="Cheque: the bank.")
+    cheque_number: str = strawberry.field(description="Cheque: its number.")
+    cheque_drawer: str = strawberry.field(description="Cheque: the drawer (tireur).")
+    cesu_electronic: bool = strawberry.field(description="CESU: paid with e-CESU.")
+    cesu_titles: list[str] = strawberry.field(description="CESU: the paper titles' numbers.")
+    reference: str = strawberry.field(description="Transfer reference or other detail.")
+    note: str = strawberry.field(description="Staff note.")
+    credit_created: Money = strawberry.field(
+        description="Left unallocated when recorded: the household's credit it created."
+    )
+    allocations: list[DeskAllocation] = strawberry.field(
+        description="The invoices it settles now (credit used later included)."
+    )
+    household_credit: Money = strawberry.field(
+        description="The household's whole credit at the régie now."
+    )
+    created_at: dt.datetime = strawberry.field(description="Recorded at (UTC).")
+    cancelled_at: dt.datetime | None = strawberry.field(description="Cancelled at (UTC).")
+    cancel_reason: str = strawberry.field(description="Why it was cancelled.")
+    pk: strawberry.Private[int]
+
+    @strawberry.field(
+        description="Download link of the receipt (« Reçu de paiement », PDF), valid "
+        "FAMILLE_SIGNED_LINK_TTL_MINUTES, no login needed: ask again rather than storing it."
+    )
+    def receipt_url(self, info: Info) -> str:
+        account = info.context.require_account()
+        return receipt_url(self.pk, account, clock=info.context.clock)
+
+    @classmethod
+    def from_receipt(cls, receipt: DeskReceipt) -> "DeskPayment":
+        desk: DeskPaymentModel = receipt.desk
+        return cls(
+            id=strawberry.ID(encode_id("DeskPayment", desk.id)),
+            number=desk.number,
+            household_id=strawberry.ID(encode_id("Household", desk.household_id)),
+            authority_id=strawberry.ID(encode_id("BillingAuthority", desk.authority_id)),
+            mode=DeskPaymentMode(desk.mode),
+            amount=Money.of(desk.amount_cents),
+            received_on=desk.received_on,
+            payer_name=desk.payer_name,
+            cheque_bank=desk.cheque_bank,
+            cheque_number=desk.cheque_number,
+            cheque_drawer=desk.cheque_drawer,
+            cesu_electronic=desk.cesu_electronic,
+            cesu_titles=list(desk.cesu_titles or []),
+            reference=desk.reference,
+            note=desk.note,
+            credit_created=Money.of(desk.credit_cents),
+            allocations=[
+                DeskAllocation(
+                    invoice_number=number, amount=Money.of(cents), amount_due=Money.of(due)
+                )
+                for number, cents, due in receipt.allocations
+            ],
+            household_credit=Money.of(receipt.credit_left_cents),
+            created_at=desk.created_at,
+            cancelled_at=desk.cancelled_at,
+            cancel_reason=desk.cancel_reason,
+            pk=desk.id,
         )

@@ -1,6 +1,7 @@
 """Billing (facturation): régies and tariffs with the price of a day (``billing``, the one pricing
 rule), the monthly invoice run (``invoicing``), invoices as parents and staff read them and
-their PDF, per-régie totals, and the yearly childcare tax certificates.
+their PDF, per-régie totals, the yearly childcare tax certificates, and a household's credit
+at a régie (``credits``), which the invoice run applies to the invoices it issues.
 
 May call: core, households.
 """

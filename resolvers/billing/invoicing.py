@@ -13,9 +13,10 @@ moved by another run computes the month again before issuing, so it never undoes
 view of the month with an older one.
 
 SQL statements: about 9 per régie for the month (town, price grid, households, payers,
-children, counter, billed days, already invoiced), then about 7 per chunk of 500 households
-(lock, issued lines, invoices, lines, mails, counter, commit), whatever the number of
-bookings: 130 for 10,000 households in bench/invoices.
+children, counter, billed days, already invoiced), then about 8 per chunk of 500 households
+(lock, issued lines, invoices, lines, credit, mails, counter, commit), whatever the number
+of bookings; households with credit left by a desk payment (``credits``) add a few, applied
+in the chunk's transaction.
 
 A month is billed once it is over in every town of the run (its time zone): numbers are
 gap-free and issued documents never edited, so a month still running is refused. A dry
@@ -43,6 +44,7 @@ from resolvers.billing.billing import (
     unit_price,
     with_surcharge,
 )
+from resolvers.billing.credits import apply_credits
 from resolvers.core.clock import Clock
 from resolvers.core.errors import BillingErrorCode, DomainError
 from resolvers.core.french import format_date, format_euros, format_short_date, month_label
@@ -528,6 +530,16 @@ async def _issue_chunk(run: MonthRun, chunk: list[int]) -> None:
             return
         ids = await _insert_invoices(run, documents)
         await _insert_lines(run, documents, ids)
+        # A household's credit at the régie (desk overpayments) settles what it is billed,
+        # in this same transaction, as allocations in the payment ledger.
+        await apply_credits(
+            run.authority.id,
+            [
+                (ids[document.number], document.household.id, document.total_cents)
+                for document in documents
+                if document.kind != InvoiceKind.CREDIT_NOTE
+            ],
+        )
         await _queue_mails(run, documents, ids)
         p = Params()
         await connection().execute_query(

@@ -1,7 +1,8 @@
-"""Online card payments (paiement en ligne): a régie's provider set-up, starting a payment, the
-providers' wire formats (``payment_protocols``: PayZen, Paybox, PayFiP signatures), the DGFiP's
-PayFiP web service (``payfip``) and callbacks stored first then reconciled into the ledger
-(``reconcile``).
+"""Payments (paiement en ligne, encaissement au guichet): a régie's provider set-up, starting a
+payment, the providers' wire formats (``payment_protocols``: PayZen, Paybox, PayFiP signatures),
+the DGFiP's PayFiP web service (``payfip``), callbacks stored first then reconciled into the
+ledger (``reconcile``), and payments received at the régie's desk with their receipt
+(``desk``, ``desk_receipt``), written to the same ledger.
 
 May call: core, billing, households.
 """

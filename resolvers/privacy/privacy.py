@@ -34,6 +34,7 @@ from models.documents import Document, DocumentFile, RequestAttachment
 from models.households import Child, Contact, Guardian, Household
 from models.messages import Message, MessageThread
 from models.outbox import OutboxJob
+from models.payments import DeskPayment
 from models.privacy import HouseholdErasure
 from models.requests import Request, RequestEvent, RequestKind
 from models.tenants import Tenant
@@ -111,6 +112,7 @@ async def export_from_token(token: str, *, clock: Clock) -> Export:
     for message in messages:
         by_thread[message["thread_id"]].append(message)
     invoices = await Invoice.filter(household_id=h).order_by("id").values()
+    desk_payments = await DeskPayment.filter(household_id=h).order_by("id").values()
     lines = (
         await InvoiceLine.filter(invoice__household_id=h)
         .order_by("invoice_id", "position")
@@ -191,6 +193,7 @@ async def export_from_token(token: str, *, clock: Clock) -> Export:
             "documents": [
                 {**document, "files": by_document[document["id"]]} for document in documents
             ],
+            "desk_payments": desk_payments,
         }
         zipped.writestr(
             "data.json",
@@ -347,6 +350,8 @@ async def _erase_family(household: Household) -> _Erased:
         email="",
     )
     await Guardian.filter(household_id=h).update(email="", phone_mobile="", phone_work="")
+    # Where receipts went: payment records stay (public accounting), their address not.
+    await DeskPayment.filter(household_id=h).update(email="")
     cleared = await Child.filter(household_id=h).update(
         health_notes="", pai_details="", has_pai=False
     )
