@@ -40,6 +40,7 @@ from gql.messages.mutations import MessageMutations
 from gql.messages.queries import MessageQueries
 from gql.news.mutations import NewsMutations
 from gql.news.queries import NewsQueries
+from gql.nodes import NodeQueries
 from gql.operation_cache import OperationCache
 from gql.operations.mutations import OperationsMutations
 from gql.operations.queries import OperationsQueries
@@ -74,6 +75,7 @@ class Query(
     AccountingQueries,
     RequestQueries,
     PaymentQueries,
+    NodeQueries,
 ):
     pass
 

@@ -7,6 +7,7 @@ import strawberry
 
 from gql.billing.types import Money
 from gql.ids import encode_id
+from gql.node import Node
 from models.payments import (
     AttemptStatus,
     PaymentKind,
@@ -100,7 +101,7 @@ class PaymentAllocation:
 
 
 @strawberry.type(description="Money received online, or refunded.")
-class Payment:
+class Payment(Node):
     id: strawberry.ID = strawberry.field(description="Stable global id.")
     kind: PaymentKind = strawberry.field(description="Payment, refund or reversal.")
     provider: PaymentProvider = strawberry.field(description="The provider.")
