@@ -29,6 +29,7 @@ from gql.calendar.queries import CalendarQueries
 from gql.calendar.types import CALENDAR_DAY_SCALAR, CalendarDay
 from gql.documents.mutations import DocumentMutations
 from gql.documents.queries import DocumentQueries
+from gql.enum_values import describe_enum_values
 from gql.enums import DayReason, DayStatus
 from gql.errors import ErrorPolicy, log_unexpected
 from gql.execution import FamilleExecutionContext
@@ -162,6 +163,7 @@ class FamilleSchema(strawberry.Schema):
 
 
 def build_schema() -> strawberry.Schema:
+    describe_enum_values()
     settings = get_settings()
     limit_rules = [
         *QueryDepthLimiter(max_depth=settings.graphql_max_depth).validation_rules,
