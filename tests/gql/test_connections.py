@@ -3,17 +3,15 @@ with `hasPreviousPage` and `startCursor`; the lists that used to be plain (payme
 thread's messages, payments to review) have a paginated `…Connection` form, the plain
 field kept (deprecated) so existing queries still work."""
 
-import uuid
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from gql.ids import encode_id
 from models.messages import Message, MessageThread
-from models.payments import Payment, PaymentAttempt, PaymentKind, PaymentMode, PaymentProvider
 from resolvers.core.clock import FrozenClock
 from tests.conftest import Backend, GraphQL
 from tests.factories import make_household, token_for
-from tests.payment_factories import PayingFamily, paying_family
+from tests.payment_factories import make_payment, paying_family
 
 HOUSEHOLDS = """
 query($first: Int, $after: String) {
@@ -78,42 +76,13 @@ async def test_edges_and_page_info_walk_a_list_both_ways(
     ]
 
 
-async def pay(family: PayingFamily, cents: int, now: datetime) -> None:
-    attempt = await PaymentAttempt.create(
-        tenant_id=family.tenant.id,
-        authority_id=family.authority.id,
-        household_id=family.household.id,
-        provider=PaymentProvider.PAYZEN,
-        mode=PaymentMode.TEST,
-        shop="12345678",
-        order_ref=uuid.uuid4().hex[:20],
-        trans_day=date(2026, 11, 23),
-        return_token=uuid.uuid4().hex,
-        amount_cents=cents,
-        email="martin@exemple.fr",
-        created_at=now,
-        expires_at=now + timedelta(minutes=15),
-        updated_at=now,
-    )
-    await Payment.create(
-        attempt=attempt,
-        household_id=family.household.id,
-        provider=PaymentProvider.PAYZEN,
-        provider_txn_id=uuid.uuid4().hex,
-        kind=PaymentKind.PAYMENT,
-        amount_cents=cents,
-        currency="EUR",
-        created_at=now,
-    )
-
-
 async def test_payments_and_messages_have_a_paginated_form_beside_the_plain_list(
     api: GraphQL, backend: Backend, clock: FrozenClock
 ) -> None:
     family = await paying_family(clock)
     now = clock.now()
     for cents in (1000, 2000, 3000):
-        await pay(family, cents, now)
+        await make_payment(family, cents, now)
 
     household = {"householdId": encode_id("Household", family.household.id)}
     body = await api(PAYMENTS, {**household, "first": 2}, token=family.token)

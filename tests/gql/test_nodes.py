@@ -8,9 +8,8 @@ reads them. A document reaches staff only once attached to one of their town's r
 as ``document(id)`` says.
 """
 
-import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -21,12 +20,11 @@ from models.accounts import AccountRole
 from models.documents import Document, DocumentKind, RequestAttachment
 from models.households import Child, Guardian
 from models.messages import MessageThread
-from models.payments import Payment, PaymentAttempt, PaymentKind, PaymentMode, PaymentProvider
 from models.requests import Request, RequestKind, RequestStatus
 from resolvers.core.clock import FrozenClock
 from tests.conftest import Backend, GraphQL
 from tests.factories import make_account, make_catalogue, make_household, make_town, token_for
-from tests.payment_factories import paying_family
+from tests.payment_factories import make_payment, paying_family
 
 NODE = "query($id: ID!) { node(id: $id) { __typename id } }"
 NODES = "query($ids: [ID!]!) { nodes(ids: $ids) { __typename id } }"
@@ -96,32 +94,7 @@ async def world(backend: Backend) -> World:
         for title in ("Attestation", "Brouillon")
     ]
     await RequestAttachment.create(request=request, document=document, created_at=now)
-    attempt = await PaymentAttempt.create(
-        tenant_id=town.id,
-        authority_id=family.authority.id,
-        household_id=martins.id,
-        provider=PaymentProvider.PAYZEN,
-        mode=PaymentMode.TEST,
-        shop="12345678",
-        order_ref=uuid.uuid4().hex[:20],
-        trans_day=date(2026, 11, 23),
-        return_token=uuid.uuid4().hex,
-        amount_cents=4250,
-        email="martin@exemple.fr",
-        created_at=now,
-        expires_at=now + timedelta(minutes=15),
-        updated_at=now,
-    )
-    payment = await Payment.create(
-        attempt=attempt,
-        household_id=martins.id,
-        provider=PaymentProvider.PAYZEN,
-        provider_txn_id="txn-1",
-        kind=PaymentKind.PAYMENT,
-        amount_cents=4250,
-        currency="EUR",
-        created_at=now,
-    )
+    payment = await make_payment(family, 4250, now)
     rows = {
         "Household": martins.id,
         "Child": child.id,
