@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 from datetime import date
+from importlib import metadata
 from pathlib import Path
 
 import uvicorn
@@ -341,28 +342,81 @@ def cmd_dev(args: argparse.Namespace) -> None:
     asyncio.run(run())
 
 
-def main(argv: list[str] | None = None) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    parser = argparse.ArgumentParser(
-        prog="famille", description="Portail famille : API et workers."
+def _version() -> str:
+    try:
+        return metadata.version("famille")
+    except metadata.PackageNotFoundError:  # run from a checkout that was never installed
+        return "inconnue"
+
+
+def logger_levels(command: str, log_level: str) -> dict[str, int]:
+    """Levels set on top of FAMILLE_LOG_LEVEL. arq logs every job and cron run at INFO, as
+    it starts and as it ends: an idle `famille dev` printed eight lines a minute (the
+    outbox relay thrice, the kitchen forecast once). Under `dev` arq says only warnings
+    and errors (a failed job, a lost Redis) unless the level is `debug`; a production
+    `famille worker` keeps its job log."""
+    if command == "dev" and log_level != "debug":
+        return {"arq": logging.WARNING}
+    return {}
+
+
+def configure_logging(command: str) -> None:
+    level = get_settings().log_level
+    logging.basicConfig(
+        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
-    commands = parser.add_subparsers(dest="command", required=True)
+    for name, logger_level in logger_levels(command, level).items():
+        logging.getLogger(name).setLevel(logger_level)
+
+
+def _add_help(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-h", "--help", action="help", help="affiche cette aide et quitte")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="famille",
+        add_help=False,
+        description="Portail famille : API GraphQL, worker et tâches d'exploitation. "
+        "Réglages par variables d'environnement FAMILLE_* (voir README).",
+    )
+    _add_help(parser)
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {_version()}", help="affiche la version"
+    )
+    commands = parser.add_subparsers(
+        dest="command", required=True, title="commandes", metavar="COMMANDE"
+    )
+
+    def add_parser(name: str, help: str, description: str) -> argparse.ArgumentParser:
+        """A subcommand with the French -h/--help first."""
+        sub = commands.add_parser(name, add_help=False, help=help, description=description)
+        _add_help(sub)
+        return sub
+
     for name, func, help_text in (
         ("serve", cmd_serve, "API GraphQL sous uvicorn"),
         ("dev", cmd_dev, "migrations + démo + API + worker en un processus"),
     ):
-        sub = commands.add_parser(name, help=help_text)
-        sub.add_argument("--host", default=None)
-        sub.add_argument("--port", type=int, default=None)
+        sub = add_parser(name, help=help_text, description=help_text)
+        sub.add_argument(
+            "--host", default=None, help="adresse d'écoute (défaut : FAMILLE_HOST, 127.0.0.1)"
+        )
+        sub.add_argument(
+            "--port", type=int, default=None, help="port d'écoute (défaut : FAMILLE_PORT, 8000)"
+        )
         sub.set_defaults(func=func)
-    commands.add_parser("worker", help="worker arq (FAMILLE_REDIS_URL requis)").set_defaults(
-        func=cmd_worker
+    for name, command, help_text in (
+        ("worker", cmd_worker, "worker arq (FAMILLE_REDIS_URL requis)"),
+        ("migrate", cmd_migrate, "applique les migrations"),
+        ("demo", cmd_demo, "crée la commune de démo et affiche les accès"),
+    ):
+        add_parser(name, help=help_text, description=help_text).set_defaults(func=command)
+    invoice = add_parser(
+        "invoice",
+        help="facture un mois (sans doublon)",
+        description="facture un mois pour chaque régie ; relancer le même mois n'émet rien de plus",
     )
-    commands.add_parser("migrate", help="applique les migrations").set_defaults(func=cmd_migrate)
-    commands.add_parser("demo", help="crée la commune de démo et affiche les accès").set_defaults(
-        func=cmd_demo
-    )
-    invoice = commands.add_parser("invoice", help="facture un mois (sans doublon)")
     invoice.add_argument("--month", required=True, help="mois facturé (terminé), AAAA-MM")
     invoice.add_argument(
         "--dry-run",
@@ -370,14 +424,20 @@ def main(argv: list[str] | None = None) -> None:
         help="affiche ce qui serait émis (foyers, montants) sans rien écrire ni envoyer",
     )
     invoice.set_defaults(func=cmd_invoice)
-    sepa = commands.add_parser("sepa-export", help="fichier de prélèvements SEPA (pain.008)")
+    sepa = add_parser(
+        "sepa-export",
+        help="fichier de prélèvements SEPA (pain.008)",
+        description="écrit le fichier pain.008 d'une régie pour un mois et enregistre le lot",
+    )
     sepa.add_argument("--regie", required=True, help="code de la régie (paramètres SEPA)")
     sepa.add_argument("--month", required=True, help="mois facturé, AAAA-MM")
     sepa.add_argument("--town", default=None, help="commune (slug) si le code est ambigu")
     sepa.add_argument("--output", default=None, help="fichier écrit (défaut : ./prelevements-…)")
     sepa.set_defaults(func=cmd_sepa_export)
-    certificates = commands.add_parser(
-        "tax-certificates", help="attestations de frais de garde d'une année (PDF)"
+    certificates = add_parser(
+        "tax-certificates",
+        help="attestations de frais de garde d'une année (PDF)",
+        description="écrit une attestation de frais de garde par enfant et par commune",
     )
     certificates.add_argument("--year", type=int, required=True, help="année des paiements")
     certificates.add_argument("--town", default=None, help="une seule commune (slug)")
@@ -385,16 +445,25 @@ def main(argv: list[str] | None = None) -> None:
         "--output-dir", default=None, help="dossier écrit (défaut : ./attestations-ANNÉE)"
     )
     certificates.set_defaults(func=cmd_tax_certificates)
-    register = commands.add_parser(
+    register = add_parser(
         "register-documents",
         help="enregistre les documents GraphQL d'une application (manifeste Apollo ou Relay)",
+        description="enregistre les documents de confiance (FAMILLE_PERSISTED_ONLY) d'un "
+        "manifeste Apollo (persisted-query-manifest.json) ou Relay",
     )
     register.add_argument("files", nargs="+", metavar="FILE", help="manifeste JSON")
     register.set_defaults(func=cmd_register_documents)
-    export = commands.add_parser("export-schema", help="écrit schema.graphql")
+    export = add_parser(
+        "export-schema", help="écrit schema.graphql", description="écrit le schéma GraphQL (SDL)"
+    )
     export.add_argument("--check", action="store_true", help="échoue si le fichier est périmé")
     export.set_defaults(func=cmd_export_schema)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    configure_logging(args.command)
     args.func(args)
 
 

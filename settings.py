@@ -44,6 +44,11 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Address `serve` and `dev` listen on")
     port: int = Field(default=8000, description="Port `serve` and `dev` listen on")
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        default="info",
+        description="Level of the logs every command prints; `debug` also shows arq's "
+        "log of each job and cron run under `famille dev`",
+    )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Comma-separated origins of browser front ends allowed to call the API "

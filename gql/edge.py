@@ -60,6 +60,7 @@ _MAX_ERRORS = 10
 # (``Input.field``), by the setting that holds it.
 LIST_LIMITS: dict[str, Callable[[Settings], int]] = {
     "Query.calendar(childIds)": lambda s: s.input_max_ids,
+    "Query.nodes(ids)": lambda s: s.input_max_ids,
     "Query.priceSimulation(pattern)": lambda s: s.input_max_items,
     "Query.townRequests(statuses)": lambda s: s.input_max_items,
     "Query.townRequests(kinds)": lambda s: s.input_max_items,

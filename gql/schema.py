@@ -30,6 +30,7 @@ from gql.calendar.types import CALENDAR_DAY_SCALAR, CalendarDay
 from gql.documents.mutations import DocumentMutations
 from gql.documents.queries import DocumentQueries
 from gql.edge import InputGuard, list_limits
+from gql.enum_values import describe_enum_values
 from gql.enums import DayReason, DayStatus
 from gql.error_codes import check_error_codes
 from gql.errors import HANDLED, ErrorPolicy, log_unexpected
@@ -42,6 +43,7 @@ from gql.messages.mutations import MessageMutations
 from gql.messages.queries import MessageQueries
 from gql.news.mutations import NewsMutations
 from gql.news.queries import NewsQueries
+from gql.nodes import NodeQueries
 from gql.operation_cache import OperationCache
 from gql.operations.mutations import OperationsMutations
 from gql.operations.queries import OperationsQueries
@@ -77,6 +79,7 @@ class Query(
     AccountingQueries,
     RequestQueries,
     PaymentQueries,
+    NodeQueries,
 ):
     pass
 
@@ -165,6 +168,7 @@ class FamilleSchema(strawberry.Schema):
 def build_schema() -> strawberry.Schema:
     # Each mutation's error enum must hold every code its operations can raise.
     check_error_codes(HANDLED)
+    describe_enum_values()
     settings = get_settings()
     limit_rules = [
         *QueryDepthLimiter(max_depth=settings.graphql_max_depth).validation_rules,

@@ -11,7 +11,7 @@ import aiosmtplib
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from jobs.outbox import outbox_job
-from resolvers.core.french import format_date
+from resolvers.core.french import format_date, format_days
 from settings import Settings, get_settings
 
 _templates = Environment(
@@ -22,6 +22,9 @@ _templates = Environment(
 )
 # ``{{ "2026-12-14" | french_date }}``: « lundi 14 décembre 2026 » (jobs carry ISO dates).
 _templates.filters["french_date"] = lambda day: format_date(date.fromisoformat(day))
+# ``{{ ["2027-01-04", "2027-01-05"] | french_days }}``: « lundi 4, mardi 5 janvier 2027 »
+# (jobs carry ISO dates; a group of days is worded on one line, month by month).
+_templates.filters["french_days"] = lambda days: format_days(map(date.fromisoformat, days))
 
 
 # Queued mail data outlives the code that queued it (an outbox row waits out a Redis

@@ -20,7 +20,13 @@ from models.accounts import Account, AccountRole
 from models.authorities import BillingAuthority
 from models.billing import Invoice, InvoiceDelivery, InvoiceKind
 from models.households import Guardian, Household
-from models.payments import PaymentMode, PaymentProvider
+from models.payments import (
+    Payment,
+    PaymentAttempt,
+    PaymentKind,
+    PaymentMode,
+    PaymentProvider,
+)
 from models.tenants import Tenant
 from resolvers.billing.billing import AuthorityForm, save_billing_authority
 from resolvers.core.clock import FrozenClock
@@ -176,6 +182,36 @@ async def paying_family(
         await token_for(parent, clock),
         invoices,
         private_key,
+    )
+
+
+async def make_payment(family: PayingFamily, cents: int, now: datetime) -> Payment:
+    """A PayZen payment of ``cents`` recorded for the family, with its attempt."""
+    attempt = await PaymentAttempt.create(
+        tenant_id=family.tenant.id,
+        authority_id=family.authority.id,
+        household_id=family.household.id,
+        provider=PaymentProvider.PAYZEN,
+        mode=PaymentMode.TEST,
+        shop=PAYZEN_SITE,
+        order_ref=uuid.uuid4().hex[:20],
+        trans_day=now.date(),
+        return_token=uuid.uuid4().hex,
+        amount_cents=cents,
+        email="martin@exemple.fr",
+        created_at=now,
+        expires_at=now + timedelta(minutes=15),
+        updated_at=now,
+    )
+    return await Payment.create(
+        attempt=attempt,
+        household_id=family.household.id,
+        provider=PaymentProvider.PAYZEN,
+        provider_txn_id=uuid.uuid4().hex,
+        kind=PaymentKind.PAYMENT,
+        amount_cents=cents,
+        currency="EUR",
+        created_at=now,
     )
 
 

@@ -6,13 +6,14 @@ import strawberry
 
 from gql.absences.types import AbsenceReport, load_reports
 from gql.context import Info
-from gql.pagination import PageInfo, after_pk, page_info, page_size
+from gql.pagination import EDGES, Edge, PageInfo, after_pk, connection_fields, page_size
 from resolvers.absences.absences import pending_reports
 
 
 @strawberry.type(description="A page of absence reports waiting for a decision.")
 class AbsenceReportConnection:
     nodes: list[AbsenceReport] = strawberry.field(description="Reports, oldest first.")
+    edges: list[Edge[AbsenceReport]] = strawberry.field(description=EDGES)
     page_info: PageInfo = strawberry.field(description="How to get the next page.")
     total_count: int = strawberry.field(description="Reports waiting in all.")
 
@@ -34,7 +35,8 @@ class AbsenceQueries:
             info.context.account, first=page_size(first), after_id=after_pk(after)
         )
         return AbsenceReportConnection(
-            nodes=await load_reports(rows),
-            page_info=page_info(rows[-1].id if rows else None, has_next),
+            **connection_fields(
+                await load_reports(rows), [row.id for row in rows], has_next, after
+            ),
             total_count=total,
         )

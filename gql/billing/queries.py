@@ -14,7 +14,7 @@ from gql.billing.types import (
 )
 from gql.context import Info
 from gql.ids import decode_id
-from gql.pagination import PageInfo, after_pk, page_info, page_size
+from gql.pagination import EDGES, Edge, PageInfo, after_pk, connection_fields, page_size
 from models.billing import Invoice as InvoiceModel
 from models.billing import InvoiceDelivery
 from resolvers.billing import billing, invoices
@@ -32,6 +32,7 @@ class WeeklyChoiceInput:
 @strawberry.type(description="A page of invoices, newest first.")
 class InvoiceConnection:
     nodes: list[Invoice] = strawberry.field(description="Invoices.")
+    edges: list[Edge[Invoice]] = strawberry.field(description=EDGES)
     page_info: PageInfo = strawberry.field(description="How to get the next page.")
     total_count: int = strawberry.field(description="Invoices matching the filter.")
 
@@ -154,8 +155,12 @@ class BillingQueries:
             delivery=delivery,
         )
         return InvoiceConnection(
-            nodes=await load_invoices(rows, info.context.clock),
-            page_info=page_info(rows[-1].id if rows else None, has_next),
+            **connection_fields(
+                await load_invoices(rows, info.context.clock),
+                [row.id for row in rows],
+                has_next,
+                after,
+            ),
             total_count=total,
         )
 

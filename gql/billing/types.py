@@ -6,6 +6,7 @@ import strawberry
 
 from gql.context import Info
 from gql.ids import encode_id
+from gql.node import Node
 from models.authorities import BillingAuthority as BillingAuthorityModel
 from models.billing import Invoice as InvoiceModel
 from models.billing import InvoiceDelivery, InvoiceKind, InvoiceLineKind
@@ -189,7 +190,7 @@ class PaymentWindowState:
 
 
 @strawberry.type(description="A monthly invoice (facture), complementary invoice or credit note.")
-class Invoice:
+class Invoice(Node):
     id: strawberry.ID = strawberry.field(description="Stable global id.")
     household_id: strawberry.ID = strawberry.field(description="The household billed.")
     number: str = strawberry.field(description="Number, e.g. 2610000012.")

@@ -22,6 +22,7 @@ from gql.enums import (
 )
 from gql.errors import CalendarError
 from gql.ids import encode_id
+from gql.node import Node
 from models import catalogue as m
 from models.bookings import Enrollment as EnrollmentModel
 from resolvers.calendar.booking_rules import DayReason, DayStatus, DayView, Deadline
@@ -30,7 +31,7 @@ from resolvers.calendar.calendar import CalendarLine as CalendarLineRow
 
 
 @strawberry.type(description="A school, restaurant or leisure centre.")
-class Site:
+class Site(Node):
     id: strawberry.ID = strawberry.field(description="Stable global id.")
     name: str = strawberry.field(description="Name shown to families.")
     kind: SiteKind = strawberry.field(description="What kind of place.")
@@ -69,7 +70,7 @@ class DeadlineInfo:
 
 
 @strawberry.type(description="A bookable activity (prestation) and its rules.")
-class Activity:
+class Activity(Node):
     id: strawberry.ID = strawberry.field(description="Stable global id.")
     code: str = strawberry.field(description="The town's code, e.g. RS-REPAS.")
     name: str = strawberry.field(description="Name shown to families.")

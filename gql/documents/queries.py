@@ -8,7 +8,7 @@ from gql.context import Info
 from gql.documents.types import Document, DocumentConnection
 from gql.enums import DocumentKind
 from gql.ids import decode_id
-from gql.pagination import after_pk, page_info, page_size
+from gql.pagination import after_pk, connection_fields, page_size
 from resolvers.documents import documents
 
 
@@ -40,8 +40,12 @@ class DocumentQueries:
             after_id=after_pk(after),
         )
         return DocumentConnection(
-            nodes=[Document.from_model(row) for row in rows],
-            page_info=page_info(rows[-1].id if rows else None, has_next),
+            **connection_fields(
+                [Document.from_model(row) for row in rows],
+                [row.id for row in rows],
+                has_next,
+                after,
+            ),
             total_count=total,
         )
 

@@ -8,7 +8,8 @@ import strawberry
 from gql.context import Info
 from gql.enums import DocumentKind
 from gql.ids import encode_id
-from gql.pagination import PageInfo
+from gql.node import Node
+from gql.pagination import EDGES, Edge, PageInfo
 from models.documents import Document as DocumentModel
 from resolvers.documents.documents import download_token
 from settings import get_settings
@@ -34,7 +35,7 @@ class DocumentFile:
 @strawberry.type(
     description="A supporting document (pièce justificative): typed metadata and 1 to 4 files."
 )
-class Document:
+class Document(Node):
     pk: strawberry.Private[int]
     id: strawberry.ID = strawberry.field(description="Stable global id.")
     kind: DocumentKind = strawberry.field(description="What it proves.")
@@ -87,6 +88,7 @@ class Document:
 @strawberry.type(description="A page of the household's stored documents, newest first.")
 class DocumentConnection:
     nodes: list[Document] = strawberry.field(description="The documents of this page.")
+    edges: list[Edge[Document]] = strawberry.field(description=EDGES)
     page_info: PageInfo = strawberry.field(description="How to get the next page.")
     total_count: int = strawberry.field(description="Documents in the whole list.")
 

@@ -7,7 +7,7 @@ import strawberry
 from gql.context import Info
 from gql.households.types import Household, HouseholdConnection
 from gql.ids import decode_id
-from gql.pagination import after_pk, page_info, page_size
+from gql.pagination import after_pk, connection_fields, page_size
 from resolvers.core.errors import DomainError
 from resolvers.households import households
 
@@ -53,7 +53,11 @@ class HouseholdQueries:
             info.context.account, search=search, first=page_size(first), after_id=after_pk(after)
         )
         return HouseholdConnection(
-            nodes=[Household.from_model(row) for row in rows],
-            page_info=page_info(rows[-1].id if rows else None, has_next),
+            **connection_fields(
+                [Household.from_model(row) for row in rows],
+                [row.id for row in rows],
+                has_next,
+                after,
+            ),
             total_count=total,
         )

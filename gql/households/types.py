@@ -9,7 +9,8 @@ from gql.context import Info
 from gql.documents.types import Document
 from gql.enums import Civility, ContactKind, Diet, RequestKind, RequestStatus
 from gql.ids import encode_id
-from gql.pagination import PageInfo, after_pk, page_info, page_size
+from gql.node import Node
+from gql.pagination import EDGES, Edge, PageInfo, after_pk, connection_fields, page_size
 from models import households as m
 from models.accounts import AccountRole
 from models.requests import Request as RequestModel
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 
 
 @strawberry.type(description="An adult responsible for the children (responsable légal).")
-class Guardian:
+class Guardian(Node):
     id: strawberry.ID = strawberry.field(description="Stable global id.")
     civility: Civility = strawberry.field(description="Civilité.")
     last_name: str = strawberry.field(description="Nom.")
@@ -60,7 +61,7 @@ class Guardian:
 
 
 @strawberry.type(description="A child of the household.")
-class Child:
+class Child(Node):
     id: strawberry.ID = strawberry.field(description="Stable global id.")
     last_name: str = strawberry.field(description="Nom.")
     first_names: str = strawberry.field(description="Prénom(s).")
@@ -139,7 +140,7 @@ class RequestEvent:
 
 
 @strawberry.type(description="A request (demande) of the household, with its history.")
-class Request:
+class Request(Node):
     pk: strawberry.Private[int]
     household_pk: strawberry.Private[int]
     id: strawberry.ID = strawberry.field(description="Stable global id.")
@@ -205,12 +206,13 @@ class Request:
 @strawberry.type(description="A page of requests, newest first.")
 class RequestConnection:
     nodes: list[Request] = strawberry.field(description="The requests of this page.")
+    edges: list[Edge[Request]] = strawberry.field(description=EDGES)
     page_info: PageInfo = strawberry.field(description="How to get the next page.")
     total_count: int = strawberry.field(description="Number of requests in the whole list.")
 
 
 @strawberry.type(description="A family file (foyer): address, guardians, children, contacts.")
-class Household:
+class Household(Node):
     pk: strawberry.Private[int]
     id: strawberry.ID = strawberry.field(description="Stable global id.")
     reference: str = strawberry.field(description="Dossier number printed on invoices.")
@@ -269,8 +271,7 @@ class Household:
         )
         nodes = [Request.from_model(row) for row in page.items]
         return RequestConnection(
-            nodes=nodes,
-            page_info=page_info(page.items[-1].id if page.items else None, page.has_next_page),
+            **connection_fields(nodes, [row.id for row in page.items], page.has_next_page, after),
             total_count=page.total_count,
         )
 
@@ -296,5 +297,6 @@ class Household:
 @strawberry.type(description="A page of family files, in creation order.")
 class HouseholdConnection:
     nodes: list[Household] = strawberry.field(description="The households of this page.")
+    edges: list[Edge[Household]] = strawberry.field(description=EDGES)
     page_info: PageInfo = strawberry.field(description="How to get the next page.")
     total_count: int = strawberry.field(description="Number of matching households.")

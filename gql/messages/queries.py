@@ -7,14 +7,20 @@ import strawberry
 
 from gql.context import Info
 from gql.ids import decode_id
-from gql.messages.types import Message, MessageThreadConnection
-from gql.pagination import after_pk, page_size
+from gql.messages.types import Message, MessageConnection, MessageThreadConnection
+from gql.pagination import after_pk, connection_fields, page_size
+from models.messages import Message as MessageModel
 from resolvers.messages import messages
 
 First = Annotated[
     int | None, strawberry.argument(description="Page size (default 20, at most 100).")
 ]
 After = Annotated[str | None, strawberry.argument(description="`endCursor` of the previous page.")]
+
+
+def _author_name(row: MessageModel) -> str:
+    """« Prénom Nom » of the message's author; empty when the account is gone."""
+    return f"{row.author.first_names} {row.author.last_name}" if row.author else ""
 
 
 @strawberry.type
@@ -33,7 +39,7 @@ class MessageQueries:
             first=page_size(first),
             after_id=after_pk(after),
         )
-        return MessageThreadConnection.of(page)
+        return MessageThreadConnection.of(page, after)
 
     @strawberry.field(description="Staff: the town's threads, latest activity first.")
     async def town_message_threads(
@@ -51,11 +57,12 @@ class MessageQueries:
             first=page_size(first),
             after_id=after_pk(after),
         )
-        return MessageThreadConnection.of(page)
+        return MessageThreadConnection.of(page, after)
 
     @strawberry.field(
         description="A thread's messages, oldest first (reading them does not mark them read: "
-        "call `markThreadRead`)."
+        "call `markThreadRead`).",
+        deprecation_reason="Not paginated: use `threadMessagesConnection`.",
     )
     async def thread_messages(
         self,
@@ -65,12 +72,34 @@ class MessageQueries:
         rows = await messages.thread_messages(
             info.context.account, decode_id(thread_id, "MessageThread", field="threadId")
         )
-        return [
-            Message.from_model(
-                row, f"{row.author.first_names} {row.author.last_name}" if row.author else ""
-            )
-            for row in rows
-        ]
+        return [Message.from_model(row, _author_name(row)) for row in rows]
+
+    @strawberry.field(
+        description="A thread's messages, oldest first, a page at a time (reading them does "
+        "not mark them read: call `markThreadRead`)."
+    )
+    async def thread_messages_connection(
+        self,
+        info: Info,
+        thread_id: Annotated[strawberry.ID, strawberry.argument(description="The thread.")],
+        first: First = None,
+        after: After = None,
+    ) -> MessageConnection:
+        rows, has_next, total = await messages.thread_messages_page(
+            info.context.account,
+            decode_id(thread_id, "MessageThread", field="threadId"),
+            first=page_size(first),
+            after_id=after_pk(after),
+        )
+        return MessageConnection(
+            **connection_fields(
+                [Message.from_model(row, _author_name(row)) for row in rows],
+                [row.id for row in rows],
+                has_next,
+                after,
+            ),
+            total_count=total,
+        )
 
     @strawberry.field(
         description="« Échanges à lire »: unread messages of a household for a parent, or of "

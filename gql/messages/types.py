@@ -5,7 +5,8 @@ from datetime import datetime
 import strawberry
 
 from gql.ids import encode_id
-from gql.pagination import PageInfo, page_info
+from gql.node import Node
+from gql.pagination import EDGES, Edge, PageInfo, connection_fields
 from models.messages import Message as MessageModel
 from models.messages import MessageThread as ThreadModel
 from resolvers.messages.messages import ThreadPage
@@ -30,8 +31,16 @@ class Message:
         )
 
 
+@strawberry.type(description="A page of a thread's messages, oldest first.")
+class MessageConnection:
+    nodes: list[Message] = strawberry.field(description="Messages.")
+    edges: list[Edge[Message]] = strawberry.field(description=EDGES)
+    page_info: PageInfo = strawberry.field(description="How to get the next page.")
+    total_count: int = strawberry.field(description="Messages of the thread in all.")
+
+
 @strawberry.type(description="A conversation between a household and the town's services.")
-class MessageThread:
+class MessageThread(Node):
     id: strawberry.ID = strawberry.field(description="Stable global id.")
     household_id: strawberry.ID = strawberry.field(description="The household.")
     subject: str = strawberry.field(description="Subject (objet).")
@@ -62,13 +71,18 @@ class MessageThread:
 @strawberry.type(description="A page of threads, latest activity first.")
 class MessageThreadConnection:
     nodes: list[MessageThread] = strawberry.field(description="Threads.")
+    edges: list[Edge[MessageThread]] = strawberry.field(description=EDGES)
     page_info: PageInfo = strawberry.field(description="How to get the next page.")
     total_count: int = strawberry.field(description="Threads in all.")
 
     @classmethod
-    def of(cls, page: ThreadPage) -> "MessageThreadConnection":
+    def of(cls, page: ThreadPage, after: str | None) -> "MessageThreadConnection":
         return cls(
-            nodes=[MessageThread.from_model(t, page.unread.get(t.id, 0)) for t in page.threads],
-            page_info=page_info(page.threads[-1].id if page.threads else None, page.has_next),
+            **connection_fields(
+                [MessageThread.from_model(t, page.unread.get(t.id, 0)) for t in page.threads],
+                [thread.id for thread in page.threads],
+                page.has_next,
+                after,
+            ),
             total_count=page.total,
         )

@@ -36,7 +36,7 @@ class NewsQueries:
             after_id=after_pk(after),
             clock=info.context.clock,
         )
-        return NewsConnection.of(page)
+        return NewsConnection.of(page, after)
 
     @strawberry.field(
         description="A town's public news being published today; no login needed. Latest first."
@@ -51,7 +51,7 @@ class NewsQueries:
         page = await news.public_news(
             town, first=page_size(first), after_id=after_pk(after), clock=info.context.clock
         )
-        return NewsConnection.of(page)
+        return NewsConnection.of(page, after)
 
     @strawberry.field(
         description="Staff: every news item of the town, scheduled and expired ones included."
@@ -62,4 +62,4 @@ class NewsQueries:
         page = await news.town_news(
             info.context.account, first=page_size(first), after_id=after_pk(after)
         )
-        return NewsConnection.of(page)
+        return NewsConnection.of(page, after)

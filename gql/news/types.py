@@ -6,7 +6,7 @@ from datetime import datetime
 import strawberry
 
 from gql.ids import encode_id
-from gql.pagination import PageInfo, page_info
+from gql.pagination import EDGES, Edge, PageInfo, connection_fields
 from models.news import News as NewsModel
 from models.news import NewsAudience
 from resolvers.news.news import NewsPage
@@ -54,13 +54,18 @@ class News:
 @strawberry.type(description="A page of news, latest publication first.")
 class NewsConnection:
     nodes: list[News] = strawberry.field(description="News items.")
+    edges: list[Edge[News]] = strawberry.field(description=EDGES)
     page_info: PageInfo = strawberry.field(description="How to get the next page.")
     total_count: int = strawberry.field(description="Items in all.")
 
     @classmethod
-    def of(cls, page: NewsPage) -> "NewsConnection":
+    def of(cls, page: NewsPage, after: str | None) -> "NewsConnection":
         return cls(
-            nodes=[News.from_model(row) for row in page.rows],
-            page_info=page_info(page.rows[-1].id if page.rows else None, page.has_next),
+            **connection_fields(
+                [News.from_model(row) for row in page.rows],
+                [row.id for row in page.rows],
+                page.has_next,
+                after,
+            ),
             total_count=page.total,
         )

@@ -167,4 +167,4 @@ class OperationsQueries:
             first=page_size(first),
             after_id=after_pk(after),
         )
-        return HealthNotesReadConnection.of(page)
+        return HealthNotesReadConnection.of(page, after)

@@ -8,7 +8,7 @@ import strawberry
 
 from gql.enums import Diet
 from gql.ids import encode_id
-from gql.pagination import PageInfo, page_info
+from gql.pagination import EDGES, Edge, PageInfo, connection_fields
 from models.feeds import CalendarFeed as CalendarFeedModel
 from resolvers.operations.attendance import AttendanceSheet as SheetRow
 from resolvers.operations.attendance import HealthReadPage
@@ -163,11 +163,12 @@ class HealthNotesRead:
 @strawberry.type(description="A page of health-notes reads, latest first.")
 class HealthNotesReadConnection:
     nodes: list[HealthNotesRead] = strawberry.field(description="Reads.")
+    edges: list[Edge[HealthNotesRead]] = strawberry.field(description=EDGES)
     page_info: PageInfo = strawberry.field(description="How to get the next page.")
     total_count: int = strawberry.field(description="Reads in all.")
 
     @classmethod
-    def of(cls, page: HealthReadPage) -> "HealthNotesReadConnection":
+    def of(cls, page: HealthReadPage, after: str | None) -> "HealthNotesReadConnection":
         nodes = []
         for entry in page.entries:
             details = entry.details or {}
@@ -183,7 +184,6 @@ class HealthNotesReadConnection:
                 )
             )
         return cls(
-            nodes=nodes,
-            page_info=page_info(page.entries[-1].id if page.entries else None, page.has_next),
+            **connection_fields(nodes, [entry.id for entry in page.entries], page.has_next, after),
             total_count=page.total,
         )

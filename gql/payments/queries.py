@@ -8,16 +8,39 @@ import strawberry
 from gql.billing.types import Money
 from gql.context import Info
 from gql.ids import decode_id
+from gql.pagination import EDGES, Edge, PageInfo, after_pk, connection_fields, page_size
 from gql.payments.types import DeskPayment, Payment, PaymentReview, PaymentSetup
 from models.payments import PaymentProvider
 from resolvers.payments import desk, payments
+
+First = Annotated[
+    int | None, strawberry.argument(description="Page size (default 20, at most 100).")
+]
+After = Annotated[str | None, strawberry.argument(description="`endCursor` of the previous page.")]
+
+
+@strawberry.type(description="A page of a household's payments, newest first.")
+class PaymentConnection:
+    nodes: list[Payment] = strawberry.field(description="Payments and refunds.")
+    edges: list[Edge[Payment]] = strawberry.field(description=EDGES)
+    page_info: PageInfo = strawberry.field(description="How to get the next page.")
+    total_count: int = strawberry.field(description="Payments in all.")
+
+
+@strawberry.type(description="A page of payments to review, oldest first.")
+class PaymentReviewConnection:
+    nodes: list[PaymentReview] = strawberry.field(description="Payments to review.")
+    edges: list[Edge[PaymentReview]] = strawberry.field(description=EDGES)
+    page_info: PageInfo = strawberry.field(description="How to get the next page.")
+    total_count: int = strawberry.field(description="Reviews matching the filter.")
 
 
 @strawberry.type
 class PaymentQueries:
     @strawberry.field(
         description="Payments (online and at the desk) and refunds of a household, newest "
-        "first (200 at most), with the invoices each settled."
+        "first (200 at most), with the invoices each settled.",
+        deprecation_reason="Capped at 200: use `paymentsConnection`, paginated.",
     )
     async def payments(
         self,
@@ -61,8 +84,36 @@ class PaymentQueries:
         return Money.of(cents)
 
     @strawberry.field(
+        description="Payments (online and at the desk) and refunds of a household, newest "
+        "first, with the invoices each settled, a page at a time."
+    )
+    async def payments_connection(
+        self,
+        info: Info,
+        household_id: Annotated[strawberry.ID, strawberry.argument(description="The household.")],
+        first: First = None,
+        after: After = None,
+    ) -> PaymentConnection:
+        entries, has_next, total = await payments.payments_page(
+            info.context.account,
+            decode_id(household_id, "Household", field="householdId"),
+            first=page_size(first),
+            after_id=after_pk(after),
+        )
+        return PaymentConnection(
+            **connection_fields(
+                [Payment.from_entry(entry) for entry in entries],
+                [entry.payment.id for entry in entries],
+                has_next,
+                after,
+            ),
+            total_count=total,
+        )
+
+    @strawberry.field(
         description="Staff: payments to review (amount mismatch, refund needed, late, "
-        "reversed), oldest first."
+        "reversed), oldest first (500 at most).",
+        deprecation_reason="Capped at 500: use `paymentsToReviewConnection`, paginated.",
     )
     async def payments_to_review(
         self,
@@ -73,6 +124,35 @@ class PaymentQueries:
     ) -> list[PaymentReview]:
         rows = await payments.reviews_of(info.context.account, resolved=resolved)
         return [PaymentReview.from_model(row) for row in rows]
+
+    @strawberry.field(
+        description="Staff: payments to review (amount mismatch, refund needed, late, "
+        "reversed), oldest first, a page at a time."
+    )
+    async def payments_to_review_connection(
+        self,
+        info: Info,
+        resolved: Annotated[
+            bool, strawberry.argument(description="True: the ones already handled.")
+        ] = False,
+        first: First = None,
+        after: After = None,
+    ) -> PaymentReviewConnection:
+        rows, has_next, total = await payments.reviews_page(
+            info.context.account,
+            resolved=resolved,
+            first=page_size(first),
+            after_id=after_pk(after),
+        )
+        return PaymentReviewConnection(
+            **connection_fields(
+                [PaymentReview.from_model(row) for row in rows],
+                [row.id for row in rows],
+                has_next,
+                after,
+            ),
+            total_count=total,
+        )
 
     @strawberry.field(description="Staff: a régie's online-payment provider; null = none.")
     async def payment_setup(

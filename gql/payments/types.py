@@ -3,13 +3,13 @@ form that starts a payment, the payment history, the staff review list and the p
 recorded at the régie's desk."""
 
 import datetime as dt
-from enum import Enum
 
 import strawberry
 
 from gql.billing.types import Money
 from gql.context import Info
 from gql.ids import encode_id
+from gql.node import Node
 from models.payments import (
     AttemptStatus,
     DeskPaymentMode,
@@ -24,16 +24,6 @@ from models.payments import PaymentSetup as PaymentSetupModel
 from resolvers.payments.desk import DeskReceipt, receipt_url
 from resolvers.payments.payments import PaymentEntry, PaymentForm
 
-
-def describe_values(enum: type[Enum], descriptions: dict[str, str]) -> None:
-    """Give enum values their description on the Strawberry definition (read when the
-    schema is built)."""
-    definition = enum.__strawberry_definition__  # type: ignore[attr-defined]
-    for value in definition.values:
-        if value.name in descriptions:
-            value.description = descriptions[value.name]
-
-
 strawberry.enum(
     PaymentProvider,
     description="PAYZEN, PAYBOX or PAYFIP online; DESK: paid at the régie's desk.",
@@ -41,17 +31,6 @@ strawberry.enum(
 strawberry.enum(
     DeskPaymentMode,
     description="How money was handed to the régisseur: CASH, CHEQUE, CESU, TRANSFER, OTHER.",
-)
-describe_values(PaymentProvider, {"DESK": "Paid at the régie's desk (recordDeskPayment)."})
-describe_values(
-    DeskPaymentMode,
-    {
-        "CASH": "Espèces (cash).",
-        "CHEQUE": "Chèque: bank, number and drawer recorded.",
-        "CESU": "Chèques emploi service universel: paper titles (numbers) or e-CESU.",
-        "TRANSFER": "Virement (bank transfer), with its reference.",
-        "OTHER": "Any other means, described in the reference or note.",
-    },
 )
 strawberry.enum(PaymentMode, description="TEST (no real money) or PRODUCTION.")
 strawberry.enum(AttemptStatus, description="Where a trip to the provider stands.")
@@ -134,7 +113,7 @@ class PaymentAllocation:
 
 
 @strawberry.type(description="Money received online, or refunded.")
-class Payment:
+class Payment(Node):
     id: strawberry.ID = strawberry.field(description="Stable global id.")
     kind: PaymentKind = strawberry.field(description="Payment, refund or reversal.")
     provider: PaymentProvider = strawberry.field(description="The provider.")

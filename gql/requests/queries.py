@@ -7,7 +7,7 @@ import strawberry
 from gql.context import Info
 from gql.enums import RequestKind, RequestStatus
 from gql.households.types import Request, RequestConnection
-from gql.pagination import after_pk, page_info, page_size
+from gql.pagination import after_pk, connection_fields, page_size
 from resolvers.requests import requests_inbox
 
 
@@ -50,7 +50,11 @@ class RequestQueries:
             after_id=after_pk(after),
         )
         return RequestConnection(
-            nodes=[Request.from_model(row) for row in page.items],
-            page_info=page_info(page.items[-1].id if page.items else None, page.has_next),
+            **connection_fields(
+                [Request.from_model(row) for row in page.items],
+                [row.id for row in page.items],
+                page.has_next,
+                after,
+            ),
             total_count=page.total,
         )

@@ -271,10 +271,31 @@ def _span(change_set: ChangeSet) -> tuple[date, date]:
     return start, end
 
 
+async def _activity_names(context: CalendarContext, changes: list[BookingChange]) -> dict[int, str]:
+    """The name of each activity the lines name, for the lines of a child not enrolled in
+    it (a sibling's « faire de même »): from the enrolments already loaded, and only
+    when no child of the change set is enrolled in it, from the town's catalogue (one
+    statement, not made in the usual case). Another town's activity stays unnamed."""
+    names = {row.activity_id: row.activity_name for row in context.enrollments}
+    unknown = {change.activity_id for change in changes} - names.keys()
+    if unknown:
+        rows = await Activity.filter(id__in=unknown, tenant_id=context.tenant_id).values_list(
+            "id", "name"
+        )
+        names.update((activity_id, str(name)) for activity_id, name in rows)
+    return names
+
+
 def _evaluate(
-    changes: list[BookingChange], context: CalendarContext, *, now: datetime, staff: bool
+    changes: list[BookingChange],
+    context: CalendarContext,
+    *,
+    now: datetime,
+    staff: bool,
+    names: dict[int, str],
 ) -> list[LineResult]:
-    """Decide each line in order, counting the places taken by the earlier ones."""
+    """Decide each line in order, counting the places taken by the earlier ones
+    (``names``: the activities' names, ``_activity_names``)."""
     results = []
     bookings, counts = context.bookings, context.booked_counts
     for change in changes:
@@ -287,7 +308,7 @@ def _evaluate(
                     child_id,
                     first_names,
                     activity_id,
-                    "",
+                    names.get(activity_id, ""),
                     day,
                     action,
                     LineOutcome.REJECTED,
@@ -390,7 +411,9 @@ async def preview_changes(
     await load_day_rows(context, every_day_counted(context))
     changes, skipped = _expand(change_set, context)
     staff = actor.role != AccountRole.PARENT
-    return ChangeResult(_evaluate(changes, context, now=clock.now(), staff=staff), skipped)
+    names = await _activity_names(context, changes)
+    lines = _evaluate(changes, context, now=clock.now(), staff=staff, names=names)
+    return ChangeResult(lines, skipped)
 
 
 def _serialise(result: ChangeResult) -> dict[str, Any]:
@@ -590,7 +613,8 @@ async def _apply(
     request_id = await _lock_openings(context, changes, number_request=True)
     # Only now, holding the locks: the counts cannot move any more until we commit.
     await load_day_rows(context, _counted(context, changes))
-    result = ChangeResult(_evaluate(changes, context, now=now, staff=staff), skipped)
+    names = await _activity_names(context, changes)
+    result = ChangeResult(_evaluate(changes, context, now=now, staff=staff, names=names), skipped)
     recipients = await _recipients(actor, context)
     written = _Written(context, actor, result, now, idempotency_key, fingerprint)
     # The request claims the idempotency key before any booking is written (or in the

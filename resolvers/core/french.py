@@ -1,7 +1,9 @@
 """French wording of dates and times, in the town's time zone, without relying on locales."""
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from functools import lru_cache
+from itertools import groupby
 from zoneinfo import ZoneInfo
 
 WEEKDAYS = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
@@ -25,6 +27,18 @@ _MONTHS = [
 def format_date(day: date) -> str:
     """``mardi 14 novembre 2026``"""
     return f"{WEEKDAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+def format_days(days: Iterable[date]) -> str:
+    """``lundi 4, mardi 5, jeudi 7 janvier 2027``: the days in order, each month (with
+    its year) named once after its days; months follow one another,
+    ``mardi 29, mercredi 30 décembre 2026, lundi 4 janvier 2027``. Empty for no day."""
+    months = groupby(sorted(set(days)), key=lambda day: (day.year, day.month))
+    return ", ".join(
+        ", ".join(f"{WEEKDAYS[day.weekday()]} {day.day}" for day in in_month)
+        + f" {_MONTHS[month - 1]} {year}"
+        for (year, month), in_month in months
+    )
 
 
 def format_time(moment: datetime, timezone: str) -> str:

@@ -187,6 +187,25 @@ async def thread_messages(actor: Account | None, thread_id: int) -> list[Message
     return await Message.filter(thread=thread).order_by("created_at", "id").select_related("author")
 
 
+async def thread_messages_page(
+    actor: Account | None, thread_id: int, *, first: int, after_id: int | None
+) -> tuple[list[Message], bool, int]:
+    """A page of ``thread_messages``, oldest first (``after_id``: the last message already
+    shown), whether more follow, and how many the thread has."""
+    thread = await _thread_for(actor, thread_id)
+    query = Message.filter(thread=thread)
+    total = await query.count()
+    if after_id is not None:
+        last = await query.filter(id=after_id).first()
+        if last is None:
+            raise DomainError(CommonErrorCode.INVALID, "Curseur invalide.", "after")
+        query = query.filter(
+            Q(created_at__gt=last.created_at) | Q(created_at=last.created_at, id__gt=last.id)
+        )
+    rows = await query.order_by("created_at", "id").limit(first + 1).select_related("author")
+    return rows[:first], len(rows) > first, total
+
+
 async def _unread(
     account: Account, *, thread_ids: Sequence[int] = (), household_id: int | None = None
 ) -> dict[int, int]:

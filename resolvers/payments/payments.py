@@ -36,6 +36,7 @@ from resolvers.core import audit
 from resolvers.core.clock import Clock
 from resolvers.core.errors import (
     BillingErrorCode,
+    CommonErrorCode,
     DomainError,
     NotAuthenticated,
     NotFound,
@@ -464,6 +465,40 @@ async def payments_of(actor: Account | None, household_id: int) -> list[PaymentE
     """Payment history of a household, newest first (the household's access rule)."""
     household = await household_for(actor, household_id)
     payments = await Payment.filter(household_id=household.id).order_by("-id").limit(200)
+    return await _entries(payments)
+
+
+async def payments_page(
+    actor: Account | None, household_id: int, *, first: int, after_id: int | None
+) -> tuple[list[PaymentEntry], bool, int]:
+    """A page of a household's payment history, newest first (``after_id``: the last id
+    already shown), whether more follow, and how many there are in all."""
+    household = await household_for(actor, household_id)
+    query = Payment.filter(household_id=household.id)
+    total = await query.count()
+    if after_id is not None:
+        query = query.filter(id__lt=after_id)
+    payments = await query.order_by("-id").limit(first + 1)
+    return await _entries(payments[:first]), len(payments) > first, total
+
+
+async def payment_for(actor: Account | None, payment_id: int) -> PaymentEntry:
+    """One payment through its household's access rule (else NOT_FOUND)."""
+    payment = await Payment.get_or_none(id=payment_id)
+    if payment is None:
+        raise NotFound("Paiement", "id")
+    try:
+        await household_for(actor, payment.household_id)
+    except DomainError as error:
+        if error.code == CommonErrorCode.NOT_FOUND:
+            raise NotFound("Paiement", "id") from None
+        raise
+    [entry] = await _entries([payment])
+    return entry
+
+
+async def _entries(payments: list[Payment]) -> list[PaymentEntry]:
+    """The payments with the invoices each one settled (one statement)."""
     allocations = await PaymentAllocation.filter(
         payment_id__in=[payment.id for payment in payments]
     ).values_list("payment_id", "invoice__number", "amount_cents")
@@ -488,6 +523,19 @@ async def payment_setup_of(actor: Account | None, authority_id: int) -> PaymentS
     """Staff: a régie's online-payment provider, or None when it has none."""
     authority = await authority_of(require_staff(actor), authority_id)
     return await PaymentSetup.get_or_none(authority_id=authority.id)
+
+
+async def reviews_page(
+    actor: Account | None, *, resolved: bool, first: int, after_id: int | None
+) -> tuple[list[PaymentReview], bool, int]:
+    """Staff: a page of ``reviews_of``, oldest first, whether more follow, and the total."""
+    staff = require_staff(actor)
+    query = PaymentReview.filter(tenant_id=staff.tenant_id, resolved_at__isnull=not resolved)
+    total = await query.count()
+    if after_id is not None:
+        query = query.filter(id__gt=after_id)
+    rows = await query.select_related("attempt").order_by("id").limit(first + 1)
+    return rows[:first], len(rows) > first, total
 
 
 async def resolve_review(

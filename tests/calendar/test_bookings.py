@@ -174,7 +174,12 @@ async def test_a_recurrence_across_christmas_and_new_year(
     [mail] = mailbox.to(f["parent"].email)
     assert mail["Subject"] == "Réservations : 12 jours réservés — Famille Test"
     text = Mailbox.text(mail)
-    assert "lundi 14 décembre 2026 : Réservé" in text
+    # one line for the 12 days, worded month by month
+    assert (
+        "- Enfant0, Restauration scolaire : lundi 14, mardi 15, jeudi 17, vendredi 18 "
+        "décembre 2026, lundi 4, mardi 5, jeudi 7, vendredi 8, lundi 11, mardi 12, jeudi 14, "
+        "vendredi 15 janvier 2027 — Réservé"
+    ) in text.splitlines()
     assert "8 jour(s) de la répétition étaient fermés" in text
 
 
@@ -311,14 +316,17 @@ async def test_a_submit_retried_while_the_first_runs_applies_once(
     )
 
 
-async def test_do_the_same_for_a_sibling(api: GraphQL, clock: FrozenClock) -> None:
+async def test_do_the_same_for_a_sibling(
+    api: GraphQL, clock: FrozenClock, mailbox: Mailbox, run_jobs: Any
+) -> None:
     f = await setup(clock, children=3, enrolled=2)
     input = {
         "changes": [day_change(f, "2026-12-01")],
         "sameForChildIds": [encode_id("Child", c) for c in f["child_ids"][1:]],
     }
+    named = SUBMIT.replace("reason message", "reason message activityName")
     result = (
-        await api(SUBMIT, {"householdId": f["household_id"], "input": input}, token=f["token"])
+        await api(named, {"householdId": f["household_id"], "input": input}, token=f["token"])
     )["data"]["submitBookingChanges"]
     outcomes = {
         line["child"]["firstNames"]: (line["outcome"], line["reason"]) for line in result["lines"]
@@ -327,6 +335,15 @@ async def test_do_the_same_for_a_sibling(api: GraphQL, clock: FrozenClock) -> No
     assert outcomes["Enfant1"] == ("BOOKED", "CHANGEABLE")
     assert outcomes["Enfant2"][0] == "REJECTED" and outcomes["Enfant2"][1] == "NOT_ENROLLED"
     assert result["summary"] == "Réservations : 2 jours réservés, 1 demande refusée"
+    # the refused sibling's line names the activity, in the answer and in the mail
+    [refused] = [line for line in result["lines"] if line["outcome"] == "REJECTED"]
+    assert refused["activityName"] == "Restauration scolaire"
+    await run_jobs()
+    [mail] = mailbox.to(f["parent"].email)
+    assert (
+        "- Enfant2, Restauration scolaire : mardi 1 décembre 2026 — refusé : Enfant2 n'est "
+        "pas inscrit(e) à cette activité ce jour-là."
+    ) in Mailbox.text(mail).splitlines()
 
 
 async def test_days_grouped_by_activity_do_what_single_changes_do(

@@ -53,13 +53,35 @@ def render(context: dict[str, Any]) -> EmailMessage:
 
 
 @pytest.mark.parametrize("form", [GROUPED, WORDED], ids=["version 2", "version 1"])
-def test_a_booking_confirmation_lists_each_day_in_french(form: Form) -> None:
+def test_a_booking_confirmation_words_its_days_in_french(form: Form) -> None:
     message = render(confirmation(form))
-    assert "- Léa, Restauration scolaire, lundi 14 décembre 2026 : Réservé" in text(message)
     html = message.get_body(("html",))
-    assert html is not None and "<td>lundi 14 décembre 2026</td>" in str(html.get_content())
-    if form is GROUPED:
-        assert "mardi 15 décembre 2026 : Réservé" in text(message)
+    assert html is not None
+    if form is GROUPED:  # one line for the group, its days worded month by month
+        line = "- Léa, Restauration scolaire : lundi 14, mardi 15 décembre 2026 — Réservé"
+        cell = "<td>lundi 14, mardi 15 décembre 2026</td>"
+    else:  # queued before grouping: one worded day a line, as it came
+        line = "- Léa, Restauration scolaire : lundi 14 décembre 2026 — Réservé"
+        cell = "<td>lundi 14 décembre 2026</td>"
+    assert line in text(message).splitlines()
+    assert cell in str(html.get_content())
+
+
+def test_a_group_of_refused_days_is_one_line_saying_refused() -> None:
+    """28 refusals of one sibling's lunches: one line, not 28 identical ones."""
+    days = [f"2027-01-{day:02d}" for day in (4, 5, 7, 8, 11)] + ["2027-02-01"]
+    context = confirmation(({"version": 2}, {"days": days}))
+    context["lines"][0] |= {
+        "child": "Hugo",
+        "outcome": "rejected",
+        "message": "Hugo n'est pas inscrit(e) à cette activité ce jour-là.",
+    }
+    lines = [line for line in text(render(context)).splitlines() if line.startswith("- ")]
+    assert lines == [
+        "- Hugo, Restauration scolaire : lundi 4, mardi 5, jeudi 7, vendredi 8, lundi 11 "
+        "janvier 2027, lundi 1 février 2027 — refusé : Hugo n'est pas inscrit(e) à cette "
+        "activité ce jour-là."
+    ]
 
 
 def test_the_version_submits_queue_is_one_the_template_reads() -> None:
@@ -81,3 +103,14 @@ def test_mail_data_of_an_unknown_version_is_refused_not_guessed() -> None:
             settings=get_settings(),
             message_id="<outbox-2@famille>",
         )
+
+
+def test_every_mail_template_compiles_with_the_filters_it_uses() -> None:
+    """An unknown filter fails only when a mail is rendered, in the worker, retried for
+    hours: compile every template here instead."""
+    from jobs.mail import _templates
+
+    names = _templates.list_templates()
+    assert names
+    for name in names:
+        _templates.get_template(name)
