@@ -26,6 +26,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
 from gql import downloads, edge, health, pages, payment_routes
+from gql.compression import Compression
 from gql.context import Context, bearer_token
 from gql.errors import database_exception_handlers
 from gql.files import (
@@ -258,6 +259,7 @@ def create_app(*, clock: Clock | None = None, redis: ArqRedis | None = None) -> 
         exception_handlers=database_exception_handlers(),
         middleware=[
             *cors_middleware(get_settings().cors_origins),
+            Middleware(Compression, minimum_size=get_settings().compress_min_bytes),
             Middleware(SecurityHeaders),
             Middleware(BodySizeLimit, max_bytes=get_settings().request_max_mb * 1024 * 1024),
         ],
