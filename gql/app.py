@@ -25,7 +25,7 @@ from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
-from gql import downloads, edge, health, pages, payment_routes
+from gql import access_log, downloads, edge, health, pages, payment_routes
 from gql.compression import Compression
 from gql.context import Context, bearer_token
 from gql.errors import database_exception_handlers
@@ -217,6 +217,9 @@ def cors_middleware(origins: list[str]) -> list[Middleware]:
 def create_app(*, clock: Clock | None = None, redis: ArqRedis | None = None) -> Starlette:
     """The app; tests pass their own clock and Redis pool, production uses the defaults."""
     clock = clock or SystemClock()
+    # Here, in each process: `famille serve --workers N` spawns processes that set up
+    # uvicorn's logging anew (access_log.install keeps one filter however often it runs).
+    access_log.install()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
