@@ -76,19 +76,33 @@ def _listen_on(args: argparse.Namespace) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
+    """uvicorn; with ``--workers N``, N processes on one socket, each with its own lifespan
+    (database connections, Redis pool, caches: docs/deployment.md)."""
     _listen_on(args)
     settings = get_settings()
-    from gql import access_log
-
-    config = uvicorn.Config(
+    workers = args.workers
+    if workers < 1:
+        sys.exit("--workers attend un nombre de processus, 1 ou plus.")
+    if workers > 1:
+        if settings.database_url.startswith("sqlite") or not settings.redis_url:
+            sys.exit(
+                "--workers au-delà de 1 demande PostgreSQL (FAMILLE_DATABASE_URL) et Redis "
+                "(FAMILLE_REDIS_URL) : chaque processus aurait sinon sa propre file de "
+                "travaux, et SQLite n'accepte qu'un écrivain à la fois."
+            )
+        # Workers are spawned: they read the settings again. A key drawn at random here
+        # (FAMILLE_SECRET_KEY unset) must be the same in all of them, or a signed link made
+        # by one is refused by the next.
+        os.environ.setdefault("FAMILLE_SECRET_KEY", settings.secret_key)
+    # Each process installs the access log's token redaction itself (gql/app.py).
+    uvicorn.run(
         "gql.app:create_app",
         factory=True,
         host=settings.host,
         port=settings.port,
         proxy_headers=True,
+        workers=workers,
     )
-    access_log.install()  # after uvicorn's logging set-up (Config does it)
-    uvicorn.Server(config).run()
 
 
 def cmd_worker(_: argparse.Namespace) -> None:
@@ -405,6 +419,13 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument(
             "--port", type=int, default=None, help="port d'écoute (défaut : FAMILLE_PORT, 8000)"
         )
+        if name == "serve":
+            sub.add_argument(
+                "--workers",
+                type=int,
+                default=1,
+                help="processus uvicorn (PostgreSQL et Redis requis au-delà de 1)",
+            )
         sub.set_defaults(func=func)
     for name, command, help_text in (
         ("worker", cmd_worker, "worker arq (FAMILLE_REDIS_URL requis)"),

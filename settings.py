@@ -149,6 +149,11 @@ class Settings(BaseSettings):
     request_max_mb: int = Field(
         default=20, description="Largest HTTP request body, in MB: bigger ones get 413"
     )
+    compress_min_bytes: int = Field(
+        default=1024,
+        ge=0,
+        description="Smallest HTTP answer compressed (zstd, br or gzip, as the client accepts)",
+    )
     payfip_service_url: str = Field(
         default="",
         description="PayFiP Régie web service, e.g. https://www.payfip.gouv.fr/tpa/services/"

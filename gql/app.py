@@ -25,7 +25,8 @@ from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
-from gql import downloads, edge, health, pages, payment_routes
+from gql import access_log, downloads, edge, health, pages, payment_routes
+from gql.compression import Compression
 from gql.context import Context, bearer_token
 from gql.errors import database_exception_handlers
 from gql.files import (
@@ -217,6 +218,9 @@ def cors_middleware(origins: list[str]) -> list[Middleware]:
 def create_app(*, clock: Clock | None = None, redis: ArqRedis | None = None) -> Starlette:
     """The app; tests pass their own clock and Redis pool, production uses the defaults."""
     clock = clock or SystemClock()
+    # Here, in each process: `famille serve --workers N` spawns processes that set up
+    # uvicorn's logging anew (access_log.install keeps one filter however often it runs).
+    access_log.install()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -260,6 +264,7 @@ def create_app(*, clock: Clock | None = None, redis: ArqRedis | None = None) -> 
         exception_handlers=database_exception_handlers(),
         middleware=[
             *cors_middleware(get_settings().cors_origins),
+            Middleware(Compression, minimum_size=get_settings().compress_min_bytes),
             Middleware(SecurityHeaders),
             Middleware(BodySizeLimit, max_bytes=get_settings().request_max_mb * 1024 * 1024),
         ],

@@ -1,12 +1,15 @@
 """GraphQL over HTTP as standard clients use it, the local GraphiQL, health and limits."""
 
+import gzip
 import re
 from collections.abc import MutableMapping
 from typing import Any
 
+import brotli
 import httpx
 import orjson
 import pytest
+import zstandard
 from graphql import GraphQLError
 
 from gql.errors import ErrorPolicy
@@ -120,13 +123,18 @@ async def test_graphql_response_json_media_type(http: httpx.AsyncClient) -> None
     assert ok.json() == {"data": {"me": None}}
 
 
+@pytest.mark.parametrize("accept_encoding", [b"", b"gzip", b"br", b"zstd"])
 async def test_a_mutation_is_answered_before_its_jobs_are_handed_to_redis(
-    backend: Backend, clock: Any, monkeypatch: pytest.MonkeyPatch
+    backend: Backend, clock: Any, monkeypatch: pytest.MonkeyPatch, accept_encoding: bytes
 ) -> None:
-    """The phone gets its answer first; the outbox relay runs once the body is sent."""
+    """The phone gets its answer first; the outbox relay runs once the body is sent, the
+    body compressed or not (gql/compression.py; threshold 0 so that this small one is)."""
     import gql.schema
     from gql.app import create_app
     from jobs.outbox import relay_outbox
+    from settings import get_settings
+
+    monkeypatch.setattr(get_settings(), "compress_min_bytes", 0)
 
     town = await make_town()
     happened: list[str] = []
@@ -157,21 +165,32 @@ async def test_a_mutation_is_answered_before_its_jobs_are_handed_to_redis(
             (b"host", b"famille.test"),
             (b"content-type", b"application/json"),
             (b"content-length", str(len(body)).encode()),
+            (b"accept-encoding", accept_encoding),
         ],
         "client": ("198.51.100.7", 40000),
         "server": ("famille.test", 80),
     }
     chunks: list[bytes] = []
+    encodings: list[bytes] = []
 
     async def receive() -> dict[str, Any]:
         return {"type": "http.request", "body": body, "more_body": False}
 
     async def send(message: MutableMapping[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            encodings.extend(v for k, v in message["headers"] if k == b"content-encoding")
         if message["type"] == "http.response.body":
             chunks.append(message.get("body", b""))
             if not message.get("more_body", False):
                 happened.append("answer")
 
     await create_app(clock=clock, redis=backend.redis)(scope, receive, send)
-    assert orjson.loads(b"".join(chunks))["data"]["requestPasswordReset"]["ok"] is True
+    assert encodings == ([accept_encoding] if accept_encoding else [])
+    decoded = {
+        b"": bytes,
+        b"gzip": gzip.decompress,
+        b"br": brotli.decompress,
+        b"zstd": lambda data: zstandard.ZstdDecompressor().decompressobj().decompress(data),
+    }[accept_encoding](b"".join(chunks))
+    assert orjson.loads(decoded)["data"]["requestPasswordReset"]["ok"] is True
     assert happened == ["answer", "relay"]
