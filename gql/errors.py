@@ -9,6 +9,7 @@ a lost database connection, which is an outage, not a bug: ``SERVICE_UNAVAILABLE
 
 import functools
 import logging
+import re
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar, ParamSpec, TypeVar, get_args, get_origin, get_type_hints
@@ -20,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from strawberry.extensions import SchemaExtension
 from tortoise.exceptions import DBConnectionError
+from tortoise.exceptions import ValidationError as ModelValidationError
 
 from resolvers.core.errors import (
     AccountErrorCode,
@@ -241,6 +243,27 @@ def payload_error_type(payload: type) -> type:
     return error_type
 
 
+_MODEL_REFUSAL = re.compile(
+    r"^(?:(?P<field>\w+): )?Length of .* (?P<length>\d+) > (?P<max>\d+)$", re.S
+)
+
+
+def model_refusal(refused: ModelValidationError) -> DomainError:
+    """A value the model's own validators refused (a text longer than its column, which the
+    operations do not all check first): ``INVALID`` naming the field, not a masked error.
+    The fuzz test of the schema found it (a 20-character postal code)."""
+    text = str(refused)
+    match = _MODEL_REFUSAL.match(text)
+    field = match and match.group("field") or text.split(":", 1)[0].strip()
+    camel = re.sub(r"_(\w)", lambda m: m.group(1).upper(), field) if field.isidentifier() else None
+    message = (
+        f"Valeur trop longue ({match.group('length')} caractères, {match.group('max')} au plus)."
+        if match
+        else "Valeur refusée."
+    )
+    return DomainError(CommonErrorCode.INVALID, message, camel)
+
+
 def handles_errors(
     *, atomic: bool = True
 ) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
@@ -277,6 +300,8 @@ def handles_errors(
                     return await resolver(*args, **kwargs)
             except DomainFailure as failure:
                 return from_errors(to_user_errors(failure, error_type))
+            except ModelValidationError as refused:
+                return from_errors(to_user_errors(model_refusal(refused), error_type))
 
         HANDLED.append(HandledMutation(resolver, error_type, atomic))
         return wrapper

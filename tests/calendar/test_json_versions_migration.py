@@ -69,5 +69,7 @@ async def test_grouped_rows_without_a_version_become_version_2(
     assert "version" not in (await OutboxJob.get(id=queued_by_day.id)).kwargs["context"]
     assert "version" not in (await OutboxJob.get(id=sent.id)).kwargs["context"]
 
-    # (these mails are not real: later tests run the worker over every pending row)
-    await OutboxJob.filter(id__in=[queued.id, queued_by_day.id, sent.id]).delete()
+    # (these mails are not real: later tests run the worker over every pending row. Marked
+    # done rather than deleted: SQLite would hand their ids to later rows, whose arq job ids
+    # would then meet these jobs' results.)
+    await OutboxJob.filter(id__in=[queued.id, queued_by_day.id]).update(completed_at=clock.now())

@@ -565,3 +565,24 @@ async def test_a_staff_account_cannot_link_itself_as_a_guardian(
     assert codes(result) == ["FORBIDDEN"]
     guardian = await Guardian.filter(household=household).order_by("id").first()
     assert guardian is not None and guardian.account_id is None
+
+
+async def test_a_value_longer_than_its_column_is_invalid_and_nothing_is_written(
+    api: GraphQL, clock: FrozenClock
+) -> None:
+    # given an agent (the schema's fuzz test found this: a masked error before)
+    town = await make_town()
+    _, staff_token = await staff_of(town, clock)
+
+    # when the postal code is twenty characters long
+    result = await api(
+        CREATE_HOUSEHOLD, {"input": household_input(postalCode="8" * 20)}, token=staff_token
+    )
+
+    # then it is INVALID, naming the field, and no file was opened
+    payload = result["data"]["createHousehold"]
+    assert payload["household"] is None
+    [error] = payload["errors"]
+    assert (error["code"], error["field"]) == ("INVALID", "postalCode")
+    assert "20 caractères, 10 au plus" in error["message"]
+    assert await Household.filter(tenant_id=town.id).count() == 0
