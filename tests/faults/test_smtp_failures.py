@@ -2,7 +2,7 @@
 then working: every mail is retried — the hang cut by FAMILLE_SMTP_TIMEOUT_SECONDS — and
 delivered once; none lost, none sent twice.
 
-The real arq worker runs in-process, in burst mode, on the backend's queue.
+The real arq worker runs in-process, in burst mode, on a queue of its own.
 """
 
 import asyncio
@@ -15,6 +15,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from jobs.outbox import relay_outbox
+from jobs.queue import open_pool
 from jobs.worker import build_worker
 from models.outbox import OutboxJob
 from resolvers.core.clock import SystemClock
@@ -115,14 +116,17 @@ async def test_smtp_refusing_then_hanging_then_working_delivers_each_mail_once(
         "FAMILLE_SMTP_SECURITY": "none",
         "FAMILLE_SMTP_TIMEOUT_SECONDS": "1",
         "FAMILLE_JOB_RETRY_SECONDS": "1",
+        # A queue of its own (and job ids of its own): no earlier test's job, result or
+        # retry may take the flaky server's failures.
+        "FAMILLE_QUEUE_NAME": f"smtp-faults-{os.getpid()}-{time.time_ns()}:queue",
     }.items():
         env.setenv(name, value)
     get_settings.cache_clear()
     clock = SystemClock()
-    # No earlier test's unsent mail, in the table or in the queue: the flaky server's
-    # failures must all fall on this test's mails for the counts below to mean anything.
+    # No earlier test's unsent mail either: the flaky server's failures must all fall on
+    # this test's mails for the counts below to mean anything.
     await OutboxJob.filter(completed_at=None).update(completed_at=clock.now())
-    await backend.redis.delete(backend.redis.default_queue_name)
+    redis = await open_pool(get_settings())
     try:
         jobs = [
             await queue_mail(
@@ -133,13 +137,14 @@ async def test_smtp_refusing_then_hanging_then_working_delivers_each_mail_once(
             )
             for i in range(MAILS)
         ]
-        await relay_outbox(backend.redis, clock=clock)
-        worker = build_worker(get_settings(), backend.redis, burst=True, close_db_on_exit=False)
+        await relay_outbox(redis, clock=clock)
+        worker = build_worker(get_settings(), redis, burst=True, close_db_on_exit=False)
         # Burst mode returns once the queue is empty: every retry done.
         await asyncio.wait_for(worker.main(), 120)
     finally:
         await flaky.stop()
         upstream.stop()
+        await redis.aclose()
 
     ours = {job.id for job in jobs}
     rows = await OutboxJob.filter(id__in=ours)
