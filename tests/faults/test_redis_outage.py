@@ -133,8 +133,11 @@ async def test_redis_killed_and_restarted_loses_and_duplicates_no_mail(
         # Logged once when lost, once when back (at start, then the outage): not per retry.
         assert worker.text().count(LOST) == 2, worker.text()
         assert worker.text().count(BACK) == 2, worker.text()
-        assert api.text().count(LOST) == 2, api.text()
-        assert 1 <= api.text().count(BACK) <= 2, api.text()
+        # The API only meets Redis when it hands jobs over: under load it may see the
+        # two outages as one (no successful hand-over between them). Either way each loss
+        # it saw is logged once, not once per retry, and so is each recovery.
+        api_lost, api_back = api.text().count(LOST), api.text().count(BACK)
+        assert 1 <= api_lost <= 2 and api_back == api_lost, api.text()
     finally:
         worker_exit = worker.stop()
         api_exit = api.stop()
