@@ -20,6 +20,7 @@ streamed bodies flushed chunk by chunk, background tasks run after the last byte
 as before); this module adds the negotiation and the two other encodings.
 """
 
+from abc import ABC, abstractmethod
 from typing import Any
 
 import anyio.to_thread
@@ -67,7 +68,7 @@ def chosen_encoding(accept_encoding: str) -> str | None:
     return best if quality > 0 else None
 
 
-class _LibraryResponder(IdentityResponder):
+class _LibraryResponder(IdentityResponder, ABC):
     """Starlette's responder logic, with a compressor of a library: zstd or br."""
 
     def __init__(self, app: ASGIApp, minimum_size: int) -> None:
@@ -79,8 +80,10 @@ class _LibraryResponder(IdentityResponder):
             return await anyio.to_thread.run_sync(self._compress, body, more_body)
         return self._compress(body, more_body)
 
+    @abstractmethod
     def _compress(self, body: bytes, more_body: bool) -> bytes:
-        raise NotImplementedError
+        """The next compressed bytes of the answer; the end of the stream when nothing more
+        follows."""
 
 
 class BrotliResponder(_LibraryResponder):
