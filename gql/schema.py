@@ -56,6 +56,8 @@ from gql.requests.mutations import RequestMutations
 from gql.requests.queries import RequestQueries
 from gql.sepa.mutations import SepaMutations
 from gql.sepa.queries import SepaQueries
+from gql.treasury.mutations import TreasuryMutations
+from gql.treasury.queries import TreasuryQueries
 from jobs.outbox import relay_outbox
 from jobs.resilience import REDIS_DOWN, redis_state
 from resolvers.core.clock import Clock
@@ -76,6 +78,7 @@ class Query(
     MessageQueries,
     BillingQueries,
     SepaQueries,
+    TreasuryQueries,
     AccountingQueries,
     RequestQueries,
     PaymentQueries,
@@ -96,6 +99,7 @@ class Mutation(
     MessageMutations,
     BillingMutations,
     SepaMutations,
+    TreasuryMutations,
     RequestMutations,
     PrivacyMutations,
     ReminderMutations,
