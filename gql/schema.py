@@ -51,6 +51,8 @@ from gql.payments.mutations import PaymentMutations
 from gql.payments.queries import PaymentQueries
 from gql.persisted import PersistedQueries
 from gql.privacy.mutations import PrivacyMutations
+from gql.quotients.mutations import QuotientMutations
+from gql.quotients.queries import QuotientQueries
 from gql.reminders.mutations import ReminderMutations
 from gql.requests.mutations import RequestMutations
 from gql.requests.queries import RequestQueries
@@ -79,6 +81,7 @@ class Query(
     BillingQueries,
     SepaQueries,
     TreasuryQueries,
+    QuotientQueries,
     AccountingQueries,
     RequestQueries,
     PaymentQueries,
@@ -100,6 +103,7 @@ class Mutation(
     BillingMutations,
     SepaMutations,
     TreasuryMutations,
+    QuotientMutations,
     RequestMutations,
     PrivacyMutations,
     ReminderMutations,
