@@ -38,7 +38,7 @@ from tests.billing_factories import (
     make_billing_town,
     make_family,
 )
-from tests.conftest import GraphQL
+from tests.conftest import Backend, GraphQL
 from tests.factories import make_account, make_household, make_town, token_for
 
 FETCH = """
@@ -348,7 +348,7 @@ async def test_the_rate_limit_waits_for_the_oldest_call_to_leave_the_window() ->
 
 
 async def test_the_nightly_job_refreshes_what_lapses_soon_and_twice_is_harmless(
-    clock: FrozenClock,
+    backend: Backend, clock: FrozenClock
 ) -> None:
     town, _ = await town_and_staff(clock)
     households = [await make_household(town.staff, clock) for _ in range(4)]
@@ -412,7 +412,7 @@ async def test_the_nightly_job_refreshes_what_lapses_soon_and_twice_is_harmless(
 
 
 async def test_a_429_stops_the_night_and_the_rest_waits_for_the_next(
-    clock: FrozenClock,
+    backend: Backend, clock: FrozenClock
 ) -> None:
     town, _ = await town_and_staff(clock)
 
