@@ -192,7 +192,6 @@ async def _lock_budget(settings: PesSettings) -> None:
         )
         .order_by("id")
         .select_for_update()
-        .values_list("id", flat=True)
     )
 
 

@@ -636,3 +636,61 @@ async def test_the_pes_export_command_writes_the_file_once(
     assert again_status != 0
     assert "ont déjà été exportés" in again_err
     assert (await Invoice.get(household_id=family.household.id)).pes_batch_id is not None
+
+
+async def test_two_exports_at_once_make_one_file(backend: Backend, clock: FrozenClock) -> None:
+    # The race is real on PostgreSQL (PES models locked FOR UPDATE); SQLite has one writer.
+    from resolvers.core.errors import DomainError, TreasuryErrorCode
+    from resolvers.treasury.pes_export import export_titres
+    from resolvers.treasury.pes_settings import PesSettingsForm, update_pes_settings
+
+    town, _ = await billed_october(clock, families=3)
+    await update_pes_settings(
+        town.staff,
+        town.authority.id,
+        PesSettingsForm(
+            code="PERI",
+            siret=SIRET,
+            accounting_post="081004",
+            collectivity_code="123",
+            budget_code="01",
+            product_code="REST",
+        ),
+        clock=clock,
+    )
+
+    outcomes = await asyncio.gather(
+        *(
+            export_titres(town.staff, town.authority.id, date(2026, 10, 1), clock=clock)
+            for _ in range(3)
+        ),
+        return_exceptions=True,
+    )
+
+    batches = [outcome for outcome in outcomes if isinstance(outcome, PesBatch)]
+    refusals = [outcome for outcome in outcomes if isinstance(outcome, DomainError)]
+    assert len(batches) == 1 and batches[0].piece_count == 3
+    assert [error.code for error in refusals] == [TreasuryErrorCode.ALREADY_EXPORTED] * 2
+    assert await PesBatch.filter(authority_id=town.authority.id).count() == 1
+
+
+async def test_the_towns_own_direct_debit_skips_invoices_sent_to_the_tresor(
+    api: GraphQL, clock: FrozenClock
+) -> None:
+    from resolvers.core.errors import DirectDebitErrorCode, DomainError
+    from resolvers.sepa.direct_debit import export_month
+    from tests.sepa_factories import make_creditor
+
+    town, [family] = await billed_october(clock)
+    await make_creditor(town, clock)
+    await make_mandate(town, family, clock)
+    await save_settings(api, town, clock)
+    assert (await export(api, town, clock))["errors"] == []
+
+    try:
+        await export_month(town.staff, town.authority.id, date(2026, 10, 1), clock=clock)
+    except DomainError as error:
+        refused = error
+
+    # The Trésor debits it (InfoPrelevementSEPA): the régie's pain.008 must not debit it again.
+    assert refused.code == DirectDebitErrorCode.NOTHING_TO_EXPORT
