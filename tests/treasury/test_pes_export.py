@@ -694,3 +694,38 @@ async def test_the_towns_own_direct_debit_skips_invoices_sent_to_the_tresor(
 
     # The Trésor debits it (InfoPrelevementSEPA): the régie's pain.008 must not debit it again.
     assert refused.code == DirectDebitErrorCode.NOTHING_TO_EXPORT
+
+
+async def test_the_export_sends_the_same_statements_for_more_invoices(
+    backend: Backend, clock: FrozenClock
+) -> None:
+    from resolvers.treasury.pes_export import export_titres
+    from resolvers.treasury.pes_settings import PesSettingsForm, update_pes_settings
+    from tests.sql_count import count_queries
+
+    small, [alone] = await billed_october(clock)
+    big, trio = await billed_october(clock, families=3)
+    counts = []
+    for town, families in ((small, [alone]), (big, trio)):
+        await make_mandate(town, families[0], clock)
+        await update_pes_settings(
+            town.staff,
+            town.authority.id,
+            PesSettingsForm(
+                code="PERI",
+                siret=SIRET,
+                accounting_post="081004",
+                collectivity_code="123",
+                budget_code="01",
+                product_code="REST",
+            ),
+            clock=clock,
+        )
+        async with count_queries() as statements:
+            batch = await export_titres(
+                town.staff, town.authority.id, date(2026, 10, 1), clock=clock
+            )
+        counts.append(statements.count)
+        assert batch.piece_count == len(families)
+
+    assert counts[0] == counts[1]
