@@ -449,3 +449,45 @@ async def test_a_429_stops_the_night_and_the_rest_waits_for_the_next(
     assert not await QuotientConsent.filter(
         household_id__in=[h.id for h in households], last_attempt_on__not_isnull=True
     ).exists()
+
+
+EXPORT_DATA = """
+mutation($householdId: ID!) {
+  exportHouseholdData(householdId: $householdId) { url errors { code message } }
+}
+"""
+
+
+async def test_the_familys_data_export_holds_the_identity_given_for_the_quotient(
+    api: GraphQL, http: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    import io
+    import zipfile
+
+    import orjson
+
+    town, staff = await town_and_staff(clock)
+    family = await make_family(town, clock)
+    await api(
+        FETCH,
+        {
+            "householdId": encode_id("Household", family.household.id),
+            "consent": await consent_input(family.household, "Personne"),
+        },
+        token=staff,
+    )
+    parent = await token_for(family.parent, clock)
+
+    link = await api(
+        EXPORT_DATA, {"householdId": encode_id("Household", family.household.id)}, token=parent
+    )
+    response = await http.get(link["data"]["exportHouseholdData"]["url"])
+
+    data = orjson.loads(zipfile.ZipFile(io.BytesIO(response.content)).read("data.json"))
+    [consent] = data["quotient_consents"]
+    assert (consent["birth_name"], consent["birth_commune_code"], consent["consent_on"]) == (
+        "Personne",
+        "08480",
+        "2026-08-28",
+    )
+    assert consent["last_error"].startswith("Aucun dossier allocataire")
