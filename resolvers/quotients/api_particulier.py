@@ -23,7 +23,6 @@ PATH = "/v3/dss/quotient_familial/identite"
 FRANCE = "99100"
 TIMEOUT_SECONDS = 15
 PROVIDERS = ("CNAF", "MSA")
-PROVIDER_NAMES = {"CNAF": "la CAF", "MSA": "la MSA"}
 
 # What each status of API Particulier means for the staff member who asked.
 REASONS: dict[int, str] = {
