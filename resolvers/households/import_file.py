@@ -12,7 +12,8 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from models.accounts import Civility
@@ -30,6 +31,7 @@ class PersonKind:
     CONTACT = "contact"
 
 
+@lru_cache(maxsize=8192)
 def _plain(text: str) -> str:
     """Lower case without accents, spaces or punctuation: how values and headers compare."""
     decomposed = unicodedata.normalize("NFKD", text.strip().lower())
@@ -339,6 +341,7 @@ def parse(data: bytes, *, today: date) -> ParsedFile:
     return ParsedFile(list(families.values()), orphans, rows)
 
 
+@lru_cache(maxsize=64)
 def _max_length(column: Column) -> int | None:
     if column.model is None:
         return None
@@ -391,11 +394,14 @@ class _Row:
         raw = self.text(name)
         if not raw:
             return None
-        for shape in ("%d/%m/%Y", "%Y-%m-%d"):
-            try:
-                return datetime.strptime(raw, shape).date()
-            except ValueError:
-                continue
+        french = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", raw)
+        try:
+            if french:
+                return date(int(french[3]), int(french[2]), int(french[1]))
+            if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
+                return date.fromisoformat(raw)
+        except ValueError:
+            pass
         self.problems.append(f"{COLUMNS[name].label} : « {raw} » n'est pas une date JJ/MM/AAAA.")
         return None
 
