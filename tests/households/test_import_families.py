@@ -20,6 +20,7 @@ from models.households import AccessKey, Child, Contact, ContactKind, Diet, Guar
 from models.outbox import OutboxJob
 from models.tenants import Tenant
 from resolvers.core.clock import FrozenClock
+from resolvers.households.imports import import_into_town
 from settings import get_settings
 from tests.conftest import Backend, GraphQL, Mailbox
 from tests.documents.test_documents import post_files
@@ -529,3 +530,18 @@ async def test_the_command_imports_with_a_progress_bar_and_prints_the_refusals(
     assert (await people(town))[0] == 2
     status, _, err = await run_command("import-families", str(path), "--town", "nulle-part")
     assert status == 1 and "Commune « nulle-part » introuvable" in err
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+async def test_two_imports_of_one_file_at_once_write_each_family_once(
+    backend: Backend, clock: FrozenClock
+) -> None:
+    town = await make_town()
+
+    reports = await asyncio.gather(
+        *(import_into_town(town, EXAMPLE.read_bytes(), actor=None, clock=clock) for _ in range(2))
+    )
+
+    assert sorted(r.families_created for r in reports) == [0, 2]
+    assert sorted(r.families_unchanged for r in reports) == [0, 2]
+    assert await people(town) == (2, 3, 3, 3)
