@@ -1,5 +1,5 @@
 """The ``famille`` command: serve, worker, migrate, demo, invoice, sepa-export,
-tax-certificates, register-documents, export-schema, dev."""
+tax-certificates, import-families, register-documents, export-schema, dev."""
 
 import argparse
 import asyncio
@@ -183,6 +183,59 @@ def cmd_invoice(args: argparse.Namespace) -> None:
             f"correction(s) (avoirs ou compléments), {summary.mailed} envoyée(s) par mail, "
             f"{summary.printed} à imprimer, total {format_euros(summary.total_cents)}."
         )
+
+    asyncio.run(run())
+
+
+def cmd_import_families(args: argparse.Namespace) -> None:
+    """Import a town's families from a CSV (docs/import.md); run it again to update."""
+    try:
+        data = Path(args.file).read_bytes()
+    except OSError as error:
+        sys.exit(f"{args.file} : illisible ({error.strerror}).")
+
+    async def run() -> None:
+        from models.database import close_db, init_db
+        from resolvers.core.clock import SystemClock
+        from resolvers.core.errors import DomainError
+        from resolvers.households.imports import import_into_town, town_by_slug
+
+        await init_db()
+        try:
+            town = await town_by_slug(args.town)
+            report = await import_into_town(
+                town,
+                data,
+                actor=None,
+                clock=SystemClock(),
+                dry_run=args.dry_run,
+                send_keys=args.send_keys,
+                progress=ProgressBar("Import"),
+            )
+        except DomainError as error:
+            sys.exit(f"{args.file} refusé : {error.message}")
+        finally:
+            await close_db()
+        verb = "seraient" if report.dry_run else "ont été"
+        if report.dry_run:
+            print("Simulation : rien n'est écrit ni envoyé.")
+        print(
+            f"{report.rows} ligne(s) lue(s). Familles : {report.families_created} {verb} "
+            f"créée(s), {report.families_updated} mise(s) à jour, {report.families_unchanged} "
+            f"inchangée(s), {report.families_refused} refusée(s)."
+        )
+        for label, counts in (
+            ("Responsables", report.guardians),
+            ("Enfants", report.children),
+            ("Contacts", report.contacts),
+        ):
+            print(f"{label} : {counts.created} créé(s), {counts.updated} mis à jour.")
+        if args.send_keys:
+            print(f"Clés d'accès envoyées par mail : {report.keys_mailed}.")
+        if report.refusals:
+            print(f"{len(report.refusals)} ligne(s) refusée(s) :")
+            for refusal in report.refusals:
+                print(f"  ligne {refusal.line} : {refusal.message}")
 
     asyncio.run(run())
 
@@ -509,6 +562,23 @@ def build_parser() -> argparse.ArgumentParser:
         "--output-dir", default=None, help="dossier écrit (défaut : ./attestations-ANNÉE)"
     )
     certificates.set_defaults(func=cmd_tax_certificates)
+    families = add_parser(
+        "import-families",
+        help="importe les familles d'un fichier CSV (Arpège, JVS, Noethys…)",
+        description="importe les familles d'un CSV (docs/import.md) dans une commune ; "
+        "relancé, il met à jour sans créer de doublon",
+    )
+    families.add_argument("file", metavar="FILE", help="fichier CSV (UTF-8 ou Windows-1252)")
+    families.add_argument("--town", required=True, help="commune (slug)")
+    families.add_argument(
+        "--dry-run", action="store_true", help="affiche ce qui serait fait sans rien écrire"
+    )
+    families.add_argument(
+        "--send-keys",
+        action="store_true",
+        help="envoie une clé d'accès aux responsables qui ont un e-mail",
+    )
+    families.set_defaults(func=cmd_import_families)
     register = add_parser(
         "register-documents",
         help="enregistre les documents GraphQL d'une application (manifeste Apollo ou Relay)",

@@ -146,6 +146,10 @@ class Settings(BaseSettings):
         description="Files in one request: a document's 4 plus room for a fifth to be refused "
         "with a clear message, or several new documents attached to one absence report",
     )
+    import_max_file_kb: int = Field(
+        default=16384,
+        description="Largest family import file (importFamilies), in KB: about 40,000 families",
+    )
     request_max_mb: int = Field(
         default=20, description="Largest HTTP request body, in MB: bigger ones get 413"
     )

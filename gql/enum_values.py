@@ -63,7 +63,8 @@ ERROR_CODES = {
     "ACCESS_KEY_USED": "The access key was already used.",
     "ALREADY_LINKED": "This account is already linked to the household.",
     "REFERENCE_TAKEN": "Another household of the town has this dossier number.",
-    "FILE_TOO_LARGE": "A file is larger than the limit (FAMILLE_UPLOAD_MAX_FILE_KB).",
+    "FILE_TOO_LARGE": "A file is larger than its limit (FAMILLE_UPLOAD_MAX_FILE_KB; "
+    "FAMILLE_IMPORT_MAX_FILE_KB for a family import).",
     "FILE_TYPE_REFUSED": "A file is not an accepted type (judged by its content).",
     "FILE_EMPTY": "A file is empty.",
     "TOO_MANY_FILES": "More files than allowed for one document.",

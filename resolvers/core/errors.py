@@ -51,6 +51,7 @@ class HouseholdErrorCode(StrEnum):
     ACCESS_KEY_USED = "ACCESS_KEY_USED"
     ALREADY_LINKED = "ALREADY_LINKED"
     REFERENCE_TAKEN = "REFERENCE_TAKEN"
+    FILE_TOO_LARGE = "FILE_TOO_LARGE"
 
 
 class CalendarErrorCode(StrEnum):
