@@ -97,8 +97,13 @@ ERROR_ENUMS: list[type[Enum]] = [
 VALUES: dict[type[Enum], dict[str, str]] = {
     AccountRole: {
         "PARENT": "A guardian: reaches the households their account is linked to.",
-        "AGENT": "Town staff: reaches the town's households and operations.",
-        "ADMIN": "Town administrator: an agent who may also read the audit logs.",
+        "AGENT": "Town staff of the family side: family files, requests, bookings, absences, "
+        "messages, news, enrolments and the catalogue.",
+        "ADMIN": "Town administrator: every staff operation, plus the staff and the town's "
+        "settings.",
+        "REGISSEUR": "Régisseur: billing, payments, desk payments, SEPA and exports of the "
+        "régies they are given.",
+        "SITE": "Site staff: attendance sheets and kitchen forecasts of their sites only.",
     },
     Civility: {"MADAME": "Madame (Mme).", "MONSIEUR": "Monsieur (M.)."},
     Diet: {

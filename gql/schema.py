@@ -19,6 +19,7 @@ from strawberry.types.graphql import OperationType
 
 from gql.absences.mutations import AbsenceMutations
 from gql.absences.queries import AbsenceQueries
+from gql.access import STAFF_OPERATIONS, declare_access
 from gql.accounting.queries import AccountingQueries
 from gql.accounts.mutations import AccountMutations
 from gql.accounts.queries import AccountQueries
@@ -169,6 +170,8 @@ def build_schema() -> strawberry.Schema:
     # Each mutation's error enum must hold every code its operations can raise.
     check_error_codes(HANDLED)
     describe_enum_values()
+    # Each staff operation's roles, from the one table of gql/access.py.
+    declare_access((Query, Mutation), STAFF_OPERATIONS)
     settings = get_settings()
     limit_rules = [
         *QueryDepthLimiter(max_depth=settings.graphql_max_depth).validation_rules,
