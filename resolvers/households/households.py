@@ -24,7 +24,7 @@ from resolvers.core.errors import (
 )
 from resolvers.core.french import format_date
 from resolvers.core.outbox import queue_mail
-from resolvers.core.roles import require_staff
+from resolvers.core.roles import require_staff as require_staff  # the guard, re-exported
 from resolvers.core.security import digest, new_access_key, normalise_access_key
 from resolvers.core.transactions import atomic
 from resolvers.households.requests import record_completed_request
