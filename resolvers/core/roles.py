@@ -109,16 +109,16 @@ async def authority_ids_of(actor: Account) -> set[int] | None:
     """The régies a régisseur is given; None for roles that see every régie of the town."""
     if actor.role != AccountRole.REGISSEUR:
         return None
-    ids = await StaffAuthority.filter(account_id=actor.id).values_list("authority_id", flat=True)
-    return {int(i) for i in ids}
+    rows = await StaffAuthority.filter(account_id=actor.id).values("authority_id")
+    return {int(row["authority_id"]) for row in rows}
 
 
 async def site_ids_of(actor: Account) -> set[int] | None:
     """The sites a site member works at; None for roles that see every site of the town."""
     if actor.role != AccountRole.SITE:
         return None
-    ids = await StaffSite.filter(account_id=actor.id).values_list("site_id", flat=True)
-    return {int(i) for i in ids}
+    rows = await StaffSite.filter(account_id=actor.id).values("site_id")
+    return {int(row["site_id"]) for row in rows}
 
 
 async def require_authority(actor: Account, authority_id: int) -> None:
