@@ -97,7 +97,15 @@ STAFF_OPERATIONS: dict[str, Access] = {
     "markDirectDebitBatchCollected": staff(REGISSEUR),
     "cancelDirectDebitBatch": staff(REGISSEUR),
     "recordDirectDebitRejection": staff(REGISSEUR),
+    # Every staff member reads the town's rules.
+    "townSettings": staff(AGENT, REGISSEUR, SITE),
     # Settings, staff and audit: administrators only.
+    "updateTown": staff(),
+    "staffMembers": staff(),
+    "inviteStaff": staff(),
+    "changeStaffRole": staff(),
+    "disableStaff": staff(),
+    "enableStaff": staff(),
     "saveBillingAuthority": staff(),
     "setActivityBillingAuthority": staff(),
     "healthNotesReads": staff(),

@@ -57,6 +57,7 @@ ERROR_CODES = {
     "ACCOUNT_NOT_ACTIVATED": "The account's activation link was not followed yet.",
     "TOO_MANY_ATTEMPTS": "Too many failed logins: the message says when to retry.",
     "WRONG_PASSWORD": "The current password given is wrong.",
+    "OWN_ACCOUNT": "An administrator may not disable or change the role of their own account.",
     "ACCESS_KEY_INVALID": "No such household access key.",
     "ACCESS_KEY_EXPIRED": "The access key is too old: ask the town for a new one.",
     "ACCESS_KEY_USED": "The access key was already used.",

@@ -57,6 +57,8 @@ from gql.requests.mutations import RequestMutations
 from gql.requests.queries import RequestQueries
 from gql.sepa.mutations import SepaMutations
 from gql.sepa.queries import SepaQueries
+from gql.staff.mutations import StaffMutations
+from gql.staff.queries import StaffQueries
 from jobs.outbox import relay_outbox
 from jobs.resilience import REDIS_DOWN, redis_state
 from resolvers.core.clock import Clock
@@ -80,6 +82,7 @@ class Query(
     AccountingQueries,
     RequestQueries,
     PaymentQueries,
+    StaffQueries,
     NodeQueries,
 ):
     pass
@@ -101,6 +104,7 @@ class Mutation(
     PrivacyMutations,
     ReminderMutations,
     PaymentMutations,
+    StaffMutations,
 ):
     pass
 

@@ -19,7 +19,7 @@ from models.catalogue import Activity, ActivityKind, Site
 from models.households import Diet
 from models.kitchen import KitchenMailing
 from models.tenants import Tenant
-from resolvers.accounts.accounts import _EMAIL
+from resolvers.accounts.accounts import EMAIL
 from resolvers.calendar.booking_rules import Deadline, deadline_at
 from resolvers.core import audit
 from resolvers.core.clock import Clock
@@ -178,7 +178,7 @@ async def set_kitchen_email(
     if site is None:
         raise NotFound("Lieu", "siteId")
     cleaned = email.strip().lower()
-    if cleaned and not _EMAIL.match(cleaned):
+    if cleaned and not EMAIL.match(cleaned):
         raise DomainError(CommonErrorCode.INVALID, "L'adresse e-mail n'est pas valide.", "email")
     site.kitchen_email = cleaned or None
     async with atomic():
