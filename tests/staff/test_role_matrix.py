@@ -120,7 +120,9 @@ def document(
     variables: dict[str, Any] = {}
     definitions, arguments = [], []
     for arg_name, argument in field.args.items():
-        if not isinstance(argument.type, GraphQLNonNull):
+        # Required arguments, and optional ids (a site member's forecast names their site).
+        named = get_named_type(argument.type)
+        if not isinstance(argument.type, GraphQLNonNull) and named.name != "ID":
             continue
         variables[arg_name] = _value(argument.type, arg_name, name, world, uploads, arg_name)
         definitions.append(f"${arg_name}: {argument.type}")
@@ -163,7 +165,10 @@ def codes(answer: dict[str, Any]) -> set[str]:
 
 
 def succeeded(answer: dict[str, Any]) -> bool:
-    return not codes(answer) and any(v is not None for v in (answer.get("data") or {}).values())
+    """No error and something answered (an empty list of another town's rows leaks none)."""
+    return not codes(answer) and any(
+        v not in (None, []) for v in (answer.get("data") or {}).values()
+    )
 
 
 async def make_world(clock: FrozenClock) -> World:
@@ -175,6 +180,7 @@ async def make_world(clock: FrozenClock) -> World:
     await StaffSite.create(account=accounts["site"], site=town.catalogue.site)
     accounts["parent"] = family.parent
     accounts["elsewhere"] = await make_account(await make_town(), clock, role=AccountRole.ADMIN)
+    colleague = await make_account(tenant, clock, role=AccountRole.AGENT)
     guardian = await Guardian.filter(household=family.household).first()
     assert guardian is not None
     ids = {
@@ -186,8 +192,9 @@ async def make_world(clock: FrozenClock) -> World:
         "Period": town.catalogue.period.id,
         "BillingAuthority": town.authority.id,
         "Authority": town.authority.id,
-        "Account": accounts["agent"].id,
-        "StaffMember": accounts["agent"].id,
+        # A colleague the staff operations act on (disabled, enabled…), not one of the callers.
+        "Account": colleague.id,
+        "StaffMember": colleague.id,
     }
     tokens = {key: await token_for(account, clock) for key, account in accounts.items()}
     return World(ids, tokens)

@@ -74,7 +74,7 @@ BILLING_AUTHORITIES = "{ billingAuthorities { id name } }"
 PAYMENT_SETUP = """
 query Setup($authorityId: ID!) { paymentSetup(authorityId: $authorityId) { provider } }"""
 ATTENDANCE_SHEETS = """
-query Sheets($siteId: ID!) { attendanceSheets(siteId: $siteId, date: "2026-11-23") { site { id } } }
+query Sheets($siteId: ID!) { attendanceSheets(siteId: $siteId, date: "2026-11-23") { siteId } }
 """
 
 
