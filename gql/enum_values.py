@@ -191,6 +191,8 @@ VALUES: dict[type[Enum], dict[str, str]] = {
         "ABSENCE_PENDING": "The reported absence waits for staff.",
         "ABSENCE_JUSTIFIED": "The absence was justified: not billed.",
         "ABSENCE_UNJUSTIFIED": "The absence was not justified: billed.",
+        "UNPAID_INVOICE": "New bookings wait: an invoice is unpaid past the town's delay "
+        "after its due date (`townSettings.unpaidBlockDays`).",
     },
     BookingAction: {"BOOK": "Book the day.", "CANCEL": "Cancel the day's booking."},
     WeekParity: {
