@@ -39,6 +39,11 @@ async def _seed_demo() -> str:
         f"  Agent          : {creds.staff_email} / {creds.staff_password}",
         f"  Parent relié   : {creds.parent_email} / {creds.parent_password}",
     ]
+    labels = {"admin": "Administrateur", "regisseur": "Régisseur", "site": "Agent de site"}
+    lines += [
+        f"  {labels[role.value]:<15}: {email} / {password}"
+        for role, email, password in creds.role_accounts
+    ]
     if creds.access_key:
         lines.append(f"  Clé d'accès    : {creds.access_key}  → {creds.access_key_for}")
     mails = (
