@@ -3,23 +3,27 @@ town's rules and invites colleagues with roles; roles change, accounts are disab
 sessions and signed links stop at once) and enabled again, all audited."""
 
 import asyncio
+import io
 import re
 import sys
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from pypdf import PdfReader
 
 from gql.ids import encode_id
 from models.accounts import Account, AccountRole
 from models.audit import AuditEntry
+from models.billing import Invoice
 from models.tenants import Tenant
+from resolvers.billing.invoicing import invoice_month
 from resolvers.core.clock import FrozenClock
-from tests.billing_factories import make_billing_town
+from tests.billing_factories import make_billing_town, make_family
 from tests.conftest import GraphQL, Mailbox
 from tests.factories import PASSWORD, make_account, make_town, token_for
 
@@ -438,3 +442,45 @@ async def test_a_regisseur_is_refused_other_regies(api: GraphQL, clock: FrozenCl
     assert "errors" not in own, own
     assert foreign["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert foreign["errors"][0]["message"] == "Cette régie ne vous est pas confiée."
+
+
+async def test_the_towns_name_and_address_head_its_invoices(
+    api: GraphQL, http: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    # given an October invoice, and the administrator setting the town's name and address
+    clock.current = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
+    town = await make_billing_town(clock)
+    family = await make_family(town, clock)
+    clock.current = datetime(2026, 11, 8, 6, 0, tzinfo=UTC)
+    await invoice_month(date(2026, 10, 1), clock=clock, tenant_id=town.tenant.id)
+    admin = await token_for(town.staff, clock)
+    await api(
+        UPDATE_TOWN,
+        {
+            "input": {
+                "name": "Mairie de Graulhet",
+                "postalAddress": "Service Enfance\n1 place du Mercadial\n81300 Graulhet",
+            }
+        },
+        token=admin,
+    )
+
+    # when the parent downloads it
+    invoice = await Invoice.get(household_id=family.household.id)
+    parent = await token_for(family.parent, clock)
+    detail = await api(
+        "query($id: ID!) { invoice(id: $id) { pdfUrl } }",
+        {"id": encode_id("Invoice", invoice.id)},
+        token=parent,
+    )
+    response = await http.get(detail["data"]["invoice"]["pdfUrl"])
+
+    # then its head reads the town's new name and address
+    text = PdfReader(io.BytesIO(response.content)).pages[0].extract_text()
+    for expected in (
+        "Mairie de Graulhet",
+        "Service Enfance",
+        "1 place du Mercadial",
+        "81300 Graulhet",
+    ):
+        assert expected in text, text
