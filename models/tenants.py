@@ -19,7 +19,7 @@ class Tenant(Model):
     # Nullable (None reads as empty) so that adding the columns to existing towns needs no
     # default. Shown at sign-up and when a new version must be accepted at the next login:
     cgu_text = fields.TextField(null=True)
-    # printed under the town's name on PDFs and at the foot of mails, lines as typed:
+    # heading its invoice PDFs, lines as typed:
     postal_address = fields.TextField(null=True)
     # Some towns justify the first day of an illness without a medical certificate.
     first_illness_day_without_certificate = fields.BooleanField(default=False)

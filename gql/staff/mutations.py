@@ -54,7 +54,7 @@ class AcceptStaffInvitationInput:
 class UpdateTownInput:
     name: str | None = strawberry.field(default=None, description="Name on PDFs and mails.")
     postal_address: str | None = strawberry.field(
-        default=None, description="Postal address on PDFs and mails, lines as typed."
+        default=None, description="Postal address heading invoice PDFs, lines as typed."
     )
     contact_email: str | None = strawberry.field(
         default=None, description="Where families write; empty = none."

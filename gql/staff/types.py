@@ -16,7 +16,7 @@ class TownSettings:
     slug: str = strawberry.field(description="Short name used to log in.")
     name: str = strawberry.field(description="Name printed on PDFs and mails.")
     postal_address: str = strawberry.field(
-        description="Postal address printed under the name on PDFs and mails, lines as typed."
+        description="Postal address heading invoice PDFs, lines as typed."
     )
     contact_email: str = strawberry.field(description="Where families write; empty = none.")
     time_zone: str = strawberry.field(description="IANA zone deadlines are computed in.")

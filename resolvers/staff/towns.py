@@ -4,7 +4,7 @@ The rules an administrator sets are the tenant's columns every domain already re
 password policy (accounts), the terms' text and version (a new version is accepted at the
 next login), the time zone (deadlines, reminders, invoices), the first-illness-day rule
 (absences), the block on new bookings while an invoice is unpaid past its due date
-(calendar), and the name and postal address printed on PDFs and mails.
+(calendar), and the name printed on PDFs and mails and the postal address heading invoices.
 """
 
 import re
