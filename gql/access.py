@@ -23,7 +23,7 @@ from strawberry.types.field import StrawberryField
 from gql.context import Info
 from models.accounts import AccountRole
 from resolvers.core.errors import DomainError, Forbidden, NotAuthenticated
-from resolvers.core.roles import OperationRoles, refusal, role_allowed, running
+from resolvers.core.roles import OperationRoles, current_operation, refusal, role_allowed
 
 ADMIN = AccountRole.ADMIN
 AGENT = AccountRole.AGENT
@@ -149,8 +149,11 @@ class OperationAccess(FieldExtension):
         failure = self._refusal(info)
         if failure is not None:
             return self._refused(failure)
-        with running(self.operation):
+        token = current_operation.set(self.operation)
+        try:
             return next_(source, info, **kwargs)
+        finally:
+            current_operation.reset(token)
 
     async def resolve_async(
         self, next_: Callable[..., Awaitable[Any]], source: Any, info: Info, **kwargs: Any
@@ -158,8 +161,12 @@ class OperationAccess(FieldExtension):
         failure = self._refusal(info)
         if failure is not None:
             return self._refused(failure)
-        with running(self.operation):
+        # set/reset rather than ``running()``: this wraps every root field of every request.
+        token = current_operation.set(self.operation)
+        try:
             return await next_(source, info, **kwargs)
+        finally:
+            current_operation.reset(token)
 
 
 def role_names(access: Access) -> str:
