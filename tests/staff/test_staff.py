@@ -75,6 +75,7 @@ ME = "{ me { email role } }"
 KITCHEN_EXPORT = """
 query Export($from: Date!, $to: Date!) { kitchenForecastExport(from: $from, to: $to) { url } }"""
 BILLING_AUTHORITIES = "{ billingAuthorities { id name } }"
+TOWN_INVOICES = "{ invoices(status: ALL) { totalCount } }"
 PAYMENT_SETUP = """
 query Setup($authorityId: ID!) { paymentSetup(authorityId: $authorityId) { provider } }"""
 ATTENDANCE_SHEETS = """
@@ -413,8 +414,12 @@ async def test_a_disabled_agent_loses_sessions_and_links_at_once(
 
 
 async def test_a_regisseur_is_refused_other_regies(api: GraphQL, clock: FrozenClock) -> None:
-    # given a town with two régies and a régisseur of the first only
+    # given a town with two régies, October billed by the first, and a régisseur of each
+    clock.current = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
     town = await make_billing_town(clock)
+    await make_family(town, clock)
+    clock.current = datetime(2026, 11, 8, 6, 0, tzinfo=UTC)
+    await invoice_month(date(2026, 10, 1), clock=clock, tenant_id=town.tenant.id)
     admin = await make_account(town.tenant, clock, role=AccountRole.ADMIN)
     from resolvers.billing.billing import AuthorityForm, save_billing_authority
     from resolvers.staff.staff import RoleForm, change_role
@@ -427,6 +432,9 @@ async def test_a_regisseur_is_refused_other_regies(api: GraphQL, clock: FrozenCl
         admin, regisseur.id, RoleForm(AccountRole.REGISSEUR, [town.authority.id]), clock=clock
     )
     token = await token_for(regisseur, clock)
+    sports = await make_account(town.tenant, clock, role=AccountRole.AGENT)
+    await change_role(admin, sports.id, RoleForm(AccountRole.REGISSEUR, [other.id]), clock=clock)
+    sports_token = await token_for(sports, clock)
 
     # when they read each régie's payment setup
     own = await api(
@@ -442,6 +450,13 @@ async def test_a_regisseur_is_refused_other_regies(api: GraphQL, clock: FrozenCl
     assert "errors" not in own, own
     assert foreign["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert foreign["errors"][0]["message"] == "Cette régie ne vous est pas confiée."
+
+    # and the town's invoices list shows each their régie's only
+    listed = {
+        who: (await api(TOWN_INVOICES, token=who_token))["data"]["invoices"]["totalCount"]
+        for who, who_token in (("periscolaire", token), ("sports", sports_token))
+    }
+    assert listed == {"periscolaire": 1, "sports": 0}
 
 
 async def test_the_towns_name_and_address_head_its_invoices(
