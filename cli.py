@@ -1,5 +1,5 @@
 """The ``famille`` command: serve, worker, migrate, demo, create-town, invoice, sepa-export,
-tax-certificates, register-documents, export-schema, dev."""
+tax-certificates, import-families, register-documents, export-schema, dev."""
 
 import argparse
 import asyncio
@@ -222,6 +222,59 @@ def cmd_create_town(args: argparse.Namespace) -> None:
     asyncio.run(run())
 
 
+def cmd_import_families(args: argparse.Namespace) -> None:
+    """Import a town's families from a CSV (docs/import.md); run it again to update."""
+    try:
+        data = Path(args.file).read_bytes()
+    except OSError as error:
+        sys.exit(f"{args.file} : illisible ({error.strerror}).")
+
+    async def run() -> None:
+        from models.database import close_db, init_db
+        from resolvers.core.clock import SystemClock
+        from resolvers.core.errors import DomainError
+        from resolvers.households.imports import import_into_town, town_by_slug
+
+        await init_db()
+        try:
+            town = await town_by_slug(args.town)
+            report = await import_into_town(
+                town,
+                data,
+                actor=None,
+                clock=SystemClock(),
+                dry_run=args.dry_run,
+                send_keys=args.send_keys,
+                progress=ProgressBar("Import"),
+            )
+        except DomainError as error:
+            sys.exit(f"{args.file} refusé : {error.message}")
+        finally:
+            await close_db()
+        verb = "seraient" if report.dry_run else "ont été"
+        if report.dry_run:
+            print("Simulation : rien n'est écrit ni envoyé.")
+        print(
+            f"{report.rows} ligne(s) lue(s). Familles : {report.families_created} {verb} "
+            f"créée(s), {report.families_updated} mise(s) à jour, {report.families_unchanged} "
+            f"inchangée(s), {report.families_refused} refusée(s)."
+        )
+        for label, counts in (
+            ("Responsables", report.guardians),
+            ("Enfants", report.children),
+            ("Contacts", report.contacts),
+        ):
+            print(f"{label} : {counts.created} créé(s), {counts.updated} mis à jour.")
+        if args.send_keys:
+            print(f"Clés d'accès envoyées par mail : {report.keys_mailed}.")
+        if report.refusals:
+            print(f"{len(report.refusals)} ligne(s) refusée(s) :")
+            for refusal in report.refusals:
+                print(f"  ligne {refusal.line} : {refusal.message}")
+
+    asyncio.run(run())
+
+
 def _month_argument(value: str) -> date:
     try:
         year, month = (int(part) for part in value.split("-"))
@@ -255,6 +308,38 @@ def cmd_sepa_export(args: argparse.Namespace) -> None:
             f"{month_label(first)} : {batch.line_count} prélèvement(s), total "
             f"{format_euros(batch.total_cents)}, prélevés le "
             f"{format_short_date(batch.collection_date)} → {output}"
+        )
+
+    asyncio.run(run())
+
+
+def cmd_pes_export(args: argparse.Namespace) -> None:
+    """Write a régie's PES V2 file of a month for the Trésor public; refused if already
+    exported (not cancelled)."""
+    first = _month_argument(args.month)
+
+    async def run() -> None:
+        from models.database import close_db, init_db
+        from resolvers.core.clock import SystemClock
+        from resolvers.core.errors import DomainError, ValidationErrors
+        from resolvers.core.french import format_euros, month_label
+        from resolvers.treasury.pes_export import authority_by_code, export_authority_month
+
+        await init_db()
+        try:
+            authority = await authority_by_code(args.regie, args.town)
+            batch = await export_authority_month(authority, first, actor=None, clock=SystemClock())
+        except DomainError as error:
+            sys.exit(error.message)
+        except ValidationErrors as errors:
+            sys.exit("\n".join(error.message for error in errors.errors))
+        finally:
+            await close_db()
+        output = Path(args.output or batch.file_name)
+        output.write_bytes(bytes(batch.content))
+        print(
+            f"{month_label(first)} : bordereau {batch.bordereau_number} de {batch.exercise}, "
+            f"{batch.piece_count} titre(s), total {format_euros(batch.total_cents)} → {output}"
         )
 
     asyncio.run(run())
@@ -500,6 +585,17 @@ def build_parser() -> argparse.ArgumentParser:
     sepa.add_argument("--town", default=None, help="commune (slug) si le code est ambigu")
     sepa.add_argument("--output", default=None, help="fichier écrit (défaut : ./prelevements-…)")
     sepa.set_defaults(func=cmd_sepa_export)
+    pes = add_parser(
+        "pes-export",
+        help="titres du mois pour le Trésor public (PES V2 ORMC)",
+        description="écrit le fichier PES V2 (rôle ORMC) d'une régie pour un mois, à déposer "
+        "dans Hélios, et verrouille les factures envoyées",
+    )
+    pes.add_argument("--regie", required=True, help="code de la régie (modèle PES)")
+    pes.add_argument("--month", required=True, help="mois facturé, AAAA-MM")
+    pes.add_argument("--town", default=None, help="commune (slug) si le code est ambigu")
+    pes.add_argument("--output", default=None, help="fichier écrit (défaut : ./PES_…xml)")
+    pes.set_defaults(func=cmd_pes_export)
     certificates = add_parser(
         "tax-certificates",
         help="attestations de frais de garde d'une année (PDF)",
@@ -511,6 +607,23 @@ def build_parser() -> argparse.ArgumentParser:
         "--output-dir", default=None, help="dossier écrit (défaut : ./attestations-ANNÉE)"
     )
     certificates.set_defaults(func=cmd_tax_certificates)
+    families = add_parser(
+        "import-families",
+        help="importe les familles d'un fichier CSV (Arpège, JVS, Noethys…)",
+        description="importe les familles d'un CSV (docs/import.md) dans une commune ; "
+        "relancé, il met à jour sans créer de doublon",
+    )
+    families.add_argument("file", metavar="FILE", help="fichier CSV (UTF-8 ou Windows-1252)")
+    families.add_argument("--town", required=True, help="commune (slug)")
+    families.add_argument(
+        "--dry-run", action="store_true", help="affiche ce qui serait fait sans rien écrire"
+    )
+    families.add_argument(
+        "--send-keys",
+        action="store_true",
+        help="envoie une clé d'accès aux responsables qui ont un e-mail",
+    )
+    families.set_defaults(func=cmd_import_families)
     register = add_parser(
         "register-documents",
         help="enregistre les documents GraphQL d'une application (manifeste Apollo ou Relay)",

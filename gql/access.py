@@ -68,6 +68,9 @@ STAFF_OPERATIONS: dict[str, Access] = {
     "addCalendarException": staff(AGENT),
     "addSchoolHoliday": staff(AGENT),
     "setKitchenEmail": staff(AGENT),
+    "importFamilies": staff(AGENT),
+    "fetchFamilyQuotient": staff(AGENT),
+    "quotientConsent": staff(AGENT),
     # Sites: attendance sheets and kitchen forecasts (a site member: their sites only).
     "attendanceSheets": staff(AGENT, SITE),
     "attendanceSheetsPdf": staff(AGENT, SITE),
@@ -97,6 +100,10 @@ STAFF_OPERATIONS: dict[str, Access] = {
     "markDirectDebitBatchCollected": staff(REGISSEUR),
     "cancelDirectDebitBatch": staff(REGISSEUR),
     "recordDirectDebitRejection": staff(REGISSEUR),
+    "pesSettings": staff(REGISSEUR),
+    "exportTitres": staff(REGISSEUR),
+    "cancelTitresExport": staff(REGISSEUR),
+    "titresExports": staff(REGISSEUR),
     # Every staff member reads the town's rules.
     "townSettings": staff(AGENT, REGISSEUR, SITE),
     # Settings, staff and audit: administrators only.
@@ -107,6 +114,7 @@ STAFF_OPERATIONS: dict[str, Access] = {
     "disableStaff": staff(),
     "enableStaff": staff(),
     "saveBillingAuthority": staff(),
+    "updatePesSettings": staff(),
     "setActivityBillingAuthority": staff(),
     "healthNotesReads": staff(),
 }

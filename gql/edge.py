@@ -74,6 +74,7 @@ LIST_LIMITS: dict[str, Callable[[Settings], int]] = {
     "StaffRoleInput.authorityIds": lambda s: s.input_max_ids,
     "StaffRoleInput.siteIds": lambda s: s.input_max_ids,
     "DeskPaymentInput.invoiceIds": lambda s: s.input_max_ids,
+    "PesSettingsInput.activityCodes": lambda s: s.input_max_items,
     "DeskPaymentInput.allocations": lambda s: s.input_max_ids,
     "CesuInput.titleNumbers": lambda s: s.input_max_items,
     "BillingAuthorityInput.residentPostalCodes": lambda s: s.input_max_items,

@@ -36,6 +36,7 @@ from gql.enums import DayReason, DayStatus
 from gql.error_codes import check_error_codes
 from gql.errors import HANDLED, ErrorPolicy, log_unexpected
 from gql.execution import FamilleExecutionContext
+from gql.households.imports import HouseholdImportMutations
 from gql.households.mutations import HouseholdMutations
 from gql.households.queries import HouseholdQueries
 from gql.live.subscriptions import LiveSubscriptions
@@ -52,6 +53,8 @@ from gql.payments.mutations import PaymentMutations
 from gql.payments.queries import PaymentQueries
 from gql.persisted import PersistedQueries
 from gql.privacy.mutations import PrivacyMutations
+from gql.quotients.mutations import QuotientMutations
+from gql.quotients.queries import QuotientQueries
 from gql.reminders.mutations import ReminderMutations
 from gql.requests.mutations import RequestMutations
 from gql.requests.queries import RequestQueries
@@ -59,6 +62,8 @@ from gql.sepa.mutations import SepaMutations
 from gql.sepa.queries import SepaQueries
 from gql.staff.mutations import StaffMutations
 from gql.staff.queries import StaffQueries
+from gql.treasury.mutations import TreasuryMutations
+from gql.treasury.queries import TreasuryQueries
 from jobs.outbox import relay_outbox
 from jobs.resilience import REDIS_DOWN, redis_state
 from resolvers.core.clock import Clock
@@ -79,6 +84,8 @@ class Query(
     MessageQueries,
     BillingQueries,
     SepaQueries,
+    TreasuryQueries,
+    QuotientQueries,
     AccountingQueries,
     RequestQueries,
     PaymentQueries,
@@ -92,6 +99,7 @@ class Query(
 class Mutation(
     AccountMutations,
     HouseholdMutations,
+    HouseholdImportMutations,
     CalendarMutations,
     AbsenceMutations,
     DocumentMutations,
@@ -100,6 +108,8 @@ class Mutation(
     MessageMutations,
     BillingMutations,
     SepaMutations,
+    TreasuryMutations,
+    QuotientMutations,
     RequestMutations,
     PrivacyMutations,
     ReminderMutations,

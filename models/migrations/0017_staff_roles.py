@@ -17,7 +17,7 @@ class StateOnlyAlterField(ops.AlterField):
         return None
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0014_desk_payments')]
+    dependencies = [('models', '0016_child_school')]
 
     initial = False
 
