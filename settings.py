@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     session_ttl_hours: int = Field(default=24 * 14, description="Bearer token lifetime")
     activation_ttl_hours: int = Field(default=72, description="Activation link lifetime")
     password_reset_ttl_minutes: int = Field(default=60, description="Reset link lifetime")
+    staff_invitation_ttl_hours: int = Field(
+        default=7 * 24, description="Staff invitation link lifetime"
+    )
     access_key_ttl_days: int = Field(default=90, description="Household access key lifetime")
     login_window_minutes: int = Field(
         default=15, description="Window over which failed logins are counted"
@@ -145,6 +148,10 @@ class Settings(BaseSettings):
         default=12,
         description="Files in one request: a document's 4 plus room for a fifth to be refused "
         "with a clear message, or several new documents attached to one absence report",
+    )
+    import_max_file_kb: int = Field(
+        default=16384,
+        description="Largest family import file (importFamilies), in KB: about 40,000 families",
     )
     request_max_mb: int = Field(
         default=20, description="Largest HTTP request body, in MB: bigger ones get 413"

@@ -105,6 +105,10 @@ class Child(Model):
     last_name = fields.CharField(max_length=100)
     first_names = fields.CharField(max_length=150)
     birth_date = fields.DateField()
+    # A database default: the column is added to existing children without a table rebuild.
+    school = fields.CharField(
+        max_length=150, default="", db_default="", description="School attended"
+    )
     school_class = fields.CharField(max_length=32, default="", description="CP, CE1…")
     health_notes = fields.TextField(default="", description="Allergies, treatments")
     has_pai = fields.BooleanField(default=False, description="Projet d'accueil individualisé")

@@ -36,6 +36,7 @@ class AccountErrorCode(StrEnum):
     ACCOUNT_NOT_ACTIVATED = "ACCOUNT_NOT_ACTIVATED"
     TOO_MANY_ATTEMPTS = "TOO_MANY_ATTEMPTS"
     WRONG_PASSWORD = "WRONG_PASSWORD"
+    OWN_ACCOUNT = "OWN_ACCOUNT"
 
 
 class HouseholdErrorCode(StrEnum):
@@ -51,6 +52,7 @@ class HouseholdErrorCode(StrEnum):
     ACCESS_KEY_USED = "ACCESS_KEY_USED"
     ALREADY_LINKED = "ALREADY_LINKED"
     REFERENCE_TAKEN = "REFERENCE_TAKEN"
+    FILE_TOO_LARGE = "FILE_TOO_LARGE"
 
 
 class CalendarErrorCode(StrEnum):
