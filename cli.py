@@ -278,6 +278,38 @@ def cmd_sepa_export(args: argparse.Namespace) -> None:
     asyncio.run(run())
 
 
+def cmd_pes_export(args: argparse.Namespace) -> None:
+    """Write a régie's PES V2 file of a month for the Trésor public; refused if already
+    exported (not cancelled)."""
+    first = _month_argument(args.month)
+
+    async def run() -> None:
+        from models.database import close_db, init_db
+        from resolvers.core.clock import SystemClock
+        from resolvers.core.errors import DomainError, ValidationErrors
+        from resolvers.core.french import format_euros, month_label
+        from resolvers.treasury.pes_export import authority_by_code, export_authority_month
+
+        await init_db()
+        try:
+            authority = await authority_by_code(args.regie, args.town)
+            batch = await export_authority_month(authority, first, actor=None, clock=SystemClock())
+        except DomainError as error:
+            sys.exit(error.message)
+        except ValidationErrors as errors:
+            sys.exit("\n".join(error.message for error in errors.errors))
+        finally:
+            await close_db()
+        output = Path(args.output or batch.file_name)
+        output.write_bytes(bytes(batch.content))
+        print(
+            f"{month_label(first)} : bordereau {batch.bordereau_number} de {batch.exercise}, "
+            f"{batch.piece_count} titre(s), total {format_euros(batch.total_cents)} → {output}"
+        )
+
+    asyncio.run(run())
+
+
 def cmd_tax_certificates(args: argparse.Namespace) -> None:
     """Write every « attestation de frais de garde » of a year as PDFs, one per child."""
 
@@ -508,6 +540,17 @@ def build_parser() -> argparse.ArgumentParser:
     sepa.add_argument("--town", default=None, help="commune (slug) si le code est ambigu")
     sepa.add_argument("--output", default=None, help="fichier écrit (défaut : ./prelevements-…)")
     sepa.set_defaults(func=cmd_sepa_export)
+    pes = add_parser(
+        "pes-export",
+        help="titres du mois pour le Trésor public (PES V2 ORMC)",
+        description="écrit le fichier PES V2 (rôle ORMC) d'une régie pour un mois, à déposer "
+        "dans Hélios, et verrouille les factures envoyées",
+    )
+    pes.add_argument("--regie", required=True, help="code de la régie (modèle PES)")
+    pes.add_argument("--month", required=True, help="mois facturé, AAAA-MM")
+    pes.add_argument("--town", default=None, help="commune (slug) si le code est ambigu")
+    pes.add_argument("--output", default=None, help="fichier écrit (défaut : ./PES_…xml)")
+    pes.set_defaults(func=cmd_pes_export)
     certificates = add_parser(
         "tax-certificates",
         help="attestations de frais de garde d'une année (PDF)",

@@ -163,6 +163,25 @@ class Settings(BaseSettings):
         description="PayFiP Régie web service, e.g. https://www.payfip.gouv.fr/tpa/services/"
         "securite; empty = a local fake DGFiP (tests, demo)",
     )
+    api_particulier_url: str = Field(
+        default="",
+        description="API Particulier, e.g. https://particulier.api.gouv.fr (staging: "
+        "https://staging.particulier.api.gouv.fr); empty = a local fake CAF/MSA (tests, demo)",
+    )
+    api_particulier_token: str = Field(
+        default="", description="API Particulier token (JWT, scope cnaf_quotient_familial)"
+    )
+    api_particulier_recipient: str = Field(
+        default="", description="The town's SIRET, sent as recipient with every quotient call"
+    )
+    api_particulier_calls_per_second: int = Field(
+        default=20, ge=1, description="Most quotient calls per second (API Particulier: 20/s)"
+    )
+    quotient_refresh_days: int = Field(
+        default=15,
+        ge=0,
+        description="Days before a CAF/MSA quotient lapses that the nightly job asks again",
+    )
     document_expiry_reminder_days: int = Field(
         default=30, description="Days before a stored document expires that its owners are mailed"
     )
@@ -257,6 +276,8 @@ MODEL_MODULES = [
     "models.messages",
     "models.billing",
     "models.sepa",
+    "models.treasury",
+    "models.quotients",
     "models.privacy",
     "models.reminders",
     "models.payments",

@@ -72,6 +72,7 @@ LIST_LIMITS: dict[str, Callable[[Settings], int]] = {
     "NewAttachmentInput.files": lambda s: s.upload_max_files_per_request,
     "AttendanceInput.entries": lambda s: s.input_max_days,
     "DeskPaymentInput.invoiceIds": lambda s: s.input_max_ids,
+    "PesSettingsInput.activityCodes": lambda s: s.input_max_items,
     "DeskPaymentInput.allocations": lambda s: s.input_max_ids,
     "CesuInput.titleNumbers": lambda s: s.input_max_items,
     "BillingAuthorityInput.residentPostalCodes": lambda s: s.input_max_items,

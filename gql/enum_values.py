@@ -28,6 +28,7 @@ from models.payments import (
 )
 from models.requests import RequestKind, RequestStatus
 from models.sepa import BatchStatus, LineStatus, MandateStatus, SequenceType
+from models.treasury import PesBatchStatus
 from resolvers.absences.absences import DatePreset
 from resolvers.billing.invoices import InvoiceFilter
 from resolvers.calendar.booking_rules import DayReason, DayStatus
@@ -80,9 +81,15 @@ ERROR_CODES = {
     "MANDATE_REVOKED": "The mandate was revoked.",
     "NO_CREDITOR": "The régie has no SEPA creditor settings.",
     "ALREADY_EXPORTED": "This régie's month was already exported.",
-    "NOTHING_TO_EXPORT": "No open invoice to collect by direct debit.",
+    "NOTHING_TO_EXPORT": "No open invoice of that month to export (direct debit or PES).",
     "BATCH_CLOSED": "The batch was collected or cancelled already.",
     "ALREADY_REJECTED": "This debit was already recorded as rejected.",
+    "NO_PES_SETTINGS": "The régie has no PES model (SIRET, poste comptable, codes) yet.",
+    "DEBTOR_INCOMPLETE": "A debtor lacks what Hélios requires (address, postal code, name).",
+    "DIRECT_DEBIT_PENDING": "Invoices of the month are in a direct-debit batch not collected.",
+    "CONSENT_REQUIRED": "The parent's consent must be recorded before the CAF/MSA is asked.",
+    "PROVIDER_ERROR": "API Particulier, the CAF or the MSA refused or failed: `message` "
+    "gives their reason in French.",
 }
 ERROR_ENUMS: list[type[Enum]] = [
     errors.CommonErrorCode,
@@ -93,6 +100,8 @@ ERROR_ENUMS: list[type[Enum]] = [
     errors.CommunicationErrorCode,
     errors.BillingErrorCode,
     errors.DirectDebitErrorCode,
+    errors.TreasuryErrorCode,
+    errors.QuotientErrorCode,
 ]
 
 VALUES: dict[type[Enum], dict[str, str]] = {
@@ -269,6 +278,10 @@ VALUES: dict[type[Enum], dict[str, str]] = {
     SequenceType: {
         "FRST": "The mandate's first collection.",
         "RCUR": "A recurring collection, after the first.",
+    },
+    PesBatchStatus: {
+        "EXPORTED": "The PES file was produced; its invoices are locked.",
+        "CANCELLED": "Withdrawn (never taken by Hélios): its invoices can be exported again.",
     },
     BatchStatus: {
         "EXPORTED": "File written, not collected yet.",

@@ -52,11 +52,15 @@ from gql.payments.mutations import PaymentMutations
 from gql.payments.queries import PaymentQueries
 from gql.persisted import PersistedQueries
 from gql.privacy.mutations import PrivacyMutations
+from gql.quotients.mutations import QuotientMutations
+from gql.quotients.queries import QuotientQueries
 from gql.reminders.mutations import ReminderMutations
 from gql.requests.mutations import RequestMutations
 from gql.requests.queries import RequestQueries
 from gql.sepa.mutations import SepaMutations
 from gql.sepa.queries import SepaQueries
+from gql.treasury.mutations import TreasuryMutations
+from gql.treasury.queries import TreasuryQueries
 from jobs.outbox import relay_outbox
 from jobs.resilience import REDIS_DOWN, redis_state
 from resolvers.core.clock import Clock
@@ -77,6 +81,8 @@ class Query(
     MessageQueries,
     BillingQueries,
     SepaQueries,
+    TreasuryQueries,
+    QuotientQueries,
     AccountingQueries,
     RequestQueries,
     PaymentQueries,
@@ -98,6 +104,8 @@ class Mutation(
     MessageMutations,
     BillingMutations,
     SepaMutations,
+    TreasuryMutations,
+    QuotientMutations,
     RequestMutations,
     PrivacyMutations,
     ReminderMutations,

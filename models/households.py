@@ -47,6 +47,14 @@ class Household(Model):
     email = fields.CharField(max_length=254, default="")
     family_quotient = fields.IntField(null=True, description="Quotient familial (CAF), euros")
     family_quotient_valid_until = fields.DateField(null=True)
+    # Set when the quotient came from API Particulier, null when staff typed it. Nullable
+    # so that adding the columns to a town's existing households needs no default.
+    family_quotient_month = fields.DateField(
+        null=True, description="First day of the month the CAF/MSA quotient applies to"
+    )
+    family_quotient_provider = fields.CharField(
+        max_length=4, null=True, description="CNAF or MSA, null = entered by staff"
+    )
     paperless = fields.BooleanField(default=False, description="Invoices by e-mail only")
     # Stamped from the app's Clock by create_household, not by Tortoise at save: retention
     # compares it with that clock.

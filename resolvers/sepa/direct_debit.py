@@ -144,6 +144,8 @@ async def export_authority_month(
                 month=month,
                 household_id__in=list(mandates),
                 kind__in=[InvoiceKind.INVOICE, InvoiceKind.COMPLEMENT],
+                # A titre sent to the Trésor public is collected by the Trésor (PES debit).
+                pes_batch_id=None,
             ).order_by("number")
             if invoice.total_cents > invoice.settled_cents
         ]

@@ -3,7 +3,7 @@ from tortoise.migrations import operations as ops
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0014_desk_payments')]
+    dependencies = [('models', '0015_pes_quotients')]
 
     initial = False
 
