@@ -1,4 +1,4 @@
-"""The ``famille`` command: serve, worker, migrate, demo, invoice, sepa-export,
+"""The ``famille`` command: serve, worker, migrate, demo, create-town, invoice, sepa-export,
 tax-certificates, import-families, register-documents, export-schema, dev."""
 
 import argparse
@@ -38,6 +38,11 @@ async def _seed_demo() -> str:
         f"  Commune (town) : {creds.town}",
         f"  Agent          : {creds.staff_email} / {creds.staff_password}",
         f"  Parent relié   : {creds.parent_email} / {creds.parent_password}",
+    ]
+    labels = {"admin": "Administrateur", "regisseur": "Régisseur", "site": "Agent de site"}
+    lines += [
+        f"  {labels[role.value]:<15}: {email} / {password}"
+        for role, email, password in creds.role_accounts
     ]
     if creds.access_key:
         lines.append(f"  Clé d'accès    : {creds.access_key}  → {creds.access_key_for}")
@@ -182,6 +187,36 @@ def cmd_invoice(args: argparse.Namespace) -> None:
             f"{month_label(first)} : {summary.invoices} facture(s), {summary.corrections} "
             f"correction(s) (avoirs ou compléments), {summary.mailed} envoyée(s) par mail, "
             f"{summary.printed} à imprimer, total {format_euros(summary.total_cents)}."
+        )
+
+    asyncio.run(run())
+
+
+def cmd_create_town(args: argparse.Namespace) -> None:
+    """Create a town and invite its first administrator: the link is mailed (the worker
+    sends the outbox) and printed, for an operator who hands it over another way."""
+
+    async def run() -> None:
+        from models.database import close_db, init_db
+        from resolvers.core.clock import SystemClock
+        from resolvers.core.errors import DomainError, ValidationErrors
+        from resolvers.staff.towns import create_town
+
+        await init_db()
+        try:
+            tenant, invitation = await create_town(
+                args.slug, args.name, args.admin_email, clock=SystemClock()
+            )
+        except DomainError as error:
+            sys.exit(error.message)
+        except ValidationErrors as errors:
+            sys.exit("\n".join(error.message for error in errors.errors))
+        finally:
+            await close_db()
+        print(
+            f"Commune « {tenant.name} » créée (slug : {tenant.slug}).\n"
+            f"Invitation de l'administrateur envoyée à {invitation.account.email} :\n"
+            f"  {invitation.link}"
         )
 
     asyncio.run(run())
@@ -518,6 +553,16 @@ def build_parser() -> argparse.ArgumentParser:
         ("demo", cmd_demo, "crée la commune de démo et affiche les accès"),
     ):
         add_parser(name, help=help_text, description=help_text).set_defaults(func=command)
+    town = add_parser(
+        "create-town",
+        help="crée une commune et invite son premier administrateur",
+        description="crée une commune et envoie (et affiche) l'invitation de son premier "
+        "administrateur",
+    )
+    town.add_argument("--slug", required=True, help="nom court, pour la connexion (ex. castres)")
+    town.add_argument("--name", required=True, help="nom affiché (ex. « Ville de Castres »)")
+    town.add_argument("--admin-email", required=True, help="e-mail du premier administrateur")
+    town.set_defaults(func=cmd_create_town)
     invoice = add_parser(
         "invoice",
         help="facture un mois (sans doublon)",

@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     session_ttl_hours: int = Field(default=24 * 14, description="Bearer token lifetime")
     activation_ttl_hours: int = Field(default=72, description="Activation link lifetime")
     password_reset_ttl_minutes: int = Field(default=60, description="Reset link lifetime")
+    staff_invitation_ttl_hours: int = Field(
+        default=7 * 24, description="Staff invitation link lifetime"
+    )
     access_key_ttl_days: int = Field(default=90, description="Household access key lifetime")
     login_window_minutes: int = Field(
         default=15, description="Window over which failed logins are counted"

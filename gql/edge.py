@@ -71,6 +71,8 @@ LIST_LIMITS: dict[str, Callable[[Settings], int]] = {
     "AbsenceInput.attachments": lambda s: s.upload_max_files_per_request,
     "NewAttachmentInput.files": lambda s: s.upload_max_files_per_request,
     "AttendanceInput.entries": lambda s: s.input_max_days,
+    "StaffRoleInput.authorityIds": lambda s: s.input_max_ids,
+    "StaffRoleInput.siteIds": lambda s: s.input_max_ids,
     "DeskPaymentInput.invoiceIds": lambda s: s.input_max_ids,
     "PesSettingsInput.activityCodes": lambda s: s.input_max_items,
     "DeskPaymentInput.allocations": lambda s: s.input_max_ids,

@@ -58,6 +58,7 @@ ERROR_CODES = {
     "ACCOUNT_NOT_ACTIVATED": "The account's activation link was not followed yet.",
     "TOO_MANY_ATTEMPTS": "Too many failed logins: the message says when to retry.",
     "WRONG_PASSWORD": "The current password given is wrong.",
+    "OWN_ACCOUNT": "An administrator may not disable or change the role of their own account.",
     "ACCESS_KEY_INVALID": "No such household access key.",
     "ACCESS_KEY_EXPIRED": "The access key is too old: ask the town for a new one.",
     "ACCESS_KEY_USED": "The access key was already used.",
@@ -107,8 +108,13 @@ ERROR_ENUMS: list[type[Enum]] = [
 VALUES: dict[type[Enum], dict[str, str]] = {
     AccountRole: {
         "PARENT": "A guardian: reaches the households their account is linked to.",
-        "AGENT": "Town staff: reaches the town's households and operations.",
-        "ADMIN": "Town administrator: an agent who may also read the audit logs.",
+        "AGENT": "Town staff of the family side: family files, requests, bookings, absences, "
+        "messages, news, enrolments and the catalogue.",
+        "ADMIN": "Town administrator: every staff operation, plus the staff and the town's "
+        "settings.",
+        "REGISSEUR": "Régisseur: billing, payments, desk payments, SEPA and exports of the "
+        "régies they are given.",
+        "SITE": "Site staff: attendance sheets and kitchen forecasts of their sites only.",
     },
     Civility: {"MADAME": "Madame (Mme).", "MONSIEUR": "Monsieur (M.)."},
     Diet: {
@@ -195,6 +201,8 @@ VALUES: dict[type[Enum], dict[str, str]] = {
         "ABSENCE_PENDING": "The reported absence waits for staff.",
         "ABSENCE_JUSTIFIED": "The absence was justified: not billed.",
         "ABSENCE_UNJUSTIFIED": "The absence was not justified: billed.",
+        "UNPAID_INVOICE": "New bookings wait: an invoice is unpaid past the town's delay "
+        "after its due date (`townSettings.unpaidBlockDays`).",
     },
     BookingAction: {"BOOK": "Book the day.", "CANCEL": "Cancel the day's booking."},
     WeekParity: {

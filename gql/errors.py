@@ -331,6 +331,11 @@ def handles_errors(
             except ModelValidationError as refused:
                 return from_errors(to_user_errors(model_refusal(refused), error_type))
 
+        def refuse(failure: DomainError) -> R:
+            """The payload of a refusal decided before the resolver runs (gql/access.py)."""
+            return from_errors(to_user_errors(failure, error_type))
+
+        wrapper.refuse = refuse  # type: ignore[attr-defined]
         HANDLED.append(HandledMutation(resolver, error_type, atomic))
         return wrapper
 

@@ -19,6 +19,7 @@ from strawberry.types.graphql import OperationType
 
 from gql.absences.mutations import AbsenceMutations
 from gql.absences.queries import AbsenceQueries
+from gql.access import STAFF_OPERATIONS, declare_access
 from gql.accounting.queries import AccountingQueries
 from gql.accounts.mutations import AccountMutations
 from gql.accounts.queries import AccountQueries
@@ -59,6 +60,8 @@ from gql.requests.mutations import RequestMutations
 from gql.requests.queries import RequestQueries
 from gql.sepa.mutations import SepaMutations
 from gql.sepa.queries import SepaQueries
+from gql.staff.mutations import StaffMutations
+from gql.staff.queries import StaffQueries
 from gql.treasury.mutations import TreasuryMutations
 from gql.treasury.queries import TreasuryQueries
 from jobs.outbox import relay_outbox
@@ -86,6 +89,7 @@ class Query(
     AccountingQueries,
     RequestQueries,
     PaymentQueries,
+    StaffQueries,
     NodeQueries,
 ):
     pass
@@ -110,6 +114,7 @@ class Mutation(
     PrivacyMutations,
     ReminderMutations,
     PaymentMutations,
+    StaffMutations,
 ):
     pass
 
@@ -179,6 +184,8 @@ def build_schema() -> strawberry.Schema:
     # Each mutation's error enum must hold every code its operations can raise.
     check_error_codes(HANDLED)
     describe_enum_values()
+    # Each staff operation's roles, from the one table of gql/access.py.
+    declare_access((Query, Mutation), STAFF_OPERATIONS)
     settings = get_settings()
     limit_rules = [
         *QueryDepthLimiter(max_depth=settings.graphql_max_depth).validation_rules,

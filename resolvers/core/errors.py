@@ -36,6 +36,7 @@ class AccountErrorCode(StrEnum):
     ACCOUNT_NOT_ACTIVATED = "ACCOUNT_NOT_ACTIVATED"
     TOO_MANY_ATTEMPTS = "TOO_MANY_ATTEMPTS"
     WRONG_PASSWORD = "WRONG_PASSWORD"
+    OWN_ACCOUNT = "OWN_ACCOUNT"
 
 
 class HouseholdErrorCode(StrEnum):

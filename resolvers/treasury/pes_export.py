@@ -42,6 +42,7 @@ from resolvers.core.errors import (
     ValidationErrors,
 )
 from resolvers.core.french import month_label
+from resolvers.core.roles import require_authority
 from resolvers.core.transactions import atomic
 from resolvers.households.households import require_staff
 from resolvers.sepa.direct_debit import collection_date
@@ -117,6 +118,7 @@ async def _authority_for(staff: Account, authority_id: int) -> BillingAuthority:
     authority = await BillingAuthority.get_or_none(id=authority_id, tenant_id=staff.tenant_id)
     if authority is None:
         raise NotFound("Régie", "authorityId")
+    await require_authority(staff, authority.id)
     return authority
 
 
@@ -124,6 +126,7 @@ async def _batch_for(staff: Account, batch_id: int) -> PesBatch:
     batch = await PesBatch.get_or_none(id=batch_id, tenant_id=staff.tenant_id)
     if batch is None:
         raise NotFound("Export de titres", "batchId")
+    await require_authority(staff, batch.authority_id)
     return batch
 
 

@@ -209,7 +209,7 @@ async def test_the_admin_sets_the_pes_model_and_wrong_values_are_refused_in_fren
     # A parent may not, staff of another town do not see the régie.
     parent = await token_for((await make_family(town, clock)).parent, clock)
     stranger = await token_for(
-        await make_account(await make_town(), clock, role=AccountRole.AGENT), clock
+        await make_account(await make_town(), clock, role=AccountRole.ADMIN), clock
     )
     variables = {
         "authorityId": encode_id("BillingAuthority", town.authority.id),
@@ -510,7 +510,7 @@ async def test_parents_and_other_towns_cannot_export_or_download(
     batch = (await export(api, town, clock))["export"]
     parent = await token_for(family.parent, clock)
     stranger = await token_for(
-        await make_account(await make_town(), clock, role=AccountRole.AGENT), clock
+        await make_account(await make_town(), clock, role=AccountRole.ADMIN), clock
     )
     variables = {"authorityId": encode_id("BillingAuthority", town.authority.id), "month": OCTOBER}
 
