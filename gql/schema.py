@@ -26,6 +26,7 @@ from gql.billing.mutations import BillingMutations
 from gql.billing.queries import BillingQueries
 from gql.calendar.mutations import CalendarMutations
 from gql.calendar.queries import CalendarQueries
+from gql.calendar.school_year import SchoolYearMutations, SchoolYearQueries
 from gql.calendar.types import CALENDAR_DAY_SCALAR, CalendarDay
 from gql.documents.mutations import DocumentMutations
 from gql.documents.queries import DocumentQueries
@@ -69,6 +70,7 @@ class Query(
     AccountQueries,
     HouseholdQueries,
     CalendarQueries,
+    SchoolYearQueries,
     AbsenceQueries,
     DocumentQueries,
     OperationsQueries,
@@ -89,6 +91,7 @@ class Mutation(
     AccountMutations,
     HouseholdMutations,
     CalendarMutations,
+    SchoolYearMutations,
     AbsenceMutations,
     DocumentMutations,
     OperationsMutations,
