@@ -27,6 +27,7 @@ from gql.billing.queries import BillingQueries
 from gql.calendar.mutations import CalendarMutations
 from gql.calendar.queries import CalendarQueries
 from gql.calendar.school_year import SchoolYearMutations, SchoolYearQueries
+from gql.calendar.staff_desk import StaffDeskMutations, StaffDeskQueries
 from gql.calendar.types import CALENDAR_DAY_SCALAR, CalendarDay
 from gql.documents.mutations import DocumentMutations
 from gql.documents.queries import DocumentQueries
@@ -71,6 +72,7 @@ class Query(
     HouseholdQueries,
     CalendarQueries,
     SchoolYearQueries,
+    StaffDeskQueries,
     AbsenceQueries,
     DocumentQueries,
     OperationsQueries,
@@ -92,6 +94,7 @@ class Mutation(
     HouseholdMutations,
     CalendarMutations,
     SchoolYearMutations,
+    StaffDeskMutations,
     AbsenceMutations,
     DocumentMutations,
     OperationsMutations,
