@@ -288,6 +288,17 @@ async def answer_reenrollments(
     _check_one_line_per_activity(list(rows.values()), await _others(household.id, rows))
     now = clock.now()
     async with atomic():
+        # Staff deciding these lines meanwhile: the answer waits for them, then is refused.
+        decided = await Reenrollment.filter(
+            id__in=list(rows), status__in=DECIDED
+        ).select_for_update()
+        if decided:
+            raise DomainError(
+                CommonErrorCode.INVALID,
+                "Le service vient de traiter une de ces réinscriptions : rechargez la page.",
+                "answers",
+            )
+        replaced = {row.request_id for row in rows.values() if row.request_id is not None}
         next_period = next(iter(rows.values())).campaign.rollover.next_period
         summary = f"Réinscriptions {next_period.name} : " + ", ".join(
             f"{row.child.first_names} — {row.activity.name} ({_WORDS[row.status]})"
@@ -303,9 +314,25 @@ async def answer_reenrollments(
             created_at=now,
             updated_at=now,
         )
-        await RequestEvent.create(
-            request=request, status=RequestStatus.SUBMITTED, actor=actor, created_at=now
-        )
+        events = [
+            RequestEvent(
+                request=request, status=RequestStatus.SUBMITTED, actor=actor, created_at=now
+            )
+        ]
+        if all(row.status == ReenrollmentStatus.DROPPED for row in rows.values()):
+            # Nothing for staff to decide: the request is done at once.
+            request.status = RequestStatus.COMPLETED
+            await request.save(update_fields=["status"])
+            events.append(
+                RequestEvent(
+                    request=request,
+                    status=RequestStatus.COMPLETED,
+                    actor=actor,
+                    created_at=now,
+                    comment="Inscriptions arrêtées pour l'année prochaine",
+                )
+            )
+        await RequestEvent.bulk_create(events)
         for row in rows.values():
             row.answered_by_id = actor.id
             row.answered_at = now
@@ -324,6 +351,7 @@ async def answer_reenrollments(
             [live.request_event(request, live.RequestChangeKind.CREATED, by_staff=False)],
             clock=clock,
         )
+        await _close_replaced(replaced, request, actor, clock)
         for email in await guardian_emails(household.id):
             await queue_mail(
                 email,
@@ -344,6 +372,28 @@ async def answer_reenrollments(
                 clock=clock,
             )
     return list(rows.values())
+
+
+async def _close_replaced(request_ids: set[int], by: Request, actor: Account, clock: Clock) -> None:
+    """An earlier answer whose lines all moved to the new one is done: replaced."""
+    still = set(
+        await Reenrollment.filter(request_id__in=list(request_ids)).values_list(
+            "request_id", flat=True
+        )
+    )
+    now = clock.now()
+    for request in await Request.filter(
+        id__in=list(request_ids - still), status=RequestStatus.SUBMITTED
+    ).order_by("id"):
+        request.status, request.updated_at = RequestStatus.COMPLETED, now
+        await request.save(update_fields=["status", "updated_at"])
+        await RequestEvent.create(
+            request=request,
+            status=RequestStatus.COMPLETED,
+            actor=actor,
+            created_at=now,
+            comment=f"Réponse remplacée par la demande n° {by.id}",
+        )
 
 
 _WORDS = {

@@ -306,12 +306,23 @@ async def test_answers_close_after_the_last_day(api: GraphQL, clock: FrozenClock
         "answers": [{"reenrollmentId": cp["id"], "choice": "DROP"}],
     }
 
-    # 23h59 in Paris on the last day still counts
+    confirm = {**drop, "answers": [{"reenrollmentId": cp["id"], "choice": "CONFIRM"}]}
+    assert (await api(ANSWER, confirm, token=f["token"]))["data"]["answerReenrollments"][
+        "errors"
+    ] == []
+
+    # 23h59 in Paris on the last day still counts: the family changes its mind
     clock.current = datetime(2027, 6, 15, 21, 59, tzinfo=UTC)
     f["token"] = await token_for(f["parent"], clock)
     assert (await api(ANSWER, drop, token=f["token"]))["data"]["answerReenrollments"][
         "errors"
     ] == []
+    # the first answer is replaced; a drop needs no decision: both requests are done
+    first, second = await Request.filter(
+        household_id=f["household"].id, summary__startswith="Réinscriptions"
+    ).order_by("id")
+    assert (first.status, second.status) == (RequestStatus.COMPLETED, RequestStatus.COMPLETED)
+    assert "(arrêtée)" in second.summary
     clock.current = datetime(2027, 6, 15, 22, 0, tzinfo=UTC)
     [error] = (await api(ANSWER, drop, token=f["token"]))["data"]["answerReenrollments"]["errors"]
     assert error["code"] == "DEADLINE_PASSED" and "15 juin 2027" in error["message"]
