@@ -2,10 +2,11 @@
 children expected at a site on a day.
 
 Both read with hand-written SQL (``resolvers.core.search`` folds accents and case the same
-way on PostgreSQL and SQLite), two statements for the page and its total, then the rows of
-the page by id: the cost does not grow with the page size.
+way on PostgreSQL and SQLite): one statement finds every matching id (the total and the
+page come from it), then the rows of the page are read by id.
 """
 
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -20,13 +21,22 @@ from resolvers.core.sql import Params, fetch
 from resolvers.households.households import require_staff
 
 
-def _child_names(params: Params, text: str) -> str:
-    """The child's name, last then first or first then last, holds ``text`` (folded)."""
+def _named(params: Params, candidates: str, text: str) -> str:
+    """The ids of ``candidates`` (a SELECT of ``id, last_name, first_names``) whose child's
+    name, last then first or first then last, holds ``text``, accents and case folded.
+
+    The cheap criteria narrow the candidates first, and each name is folded once (two
+    materialised steps; PostgreSQL would otherwise fold it again for each comparison).
+    """
     pattern = params(contains_pattern(text))
-    return " OR ".join(
-        f"{fold_sql(names, postgres=params.postgres)} LIKE {pattern} ESCAPE '\\'"
-        for names in ("c.last_name || ' ' || c.first_names", "c.first_names || ' ' || c.last_name")
-    ).join("()")
+    last = fold_sql("last_name", postgres=params.postgres)
+    first = fold_sql("first_names", postgres=params.postgres)
+    return (
+        f"WITH candidates AS MATERIALIZED ({candidates}), "
+        f"folded AS MATERIALIZED (SELECT id, {last} AS l, {first} AS f FROM candidates) "
+        f"SELECT DISTINCT id FROM folded WHERE l || ' ' || f LIKE {pattern} ESCAPE '\\' "
+        f"OR f || ' ' || l LIKE {pattern} ESCAPE '\\'"
+    )
 
 
 def _school(params: Params, text: str) -> str:
@@ -74,23 +84,33 @@ async def find_families(
         )
     await enable_fold()
     params = Params()
-    where = [f"h.tenant_id = {params(staff.tenant_id)}"]
-    if child_name.strip():
-        where.append(_child_names(params, child_name))
+    where = [
+        f"c.household_id IN (SELECT id FROM household WHERE tenant_id = {params(staff.tenant_id)})"
+    ]
     if birth_date is not None:
         where.append(f"c.birth_date = {_day(params, birth_date)}")
     if school.strip():
         where.append(_school(params, school))
-    matching = "FROM household h JOIN child c ON c.household_id = h.id WHERE " + " AND ".join(where)
-    [counted] = await fetch(f"SELECT COUNT(DISTINCT h.id) AS n {matching}", params)
-    if after_id is not None:
-        matching += f" AND h.id > {params(after_id)}"
-    rows = await fetch(
-        f"SELECT DISTINCT h.id AS id {matching} ORDER BY h.id LIMIT {params(first + 1)}", params
-    )
-    ids = [int(row["id"]) for row in rows[:first]]
+    children = "FROM child c WHERE " + " AND ".join(where)
+    if child_name.strip():
+        select = f"SELECT c.household_id AS id, c.last_name, c.first_names {children}"
+        matched = await _matching_ids(_named(params, select, child_name), params)
+    else:
+        matched = await _matching_ids(f"SELECT DISTINCT c.household_id AS id {children}", params)
+    ids, has_next = _page(matched, first, after_id)
     households = {row.id: row for row in await Household.filter(id__in=ids)}
-    return FamilyPage([households[pk] for pk in ids], len(rows) > first, int(counted["n"]))
+    return FamilyPage([households[pk] for pk in ids], has_next, len(matched))
+
+
+async def _matching_ids(sql: str, params: Params) -> list[int]:
+    """Every id matching, in order: one scan gives the page and the total (a name typed
+    in a search box matches a few hundred rows at most, a broad one a town's worth of ids)."""
+    return sorted(int(row["id"]) for row in await fetch(sql, params))
+
+
+def _page(ids: list[int], first: int, after_id: int | None) -> tuple[list[int], bool]:
+    following = ids if after_id is None else ids[bisect_right(ids, after_id) :]
+    return following[:first], len(following) > first
 
 
 @dataclass(frozen=True)
@@ -144,32 +164,28 @@ async def site_children(
     if filters.with_waiting_list:
         statuses.append(BookingStatus.WAITING.value)
     where = [
+        # Through the site's openings, so that the (activity, site, day) index serves.
+        f"b.activity_id IN (SELECT activity_id FROM opening WHERE site_id = {params(site_id)})",
         f"b.site_id = {params(site_id)}",
         f"b.day = {_day(params, day)}",
         f"b.status IN ({params.many(statuses)})",
     ]
     if filters.activity_id is not None:
         where.append(f"b.activity_id = {params(filters.activity_id)}")
-    if filters.child_name.strip():
-        where.append(_child_names(params, filters.child_name))
     if filters.school_class.strip():
         where.append(f"lower(c.school_class) = {params(filters.school_class.strip().lower())}")
     if filters.diet is not None:
         where.append(f"c.diet = {params(filters.diet.value)}")
     if filters.has_pai is not None:
         where.append(f"c.has_pai = {params(filters.has_pai)}")
-    matching = "FROM booking b JOIN child c ON c.id = b.child_id WHERE " + " AND ".join(where)
-    [counted] = await fetch(f"SELECT COUNT(*) AS n {matching}", params)
-    if after_id is not None:
-        matching += f" AND b.id > {params(after_id)}"
-    rows = await fetch(
-        f"SELECT b.id AS id {matching} ORDER BY b.id LIMIT {params(first + 1)}", params
-    )
-    return ExpectedPage(
-        await _expected([int(row["id"]) for row in rows[:first]]),
-        len(rows) > first,
-        int(counted["n"]),
-    )
+    bookings = "FROM booking b JOIN child c ON c.id = b.child_id WHERE " + " AND ".join(where)
+    if filters.child_name.strip():
+        select = f"SELECT b.id AS id, c.last_name, c.first_names {bookings}"
+        matched = await _matching_ids(_named(params, select, filters.child_name), params)
+    else:
+        matched = await _matching_ids(f"SELECT b.id AS id {bookings}", params)
+    ids, has_next = _page(matched, first, after_id)
+    return ExpectedPage(await _expected(ids), has_next, len(matched))
 
 
 async def _expected(booking_ids: list[int]) -> list[ExpectedChild]:
