@@ -23,6 +23,7 @@ from tests.factories import (
     make_town,
     token_for,
 )
+from tests.sql_count import count_queries
 
 ROLLOVER = """
 mutation($periodId: ID!, $startsOn: Date) {
@@ -452,3 +453,22 @@ async def test_classes_move_up_once_at_the_rentree(api: GraphQL, clock: FrozenCl
     assert classes[f["child_ids"][0]] == "CP"
     assert classes[f["child_ids"][1]] == "6e"  # CM2 left elementary school: collège
     assert "ULIS" in classes.values()  # a class off the ladder stays as it is
+
+
+async def test_a_familys_proposals_cost_the_same_whatever_its_size(
+    api: GraphQL, clock: FrozenClock
+) -> None:
+    """The parent's read of its proposals: a fixed number of statements (no N+1)."""
+    f = await school(clock)
+    big = await make_household(f["agent"], clock, children=5, guardians=1, name="Famille Grande")
+    await enroll_all(f["agent"], big, f["catalogue"], clock)
+    _, big_token = await parent_of(big, f["town"], clock)
+    await opened(api, f)
+
+    async with count_queries() as small_log:
+        small = await api(LINES, {"householdId": f["household_id"]}, token=f["token"])
+    async with count_queries() as big_log:
+        large = await api(LINES, {"householdId": encode_id("Household", big.id)}, token=big_token)
+
+    assert (len(small["data"]["reenrollments"]), len(large["data"]["reenrollments"])) == (2, 5)
+    assert big_log.count == small_log.count, big_log.statements
