@@ -4,12 +4,13 @@ for next year, answered by the family in one go, decided by staff in batches.
 Staff open it on a rolled-over period (``open_reenrollment``) with a last day to answer:
 every ACTIVE enrolment of the period becomes a proposal for the next period, with the same
 activity and site and the child's next class (a CM2 child leaves elementary school:
-``LEAVING``, not proposed). Until that day (town time, through 23h59) the family confirms,
-drops or changes each line (another activity or site open next year) in one mutation,
-which is one request of its « dernières demandes ». Staff then accept, in one call, every
-confirmation that needs no review (same activity, same site), and decide the changes line
-by line; accepting writes the ACTIVE enrolment of next year. Families who have not
-answered are reminded once, ``FAMILLE_REENROLLMENT_REMINDER_DAYS`` before the last day.
+``LEAVING``, not proposed); each family is mailed its lines. Until that day (town time,
+through 23h59) the family confirms, drops or changes each line (another activity or site
+open next year) in one mutation, which is one request of its « dernières demandes ». Staff
+then accept, in one call, every confirmation that needs no review (same activity, same
+site), and decide the changes line by line; accepting writes the ACTIVE enrolment of next
+year. Families who have not answered are reminded once,
+``FAMILLE_REENROLLMENT_REMINDER_DAYS`` before the last day.
 """
 
 from collections import defaultdict
@@ -21,6 +22,7 @@ from enum import StrEnum
 from models.accounts import Account
 from models.bookings import Enrollment, EnrollmentStatus
 from models.catalogue import (
+    Activity,
     Opening,
     Period,
     Reenrollment,
@@ -28,6 +30,7 @@ from models.catalogue import (
     ReenrollmentStatus,
     YearRollover,
 )
+from models.households import Child, Guardian
 from models.requests import Request, RequestEvent, RequestKind, RequestStatus
 from models.tenants import Tenant
 from resolvers.calendar.school_year import leaves_elementary, next_school_class, town_today
@@ -35,7 +38,7 @@ from resolvers.core import audit
 from resolvers.core.clock import Clock
 from resolvers.core.errors import CalendarErrorCode, CommonErrorCode, DomainError, NotFound
 from resolvers.core.french import format_date
-from resolvers.core.outbox import queue_mail
+from resolvers.core.outbox import mail_job, queue_mail, record_jobs
 from resolvers.core.transactions import atomic
 from resolvers.households.households import guardian_emails, household_for, require_staff
 from resolvers.live import live
@@ -146,6 +149,7 @@ async def open_reenrollment(
             if row.id not in proposed
         ]
         await Reenrollment.bulk_create(new)
+        await _announce(tenant, rollover.next_period, until, new, clock)
         await audit.record(
             "reenrollment.open",
             tenant_id=staff.tenant_id,
@@ -156,6 +160,45 @@ async def open_reenrollment(
             details={"until": until.isoformat(), "proposed": len(new)},
         )
     return Campaign(campaign, rollover.source_period, rollover.next_period, len(new))
+
+
+async def _announce(
+    tenant: Tenant, period: Period, until: date, lines: list[Reenrollment], clock: Clock
+) -> None:
+    """Mail each family its newly proposed lines: one INSERT of outbox jobs for the town."""
+    proposed = [line for line in lines if line.status == ReenrollmentStatus.PROPOSED]
+    if not proposed:
+        return
+    households = {line.household_id for line in proposed}
+    children = dict(
+        await Child.filter(id__in={line.child_id for line in proposed}).values_list(
+            "id", "first_names"
+        )
+    )
+    activities = dict(
+        await Activity.filter(id__in={line.activity_id for line in proposed}).values_list(
+            "id", "name"
+        )
+    )
+    emails: dict[int, set[str]] = defaultdict(set)
+    for household_id, email in await Guardian.filter(
+        household_id__in=households, account_id__not_isnull=True
+    ).values_list("household_id", "account__email"):
+        emails[int(household_id)].add(str(email))
+    by_household: dict[int, list[dict[str, str]]] = defaultdict(list)
+    for line in proposed:
+        by_household[line.household_id].append(
+            {"child": str(children[line.child_id]), "activity": str(activities[line.activity_id])}
+        )
+    context = {"town": tenant.name, "period": period.name, "until": format_date(until)}
+    await record_jobs(
+        [
+            mail_job(email, "reenrollment_open", {**context, "lines": by_household[household]})
+            for household in sorted(by_household)
+            for email in sorted(emails[household])
+        ],
+        clock=clock,
+    )
 
 
 _RELATED = (

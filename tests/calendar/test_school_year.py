@@ -232,7 +232,11 @@ async def test_a_family_re_enrols_and_staff_accept_in_one_batch(
     assert subjects == [
         "Réinscriptions Année scolaire 2027-2028 : décision du service",
         "Réinscriptions Année scolaire 2027-2028 : votre réponse est enregistrée",
+        "Réinscriptions Année scolaire 2027-2028 : à confirmer avant le mardi 15 juin 2027",
     ]
+    opening = next(m for m in guardian_mail if "à confirmer" in m["Subject"])
+    assert "- Enfant0 : Restauration scolaire" in mailbox.text(opening)
+    assert "Enfant1" not in mailbox.text(opening)  # leaving for collège
     assert "Enfant0, Restauration scolaire (École Jean Jaurès) : acceptée" in mailbox.text(
         next(m for m in guardian_mail if "décision" in m["Subject"])
     )
