@@ -46,8 +46,11 @@ async def enable_fold() -> None:
     so called before each search: the connection may have been opened again since."""
     if is_postgres():
         return
-    raw = connection()._connection  # aiosqlite.Connection: Tortoise exposes no hook for it
-    await raw.create_function("famille_fold", 1, fold, deterministic=True)
+    client = connection()
+    if client._connection is None:  # opened on first use
+        await client.execute_query("SELECT 1")
+    # The aiosqlite connection: Tortoise exposes no hook to register a function.
+    await client._connection.create_function("famille_fold", 1, fold, deterministic=True)
 
 
 def contains_pattern(text: str) -> str:
