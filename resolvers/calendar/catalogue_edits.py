@@ -96,7 +96,7 @@ async def update_site(
 ) -> Site:
     """Rename a site, change its kind or address: nothing booked depends on these.
 
-    Roles: ADMIN.
+    Roles: AGENT.
     """
     staff = require_staff(actor)
     site = await _site(staff, site_id)
@@ -124,7 +124,7 @@ async def update_site(
 
 async def delete_site(actor: Account | None, site_id: int, *, clock: Clock) -> None:
     """Remove a site with its openings and closures, unless children were enrolled, booked
-    or called there. Roles: ADMIN."""
+    or called there. Roles: AGENT."""
     staff = require_staff(actor)
     site = await _site(staff, site_id)
     dependents = await _days_dependents(Q(site_id=site.id), Q(site_id=site.id), live_only=False)
@@ -182,7 +182,7 @@ async def update_period(
     clock: Clock,
 ) -> Period:
     """Rename a period or move its dates, unless booked days or roll calls would fall out
-    of it. Roles: ADMIN."""
+    of it. Roles: AGENT."""
     staff = require_staff(actor)
     period = await _period(staff, period_id)
     if not name.strip():
@@ -220,7 +220,7 @@ async def update_period(
 async def delete_period(actor: Account | None, period_id: int, *, clock: Clock) -> None:
     """Remove a period and its openings, unless children are enrolled in it or booked or
     called on its days. A period rolled over from another may go (it can be rolled over
-    again). Roles: ADMIN."""
+    again). Roles: AGENT."""
     staff = require_staff(actor)
     period = await _period(staff, period_id)
     dependents = await _period_dependents(period, period.starts_on, period.ends_on, outside=False)
@@ -275,7 +275,7 @@ async def check_weekdays_removable(opening: Opening, weekdays: list[int]) -> Non
 
 async def delete_opening(actor: Account | None, opening_id: int, *, clock: Clock) -> None:
     """Stop an activity at a site for a period, unless children are enrolled in it or
-    booked, called or invoiced on its days. Roles: ADMIN."""
+    booked, called or invoiced on its days. Roles: AGENT."""
     staff = require_staff(actor)
     opening = await Opening.get_or_none(
         id=opening_id, period__tenant_id=staff.tenant_id
@@ -349,7 +349,7 @@ async def update_calendar_exception(
     actor: Account | None, exception_id: int, form: ExceptionForm, *, clock: Clock
 ) -> CalendarException:
     """Change a closure or exceptional opening. Its label always changes; an exceptional
-    opening on which children are booked keeps its day and scope. Roles: ADMIN."""
+    opening on which children are booked keeps its day and scope. Roles: AGENT."""
     staff = require_staff(actor)
     exception = await _exception(staff, exception_id)
     if not form.label.strip():
@@ -400,7 +400,7 @@ async def delete_calendar_exception(
     actor: Account | None, exception_id: int, *, clock: Clock
 ) -> None:
     """Remove a closure (the day opens again as usual) or an exceptional opening (unless
-    children are booked on it). Roles: ADMIN."""
+    children are booked on it). Roles: AGENT."""
     staff = require_staff(actor)
     exception = await _exception(staff, exception_id)
     dependents = await _opened_day_dependents(exception)
@@ -425,7 +425,7 @@ async def delete_calendar_exception(
 
 
 async def period_openings(actor: Account | None, period_id: int) -> list[Opening]:
-    """Staff: a period's openings, by activity code then site name. Roles: ADMIN, AGENT."""
+    """Staff: a period's openings, by activity code then site name. Roles: AGENT."""
     staff = require_staff(actor)
     period = await _period(staff, period_id)
     return (
@@ -439,7 +439,7 @@ async def calendar_exceptions(
     actor: Account | None, start: date, end: date
 ) -> list[CalendarException]:
     """Staff: the town's closures and exceptional openings between two days (400 at most).
-    Roles: ADMIN, AGENT."""
+    Roles: AGENT."""
     staff = require_staff(actor)
     if end < start or (end - start).days > 400:
         raise DomainError(

@@ -16,9 +16,9 @@ from models.bookings import Booking, BookingStatus
 from models.catalogue import Activity, Site
 from models.households import Child, Diet, Household
 from resolvers.core.errors import CommonErrorCode, DomainError, NotFound
+from resolvers.core.roles import require_site, require_staff
 from resolvers.core.search import contains_pattern, enable_fold, fold_sql
 from resolvers.core.sql import Params, fetch
-from resolvers.households.households import require_staff
 
 
 def _named(params: Params, candidates: str, text: str) -> str:
@@ -40,11 +40,13 @@ def _named(params: Params, candidates: str, text: str) -> str:
 
 
 def _school(params: Params, text: str) -> str:
-    """The child is or was enrolled at a site whose name holds ``text`` (folded)."""
+    """The child's school on file, or a site it is or was enrolled at, holds ``text``."""
+    pattern = params(contains_pattern(text))
     return (
+        f"({fold_sql('c.school', postgres=params.postgres)} LIKE {pattern} ESCAPE '\\' OR "
         "EXISTS (SELECT 1 FROM enrollment e JOIN site s ON s.id = e.site_id WHERE "
         f"e.child_id = c.id AND {fold_sql('s.name', postgres=params.postgres)} "
-        f"LIKE {params(contains_pattern(text))} ESCAPE '\\')"
+        f"LIKE {pattern} ESCAPE '\\'))"
     )
 
 
@@ -71,7 +73,8 @@ async def find_families(
 ) -> FamilyPage:
     """Staff: the town's families with a child matching every criterion given: part of the
     child's name (first or last, in any order, accents and case ignored), the birth date,
-    part of the name of a school (site) the child is or was enrolled at. In file order.
+    part of the name of its school (on file, or a site it is or was enrolled at). In file
+    order.
 
     Roles: AGENT.
     """
@@ -158,6 +161,7 @@ async def site_children(
     staff = require_staff(actor)
     if not await Site.exists(id=site_id, tenant_id=staff.tenant_id):
         raise NotFound("Lieu", "siteId")
+    await require_site(staff, site_id)  # a site member: their sites only
     await enable_fold()
     params = Params()
     statuses = [BookingStatus.BOOKED.value]

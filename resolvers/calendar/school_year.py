@@ -21,15 +21,15 @@ from zoneinfo import ZoneInfo
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Subquery
 
-from models.accounts import Account, AccountRole
+from models.accounts import Account
 from models.catalogue import ClassPromotion, Opening, Period, SchoolHoliday, YearRollover
 from models.households import Child, Household
 from models.tenants import Tenant
 from resolvers.core import audit
 from resolvers.core.clock import Clock
-from resolvers.core.errors import CommonErrorCode, DomainError, Forbidden, NotFound
+from resolvers.core.errors import CommonErrorCode, DomainError, NotFound
+from resolvers.core.roles import require_admin
 from resolvers.core.transactions import atomic, savepoint
-from resolvers.households.households import require_staff
 
 # The French school ladder, maternelle to collège; « 6e » is where elementary school ends.
 CLASS_LADDER = ("TPS", "PS", "MS", "GS", "CP", "CE1", "CE2", "CM1", "CM2", "6e")
@@ -45,13 +45,6 @@ def next_school_class(school_class: str) -> str:
 def leaves_elementary(school_class: str) -> bool:
     """A CM2 child goes to collège next year."""
     return next_school_class(school_class) == LEAVING_CLASS
-
-
-def require_admin(actor: Account | None) -> Account:
-    staff = require_staff(actor)
-    if staff.role != AccountRole.ADMIN:
-        raise Forbidden("Cette opération est réservée aux administrateurs de la commune.")
-    return staff
 
 
 def town_today(tenant: Tenant, clock: Clock) -> date:

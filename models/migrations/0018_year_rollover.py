@@ -6,7 +6,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0014_desk_payments')]
+    dependencies = [('models', '0017_staff_roles')]
 
     initial = False
 
