@@ -5,7 +5,7 @@ from datetime import date
 from typing import Any
 
 from gql.ids import encode_id
-from models.accounts import AccountRole
+from models.accounts import AccountRole, StaffSite
 from models.bookings import Booking, BookingStatus
 from models.catalogue import CalendarException, Opening, Period, Site, SiteKind
 from models.households import Child, Diet
@@ -350,3 +350,22 @@ async def test_parents_and_other_towns_are_refused(api: GraphQL, clock: FrozenCl
     # the refused calls changed nothing
     assert (await Site.get(id=f["catalogue"].site.id)).name == "École Jean Jaurès"
     assert await Period.exists(id=f["catalogue"].period.id)
+
+
+async def test_a_site_member_lists_only_their_sites(api: GraphQL, clock: FrozenClock) -> None:
+    f = await desk(clock)
+    other_site = await create_site(
+        f["agent"], "École Jules Ferry", SiteKind.SCHOOL, "", clock=clock
+    )
+    member = await make_account(f["town"], clock, role=AccountRole.SITE)
+    await StaffSite.create(account=member, site=other_site)
+    token = await token_for(member, clock)
+    day = {"site": f["site_id"], "day": MONDAY.isoformat()}
+
+    refused = await api(SITE_CHILDREN, day, token=token)
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert refused["errors"][0]["message"] == "Ce site ne vous est pas confié."
+
+    await StaffSite.create(account=member, site=f["catalogue"].site)
+    allowed = await api(SITE_CHILDREN, day, token=token)
+    assert allowed["data"]["siteChildren"]["totalCount"] == 1
