@@ -202,6 +202,11 @@ class Settings(BaseSettings):
         description="Hours before next week's booking deadline that families with nothing "
         "booked are mailed",
     )
+    reenrollment_reminder_days: int = Field(
+        default=7,
+        description="Days before a re-enrolment campaign closes that families who have not "
+        "answered are mailed",
+    )
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -14,7 +14,13 @@ from models.absences import AbsenceOutcome, AbsenceReason, AbsenceStatus
 from models.accounts import AccountRole, Civility
 from models.billing import InvoiceDelivery, InvoiceKind, InvoiceLineKind
 from models.bookings import EnrollmentStatus
-from models.catalogue import ActivityKind, DeadlineRule, HolidayPolicy, SiteKind
+from models.catalogue import (
+    ActivityKind,
+    DeadlineRule,
+    HolidayPolicy,
+    ReenrollmentStatus,
+    SiteKind,
+)
 from models.documents import DocumentKind
 from models.households import ContactKind, Diet
 from models.news import NewsAudience
@@ -33,6 +39,7 @@ from resolvers.absences.absences import DatePreset
 from resolvers.billing.invoices import InvoiceFilter
 from resolvers.calendar.booking_rules import DayReason, DayStatus
 from resolvers.calendar.bookings import BookingAction, LineOutcome, WeekParity
+from resolvers.calendar.reenrollment import ReenrollmentChoice
 from resolvers.core import errors
 from resolvers.live.live import CalendarChangeKind, RequestChangeKind
 from resolvers.requests.requests_inbox import RequestAction
@@ -64,6 +71,8 @@ ERROR_CODES = {
     "ACCESS_KEY_USED": "The access key was already used.",
     "ALREADY_LINKED": "This account is already linked to the household.",
     "REFERENCE_TAKEN": "Another household of the town has this dossier number.",
+    "IN_USE": "Bookings, enrolments, attendance or invoices depend on it: it cannot change.",
+    "DEADLINE_PASSED": "The campaign's last day to answer has passed.",
     "FILE_TOO_LARGE": "A file is larger than its limit (FAMILLE_UPLOAD_MAX_FILE_KB; "
     "FAMILLE_IMPORT_MAX_FILE_KB for a family import).",
     "FILE_TYPE_REFUSED": "A file is not an accepted type (judged by its content).",
@@ -169,6 +178,20 @@ VALUES: dict[type[Enum], dict[str, str]] = {
         "DAYS_BEFORE": "N calendar days before the day, at the cut-off time.",
         "WORKING_DAYS_BEFORE": "N working days before the day, at the cut-off time.",
         "WEEKDAY_OF_PREVIOUS_WEEK": "Weekday N (0 = Monday) of the week before, at the cut-off.",
+    },
+    ReenrollmentStatus: {
+        "PROPOSED": "This year's enrolment proposed for next year, not answered yet.",
+        "CONFIRMED": "The family keeps it as it is (no review needed).",
+        "CHANGED": "The family asks for another activity or site (staff review it).",
+        "DROPPED": "The family stops it next year.",
+        "LEAVING": "A CM2 child going to collège: not proposed again.",
+        "ACCEPTED": "Accepted by staff: next year's enrolment is active.",
+        "REFUSED": "Refused by staff, with a comment.",
+    },
+    ReenrollmentChoice: {
+        "CONFIRM": "Keep the same activity at the same site next year.",
+        "CHANGE": "Another activity and/or site open next year.",
+        "DROP": "Not next year.",
     },
     EnrollmentStatus: {
         "REQUESTED": "Asked by the family, waiting for staff.",

@@ -9,13 +9,20 @@ import strawberry
 from models.absences import AbsenceOutcome, AbsenceReason, AbsenceStatus
 from models.accounts import AccountRole, Civility
 from models.bookings import EnrollmentStatus
-from models.catalogue import ActivityKind, DeadlineRule, HolidayPolicy, SiteKind
+from models.catalogue import (
+    ActivityKind,
+    DeadlineRule,
+    HolidayPolicy,
+    ReenrollmentStatus,
+    SiteKind,
+)
 from models.documents import DocumentKind
 from models.households import ContactKind, Diet
 from models.requests import RequestKind, RequestStatus
 from resolvers.absences.absences import DatePreset
 from resolvers.calendar.booking_rules import DayReason, DayStatus
 from resolvers.calendar.bookings import BookingAction, LineOutcome, WeekParity
+from resolvers.calendar.reenrollment import ReenrollmentChoice
 from resolvers.requests.requests_inbox import RequestAction
 
 strawberry.enum(
@@ -53,6 +60,15 @@ strawberry.enum(
     "at the rule's cut-off time, town time.",
 )
 strawberry.enum(EnrollmentStatus, description="REQUESTED, ACTIVE (bookable), REFUSED or WAITING.")
+strawberry.enum(
+    ReenrollmentStatus,
+    description="A re-enrolment line: PROPOSED, then the family's CONFIRMED, CHANGED or "
+    "DROPPED, then the staff's ACCEPTED or REFUSED; LEAVING for a CM2 child going to collège.",
+)
+strawberry.enum(
+    ReenrollmentChoice,
+    description="A family's answer to a re-enrolment line: CONFIRM, CHANGE or DROP.",
+)
 strawberry.enum(
     DayStatus,
     description="What a day shows: BOOKED, NOT_BOOKED, WAITING_LIST, FULL, CLOSED, "
@@ -111,6 +127,8 @@ __all__ = [
     "DayStatus",
     "DeadlineRule",
     "EnrollmentStatus",
+    "ReenrollmentStatus",
+    "ReenrollmentChoice",
     "HolidayPolicy",
     "LineOutcome",
     "SiteKind",

@@ -27,6 +27,8 @@ from gql.billing.mutations import BillingMutations
 from gql.billing.queries import BillingQueries
 from gql.calendar.mutations import CalendarMutations
 from gql.calendar.queries import CalendarQueries
+from gql.calendar.school_year import SchoolYearMutations, SchoolYearQueries
+from gql.calendar.staff_desk import StaffDeskMutations, StaffDeskQueries
 from gql.calendar.types import CALENDAR_DAY_SCALAR, CalendarDay
 from gql.documents.mutations import DocumentMutations
 from gql.documents.queries import DocumentQueries
@@ -77,6 +79,8 @@ class Query(
     AccountQueries,
     HouseholdQueries,
     CalendarQueries,
+    SchoolYearQueries,
+    StaffDeskQueries,
     AbsenceQueries,
     DocumentQueries,
     OperationsQueries,
@@ -101,6 +105,8 @@ class Mutation(
     HouseholdMutations,
     HouseholdImportMutations,
     CalendarMutations,
+    SchoolYearMutations,
+    StaffDeskMutations,
     AbsenceMutations,
     DocumentMutations,
     OperationsMutations,

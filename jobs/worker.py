@@ -34,6 +34,7 @@ from jobs.reminders import (
     sweep_document_files,
 )
 from jobs.resilience import REDIS_DOWN, Dependency
+from jobs.school_year import school_year_cron
 from models.database import close_db, init_db
 from resolvers.core.clock import SystemClock
 from settings import Settings, get_settings
@@ -63,6 +64,8 @@ CRON_JOBS = [
     ),
     # Online payments nobody called us back about (PayFiP asked again, others abandoned).
     cron(recover_payments, name="recover_payments", minute=set(range(0, 60, 5)), second=10),
+    # Re-enrolment reminders before a campaign's last day; classes up at the rentrée.
+    cron(school_year_cron, name="school_year", hour={7}, minute={15}, second=0),
 ]
 
 

@@ -1,5 +1,7 @@
 """What a town offers: sites, activities with their booking rules, periods, opening
-calendars, exceptional closures and openings, and the school holidays of its zone."""
+calendars, exceptional closures and openings, and the school holidays of its zone; and how a
+school year follows the last one: the period copied to next year's dates, the re-enrolment
+campaign proposing each child's enrolments again, and the classes moved up a level."""
 
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -8,7 +10,11 @@ from tortoise import fields
 from tortoise.models import Model
 
 if TYPE_CHECKING:
+    from models.accounts import Account
     from models.authorities import BillingAuthority
+    from models.bookings import Enrollment
+    from models.households import Child, Household
+    from models.requests import Request
     from models.tenants import Tenant
 
 
@@ -194,3 +200,144 @@ class SchoolHoliday(Model):
 
     class Meta:
         table = "school_holiday"
+
+
+class YearRollover(Model):
+    """A period copied to next year's dates (openings, weekdays, capacities): one copy per
+    period, so rolling over twice finds this row instead of duplicating the year."""
+
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation["Tenant"] = fields.ForeignKeyField(
+        "models.Tenant", related_name="year_rollovers", on_delete=fields.CASCADE
+    )
+    tenant_id: int
+    source_period: fields.OneToOneRelation[Period] = fields.OneToOneField(
+        "models.Period", related_name="rolled_over_to", on_delete=fields.CASCADE
+    )
+    source_period_id: int
+    next_period: fields.OneToOneRelation[Period] = fields.OneToOneField(
+        "models.Period", related_name="rolled_over_from", on_delete=fields.CASCADE
+    )
+    next_period_id: int
+    created_by: fields.ForeignKeyNullableRelation["Account"] = fields.ForeignKeyField(
+        "models.Account", related_name="year_rollovers", null=True, on_delete=fields.SET_NULL
+    )
+    created_by_id: int | None
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "year_rollover"
+
+
+class ReenrollmentCampaign(Model):
+    """Families confirm, change or drop their children's enrolments for next year, until a day."""
+
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation["Tenant"] = fields.ForeignKeyField(
+        "models.Tenant", related_name="reenrollment_campaigns", on_delete=fields.CASCADE
+    )
+    tenant_id: int
+    rollover: fields.OneToOneRelation[YearRollover] = fields.OneToOneField(
+        "models.YearRollover", related_name="campaign", on_delete=fields.CASCADE
+    )
+    rollover_id: int
+    until = fields.DateField(description="Last day families answer (town time, through 23h59)")
+    opened_by: fields.ForeignKeyNullableRelation["Account"] = fields.ForeignKeyField(
+        "models.Account",
+        related_name="reenrollment_campaigns",
+        null=True,
+        on_delete=fields.SET_NULL,
+    )
+    opened_by_id: int | None
+    opened_at = fields.DatetimeField()
+
+    class Meta:
+        table = "reenrollment_campaign"
+
+
+class ReenrollmentStatus(StrEnum):
+    """A proposal's answer, then the staff's decision."""
+
+    PROPOSED = "proposed"
+    CONFIRMED = "confirmed"
+    CHANGED = "changed"
+    DROPPED = "dropped"
+    LEAVING = "leaving"
+    ACCEPTED = "accepted"
+    REFUSED = "refused"
+
+
+class Reenrollment(Model):
+    """One enrolment of this year proposed again for next year, and what became of it."""
+
+    id = fields.IntField(primary_key=True)
+    campaign: fields.ForeignKeyRelation[ReenrollmentCampaign] = fields.ForeignKeyField(
+        "models.ReenrollmentCampaign", related_name="reenrollments", on_delete=fields.CASCADE
+    )
+    campaign_id: int
+    household: fields.ForeignKeyRelation["Household"] = fields.ForeignKeyField(
+        "models.Household", related_name="reenrollments", on_delete=fields.CASCADE
+    )
+    household_id: int
+    child: fields.ForeignKeyRelation["Child"] = fields.ForeignKeyField(
+        "models.Child", related_name="reenrollments", on_delete=fields.CASCADE
+    )
+    child_id: int
+    enrollment: fields.ForeignKeyRelation["Enrollment"] = fields.ForeignKeyField(
+        "models.Enrollment", related_name="reenrollments", on_delete=fields.CASCADE
+    )
+    enrollment_id: int
+    activity: fields.ForeignKeyRelation[Activity] = fields.ForeignKeyField(
+        "models.Activity", related_name="reenrollments", on_delete=fields.CASCADE
+    )
+    activity_id: int
+    site: fields.ForeignKeyRelation[Site] = fields.ForeignKeyField(
+        "models.Site", related_name="reenrollments", on_delete=fields.CASCADE
+    )
+    site_id: int
+    next_school_class = fields.CharField(max_length=32, default="", description="CE1, 6e…")
+    status = fields.CharEnumField(ReenrollmentStatus, max_length=16)
+    answered_by: fields.ForeignKeyNullableRelation["Account"] = fields.ForeignKeyField(
+        "models.Account",
+        related_name="reenrollments_answered",
+        null=True,
+        on_delete=fields.SET_NULL,
+    )
+    answered_by_id: int | None
+    answered_at = fields.DatetimeField(null=True)
+    decided_by: fields.ForeignKeyNullableRelation["Account"] = fields.ForeignKeyField(
+        "models.Account", related_name="reenrollments_decided", null=True, on_delete=fields.SET_NULL
+    )
+    decided_by_id: int | None
+    decided_at = fields.DatetimeField(null=True)
+    request: fields.ForeignKeyNullableRelation["Request"] = fields.ForeignKeyField(
+        "models.Request", related_name="reenrollments", null=True, on_delete=fields.SET_NULL
+    )
+    request_id: int | None
+    new_enrollment: fields.ForeignKeyNullableRelation["Enrollment"] = fields.ForeignKeyField(
+        "models.Enrollment", related_name="reenrolled_from", null=True, on_delete=fields.SET_NULL
+    )
+    new_enrollment_id: int | None
+    reminded_at = fields.DatetimeField(null=True, description="When the family was reminded")
+
+    class Meta:
+        table = "reenrollment"
+        unique_together = (("campaign", "enrollment"),)
+        indexes = (("campaign_id", "household_id"),)
+
+
+class ClassPromotion(Model):
+    """Children's classes moved up a level once per school year and town (CP to CE1…)."""
+
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation["Tenant"] = fields.ForeignKeyField(
+        "models.Tenant", related_name="class_promotions", on_delete=fields.CASCADE
+    )
+    tenant_id: int
+    school_year = fields.SmallIntField(description="Year the school year starts, e.g. 2027")
+    children = fields.IntField(description="Children whose class moved up")
+    promoted_at = fields.DatetimeField()
+
+    class Meta:
+        table = "class_promotion"
+        unique_together = (("tenant", "school_year"),)

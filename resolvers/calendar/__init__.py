@@ -1,7 +1,9 @@
 """The reservation calendar: the town's catalogue (sites, activities, periods, openings, closures,
 school holidays), enrolments, the booking rules (open days, deadlines, in the town's time zone),
 the household calendar read (``calendar``, the hottest read) and change sets of bookings
-(``bookings``: preview, submit, waiting list).
+(``bookings``: preview, submit, waiting list); staff changing and removing the catalogue
+(``catalogue_edits``) and looking families and children up (``directory``); the new school
+year (``school_year``: rollover, classes up a level; ``reenrollment``: the campaign).
 
 May call: core, households, live.
 """

@@ -21,6 +21,7 @@ from models.catalogue import (
 )
 from resolvers.calendar.booking_rules import weekday_mask
 from resolvers.calendar.bookings import fill_places
+from resolvers.calendar.catalogue_edits import check_weekdays_removable
 from resolvers.core import audit
 from resolvers.core.clock import Clock
 from resolvers.core.errors import CommonErrorCode, DomainError, NotFound
@@ -155,7 +156,8 @@ async def set_opening(
     *,
     clock: Clock,
 ) -> Opening:
-    """Open (or reconfigure) an activity at a site for a period."""
+    """Open (or reconfigure) an activity at a site for a period; weekdays on which children
+    are booked or were called stay open (``IN_USE``)."""
     staff = require_staff(actor)
     tenant_id = staff.tenant_id
     if not await Activity.exists(id=activity_id, tenant_id=tenant_id):
@@ -181,6 +183,7 @@ async def set_opening(
                 capacity=capacity,
             )
         else:
+            await check_weekdays_removable(opening, weekdays)
             opening.weekdays, opening.capacity = weekday_mask(weekdays), capacity
             await opening.save()
         # More places (or no limit any more): the waiting list moves up at once.

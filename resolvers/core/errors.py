@@ -71,6 +71,8 @@ class CalendarErrorCode(StrEnum):
     FILE_EMPTY = "FILE_EMPTY"
     TOO_MANY_FILES = "TOO_MANY_FILES"
     IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
+    IN_USE = "IN_USE"
+    DEADLINE_PASSED = "DEADLINE_PASSED"
 
 
 class DocumentErrorCode(StrEnum):
