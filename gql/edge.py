@@ -66,6 +66,7 @@ LIST_LIMITS: dict[str, Callable[[Settings], int]] = {
     "Query.townRequests(kinds)": lambda s: s.input_max_items,
     "Mutation.setOpening(weekdays)": lambda s: s.input_max_items,
     "Mutation.uploadDocument(files)": lambda s: s.upload_max_files_per_request,
+    "Mutation.requestFamilyQuotient(documentIds)": lambda s: s.upload_max_files_per_request,
     "Mutation.startPayment(invoiceIds)": lambda s: s.input_max_ids,
     "AbsenceInput.activityIds": lambda s: s.input_max_ids,
     "AbsenceInput.attachments": lambda s: s.upload_max_files_per_request,

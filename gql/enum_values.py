@@ -16,7 +16,7 @@ from models.billing import InvoiceDelivery, InvoiceKind, InvoiceLineKind
 from models.bookings import EnrollmentStatus
 from models.catalogue import ActivityKind, DeadlineRule, HolidayPolicy, SiteKind
 from models.documents import DocumentKind
-from models.households import ContactKind, Diet
+from models.households import ContactKind, Diet, FamilyQuotientSource
 from models.news import NewsAudience
 from models.payments import (
     AttemptStatus,
@@ -33,6 +33,7 @@ from resolvers.billing.invoices import InvoiceFilter
 from resolvers.calendar.booking_rules import DayReason, DayStatus
 from resolvers.calendar.bookings import BookingAction, LineOutcome, WeekParity
 from resolvers.core import errors
+from resolvers.households.family_files import Residency
 from resolvers.live.live import CalendarChangeKind, RequestChangeKind
 from resolvers.requests.requests_inbox import RequestAction
 
@@ -62,6 +63,11 @@ ERROR_CODES = {
     "ACCESS_KEY_USED": "The access key was already used.",
     "ALREADY_LINKED": "This account is already linked to the household.",
     "REFERENCE_TAKEN": "Another household of the town has this dossier number.",
+    "LAST_GUARDIAN": "A family file keeps at least one guardian.",
+    "PAYER_REQUIRED": "The change would leave the family file without a payer.",
+    "FUTURE_BOOKINGS": "The child still has bookings from today on: cancel them first.",
+    "ARCHIVED": "The family file (or the child) is archived: nothing new may be booked.",
+    "CONSENT_MISSING": "A consent the town requires is not answered for the child.",
     "FILE_TOO_LARGE": "A file is larger than the limit (FAMILLE_UPLOAD_MAX_FILE_KB).",
     "FILE_TYPE_REFUSED": "A file is not an accepted type (judged by its content).",
     "FILE_EMPTY": "A file is empty.",
@@ -120,6 +126,19 @@ VALUES: dict[type[Enum], dict[str, str]] = {
         "BOOKING_CHANGE": "Days booked or cancelled in one submit.",
         "ENROLLMENT": "An enrolment asked for an activity.",
         "ABSENCE_REPORT": "An absence reported.",
+        "CHILD_UPDATE": "A change of a child's details, diet or PAI, decided by staff.",
+        "FAMILY_QUOTIENT": "A proof of income sent for the town to set the family quotient.",
+    },
+    Residency: {
+        "BY_POSTAL_CODE": "Resident when the postal code is one of the régie's.",
+        "RESIDENT": "Priced as resident whatever the postal code (decided by an agent).",
+        "NON_RESIDENT": "Priced as non-resident whatever the postal code.",
+    },
+    FamilyQuotientSource: {
+        "MANUAL": "Typed by an agent without a document.",
+        "CAF": "Read from the CAF (CDAP, attestation de quotient familial).",
+        "MSA": "Read from the MSA (agricultural regime).",
+        "PROOF": "Computed from a proof the family sent (avis d'imposition…).",
     },
     RequestStatus: {
         "SUBMITTED": "Sent, not looked at yet.",

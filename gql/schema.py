@@ -35,6 +35,7 @@ from gql.enums import DayReason, DayStatus
 from gql.error_codes import check_error_codes
 from gql.errors import HANDLED, ErrorPolicy, log_unexpected
 from gql.execution import FamilleExecutionContext
+from gql.households.family_files import FamilyFileMutations
 from gql.households.mutations import HouseholdMutations
 from gql.households.queries import HouseholdQueries
 from gql.live.subscriptions import LiveSubscriptions
@@ -88,6 +89,7 @@ class Query(
 class Mutation(
     AccountMutations,
     HouseholdMutations,
+    FamilyFileMutations,
     CalendarMutations,
     AbsenceMutations,
     DocumentMutations,

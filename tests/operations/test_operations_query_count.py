@@ -29,7 +29,7 @@ WEEKS = [date(2026, 11, 30) + timedelta(days=n) for n in range(12) if n % 7 in (
 FORECAST_STATEMENTS = 4
 # Bearer-token lookup 1, site 1, tenant 1, openings 1, town calendar 1, activities 1, booked
 # days 1, guardians 1, pick-up contacts 1, audit entries 1.
-SHEETS_STATEMENTS = 10
+SHEETS_STATEMENTS = 12  # 10, plus the consent types and their answers
 
 
 async def book(town: OpsTown, children: list[str], clock: FrozenClock) -> None:
