@@ -47,7 +47,10 @@ async def request_family_quotient(
             f"Le commentaire dépasse {MAX_COMMENT} caractères.",
             "comment",
         )
-    attached = await documents.owned_documents(actor, household.id, document_ids)
+    try:
+        attached = await documents.owned_documents(actor, household.id, document_ids)
+    except NotFound:
+        raise NotFound("Document", "documentIds") from None
     now = clock.now()
     async with atomic():
         request = await Request.create(
