@@ -17,6 +17,7 @@ from models.absences import AbsenceReport
 from models.accounts import Account, AccountRole, Civility
 from models.billing import Attendance, InvoiceLine
 from models.bookings import Booking, BookingStatus
+from models.feeds import CalendarFeed
 from models.households import Child, Diet, FamilyQuotientSource, Guardian, Household
 from models.requests import RequestKind
 from resolvers.core import audit
@@ -382,7 +383,8 @@ async def update_guardian(
 
 async def remove_guardian(actor: Account | None, guardian_id: int, *, clock: Clock) -> Household:
     """Take a guardian off the file (after a separation, a tutorship ending): their account,
-    if linked, loses access to the file at once; the other guardians keep theirs.
+    if linked, loses access to the file at once, their calendar feed links of its children
+    stop; the other guardians keep theirs.
 
     Roles: AGENT
     """
@@ -405,6 +407,13 @@ async def remove_guardian(actor: Account | None, guardian_id: int, *, clock: Clo
             household=household.id,
             account=guardian.account_id,
         )
+        if guardian.account_id is not None:
+            # Their private calendar links show the children's days: they end with the access.
+            await CalendarFeed.filter(
+                created_by_id=guardian.account_id,
+                child__household_id=household.id,
+                revoked_at__isnull=True,
+            ).update(revoked_at=clock.now())
         await guardian.delete()
     return household
 

@@ -10,9 +10,11 @@ from gql.ids import encode_id
 from models.accounts import Account, AccountRole
 from models.audit import AuditEntry
 from models.bookings import Booking, BookingStatus
+from models.feeds import CalendarFeed
 from models.households import Child, Guardian, Household
 from resolvers.core.clock import FrozenClock
 from resolvers.households.households import issue_access_key, link_household
+from resolvers.operations.feeds import create_feed
 from tests.conftest import GraphQL
 from tests.factories import (
     enroll_all,
@@ -336,12 +338,16 @@ async def test_after_a_separation_the_removed_guardian_loses_the_file_at_once(
     town = await town_with_file(clock)
     mother, father = await Guardian.filter(household=town.household).order_by("id")
     tenant = await town.household.tenant
-    tokens = {}
+    tokens, accounts = {}, {}
     for guardian in (mother, father):
         issued = await issue_access_key(guardian.id, actor=town.staff, clock=clock)
         account = await make_account(tenant, clock)
         await link_household(account, issued.key, clock=clock)
         tokens[guardian.id] = await token_for(account, clock)
+        accounts[guardian.id] = account
+    child = await Child.get(household=town.household)
+    father_feed, _ = await create_feed(accounts[father.id], child.id, clock=clock)
+    mother_feed, _ = await create_feed(accounts[mother.id], child.id, clock=clock)
     await api(
         UPDATE_GUARDIAN,
         {"id": encode_id("Guardian", mother.id), "input": {"isPayer": True}},
@@ -361,6 +367,9 @@ async def test_after_a_separation_the_removed_guardian_loses_the_file_at_once(
     kept = await api(HOUSEHOLD, {"id": town.household_id}, token=tokens[mother.id])
     assert "errors" not in kept
     assert "guardian.remove" in await actions(town.household)
+    # and the father's private calendar link of the child stops with his access
+    assert (await CalendarFeed.get(id=father_feed.id)).revoked_at is not None
+    assert (await CalendarFeed.get(id=mother_feed.id)).revoked_at is None
 
     # and the last guardian, who is also the only payer, cannot be removed nor stop paying
     last = await api(REMOVE_GUARDIAN, {"id": encode_id("Guardian", mother.id)}, token=town.token)
