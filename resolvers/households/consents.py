@@ -145,7 +145,10 @@ async def answer_consent(
     clock: Clock,
 ) -> ConsentAnswer:
     """A guardian's yes or no for one child; an agent may type a signed paper form in (the
-    author then says so). The earlier answers stay as history."""
+    author then says so). The earlier answers stay as history.
+
+    Roles: AGENT (and the child's guardians)
+    """
     if actor is None:
         raise NotAuthenticated()
     child = await Child.get_or_none(id=child_id)

@@ -509,13 +509,26 @@ async def set_archived(
     actor: Account | None, household_id: int, archived: bool, *, clock: Clock
 ) -> Household:
     """Archive a file (the family left): hidden from the staff's default list, no new booking
-    or enrolment, kept for billing, payments and certificates. Restoring reopens it.
+    or enrolment, kept for billing, payments and certificates. Refused while days are booked
+    from today on, as for a child. Restoring reopens it.
 
     Roles: AGENT
     """
     staff, household = await _staff_household(actor, household_id)
     if (household.archived_at is not None) == archived:
         return household
+    if archived and await Booking.exists(
+        child__household_id=household.id,
+        day__gte=clock.now().date(),
+        status__in=[BookingStatus.BOOKED, BookingStatus.WAITING],
+    ):
+        raise DomainError(
+            HouseholdErrorCode.FUTURE_BOOKINGS,
+            "Des jours sont encore réservés à partir d'aujourd'hui pour ce foyer : "
+            "annulez-les avant d'archiver le dossier (la cuisine et les listes de présence "
+            "les comptent encore).",
+            "householdId",
+        )
     async with atomic():
         household.archived_at = clock.now() if archived else None
         await household.save(update_fields=["archived_at"])
@@ -533,7 +546,10 @@ async def set_paperless(
     actor: Account | None, household_id: int, paperless: bool, *, clock: Clock
 ) -> Household:
     """Invoices by e-mail only, or on paper: the family decides it themselves (recorded in
-    their requests, done at once); an agent may set it too (audited)."""
+    their requests, done at once); an agent may set it too (audited).
+
+    Roles: AGENT (and the household's guardians)
+    """
     household = await household_for(actor, household_id)
     assert actor is not None
     if household.paperless == paperless:

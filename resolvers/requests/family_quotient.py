@@ -60,7 +60,8 @@ async def request_family_quotient(
             kind=RequestKind.FAMILY_QUOTIENT,
             status=RequestStatus.SUBMITTED,
             summary="Mise à jour du quotient familial (justificatif joint)",
-            payload={"version": PAYLOAD_VERSION, "comment": comment},
+            # The parent's words live in the history step (erased with it by retention).
+            payload={"version": PAYLOAD_VERSION},
             created_at=now,
             updated_at=now,
         )

@@ -520,6 +520,18 @@ async def test_an_archived_file_leaves_the_list_takes_no_enrolment_and_can_be_re
     await api(ARCHIVE, {"id": town.household_id, "archived": False}, token=town.token)
     accepted = await api(ENROLL, variables, token=town.token)
     assert accepted["data"]["enrollChild"]["errors"] == []
+
+    # and a file with days still booked cannot be archived
+    await Booking.create(
+        child_id=child.id,
+        activity=catalogue.canteen,
+        site=catalogue.site,
+        day=date(2026, 12, 3),
+        status=BookingStatus.BOOKED,
+        updated_at=clock.now(),
+    )
+    again = await api(ARCHIVE, {"id": town.household_id, "archived": True}, token=town.token)
+    assert errors_of(again["data"]["setHouseholdArchived"]) == {("FUTURE_BOOKINGS", "householdId")}
     assert {"household.archive", "household.restore"} <= set(await actions(town.household))
 
 

@@ -11,6 +11,7 @@ from models.households import Child, Diet, FamilyQuotientSource, Household
 from models.requests import Request
 from resolvers.core.clock import FrozenClock
 from resolvers.documents.documents import CheckedFile, DocumentForm, store_document
+from resolvers.households.family_files import GuardianChanges, update_guardian
 from tests import samples
 from tests.conftest import GraphQL, Mailbox
 from tests.factories import make_account, make_town, token_for
@@ -116,9 +117,19 @@ async def test_a_childs_diet_and_pai_change_applies_once_staff_accept_it(
     assert "PAI signé par le médecin" in mailbox.text(mail)
 
 
-async def test_a_refused_change_leaves_the_file_alone(api: GraphQL, clock: FrozenClock) -> None:
+async def test_a_refused_change_leaves_the_file_alone(
+    api: GraphQL,
+    clock: FrozenClock,
+    mailbox: Mailbox,
+    run_jobs: Callable[[], Awaitable[None]],
+) -> None:
+    # given a linked parent who asked the town to write to the other guardian only
     family = await linked_family(clock)
     child = await first_child(family)
+    agent = await make_account(await family.household.tenant, clock, role=AccountRole.AGENT)
+    await update_guardian(
+        agent, family.guardian.id, GuardianChanges(receives_mail=False), clock=clock
+    )
     asked = await api(
         REQUEST_CHILD,
         {"id": encode_id("Child", child.id), "input": {"schoolClass": "CM1"}},
@@ -135,6 +146,8 @@ async def test_a_refused_change_leaves_the_file_alone(api: GraphQL, clock: Froze
     assert refused["data"]["changeRequestStatus"]["request"]["status"] == "REJECTED"
     await child.refresh_from_db()
     assert child.school_class == ""
+    await run_jobs()
+    assert mailbox.to(family.parent.email) == []
 
 
 async def test_a_change_request_for_another_familys_child_or_changing_nothing_is_refused(
