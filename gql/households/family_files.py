@@ -33,9 +33,8 @@ class ChildChangesInput:
     last_name: str | None = strawberry.field(default=None, description="Nom.")
     first_names: str | None = strawberry.field(default=None, description="Prénom(s).")
     birth_date: date | None = strawberry.field(default=None, description="Date de naissance.")
-    school_class: str | None = strawberry.field(
-        default=None, description="School and class (CP, CE1…)."
-    )
+    school: str | None = strawberry.field(default=None, description="School attended.")
+    school_class: str | None = strawberry.field(default=None, description="Class (CP, CE1…).")
     health_notes: str | None = strawberry.field(default=None, description="Allergies, treatments.")
     has_pai: bool | None = strawberry.field(default=None, description="Has a PAI.")
     pai_details: str | None = strawberry.field(default=None, description="What the PAI requires.")

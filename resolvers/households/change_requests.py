@@ -25,6 +25,7 @@ _LABELS = {
     "last_name": "nom",
     "first_names": "prénom",
     "birth_date": "date de naissance",
+    "school": "école",
     "school_class": "classe",
     "health_notes": "informations de santé",
     "has_pai": "PAI",

@@ -66,6 +66,7 @@ class ChildChanges:
     last_name: str | None = None
     first_names: str | None = None
     birth_date: date | None = None
+    school: str | None = None
     school_class: str | None = None
     health_notes: str | None = None
     has_pai: bool | None = None

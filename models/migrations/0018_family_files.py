@@ -31,7 +31,7 @@ class StateOnlyAddField(ops.AddField):
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0014_desk_payments')]
+    dependencies = [('models', '0017_staff_roles')]
 
     initial = False
 
