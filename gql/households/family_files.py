@@ -279,7 +279,7 @@ class FamilyFileMutations:
         info: Info,
         household_id: HouseholdId,
         quotient: Annotated[int | None, strawberry.argument(description="Euros, or null.")],
-        source: Annotated[
+        quotient_source: Annotated[
             FamilyQuotientSource, strawberry.argument(description="Where it comes from.")
         ],
         valid_until: Annotated[
@@ -291,7 +291,7 @@ class FamilyFileMutations:
             decode_id(household_id, "Household", field="householdId"),
             quotient,
             valid_until,
-            source,
+            quotient_source,
             clock=info.context.clock,
         )
         return HouseholdPayload(household=Household.from_model(row))
@@ -392,7 +392,7 @@ class FamilyFileMutations:
         valid_until: Annotated[
             date | None, strawberry.argument(description="Last day it applies.")
         ] = None,
-        source: Annotated[
+        quotient_source: Annotated[
             FamilyQuotientSource, strawberry.argument(description="Where it comes from.")
         ] = FamilyQuotientSource.PROOF,
         comment: Annotated[str, strawberry.argument(description="Told to the family.")] = "",
@@ -402,7 +402,7 @@ class FamilyFileMutations:
             decode_id(request_id, "Request", field="requestId"),
             quotient,
             valid_until,
-            source,
+            quotient_source,
             comment,
             clock=info.context.clock,
         )

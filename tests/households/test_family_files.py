@@ -80,7 +80,9 @@ mutation($id: ID!, $input: HouseholdChangesInput!) {
 """
 SET_QUOTIENT = """
 mutation($id: ID!, $q: Int, $until: Date, $source: FamilyQuotientSource!) {
-  setFamilyQuotient(householdId: $id, quotient: $q, validUntil: $until, source: $source) {
+  setFamilyQuotient(
+    householdId: $id, quotient: $q, validUntil: $until, quotientSource: $source
+  ) {
     household {
       familyQuotient familyQuotientValidUntil familyQuotientSource familyQuotientSetOn
     }
