@@ -278,10 +278,12 @@ class FamilyFileMutations:
         self,
         info: Info,
         household_id: HouseholdId,
-        quotient: Annotated[int | None, strawberry.argument(description="Euros, or null.")],
         quotient_source: Annotated[
             FamilyQuotientSource, strawberry.argument(description="Where it comes from.")
         ],
+        quotient: Annotated[
+            int | None, strawberry.argument(description="Euros; null (or left out) removes it.")
+        ] = None,
         valid_until: Annotated[
             date | None, strawberry.argument(description="Last day it applies; null: no end.")
         ] = None,
