@@ -75,8 +75,8 @@ def context_sql(children: int) -> str:
                    CAST(NULL AS VARCHAR(150)) AS label
             FROM household h
             JOIN tenant t ON t.id = h.tenant_id
-            LEFT JOIN child c ON c.household_id = h.id {child_filter}
-            LEFT JOIN enrollment e ON e.child_id = c.id
+            LEFT JOIN child c ON c.household_id = h.id AND c.archived_at IS NULL {child_filter}
+            LEFT JOIN enrollment e ON e.child_id = c.id AND h.archived_at IS NULL
             LEFT JOIN period p ON p.id = e.period_id
             LEFT JOIN activity a ON a.id = e.activity_id
             LEFT JOIN site s ON s.id = e.site_id

@@ -22,7 +22,7 @@ from models.catalogue import (
     SiteKind,
 )
 from models.documents import DocumentKind
-from models.households import ContactKind, Diet
+from models.households import ContactKind, Diet, FamilyQuotientSource
 from models.news import NewsAudience
 from models.payments import (
     AttemptStatus,
@@ -41,6 +41,7 @@ from resolvers.calendar.booking_rules import DayReason, DayStatus
 from resolvers.calendar.bookings import BookingAction, LineOutcome, WeekParity
 from resolvers.calendar.reenrollment import ReenrollmentChoice
 from resolvers.core import errors
+from resolvers.households.family_files import Residency
 from resolvers.live.live import CalendarChangeKind, RequestChangeKind
 from resolvers.requests.requests_inbox import RequestAction
 
@@ -73,6 +74,11 @@ ERROR_CODES = {
     "REFERENCE_TAKEN": "Another household of the town has this dossier number.",
     "IN_USE": "Bookings, enrolments, attendance or invoices depend on it: it cannot change.",
     "DEADLINE_PASSED": "The campaign's last day to answer has passed.",
+    "LAST_GUARDIAN": "A family file keeps at least one guardian.",
+    "PAYER_REQUIRED": "The change would leave the family file without a payer.",
+    "FUTURE_BOOKINGS": "The child still has bookings from today on: cancel them first.",
+    "ARCHIVED": "The family file (or the child) is archived: nothing new may be booked.",
+    "CONSENT_MISSING": "A consent the town requires is not answered for the child.",
     "FILE_TOO_LARGE": "A file is larger than its limit (FAMILLE_UPLOAD_MAX_FILE_KB; "
     "FAMILLE_IMPORT_MAX_FILE_KB for a family import).",
     "FILE_TYPE_REFUSED": "A file is not an accepted type (judged by its content).",
@@ -145,6 +151,19 @@ VALUES: dict[type[Enum], dict[str, str]] = {
         "BOOKING_CHANGE": "Days booked or cancelled in one submit.",
         "ENROLLMENT": "An enrolment asked for an activity.",
         "ABSENCE_REPORT": "An absence reported.",
+        "CHILD_UPDATE": "A change of a child's details, diet or PAI, decided by staff.",
+        "FAMILY_QUOTIENT": "A proof of income sent for the town to set the family quotient.",
+    },
+    Residency: {
+        "BY_POSTAL_CODE": "Resident when the postal code is one of the régie's.",
+        "RESIDENT": "Priced as resident whatever the postal code (decided by an agent).",
+        "NON_RESIDENT": "Priced as non-resident whatever the postal code.",
+    },
+    FamilyQuotientSource: {
+        "MANUAL": "Typed by an agent without a document.",
+        "CAF": "Read from the CAF (CDAP, attestation de quotient familial).",
+        "MSA": "Read from the MSA (agricultural regime).",
+        "PROOF": "Computed from a proof the family sent (avis d'imposition…).",
     },
     RequestStatus: {
         "SUBMITTED": "Sent, not looked at yet.",

@@ -17,12 +17,13 @@ from models.catalogue import (
     SiteKind,
 )
 from models.documents import DocumentKind
-from models.households import ContactKind, Diet
+from models.households import ContactKind, Diet, FamilyQuotientSource
 from models.requests import RequestKind, RequestStatus
 from resolvers.absences.absences import DatePreset
 from resolvers.calendar.booking_rules import DayReason, DayStatus
 from resolvers.calendar.bookings import BookingAction, LineOutcome, WeekParity
 from resolvers.calendar.reenrollment import ReenrollmentChoice
+from resolvers.households.family_files import Residency
 from resolvers.requests.requests_inbox import RequestAction
 
 strawberry.enum(
@@ -34,6 +35,15 @@ strawberry.enum(
     ContactKind,
     description="DOCTOR (médecin), EMERGENCY (personne à prévenir), "
     "AUTHORISED_PICKUP (personne autorisée à récupérer l'enfant).",
+)
+strawberry.enum(
+    Residency,
+    description="How the household is priced: BY_POSTAL_CODE (the régie's resident postal "
+    "codes), RESIDENT or NON_RESIDENT (decided by an agent, e.g. a child schooled in town).",
+)
+strawberry.enum(
+    FamilyQuotientSource,
+    description="Where the family quotient came from: MANUAL, CAF, MSA or PROOF.",
 )
 strawberry.enum(RequestKind, description="What a request (demande) asks for.")
 strawberry.enum(
@@ -137,6 +147,8 @@ __all__ = [
     "Civility",
     "ContactKind",
     "Diet",
+    "FamilyQuotientSource",
+    "Residency",
     "RequestKind",
     "RequestStatus",
     "RequestAction",

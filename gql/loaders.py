@@ -15,12 +15,13 @@ from tortoise.models import Model
 from models.accounts import Account
 from models.bookings import Enrollment
 from models.documents import Document, DocumentFile, RequestAttachment
-from models.households import Child, Contact, Guardian, Household
+from models.households import Child, ConsentAnswer, Contact, Guardian, Household
 from models.messages import MessageThread
 from models.reminders import ReminderOptOut
 from models.requests import RequestEvent
 from models.tenants import Tenant
 from resolvers.core.clock import Clock, SystemClock
+from resolvers.households.consents import ChildConsent, consent_history, consents_of
 from resolvers.households.requests import Page, request_pages
 from resolvers.messages.messages import unread_by_thread
 from resolvers.operations.attendance import record_health_reads
@@ -69,6 +70,29 @@ class Loaders:
     @cached_property
     def children_by_household(self) -> DataLoader[int, list[Child]]:
         return _grouped_by(Child, "household_id", "birth_date")
+
+    @cached_property
+    def consents_by_child(self) -> DataLoader[int, list[ChildConsent]]:
+        """The reader's town's consent types with each child's answer in force."""
+
+        async def load(keys: Sequence[int]) -> list[list[ChildConsent]]:
+            tenant_ids = await Child.filter(id__in=list(keys)).values_list(
+                "household__tenant_id", flat=True
+            )
+            if not tenant_ids:
+                return [[] for _ in keys]
+            found = await consents_of(keys, int(str(tenant_ids[0])))
+            return [found.get(k, []) for k in keys]
+
+        return DataLoader(load_fn=load)
+
+    @cached_property
+    def consent_history_by_child(self) -> DataLoader[int, list[ConsentAnswer]]:
+        async def load(keys: Sequence[int]) -> list[list[ConsentAnswer]]:
+            found = await consent_history(keys)
+            return [found.get(k, []) for k in keys]
+
+        return DataLoader(load_fn=load)
 
     @cached_property
     def contacts_by_household(self) -> DataLoader[int, list[Contact]]:

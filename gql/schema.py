@@ -38,6 +38,7 @@ from gql.enums import DayReason, DayStatus
 from gql.error_codes import check_error_codes
 from gql.errors import HANDLED, ErrorPolicy, log_unexpected
 from gql.execution import FamilleExecutionContext
+from gql.households.family_files import FamilyFileMutations
 from gql.households.imports import HouseholdImportMutations
 from gql.households.mutations import HouseholdMutations
 from gql.households.queries import HouseholdQueries
@@ -103,6 +104,7 @@ class Query(
 class Mutation(
     AccountMutations,
     HouseholdMutations,
+    FamilyFileMutations,
     HouseholdImportMutations,
     CalendarMutations,
     SchoolYearMutations,

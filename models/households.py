@@ -21,6 +21,15 @@ class Diet(StrEnum):
     PACKED_MEAL = "packed_meal"
 
 
+class FamilyQuotientSource(StrEnum):
+    """Where the town took the family quotient from."""
+
+    MANUAL = "manual"
+    CAF = "caf"
+    MSA = "msa"
+    PROOF = "proof"
+
+
 class ContactKind(StrEnum):
     """Role of a third person around the children."""
 
@@ -47,6 +56,13 @@ class Household(Model):
     email = fields.CharField(max_length=254, default="")
     family_quotient = fields.IntField(null=True, description="Quotient familial (CAF), euros")
     family_quotient_valid_until = fields.DateField(null=True)
+    family_quotient_source = fields.CharEnumField(
+        FamilyQuotientSource, max_length=8, null=True, description="Where the quotient came from"
+    )
+    family_quotient_set_on = fields.DateField(null=True, description="Day the quotient was set")
+    resident_override = fields.BooleanField(
+        null=True, description="Resident for pricing whatever the postal code, null by postal code"
+    )
     # Set when the quotient came from API Particulier, null when staff typed it. Nullable
     # so that adding the columns to a town's existing households needs no default.
     family_quotient_month = fields.DateField(
@@ -56,6 +72,9 @@ class Household(Model):
         max_length=4, null=True, description="CNAF or MSA, null = entered by staff"
     )
     paperless = fields.BooleanField(default=False, description="Invoices by e-mail only")
+    archived_at = fields.DatetimeField(
+        null=True, description="Closed file, kept for billing, no new bookings"
+    )
     # Stamped from the app's Clock by create_household, not by Tortoise at save: retention
     # compares it with that clock.
     created_at = fields.DatetimeField()
@@ -86,6 +105,9 @@ class Guardian(Model):
     phone_mobile = fields.CharField(max_length=32, default="")
     phone_work = fields.CharField(max_length=32, default="")
     is_payer = fields.BooleanField(default=False)
+    receives_mail = fields.BooleanField(
+        default=True, description="The town's mails about the household go to this guardian"
+    )
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -115,6 +137,9 @@ class Child(Model):
     pai_details = fields.TextField(default="")
     diet = fields.CharEnumField(Diet, max_length=16, default=Diet.STANDARD)
     created_at = fields.DatetimeField(auto_now_add=True)
+    archived_at = fields.DatetimeField(
+        null=True, description="Left the file, kept for invoices and attendance history"
+    )
 
     class Meta:
         table = "child"
@@ -159,3 +184,49 @@ class AccessKey(Model):
 
     class Meta:
         table = "access_key"
+
+
+class ConsentType(Model):
+    """A consent the town asks for each child (droit à l'image, rentrer seul…)."""
+
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation["Tenant"] = fields.ForeignKeyField(
+        "models.Tenant", related_name="consent_types", on_delete=fields.RESTRICT
+    )
+    tenant_id: int
+    name = fields.CharField(max_length=100)
+    description = fields.TextField(default="", description="What the guardian agrees to")
+    required = fields.BooleanField(
+        default=False, description="Unanswered, it blocks the child's enrolments"
+    )
+    active = fields.BooleanField(default=True, description="Retired types keep their answers")
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "consent_type"
+        unique_together = (("tenant", "name"),)
+
+
+class ConsentAnswer(Model):
+    """One answer of a guardian for a child: the latest is in force, earlier ones are history."""
+
+    id = fields.IntField(primary_key=True)
+    child: fields.ForeignKeyRelation["Child"] = fields.ForeignKeyField(
+        "models.Child", related_name="consent_answers", on_delete=fields.CASCADE
+    )
+    child_id: int
+    consent_type: fields.ForeignKeyRelation["ConsentType"] = fields.ForeignKeyField(
+        "models.ConsentType", related_name="answers", on_delete=fields.CASCADE
+    )
+    consent_type_id: int
+    granted = fields.BooleanField()
+    answered_by: fields.ForeignKeyNullableRelation["Account"] = fields.ForeignKeyField(
+        "models.Account", related_name="consent_answers", null=True, on_delete=fields.SET_NULL
+    )
+    answered_by_id: int | None
+    author_name = fields.CharField(max_length=260, description="Who answered, kept as written")
+    answered_at = fields.DatetimeField()
+
+    class Meta:
+        table = "consent_answer"
+        indexes = (("child_id", "consent_type_id", "answered_at"),)

@@ -22,6 +22,8 @@ class RequestKind(StrEnum):
     BOOKING_CHANGE = "booking_change"
     ENROLLMENT = "enrollment"
     ABSENCE_REPORT = "absence_report"
+    CHILD_UPDATE = "child_update"
+    FAMILY_QUOTIENT = "family_quotient"
 
 
 class RequestStatus(StrEnum):

@@ -5,11 +5,11 @@ from typing import Annotated
 import strawberry
 
 from gql.context import Info
-from gql.households.types import Household, HouseholdConnection
+from gql.households.types import ConsentType, Household, HouseholdConnection
 from gql.ids import decode_id
 from gql.pagination import after_pk, connection_fields, page_size
 from resolvers.core.errors import DomainError
-from resolvers.households import households
+from resolvers.households import consents, households
 
 
 @strawberry.type
@@ -48,9 +48,19 @@ class HouseholdQueries:
         after: Annotated[
             str | None, strawberry.argument(description="`endCursor` of the previous page.")
         ] = None,
+        archived: Annotated[
+            bool | None,
+            strawberry.argument(
+                description="False (default): open files; true: archived files only; null: all."
+            ),
+        ] = False,
     ) -> HouseholdConnection:
         rows, has_next, total = await households.search_households(
-            info.context.account, search=search, first=page_size(first), after_id=after_pk(after)
+            info.context.account,
+            search=search,
+            first=page_size(first),
+            after_id=after_pk(after),
+            archived=archived,
         )
         return HouseholdConnection(
             **connection_fields(
@@ -61,3 +71,17 @@ class HouseholdQueries:
             ),
             total_count=total,
         )
+
+    @strawberry.field(
+        description="The consents the town asks for each child (families: the active ones; "
+        "staff may ask for the retired ones too)."
+    )
+    async def consent_types(
+        self,
+        info: Info,
+        include_retired: Annotated[
+            bool, strawberry.argument(description="Staff: also the retired types.")
+        ] = False,
+    ) -> list[ConsentType]:
+        rows = await consents.consent_types(info.context.account, include_retired=include_retired)
+        return [ConsentType.from_model(row) for row in rows]

@@ -7,13 +7,79 @@ import strawberry
 
 from gql.context import Info
 from gql.documents.types import Document
-from gql.enums import Civility, ContactKind, Diet, RequestKind, RequestStatus
+from gql.enums import (
+    Civility,
+    ContactKind,
+    Diet,
+    FamilyQuotientSource,
+    RequestKind,
+    RequestStatus,
+    Residency,
+)
 from gql.ids import encode_id
 from gql.node import Node
 from gql.pagination import EDGES, Edge, PageInfo, after_pk, connection_fields, page_size
 from models import households as m
 from models.accounts import AccountRole
 from models.requests import Request as RequestModel
+from resolvers.households import family_files
+from resolvers.households.consents import ChildConsent as ChildConsentRow
+
+
+@strawberry.type(description="A consent the town asks for each child (autorisation parentale).")
+class ConsentType(Node):
+    id: strawberry.ID = strawberry.field(description="Stable global id.")
+    name: str = strawberry.field(description="Droit à l'image, rentrer seul…")
+    description: str = strawberry.field(description="What the guardian agrees to.")
+    required: bool = strawberry.field(
+        description="Unanswered, it blocks the child's enrolments (CONSENT_MISSING)."
+    )
+    active: bool = strawberry.field(description="False once retired: no longer asked.")
+
+    @classmethod
+    def from_model(cls, row: m.ConsentType) -> "ConsentType":
+        return cls(
+            id=strawberry.ID(encode_id("ConsentType", row.id)),
+            name=row.name,
+            description=row.description,
+            required=row.required,
+            active=row.active,
+        )
+
+
+@strawberry.type(description="One answer given for a child's consent, kept in its history.")
+class ConsentAnswer:
+    id: strawberry.ID = strawberry.field(description="Stable global id.")
+    consent_type_id: strawberry.ID = strawberry.field(description="The consent type's id.")
+    granted: bool = strawberry.field(description="Yes (true) or no (false).")
+    answered_at: datetime = strawberry.field(description="When (UTC).")
+    author_name: str = strawberry.field(description="Who answered, as recorded then.")
+
+    @classmethod
+    def from_model(cls, row: m.ConsentAnswer) -> "ConsentAnswer":
+        return cls(
+            id=strawberry.ID(encode_id("ConsentAnswer", row.id)),
+            consent_type_id=strawberry.ID(encode_id("ConsentType", row.consent_type_id)),
+            granted=row.granted,
+            answered_at=row.answered_at,
+            author_name=row.author_name,
+        )
+
+
+@strawberry.type(description="A consent type with the answer in force for one child.")
+class ChildConsent:
+    consent_type: ConsentType = strawberry.field(description="What is asked.")
+    answer: ConsentAnswer | None = strawberry.field(
+        description="The latest answer; null while nobody answered."
+    )
+
+    @classmethod
+    def from_row(cls, row: ChildConsentRow) -> "ChildConsent":
+        return cls(
+            consent_type=ConsentType.from_model(row.consent_type),
+            answer=ConsentAnswer.from_model(row.answer) if row.answer is not None else None,
+        )
+
 
 if TYPE_CHECKING:
     from gql.calendar.types import Enrollment
@@ -31,6 +97,10 @@ class Guardian(Node):
     phone_mobile: str = strawberry.field(description="Mobile phone.")
     phone_work: str = strawberry.field(description="Work phone.")
     is_payer: bool = strawberry.field(description="Receives and pays the invoices.")
+    receives_mail: bool = strawberry.field(
+        description="The town's mails about the household (request decisions, enrolments…) "
+        "go to this guardian's account."
+    )
     has_account: bool = strawberry.field(
         description="True once this guardian linked a portal account with their access key."
     )
@@ -55,6 +125,7 @@ class Guardian(Node):
             phone_mobile=row.phone_mobile,
             phone_work=row.phone_work,
             is_payer=row.is_payer,
+            receives_mail=row.receives_mail,
             has_account=row.account_id is not None,
             pk=row.id,
         )
@@ -70,6 +141,10 @@ class Child(Node):
     school_class: str = strawberry.field(description="Classe (CP, CE1…).")
     has_pai: bool = strawberry.field(description="Has a projet d'accueil individualisé (PAI).")
     diet: Diet = strawberry.field(description="Meal regime.")
+    archived_at: datetime | None = strawberry.field(
+        description="When the child left the file (kept for invoices and history); null "
+        "while in it."
+    )
     pk: strawberry.Private[int]
     stored_health_notes: strawberry.Private[str]
     stored_pai_details: strawberry.Private[str]
@@ -93,6 +168,18 @@ class Child(Node):
     async def pai_details(self, info: Info) -> str:
         return await self._audited(info, self.stored_pai_details)
 
+    @strawberry.field(
+        description="Every consent the town asks (active types), with the answer in force."
+    )
+    async def consents(self, info: Info) -> list[ChildConsent]:
+        rows = await info.context.loaders.consents_by_child.load(self.pk)
+        return [ChildConsent.from_row(row) for row in rows]
+
+    @strawberry.field(description="Every consent answer given for the child, newest first.")
+    async def consent_history(self, info: Info) -> list[ConsentAnswer]:
+        rows = await info.context.loaders.consent_history_by_child.load(self.pk)
+        return [ConsentAnswer.from_model(row) for row in rows]
+
     @classmethod
     def from_model(cls, row: m.Child) -> "Child":
         return cls(
@@ -104,6 +191,7 @@ class Child(Node):
             school_class=row.school_class,
             has_pai=row.has_pai,
             diet=row.diet,
+            archived_at=row.archived_at,
             pk=row.id,
             stored_health_notes=row.health_notes,
             stored_pai_details=row.pai_details,
@@ -231,7 +319,20 @@ class Household(Node):
     family_quotient_valid_until: date | None = strawberry.field(
         description="Last day the quotient applies; past it the maximum tariff applies."
     )
+    family_quotient_source: FamilyQuotientSource | None = strawberry.field(
+        description="Where the quotient came from (CAF, MSA, a proof, typed by an agent)."
+    )
+    family_quotient_set_on: date | None = strawberry.field(
+        description="Day the quotient was last set."
+    )
+    residency: Residency = strawberry.field(
+        description="How the household is priced: by postal code or as decided by an agent."
+    )
     paperless: bool = strawberry.field(description="Invoices by e-mail only (facture en ligne).")
+    archived_at: datetime | None = strawberry.field(
+        description="When the file was archived (no new booking, kept for billing); null "
+        "while open."
+    )
 
     @strawberry.field(description="Guardians, in the order the town entered them.")
     async def guardians(self, info: Info) -> list[Guardian]:
@@ -239,9 +340,18 @@ class Household(Node):
         return [Guardian.from_model(row) for row in rows]
 
     @strawberry.field(description="Children, eldest first.")
-    async def children(self, info: Info) -> list[Child]:
+    async def children(
+        self,
+        info: Info,
+        include_archived: Annotated[
+            bool,
+            strawberry.argument(description="Also the children who left the file (archived)."),
+        ] = False,
+    ) -> list[Child]:
         rows = await info.context.loaders.children_by_household.load(self.pk)
-        return [Child.from_model(row) for row in rows]
+        return [
+            Child.from_model(row) for row in rows if include_archived or row.archived_at is None
+        ]
 
     @strawberry.field(description="Doctor, emergency contacts and authorised pick-up persons.")
     async def contacts(self, info: Info) -> list[Contact]:
@@ -292,7 +402,11 @@ class Household(Node):
             email=row.email,
             family_quotient=row.family_quotient,
             family_quotient_valid_until=row.family_quotient_valid_until,
+            family_quotient_source=row.family_quotient_source,
+            family_quotient_set_on=row.family_quotient_set_on,
+            residency=family_files.residency_of(row),
             paperless=row.paperless,
+            archived_at=row.archived_at,
         )
 
 

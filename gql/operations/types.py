@@ -60,6 +60,14 @@ class Pickup:
     is_guardian: bool = strawberry.field(description="A legal guardian of the household.")
 
 
+@strawberry.type(description="A consent as answered for a child, shown on the sheet.")
+class SheetConsent:
+    name: str = strawberry.field(description="Droit à l'image, rentrer seul…")
+    granted: bool | None = strawberry.field(
+        description="Yes (true), no (false), or null while the family has not answered."
+    )
+
+
 @strawberry.type(description="A child expected on an attendance sheet.")
 class AttendanceChild:
     child_id: strawberry.ID = strawberry.field(description="The child.")
@@ -76,6 +84,9 @@ class AttendanceChild:
     )
     pickups: list[Pickup] = strawberry.field(
         description="Guardians, then the contacts authorised to pick the child up."
+    )
+    consents: list[SheetConsent] = strawberry.field(
+        description="The town's consents (active types) as answered for the child."
     )
 
 
@@ -112,6 +123,7 @@ class AttendanceSheet:
                     pai_details=c.expected.pai_details,
                     health_notes=c.expected.health_notes,
                     reported_absent=c.expected.reported_absent,
+                    consents=[SheetConsent(name=x.name, granted=x.granted) for x in c.consents],
                     pickups=[
                         Pickup(
                             name=p.name,

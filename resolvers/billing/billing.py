@@ -357,7 +357,13 @@ def quotient_on(quotient: int | None, valid_until: date | None, day: date) -> in
     return quotient
 
 
-def is_resident(authority: BillingAuthority, postal_code: str) -> bool:
+def is_resident(
+    authority: BillingAuthority, postal_code: str, *, override: bool | None = None
+) -> bool:
+    """Resident by the régie's postal codes, unless an agent decided for the household
+    (``Household.resident_override``: a child schooled in town, a family just moved out)."""
+    if override is not None:
+        return override
     codes = authority.resident_postal_codes.split()
     return not codes or postal_code.strip() in codes
 

@@ -76,6 +76,7 @@ class HouseholdInfo:
     address: str
     email: str
     paperless: bool
+    resident_override: bool | None = None
     payer_name: str = ""
     guardian_emails: list[str] = field(default_factory=list)
 
@@ -237,7 +238,7 @@ async def _households(tenant_id: int) -> dict[int, HouseholdInfo]:
     p = Params()
     rows = await fetch(
         "SELECT id, reference, name, postal_code, address_line, address_complement, city, "
-        f"email, paperless FROM household WHERE tenant_id = {p(tenant_id)}",
+        f"email, paperless, resident_override FROM household WHERE tenant_id = {p(tenant_id)}",
         p,
     )
     households: dict[int, HouseholdInfo] = {}
@@ -259,6 +260,9 @@ async def _households(tenant_id: int) -> dict[int, HouseholdInfo]:
             address=address,
             email=row["email"],
             paperless=bool(row["paperless"]),
+            resident_override=None
+            if row["resident_override"] is None
+            else bool(row["resident_override"]),
         )
     p = Params()
     guardians = await fetch(
@@ -441,7 +445,9 @@ async def _expected(
         price = unit_price(
             grid[row["activity_id"]],
             quotient=row["quotient"],
-            resident=is_resident(authority, household.postal_code),
+            resident=is_resident(
+                authority, household.postal_code, override=household.resident_override
+            ),
             on=_as_date(row["first_day"]),
         )
         if not price:

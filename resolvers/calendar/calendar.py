@@ -226,6 +226,8 @@ async def load_context(
     household = params(household_id)
     access = _access_predicate(actor, params)
     first, last = params(start), params(end)
+    # An archived child is out of the calendar; an archived file keeps its children but no
+    # enrolment, so nothing can be booked (families/staff see why in the file).
     # One household row, checked in every branch; the town's rows reuse a few columns:
     # exception (activity_id, site_id, starts_on = its day, is_open, label), holiday
     # (starts_on, ends_on, label).
@@ -246,8 +248,8 @@ async def load_context(
                    END AS oldest_unpaid_due
             FROM household h
             JOIN tenant t ON t.id = h.tenant_id
-            LEFT JOIN child c ON c.household_id = h.id {child_filter}
-            LEFT JOIN enrollment e ON e.child_id = c.id
+            LEFT JOIN child c ON c.household_id = h.id AND c.archived_at IS NULL {child_filter}
+            LEFT JOIN enrollment e ON e.child_id = c.id AND h.archived_at IS NULL
             LEFT JOIN period p ON p.id = e.period_id
             LEFT JOIN activity a ON a.id = e.activity_id
             LEFT JOIN site s ON s.id = e.site_id

@@ -9,9 +9,10 @@ from models.households import Child
 from models.requests import Request, RequestEvent, RequestKind, RequestStatus
 from resolvers.core import audit
 from resolvers.core.clock import Clock
-from resolvers.core.errors import CommonErrorCode, DomainError, NotFound
+from resolvers.core.errors import CalendarErrorCode, CommonErrorCode, DomainError, NotFound
 from resolvers.core.outbox import queue_mail
 from resolvers.core.transactions import atomic
+from resolvers.households import consents
 from resolvers.households.households import guardian_emails, household_for, require_staff
 from resolvers.live import live
 
@@ -43,9 +44,24 @@ async def enroll(
             raise NotFound("Enfant", "childId") from None
         raise
     assert actor is not None
+    if household.archived_at is not None or child.archived_at is not None:
+        raise DomainError(
+            CalendarErrorCode.ARCHIVED,
+            "Ce dossier est archivé : aucune nouvelle inscription."
+            if household.archived_at is not None
+            else f"{child.first_names} ne fait plus partie du dossier : aucune inscription.",
+            "childId",
+        )
     activity = await Activity.get_or_none(id=activity_id, tenant_id=household.tenant_id)
     if activity is None:
         raise NotFound("Activité", "activityId")
+    if missing := await consents.missing_required(child, household.tenant_id):
+        raise DomainError(
+            CalendarErrorCode.CONSENT_MISSING,
+            f"Avant d'inscrire {child.first_names}, répondez aux autorisations obligatoires : "
+            f"{', '.join(missing)} (fiche de l'enfant, rubrique Autorisations).",
+            "childId",
+        )
     site = await Site.get_or_none(id=site_id, tenant_id=household.tenant_id)
     period = await Period.get_or_none(id=period_id, tenant_id=household.tenant_id)
     if (

@@ -135,10 +135,11 @@ async def household_for(actor: Account | None, household_id: int) -> Household:
 
 
 async def guardian_emails(household_id: int) -> list[str]:
-    """Where the town writes about a household: its guardians who have an account."""
-    emails = await Account.filter(guardianships__household_id=household_id).values_list(
-        "email", flat=True
-    )
+    """Where the town writes about a household: its guardians who have an account and did
+    not ask (through the town) to be left out of its mails."""
+    emails = await Account.filter(
+        guardianships__household_id=household_id, guardianships__receives_mail=True
+    ).values_list("email", flat=True)
     return sorted({str(email) for email in emails})
 
 
@@ -150,11 +151,22 @@ async def households_of(actor: Account | None) -> list[Household]:
 
 
 async def search_households(
-    actor: Account | None, *, search: str, first: int, after_id: int | None
+    actor: Account | None,
+    *,
+    search: str,
+    first: int,
+    after_id: int | None,
+    archived: bool | None = False,
 ) -> tuple[list[Household], bool, int]:
-    """Staff list of the town's family files, by name or reference, in id order."""
+    """Staff list of the town's family files, by name or reference, in id order; archived
+    files only when asked (``archived`` true: only them, None: all).
+
+    Roles: AGENT
+    """
     staff = require_staff(actor)
     query = Household.filter(tenant_id=staff.tenant_id)
+    if archived is not None:
+        query = query.filter(archived_at__isnull=not archived)
     if search.strip():
         term = search.strip()
         query = query.filter(Q(name__icontains=term) | Q(reference__iexact=term))

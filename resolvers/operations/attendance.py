@@ -1,5 +1,6 @@
 """Attendance sheets (listes de présence): per site, day and activity, the children expected,
-who may pick them up, and their health notes and PAI.
+who may pick them up, their health notes and PAI, and the consents their guardians gave
+(droit à l'image, rentrer seul… as the town defines them).
 
 Health notes are sensitive: every staff read of them through a sheet (GraphQL or PDF) writes
 one audit entry per child shown before the sheet is handed out, so no read goes unrecorded.
@@ -19,6 +20,7 @@ from models.tenants import Tenant
 from resolvers.core.clock import Clock
 from resolvers.core.errors import Forbidden, NotFound
 from resolvers.core.roles import require_site
+from resolvers.households.consents import consents_of
 from resolvers.households.households import require_staff
 from resolvers.operations.expected import ExpectedDay, expected_days, load_openings
 
@@ -35,10 +37,19 @@ class Pickup:
     is_guardian: bool
 
 
+@dataclass(frozen=True)
+class SheetConsent:
+    """A consent the town asks, as answered for the child: None while unanswered."""
+
+    name: str
+    granted: bool | None
+
+
 @dataclass
 class SheetChild:
     expected: ExpectedDay
     pickups: list[Pickup]
+    consents: list[SheetConsent] = field(default_factory=list)
 
 
 @dataclass
@@ -129,8 +140,13 @@ async def attendance_sheets(
         staff.tenant_id, day, day, openings, site_id=site_id, activity_id=activity_id
     )
     pickups = await _pickups({row.household_id for row in rows})
+    answers = await consents_of({row.child_id for row in rows}, staff.tenant_id)
     for row in rows:
-        sheets[row.activity_id].children.append(SheetChild(row, pickups[row.household_id]))
+        shown = [
+            SheetConsent(c.consent_type.name, c.answer.granted if c.answer else None)
+            for c in answers[row.child_id]
+        ]
+        sheets[row.activity_id].children.append(SheetChild(row, pickups[row.household_id], shown))
     await record_health_reads(
         staff,
         {row.child_id for row in rows},

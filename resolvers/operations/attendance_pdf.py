@@ -53,6 +53,9 @@ def _line(pdf: FPDF, height: float, text: str) -> None:
     pdf.multi_cell(0, height, text, new_x="LMARGIN", new_y="NEXT")
 
 
+_ANSWERS = {True: "oui", False: "NON", None: "sans réponse"}
+
+
 def _child_cell(child: SheetChild) -> str:
     row = child.expected
     lines = [f"{row.last_name.upper()} {row.first_names}"]
@@ -60,6 +63,7 @@ def _child_cell(child: SheetChild) -> str:
         lines.append(row.school_class)
     if row.reported_absent:
         lines.append("Absence signalée")
+    lines.extend(f"{c.name} : {_ANSWERS[c.granted]}" for c in child.consents)
     return "\n".join(lines)
 
 

@@ -1,5 +1,6 @@
 """The staff's requests inbox (demandes): every request of the town and the actions that move its
-status; absence reports and enrolments are decided by their own domains.
+status; absence reports and enrolments are decided by their own domains; a family quotient
+request is completed with the quotient read on its proof.
 
-May call: core, absences, calendar, households, live.
+May call: core, absences, calendar, documents, households, live.
 """

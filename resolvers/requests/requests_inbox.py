@@ -5,9 +5,11 @@ A request's kind says who decides it. Absence reports and enrolments have their 
 decisions (``absences.decide_absence``, ``enrollments.decide_enrollment``): completing or
 rejecting them here calls those, so billing of absence days and enrolment statuses follow
 the one rule. Other kinds (contact changes, booking changes) have no object of their own
-to decide: staff apply or reject the request itself. A finished request (completed or
-rejected) does not move again. Every change adds a history step, an audit entry and a
-French mail to the family's guardians.
+to decide: staff apply or reject the request itself; accepting a child's change
+(``CHILD_UPDATE``) applies it to the file, and a ``FAMILY_QUOTIENT`` request is completed
+with the quotient read on its proof (``family_quotient.complete_family_quotient``). A
+finished request (completed or rejected) does not move again. Every change adds a history
+step, an audit entry and a French mail to the family's guardians.
 """
 
 from collections.abc import Sequence
@@ -28,6 +30,7 @@ from resolvers.core.clock import Clock
 from resolvers.core.errors import CommunicationErrorCode, DomainError, NotFound
 from resolvers.core.outbox import queue_mail
 from resolvers.core.transactions import atomic
+from resolvers.households.change_requests import apply_child_update
 from resolvers.households.households import guardian_emails, require_staff
 from resolvers.live import live
 
@@ -136,7 +139,17 @@ async def change_request_status(
                 )
                 await decide_enrollment(staff, enrollment.id, decision, comment, clock=clock)
                 return await Request.get(id=request.id)
-    return await _move(staff, request, target, comment, clock=clock)
+        if request.kind == RequestKind.FAMILY_QUOTIENT and action == RequestAction.COMPLETE:
+            raise DomainError(
+                CommunicationErrorCode.INVALID,
+                "Indiquez le quotient lu sur le justificatif (completeFamilyQuotientRequest).",
+                "action",
+            )
+        if request.kind == RequestKind.CHILD_UPDATE and action == RequestAction.COMPLETE:
+            async with atomic():
+                await apply_child_update(staff, request, clock=clock)
+                return await move_request(staff, request, target, comment, clock=clock)
+    return await move_request(staff, request, target, comment, clock=clock)
 
 
 def _check_movable(request: Request, target: RequestStatus) -> None:
@@ -152,7 +165,7 @@ def _check_movable(request: Request, target: RequestStatus) -> None:
         )
 
 
-async def _move(
+async def move_request(
     staff: Account, request: Request, status: RequestStatus, comment: str, *, clock: Clock
 ) -> Request:
     """The status change of a request decided on its own: history, audit, mails, at once."""

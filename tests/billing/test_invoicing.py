@@ -22,6 +22,7 @@ from resolvers.billing.billing import TariffForm, add_tariff
 from resolvers.billing.invoicing import invoice_month
 from resolvers.core.clock import FrozenClock
 from resolvers.core.french import format_euros, month_label
+from resolvers.households.family_files import HouseholdChanges, Residency, update_household
 from tests.billing_factories import (
     HIGH_PRICE,
     LOW_PRICE,
@@ -343,6 +344,50 @@ async def test_non_residents_pay_the_non_resident_price(clock: FrozenClock) -> N
 
     totals = {i.household_id: i.total_cents for i in await Invoice.filter(authority=town.authority)}
     assert totals == {resident.household.id: 17 * LOW_PRICE, outsider.household.id: 17 * 520}
+
+
+async def test_an_agents_residency_decision_overrides_the_postal_code(
+    clock: FrozenClock,
+) -> None:
+    # given a régie whose residents live in 81100; one family outside is schooled in town,
+    # one inside is priced as non-resident by an agent's decision
+    clock.current = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
+    town = await make_billing_town(clock)
+    town.authority.resident_postal_codes = "81100"
+    await town.authority.save()
+    await add_tariff(
+        town.staff,
+        TariffForm(
+            activity_id=town.catalogue.canteen.id,
+            valid_from=date(2026, 9, 1),
+            resident=False,
+            unit_price_cents=520,
+        ),
+        clock=clock,
+    )
+    schooled_here = await make_family(town, clock)
+    decided_out = await make_family(town, clock)
+    await update_household(
+        town.staff,
+        schooled_here.household.id,
+        HouseholdChanges(postal_code="40220", residency=Residency.RESIDENT),
+        clock=clock,
+    )
+    await update_household(
+        town.staff,
+        decided_out.household.id,
+        HouseholdChanges(residency=Residency.NON_RESIDENT),
+        clock=clock,
+    )
+    clock.current = RUN_AT
+
+    await invoice_month(OCTOBER, clock=clock, tenant_id=town.tenant.id)
+
+    totals = {i.household_id: i.total_cents for i in await Invoice.filter(authority=town.authority)}
+    assert totals == {
+        schooled_here.household.id: 17 * LOW_PRICE,
+        decided_out.household.id: 17 * 520,
+    }
 
 
 async def test_an_absence_still_under_review_waits_for_the_decision(clock: FrozenClock) -> None:

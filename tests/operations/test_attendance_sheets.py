@@ -15,6 +15,7 @@ from models.audit import AuditEntry
 from resolvers.absences.absences import AbsenceForm, DatePreset, report_absence
 from resolvers.calendar.bookings import BookingAction
 from resolvers.core.clock import FrozenClock
+from resolvers.households.consents import ConsentTypeForm, answer_consent, save_consent_type
 from resolvers.operations.attendance import HEALTH_READ
 from tests.conftest import GraphQL
 from tests.factories import make_account, make_catalogue, make_town, token_for
@@ -203,3 +204,41 @@ async def test_only_the_towns_staff_read_sheets(api: GraphQL, clock: FrozenClock
         anonymous = await api(query, variables(town))
         assert anonymous["errors"][0]["extensions"]["code"] == "NOT_AUTHENTICATED"
     assert not await AuditEntry.exists(target_id=town.children["Inès"], action=HEALTH_READ)
+
+
+CONSENTS = """
+query($siteId: ID!, $date: Date!) {
+  attendanceSheets(siteId: $siteId, date: $date) {
+    children { firstNames consents { name granted } }
+  }
+}
+"""
+
+
+async def test_the_sheet_shows_the_consents_as_answered(
+    api: GraphQL, http: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    # given a town asking « Rentrer seul » and « Droit à l'image »; Léa's parent answered
+    town = await sheet_town(clock)
+    alone = await save_consent_type(town.staff, ConsentTypeForm("Rentrer seul"), clock=clock)
+    await save_consent_type(town.staff, ConsentTypeForm("Droit à l'image"), clock=clock)
+    await answer_consent(town.parents["Durand"], town.children["Léa"], alone.id, False, clock=clock)
+    token = await token_for(town.staff, clock)
+
+    # when the agent reads the sheet and prints it
+    result = await api(CONSENTS, variables(town), token=token)
+    link = (await api(PDF_LINK, variables(town), token=token))["data"]["attendanceSheetsPdf"]
+    response = await http.get(link["url"].removeprefix("http://famille.test"))
+
+    # then each child shows the answers in force, unanswered ones said so
+    by_name = {
+        c["firstNames"]: c["consents"] for c in result["data"]["attendanceSheets"][0]["children"]
+    }
+    assert by_name["Léa"] == [
+        {"name": "Rentrer seul", "granted": False},
+        {"name": "Droit à l'image", "granted": None},
+    ]
+    pages = PdfReader(io.BytesIO(response.content)).pages
+    text = " ".join(" ".join(page.extract_text() for page in pages).split())
+    assert "Rentrer seul : NON" in text
+    assert "Droit à l'image : sans réponse" in text

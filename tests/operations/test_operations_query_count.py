@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from gql.ids import encode_id
 from resolvers.calendar.bookings import BookingAction
 from resolvers.core.clock import FrozenClock
+from resolvers.households.consents import ConsentTypeForm, save_consent_type
 from tests.conftest import GraphQL
 from tests.factories import token_for
 from tests.ops_factories import OpsTown, change, make_ops_town
@@ -28,8 +29,8 @@ WEEKS = [date(2026, 11, 30) + timedelta(days=n) for n in range(12) if n % 7 in (
 # booked days 1.
 FORECAST_STATEMENTS = 4
 # Bearer-token lookup 1, site 1, tenant 1, openings 1, town calendar 1, activities 1, booked
-# days 1, guardians 1, pick-up contacts 1, audit entries 1.
-SHEETS_STATEMENTS = 10
+# days 1, guardians 1, pick-up contacts 1, consent types 1, consent answers 1, audit entries 1.
+SHEETS_STATEMENTS = 12
 
 
 async def book(town: OpsTown, children: list[str], clock: FrozenClock) -> None:
@@ -42,6 +43,7 @@ async def test_the_forecast_and_the_sheets_do_not_grow_with_the_children(
     api: GraphQL, clock: FrozenClock
 ) -> None:
     town = await make_ops_town(clock)
+    await save_consent_type(town.staff, ConsentTypeForm("Droit à l'image"), clock=clock)
     token = await token_for(town.staff, clock)
     site = {"siteId": encode_id("Site", town.catalogue.site.id)}
     counts = []
