@@ -22,6 +22,8 @@ TOKEN_PREFIXES = (
     "/prelevements/",
     "/attestations/",
     "/recus/",
+    "/bordereaux/",
+    "/journal-caisse/",
     "/export/",
     "/ics/",
     "/paiement/retour/",

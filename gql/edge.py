@@ -74,6 +74,7 @@ LIST_LIMITS: dict[str, Callable[[Settings], int]] = {
     "DeskPaymentInput.invoiceIds": lambda s: s.input_max_ids,
     "DeskPaymentInput.allocations": lambda s: s.input_max_ids,
     "CesuInput.titleNumbers": lambda s: s.input_max_items,
+    "DepositSlipInput.deskPaymentIds": lambda s: s.input_max_ids,
     "BillingAuthorityInput.residentPostalCodes": lambda s: s.input_max_items,
     "BookingChangesInput.changes": lambda s: s.input_max_days,
     "BookingChangesInput.days": lambda s: s.input_max_items,

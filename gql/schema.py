@@ -49,6 +49,7 @@ from gql.operations.mutations import OperationsMutations
 from gql.operations.queries import OperationsQueries
 from gql.payments.mutations import PaymentMutations
 from gql.payments.queries import PaymentQueries
+from gql.payments.till import TillMutations, TillQueries
 from gql.persisted import PersistedQueries
 from gql.privacy.mutations import PrivacyMutations
 from gql.reminders.mutations import ReminderMutations
@@ -79,6 +80,7 @@ class Query(
     AccountingQueries,
     RequestQueries,
     PaymentQueries,
+    TillQueries,
     NodeQueries,
 ):
     pass
@@ -100,6 +102,7 @@ class Mutation(
     PrivacyMutations,
     ReminderMutations,
     PaymentMutations,
+    TillMutations,
 ):
     pass
 

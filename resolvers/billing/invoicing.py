@@ -613,7 +613,8 @@ async def _issued(
     for row in rows:
         household_id = row["household_id"]
         revisions[household_id] = max(revisions.get(household_id, -1), row["revision"])
-        if row["kind"] is None:
+        # Manual lines and corrections by staff (corrections.py) are not the run's to undo.
+        if row["kind"] is None or row["kind"] == InvoiceLineKind.MANUAL.value:
             continue
         key = LineKey(
             row["child_id"],
