@@ -22,6 +22,7 @@ from gql.absences.queries import AbsenceQueries
 from gql.accounting.queries import AccountingQueries
 from gql.accounts.mutations import AccountMutations
 from gql.accounts.queries import AccountQueries
+from gql.billing.corrections import CorrectionMutations
 from gql.billing.mutations import BillingMutations
 from gql.billing.queries import BillingQueries
 from gql.calendar.mutations import CalendarMutations
@@ -97,6 +98,7 @@ class Mutation(
     NewsMutations,
     MessageMutations,
     BillingMutations,
+    CorrectionMutations,
     SepaMutations,
     RequestMutations,
     PrivacyMutations,

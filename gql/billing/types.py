@@ -207,6 +207,13 @@ class Invoice(Node):
     delivery: InvoiceDelivery = strawberry.field(description="Mailed, or to print.")
     payment_window: PaymentWindowState = strawberry.field(description="Online payment.")
     lines: list[InvoiceLine] = strawberry.field(description="The lines, in order.")
+    corrects_id: strawberry.ID | None = strawberry.field(
+        description="Complement or credit note: the invoice it corrects."
+    )
+    exported_at: dt.datetime | None = strawberry.field(
+        description="Sent to the Treasury (PES): locked, corrected only by a complementary "
+        "invoice or a credit note."
+    )
     pk: strawberry.Private[int]
 
     @strawberry.field(
@@ -246,4 +253,10 @@ class Invoice(Node):
             ),
             pk=invoice.id,
             lines=[InvoiceLine.from_model(line) for line in lines],
+            corrects_id=(
+                strawberry.ID(encode_id("Invoice", invoice.corrects_id))
+                if invoice.corrects_id is not None
+                else None
+            ),
+            exported_at=invoice.exported_at,
         )

@@ -474,6 +474,27 @@ async def _ensure_counter(authority_id: int, month: date) -> None:
     )
 
 
+async def take_invoice_number(authority_id: int, month: date) -> str:
+    """Inside the caller's transaction: the next number of the régie's sequence for the
+    month billed, for a document staff issue by hand (corrections.py). The counter row is
+    locked as the run locks it, so numbers stay gap-free and the run sees the change."""
+    await _ensure_counter(authority_id, month)
+    p = Params()
+    lock = " FOR UPDATE" if is_postgres() else ""
+    [counter] = await fetch(
+        "SELECT id, last_sequence FROM invoice_counter "
+        f"WHERE authority_id = {p(authority_id)} AND month = {p(month)}{lock}",
+        p,
+    )
+    sequence = int(counter["last_sequence"]) + 1
+    p = Params()
+    await connection().execute_query(
+        f"UPDATE invoice_counter SET last_sequence = {p(sequence)} WHERE id = {p(counter['id'])}",
+        p.values,
+    )
+    return invoice_number(month, sequence)
+
+
 @dataclass
 class MonthRun:
     """What every chunk of one régie's month shares."""
