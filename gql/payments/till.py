@@ -18,11 +18,6 @@ from resolvers.billing.ledger_modes import LABELS, LedgerMode
 from resolvers.payments import cash_journal, deposits, refunds
 from resolvers.payments.cash_journal import CashJournal as CashJournalData
 
-strawberry.enum(
-    LedgerMode,
-    description="How money reached or left a régie, as its books group it.",
-)
-
 AuthorityId = Annotated[strawberry.ID, strawberry.argument(description="The régie.")]
 
 
