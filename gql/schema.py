@@ -53,6 +53,7 @@ from gql.payments.queries import PaymentQueries
 from gql.payments.till import TillMutations, TillQueries
 from gql.persisted import PersistedQueries
 from gql.privacy.mutations import PrivacyMutations
+from gql.reminders.dunning import DunningMutations, DunningQueries
 from gql.reminders.mutations import ReminderMutations
 from gql.requests.mutations import RequestMutations
 from gql.requests.queries import RequestQueries
@@ -82,6 +83,7 @@ class Query(
     RequestQueries,
     PaymentQueries,
     TillQueries,
+    DunningQueries,
     NodeQueries,
 ):
     pass
@@ -105,6 +107,7 @@ class Mutation(
     ReminderMutations,
     PaymentMutations,
     TillMutations,
+    DunningMutations,
 ):
     pass
 

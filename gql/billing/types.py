@@ -49,6 +49,9 @@ class BillingAuthority:
     resident_postal_codes: list[str] = strawberry.field(
         description="Postal codes billed at the resident price; empty = everyone."
     )
+    dunning_days: list[int] = strawberry.field(
+        description="Automatic payment reminders: days after the due date of each."
+    )
 
     @classmethod
     def from_model(cls, model: BillingAuthorityModel) -> "BillingAuthority":
@@ -62,6 +65,7 @@ class BillingAuthority:
             payment_closes_minutes=model.payment_closes_minutes,
             unbooked_surcharge_percent=model.unbooked_surcharge_percent,
             resident_postal_codes=model.resident_postal_codes.split(),
+            dunning_days=[int(day) for day in model.dunning_days.split()],
         )
 
 
