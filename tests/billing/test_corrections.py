@@ -11,11 +11,14 @@ from pypdf import PdfReader
 
 from gql.ids import encode_id
 from models.audit import AuditEntry
-from models.billing import Invoice, InvoiceKind
+from models.billing import Invoice, InvoiceKind, InvoiceLineKind
+from resolvers.billing.corrections import cancel_invoice
 from resolvers.billing.invoicing import invoice_month
+from resolvers.billing.tax_certificates import certificates_of
 from resolvers.core.clock import FrozenClock
+from tests.billing.test_tax_certificates import paid_invoice, town_with_young_children
 from tests.billing_factories import make_billing_town, make_family
-from tests.conftest import GraphQL
+from tests.conftest import Backend, GraphQL
 from tests.factories import token_for
 
 ADD = """
@@ -205,3 +208,24 @@ async def test_an_invoice_is_cancelled_by_a_credit_note_unless_it_was_paid(
     parent = await token_for(family.parent, clock)
     forbidden = await api(CANCEL, {"id": october_id, "reason": "x"}, token=parent)
     assert forbidden["data"]["cancelInvoice"]["errors"][0]["code"] == "FORBIDDEN"
+
+
+async def test_a_cancelled_invoice_certifies_no_childcare(
+    backend: Backend, clock: FrozenClock
+) -> None:
+    town, family, young, _, care = await town_with_young_children(clock)
+    clock.current = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
+    before = await certificates_of(town.staff, family.household.id, 2026, clock=clock)
+    unpaid = await paid_invoice(
+        town,
+        family,
+        date(2026, 10, 1),
+        [(young, care, InvoiceLineKind.BOOKED, 3000)],
+        settled=0,
+    )
+    await cancel_invoice(town.staff, unpaid.id, "Facturée par erreur", clock=clock)
+    assert (await Invoice.get(id=unpaid.id)).settled_cents == 3000  # cleared by the avoir
+    after = await certificates_of(town.staff, family.household.id, 2026, clock=clock)
+    assert [(c.child.id, c.total_cents) for c in after] == [
+        (c.child.id, c.total_cents) for c in before
+    ]

@@ -4,10 +4,12 @@ GraphQL as the régisseur does, with what is refused."""
 
 import csv
 import io
+import zipfile
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+import orjson
 
 from gql.ids import encode_id
 from models.audit import AuditEntry
@@ -221,7 +223,7 @@ async def test_receipts_are_numbered_without_gaps_and_the_days_cheques_go_on_a_s
 
 
 async def test_a_credit_is_refunded_in_the_ledger_with_its_mode_and_reason(
-    api: GraphQL, clock: FrozenClock
+    api: GraphQL, http: httpx.AsyncClient, clock: FrozenClock
 ) -> None:
     family = await paying_family(clock, totals=(4000,))
     staff = await token_for(family.staff, clock)
@@ -297,6 +299,29 @@ async def test_a_credit_is_refunded_in_the_ledger_with_its_mode_and_reason(
     refunds = await Payment.filter(household_id=family.household.id, kind=PaymentKind.REFUND)
     assert sorted(p.amount_cents for p in refunds) == [-600, -400]
     assert await invoice_due(api, family, 0) == 0
+
+    # The RGPD export reads the same ledger.
+    export = await api(
+        "mutation($id: ID!) { exportHouseholdData(householdId: $id) { url errors { code } } }",
+        {"id": family.household_id},
+        token=family.token,
+    )
+    archive = zipfile.ZipFile(
+        io.BytesIO((await http.get(export["data"]["exportHouseholdData"]["url"])).content)
+    )
+    data = orjson.loads(archive.read("data.json"))
+    assert [(p["kind"], p["amount_cents"]) for p in data["payments"]] == [
+        ("payment", 5000),
+        ("refund", -600),
+        ("refund", -400),
+    ]
+    assert data["payments"][0]["allocations"] == [
+        {"invoice_id": family.invoices[0].id, "amount_cents": 4000}
+    ]
+    assert [(r["number"], r["mode"], r["amount_cents"]) for r in data["credit_refunds"]] == [
+        (f"V{family.authority.id}-2026-000001", "cheque", 600),
+        (f"V{family.authority.id}-2026-000002", "transfer", 400),
+    ]
 
 
 async def test_the_daily_cash_journal_lists_every_movement_by_mode_with_totals(
