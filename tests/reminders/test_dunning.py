@@ -90,8 +90,9 @@ async def test_overdue_invoices_by_age_and_reminders_on_demand_and_by_step(
 
     # The automatic reminders: the latest step reached of each invoice (15 and 45 days by
     # default), once, however often the job runs.
-    assert await remind_overdue_invoices({"clock": clock}) == 2
-    assert await remind_overdue_invoices({"clock": clock}) == 0
+    # (The job goes through every town of the database: count this family's mails.)
+    await remind_overdue_invoices({"clock": clock})
+    await remind_overdue_invoices({"clock": clock})
     await run_jobs()
     assert relances(mailbox, email) == [
         "Relance : facture 2609000001 impayée – 25,00 €",
@@ -104,8 +105,10 @@ async def test_overdue_invoices_by_age_and_reminders_on_demand_and_by_step(
 
     # 15 January: October's invoice reaches the 45-day step.
     clock.current = datetime(2027, 1, 15, 8, 0, tzinfo=UTC)
-    assert await remind_overdue_invoices({"clock": clock}) == 1
-    assert await remind_overdue_invoices({"clock": clock}) == 0
+    await remind_overdue_invoices({"clock": clock})
+    await remind_overdue_invoices({"clock": clock})
+    await run_jobs()
+    assert len(relances(mailbox, email)) == 3
 
     # On demand, once a day.
     staff = await token_for(family.staff, clock)
@@ -133,7 +136,9 @@ async def test_overdue_invoices_by_age_and_reminders_on_demand_and_by_step(
     # A régie without steps sends none.
     await BillingAuthority.filter(id=family.authority.id).update(dunning_days="")
     clock.current = datetime(2027, 3, 1, 8, 0, tzinfo=UTC)
-    assert await remind_overdue_invoices({"clock": clock}) == 0
+    await remind_overdue_invoices({"clock": clock})
+    await run_jobs()
+    assert len(relances(mailbox, email)) == 4
 
 
 async def test_the_regie_sets_its_steps_and_bad_ones_are_refused(
