@@ -288,7 +288,9 @@ class TillQueries:
         day: Annotated[dt.date, strawberry.argument(description="The day.")],
     ) -> CashJournal:
         pk = decode_id(authority_id, "BillingAuthority", field="authorityId")
-        data = await cash_journal.cash_journal(info.context.account, pk, day)
+        data = await cash_journal.cash_journal(
+            info.context.account, pk, day, clock=info.context.clock
+        )
         return CashJournal.from_data(data, pk)
 
 

@@ -23,6 +23,7 @@ from models.tenants import Tenant
 from resolvers.billing.ledger_modes import LABELS, LedgerMode, mode_of
 from resolvers.core import signed_links
 from resolvers.core.clock import Clock
+from resolvers.core.errors import BillingErrorCode, DomainError
 from resolvers.core.french import format_euros, format_short_date
 from resolvers.households.households import require_staff
 from resolvers.payments.deposits import authority_of
@@ -78,13 +79,19 @@ def _bounds(day: date, timezone: str) -> tuple[datetime, datetime]:
     return start, end
 
 
-async def cash_journal(actor: Account | None, authority_id: int, day: date) -> CashJournal:
+async def cash_journal(
+    actor: Account | None, authority_id: int, day: date, *, clock: Clock
+) -> CashJournal:
     """Staff: a régie's movements of one day, by mode, with totals.
 
     Roles: REGISSEUR"""
     staff = require_staff(actor)
     authority = await authority_of(staff, authority_id)
     tenant = await Tenant.get(id=staff.tenant_id)
+    if day > clock.now().astimezone(ZoneInfo(tenant.timezone)).date():
+        raise DomainError(
+            BillingErrorCode.INVALID, "Le journal de caisse d'un jour à venir n'existe pas.", "day"
+        )
     start, end = _bounds(day, tenant.timezone)
     received = await DeskPayment.filter(authority_id=authority.id, received_on=day).order_by("id")
     cancelled = await DeskPayment.filter(
@@ -262,7 +269,7 @@ async def journal_from_token(token: str, *, clock: Clock) -> tuple[CashJournal, 
     Raises ``signed_links.InvalidLink`` or a DomainError (FORBIDDEN, NOT_FOUND)."""
     account, params = await signed_links.verify(token, JOURNAL_PURPOSE, clock=clock)
     journal = await cash_journal(
-        account, int(params["authority"]), date.fromisoformat(params["day"])
+        account, int(params["authority"]), date.fromisoformat(params["day"]), clock=clock
     )
     return journal, str(params["format"])
 

@@ -408,6 +408,8 @@ async def test_the_daily_cash_journal_lists_every_movement_by_mode_with_totals(
 
     empty = await api(JOURNAL, {"authority": authority, "day": "2026-11-24"}, token=staff)
     assert empty["data"]["cashJournal"]["entries"] == []
+    future = await api(JOURNAL, {"authority": authority, "day": "2026-11-25"}, token=staff)
+    assert future["errors"][0]["extensions"]["code"] == "INVALID"
     other = await api(
         JOURNAL,
         {"authority": encode_id("BillingAuthority", 999999), "day": "2026-11-23"},
