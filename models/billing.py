@@ -4,7 +4,7 @@ Money is integer cents. An issued invoice is never recomputed: a later change of
 household owes for a month becomes a new document (credit note or complementary invoice)
 with the next revision number, so the unique (household, régie, month, revision) key makes
 a re-run of the same month a no-op. Staff may add a manual line (a charge or a discount) to
-an invoice until it is sent to the Treasury (``exported_at``, set by the PES export); after
+an invoice until it is sent to the Treasury (``pes_batch``, set by the PES export); after
 that, and to cancel an invoice, a correcting document (``corrects``) is issued. Payments
 (models/payments.py) attach through ``settled_cents``: the amount still due is
 ``total_cents - settled_cents``. A credit note applied to the invoice it corrects adds what
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from models.catalogue import Activity, Site
     from models.households import Child, Household
     from models.tenants import Tenant
+    from models.treasury import PesBatch
 
 
 class InvoiceCounter(Model):
@@ -152,9 +153,12 @@ class Invoice(Model):
         "models.Invoice", related_name="corrections", null=True, on_delete=fields.RESTRICT
     )
     corrects_id: int | None
-    exported_at = fields.DatetimeField(
-        null=True, description="Sent to the Treasury (PES): locked, corrected by new documents"
+    # Locked while set: the invoice is a titre in a PES rôle the Trésor holds (see
+    # models/treasury.py). Lines are never added to it; corrections are new documents.
+    pes_batch: fields.ForeignKeyNullableRelation["PesBatch"] = fields.ForeignKeyField(
+        "models.PesBatch", related_name="invoices", null=True, on_delete=fields.RESTRICT
     )
+    pes_batch_id: int | None
     created_at = fields.DatetimeField()
 
     class Meta:

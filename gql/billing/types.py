@@ -214,9 +214,9 @@ class Invoice(Node):
     corrects_id: strawberry.ID | None = strawberry.field(
         description="Complement or credit note: the invoice it corrects."
     )
-    exported_at: dt.datetime | None = strawberry.field(
-        description="Sent to the Treasury (PES): locked, corrected only by a complementary "
-        "invoice or a credit note."
+    locked: bool = strawberry.field(
+        description="Sent to the Treasury in a PES batch: corrected only by a complementary "
+        "invoice or a credit note (addInvoiceLine issues them)."
     )
     pk: strawberry.Private[int]
 
@@ -262,5 +262,5 @@ class Invoice(Node):
                 if invoice.corrects_id is not None
                 else None
             ),
-            exported_at=invoice.exported_at,
+            locked=invoice.pes_batch_id is not None,
         )

@@ -1,7 +1,7 @@
 """Corrections of invoices by the régisseur: a manual line (a charge, or a discount, with its
 label) and the cancellation of an invoice by a credit note (avoir), both audited.
 
-An invoice not yet sent to the Treasury (``exported_at`` null: the PES export sets it) takes
+An invoice not yet sent to the Treasury (``pes_batch`` null: the PES export sets it) takes
 the manual line itself and its total moves. Once sent it is locked: a charge becomes a
 complementary invoice and a discount a credit note, each a new document of the same month
 numbered in the régie's sequence (``invoicing.take_invoice_number``) and pointing at the
@@ -158,7 +158,7 @@ async def add_manual_line(
             unit_price_cents=amount_cents,
             amount_cents=amount_cents,
         )
-        if invoice.exported_at is None:
+        if invoice.pes_batch_id is None:
             last = await InvoiceLine.filter(invoice_id=invoice.id).order_by("-position").first()
             line.invoice_id = invoice.id
             line.position = (last.position if last else 0) + 1

@@ -12,6 +12,7 @@ from pypdf import PdfReader
 from gql.ids import encode_id
 from models.audit import AuditEntry
 from models.billing import Invoice, InvoiceKind, InvoiceLineKind
+from models.treasury import PesBatch
 from resolvers.billing.corrections import cancel_invoice
 from resolvers.billing.invoicing import invoice_month
 from resolvers.billing.tax_certificates import certificates_of
@@ -45,6 +46,25 @@ mutation($input: DeskPaymentInput!) {
   recordDeskPayment(input: $input) { deskPayment { id } errors { message } }
 }
 """
+
+
+async def send_to_treasury(invoice: Invoice, clock: FrozenClock) -> None:
+    """What the PES export does to an invoice it sends: it joins a batch, locked."""
+    batch = await PesBatch.create(
+        tenant_id=invoice.tenant_id,
+        authority_id=invoice.authority_id,
+        month=invoice.month,
+        exercise=invoice.month.year,
+        bordereau_number=1,
+        collectivity_code="001",
+        budget_code="00",
+        file_name="PES_test.xml",
+        piece_count=1,
+        total_cents=invoice.total_cents,
+        content=b"",
+        created_at=clock.now(),
+    )
+    await Invoice.filter(id=invoice.id).update(pes_batch_id=batch.id)
 
 
 def pdf_text(data: bytes) -> str:
@@ -95,8 +115,8 @@ async def test_manual_lines_then_once_locked_a_complement_and_a_credit_note(
     await invoice_month(date(2026, 10, 1), clock=clock, tenant_id=town.tenant.id)
     assert await Invoice.filter(household_id=family.household.id).count() == 1
 
-    # Sent to the Treasury (the PES export sets exported_at): locked.
-    await Invoice.filter(id=october.id).update(exported_at=clock.now())
+    # Sent to the Treasury (the PES export puts it in a batch): locked.
+    await send_to_treasury(october, clock)
     complement = await add("Sortie au cinéma", 800)
     document = complement["invoice"]
     assert (document["kind"], document["correctsId"], document["total"]["cents"]) == (

@@ -15,6 +15,7 @@ from resolvers.billing.invoicing import invoice_month
 from resolvers.core.clock import FrozenClock
 from resolvers.payments.payments import SetupForm, save_payment_setup
 from resolvers.sepa.direct_debit import export_month, mark_collected
+from tests.billing.test_corrections import send_to_treasury
 from tests.billing_factories import BillingTown, Family, make_billing_town, make_family
 from tests.conftest import GraphQL
 from tests.factories import token_for
@@ -165,7 +166,7 @@ async def test_a_month_with_every_kind_of_movement_balances_by_payment_mode(
     )
     corrected_id = encode_id("Invoice", invoices[corrected.household.id].id)
     await api(add, {"id": corrected_id, "cents": 500}, token=staff)
-    await Invoice.filter(id=invoices[corrected.household.id].id).update(exported_at=clock.now())
+    await send_to_treasury(invoices[corrected.household.id], clock)
     await api(add, {"id": corrected_id, "cents": -200}, token=staff)
 
     result = await api(TOTALS, {"month": "2026-10-01"}, token=staff)

@@ -34,7 +34,7 @@ class StateOnlyAddField(ops.AddField):
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0014_desk_payments')]
+    dependencies = [('models', '0017_staff_roles')]
 
     initial = False
 
@@ -105,11 +105,6 @@ class Migration(migrations.Migration):
             model_name='Invoice',
             name='corrects',
             field=fields.ForeignKeyField('models.Invoice', source_field='corrects_id', null=True, db_constraint=True, to_field='id', related_name='corrections', on_delete=OnDelete.RESTRICT),
-        ),
-        ops.AddField(
-            model_name='Invoice',
-            name='exported_at',
-            field=fields.DatetimeField(null=True, description='Sent to the Treasury (PES): locked, corrected by new documents', auto_now=False, auto_now_add=False),
         ),
         StateOnlyAlterField(
             model_name='InvoiceLine',
