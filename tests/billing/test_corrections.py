@@ -87,6 +87,7 @@ async def test_manual_lines_then_once_locked_a_complement_and_a_credit_note(
 
     async def add(label: str, cents: int, token: str = staff) -> dict[str, Any]:
         result = await api(ADD, {"id": october_id, "label": label, "cents": cents}, token=token)
+        assert result.get("data"), result
         payload: dict[str, Any] = result["data"]["addInvoiceLine"]
         return payload
 
