@@ -23,6 +23,8 @@ TOKEN_PREFIXES = (
     "/titres/",
     "/attestations/",
     "/recus/",
+    "/bordereaux/",
+    "/journal-caisse/",
     "/export/",
     "/ics/",
     "/paiement/retour/",

@@ -30,6 +30,8 @@ from gql.compression import Compression
 from gql.context import Context, bearer_token
 from gql.errors import database_exception_handlers
 from gql.files import (
+    cash_journal_file,
+    deposit_slip_pdf,
     desk_receipt_pdf,
     direct_debit_xml,
     file_download,
@@ -258,6 +260,8 @@ def create_app(*, clock: Clock | None = None, redis: ArqRedis | None = None) -> 
             Route("/titres/{token}", pes_xml(clock)),
             Route("/attestations/{token}", tax_certificate_pdf(clock)),
             Route("/recus/{token}", desk_receipt_pdf(clock)),
+            Route("/bordereaux/{token}", deposit_slip_pdf(clock)),
+            Route("/journal-caisse/{token}", cash_journal_file(clock)),
             Route("/export/{token}", household_export(clock)),
             *payment_routes.routes(clock),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),

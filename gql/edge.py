@@ -82,6 +82,8 @@ LIST_LIMITS: dict[str, Callable[[Settings], int]] = {
     "PesSettingsInput.activityCodes": lambda s: s.input_max_items,
     "DeskPaymentInput.allocations": lambda s: s.input_max_ids,
     "CesuInput.titleNumbers": lambda s: s.input_max_items,
+    "DepositSlipInput.deskPaymentIds": lambda s: s.input_max_ids,
+    "BillingAuthorityInput.dunningDays": lambda s: s.input_max_items,
     "BillingAuthorityInput.residentPostalCodes": lambda s: s.input_max_items,
     "BookingChangesInput.changes": lambda s: s.input_max_days,
     "BookingChangesInput.days": lambda s: s.input_max_items,

@@ -37,6 +37,7 @@ from models.sepa import BatchStatus, LineStatus, MandateStatus, SequenceType
 from models.treasury import PesBatchStatus
 from resolvers.absences.absences import DatePreset
 from resolvers.billing.invoices import InvoiceFilter
+from resolvers.billing.ledger_modes import LedgerMode
 from resolvers.calendar.booking_rules import DayReason, DayStatus
 from resolvers.calendar.bookings import BookingAction, LineOutcome, WeekParity
 from resolvers.calendar.reenrollment import ReenrollmentChoice
@@ -314,6 +315,7 @@ VALUES: dict[type[Enum], dict[str, str]] = {
         "BOOKED": "Booked days.",
         "SURCHARGE": "Days attended without booking, with the régie's surcharge.",
         "ABSENCE": "Unjustified absences, billed.",
+        "MANUAL": "Added by staff: a charge or a discount with its label, or a correction.",
     },
     InvoiceDelivery: {
         "EMAIL": "Mailed with its PDF (paperless household).",
@@ -348,6 +350,7 @@ VALUES: dict[type[Enum], dict[str, str]] = {
         "PAYBOX": "Paybox (Verifone).",
         "PAYFIP": "PayFiP (DGFiP).",
         "DESK": "Paid at the régie's desk (recordDeskPayment).",
+        "SEPA": "SEPA direct debit: a collected line of a direct-debit batch.",
     },
     DeskPaymentMode: {
         "CASH": "Espèces (cash).",
@@ -355,6 +358,16 @@ VALUES: dict[type[Enum], dict[str, str]] = {
         "CESU": "Chèques emploi service universel: paper titles (numbers) or e-CESU.",
         "TRANSFER": "Virement (bank transfer), with its reference.",
         "OTHER": "Any other means, described in the reference or note.",
+    },
+    LedgerMode: {
+        "CASH": "Espèces at the desk.",
+        "CHEQUE": "Cheques at the desk.",
+        "CESU": "CESU titles or e-CESU at the desk.",
+        "TRANSFER": "Bank transfers recorded at the desk.",
+        "OTHER": "Other means recorded at the desk.",
+        "ONLINE": "Online payment (PayZen, Paybox, PayFiP).",
+        "DIRECT_DEBIT": "SEPA direct debit collected.",
+        "CREDIT": "A household's credit (an earlier overpayment) used by a later invoice.",
     },
     PaymentMode: {"TEST": "The provider's test platform: no real money.", "PRODUCTION": "Real."},
     AttemptStatus: {

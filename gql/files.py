@@ -2,8 +2,8 @@
 ``/factures/<token>`` (an invoice's PDF), ``/prelevements/<token>`` (a direct-debit file),
 ``/titres/<token>`` (a PES file of titres for the Trésor public),
 ``/attestations/<token>`` (a tax certificate), ``/recus/<token>`` (a desk payment's
-receipt) and ``/export/<token>`` (a household's RGPD
-export).
+receipt), ``/bordereaux/<token>`` (a deposit slip), ``/journal-caisse/<token>`` (a régie's
+daily cash journal, CSV or PDF) and ``/export/<token>`` (a household's RGPD export).
 
 A link is only issued to someone allowed to read what it names; each route's resolver
 checks the link's signature and lifetime (resolvers/core/signed_links.py) and the reader's
@@ -30,6 +30,14 @@ from resolvers.core.clock import Clock
 from resolvers.core.errors import DomainError
 from resolvers.core.signed_links import InvalidLink
 from resolvers.documents.documents import open_download
+from resolvers.payments.cash_journal import (
+    journal_csv,
+    journal_filename,
+    journal_from_token,
+    journal_pdf,
+)
+from resolvers.payments.deposit_pdf import render_slip, slip_filename
+from resolvers.payments.deposits import load_slip, slip_from_token
 from resolvers.payments.desk import load_receipt, receipt_from_token
 from resolvers.payments.desk_receipt import receipt_filename, render_receipt
 from resolvers.privacy.privacy import export_from_token
@@ -138,6 +146,30 @@ def desk_receipt_pdf(clock: Clock) -> Endpoint:
         return Attachment(render_receipt(receipt), "application/pdf", receipt_filename(receipt))
 
     return signed_file(open_file, _expired("rouvrez le paiement pour obtenir un nouveau lien."))
+
+
+def deposit_slip_pdf(clock: Clock) -> Endpoint:
+    """``/bordereaux/<token>``: a deposit slip, for staff of its town."""
+
+    async def open_file(token: str) -> Attachment:
+        document = await load_slip(await slip_from_token(token, clock=clock))
+        return Attachment(render_slip(document), "application/pdf", slip_filename(document))
+
+    return signed_file(open_file, _expired("rouvrez le bordereau pour obtenir un nouveau lien."))
+
+
+def cash_journal_file(clock: Clock) -> Endpoint:
+    """``/journal-caisse/<token>``: a régie's day, as CSV or PDF, read when followed."""
+
+    async def open_file(token: str) -> Attachment:
+        journal, file_format = await journal_from_token(token, clock=clock)
+        if file_format == "csv":
+            data, media_type = journal_csv(journal).encode(), "text/csv; charset=utf-8"
+        else:
+            data, media_type = journal_pdf(journal), "application/pdf"
+        return Attachment(data, media_type, journal_filename(journal, file_format))
+
+    return signed_file(open_file, _expired("demandez un nouveau lien depuis le journal de caisse."))
 
 
 def household_export(clock: Clock) -> Endpoint:

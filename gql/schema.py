@@ -23,6 +23,7 @@ from gql.access import STAFF_OPERATIONS, declare_access
 from gql.accounting.queries import AccountingQueries
 from gql.accounts.mutations import AccountMutations
 from gql.accounts.queries import AccountQueries
+from gql.billing.corrections import CorrectionMutations
 from gql.billing.mutations import BillingMutations
 from gql.billing.queries import BillingQueries
 from gql.calendar.mutations import CalendarMutations
@@ -54,10 +55,12 @@ from gql.operations.mutations import OperationsMutations
 from gql.operations.queries import OperationsQueries
 from gql.payments.mutations import PaymentMutations
 from gql.payments.queries import PaymentQueries
+from gql.payments.till import TillMutations, TillQueries
 from gql.persisted import PersistedQueries
 from gql.privacy.mutations import PrivacyMutations
 from gql.quotients.mutations import QuotientMutations
 from gql.quotients.queries import QuotientQueries
+from gql.reminders.dunning import DunningMutations, DunningQueries
 from gql.reminders.mutations import ReminderMutations
 from gql.requests.mutations import RequestMutations
 from gql.requests.queries import RequestQueries
@@ -94,6 +97,8 @@ class Query(
     AccountingQueries,
     RequestQueries,
     PaymentQueries,
+    TillQueries,
+    DunningQueries,
     StaffQueries,
     NodeQueries,
 ):
@@ -115,6 +120,7 @@ class Mutation(
     NewsMutations,
     MessageMutations,
     BillingMutations,
+    CorrectionMutations,
     SepaMutations,
     TreasuryMutations,
     QuotientMutations,
@@ -122,6 +128,8 @@ class Mutation(
     PrivacyMutations,
     ReminderMutations,
     PaymentMutations,
+    TillMutations,
+    DunningMutations,
     StaffMutations,
 ):
     pass

@@ -21,6 +21,7 @@ from resolvers.core.french import format_date
 from resolvers.core.outbox import queue_mail
 from resolvers.documents.documents import expiring_documents
 from resolvers.documents.storage import FilesystemStore, current_store
+from resolvers.reminders.dunning import queue_dunning_reminders
 from resolvers.reminders.reminders import (
     queue_booking_reminders,
     queue_invoice_reminders,
@@ -77,6 +78,13 @@ async def remind_unpaid_invoices(ctx: dict[str, Any]) -> int:
     """Payers of invoices due soon and still unpaid."""
     clock: Clock = ctx.get("clock") or SystemClock()
     return await queue_invoice_reminders(clock=clock)
+
+
+async def remind_overdue_invoices(ctx: dict[str, Any]) -> int:
+    """Payers of invoices past due, at the steps their régie sets (relances); run twice,
+    it mails nothing twice."""
+    clock: Clock = ctx.get("clock") or SystemClock()
+    return await queue_dunning_reminders(clock=clock)
 
 
 async def sweep_document_files(ctx: dict[str, Any]) -> int:

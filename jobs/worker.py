@@ -29,6 +29,7 @@ from jobs.queue import open_pool, redis_settings
 from jobs.quotients import refresh_family_quotients
 from jobs.reminders import (
     remind_expiring_documents,
+    remind_overdue_invoices,
     remind_unbooked_weeks,
     remind_unpaid_invoices,
     sweep_document_files,
@@ -52,6 +53,7 @@ CRON_JOBS = [
     # Reminders: a booking deadline can fall at any minute, so every quarter of an hour.
     cron(remind_unbooked_weeks, name="remind_unbooked_weeks", minute={5, 20, 35, 50}),
     cron(remind_unpaid_invoices, name="remind_unpaid_invoices", hour={9}, minute={0}),
+    cron(remind_overdue_invoices, name="remind_overdue_invoices", hour={9}, minute={30}),
     # Each canteen's booking cut-off (town time) queues the kitchens' forecast of that day.
     cron(kitchen_forecast_cron, name="kitchen_forecast", second=30),
     # Bills the month that ended; a second run (or a manual `famille invoice`) is a no-op.

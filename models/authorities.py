@@ -33,6 +33,11 @@ class BillingAuthority(Model):
     resident_postal_codes = fields.CharField(
         max_length=200, default="", description="Space-separated, empty = everyone resident"
     )
+    dunning_days = fields.CharField(
+        max_length=60,
+        default="15 45",
+        description="Days after the due date of each automatic reminder, space-separated",
+    )
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

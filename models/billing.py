@@ -1,10 +1,15 @@
 """Billing: tariffs, attendance (pointage), invoice numbering and invoices of a régie.
 
-Money is integer cents. An issued invoice is never edited: a later change of what a
+Money is integer cents. An issued invoice is never recomputed: a later change of what a
 household owes for a month becomes a new document (credit note or complementary invoice)
 with the next revision number, so the unique (household, régie, month, revision) key makes
-a re-run of the same month a no-op. Payments (models/payments.py) attach through
-``settled_cents``: the amount still due is ``total_cents - settled_cents``.
+a re-run of the same month a no-op. Staff may add a manual line (a charge or a discount) to
+an invoice until it is sent to the Treasury (``pes_batch``, set by the PES export); after
+that, and to cancel an invoice, a correcting document (``corrects``) is issued. Payments
+(models/payments.py) attach through ``settled_cents``: the amount still due is
+``total_cents - settled_cents``. A credit note applied to the invoice it corrects adds what
+it took off to that invoice's ``settled_cents`` and keeps minus that amount as its own, so
+that ``settled_cents`` is the ledger's allocations plus what credit notes cleared.
 """
 
 from enum import StrEnum
@@ -110,6 +115,7 @@ class InvoiceLineKind(StrEnum):
     BOOKED = "booked"
     SURCHARGE = "surcharge"
     ABSENCE = "absence"
+    MANUAL = "manual"
 
 
 class Invoice(Model):
@@ -143,6 +149,10 @@ class Invoice(Model):
     household_reference = fields.CharField(max_length=32)
     payment_reference = fields.CharField(max_length=32)
     delivery = fields.CharEnumField(InvoiceDelivery, max_length=8)
+    corrects: fields.ForeignKeyNullableRelation["Invoice"] = fields.ForeignKeyField(
+        "models.Invoice", related_name="corrections", null=True, on_delete=fields.RESTRICT
+    )
+    corrects_id: int | None
     # Locked while set: the invoice is a titre in a PES rôle the Trésor holds (see
     # models/treasury.py). Lines are never added to it; corrections are new documents.
     pes_batch: fields.ForeignKeyNullableRelation["PesBatch"] = fields.ForeignKeyField(

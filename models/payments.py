@@ -29,13 +29,15 @@ if TYPE_CHECKING:
 
 
 class PaymentProvider(StrEnum):
-    """The three online-payment services French régies use, and the régie's own desk
-    (DESK: money handed to the régisseur, see ``DeskPayment``)."""
+    """The three online-payment services French régies use, the régie's own desk
+    (DESK: money handed to the régisseur, see ``DeskPayment``) and SEPA direct debit
+    (SEPA: a collected line of a ``DirectDebitBatch``)."""
 
     PAYZEN = "payzen"
     PAYBOX = "paybox"
     PAYFIP = "payfip"
     DESK = "desk"
+    SEPA = "sepa"
 
 
 class PaymentMode(StrEnum):
@@ -395,7 +397,91 @@ class DeskPayment(Model):
     )
     cancelled_by_id: int | None
     cancel_reason = fields.CharField(max_length=500, default="")
+    deposit_slip: fields.ForeignKeyNullableRelation["DepositSlip"] = fields.ForeignKeyField(
+        "models.DepositSlip", related_name="payments", null=True, on_delete=fields.RESTRICT
+    )
+    deposit_slip_id: int | None
 
     class Meta:
         table = "desk_payment"
         indexes = (("household_id", "authority_id"),)
+
+
+class DocumentCounter(Model):
+    """Last number a régie gave in a series (receipts, deposit slips, refunds) and a year,
+    locked while numbering so that numbers have no gap."""
+
+    id = fields.IntField(primary_key=True)
+    authority: fields.ForeignKeyRelation["BillingAuthority"] = fields.ForeignKeyField(
+        "models.BillingAuthority", related_name="document_counters", on_delete=fields.RESTRICT
+    )
+    authority_id: int
+    series = fields.CharField(max_length=16, description="receipt, deposit or refund")
+    year = fields.SmallIntField()
+    last_sequence = fields.IntField(default=0)
+
+    class Meta:
+        table = "document_counter"
+        unique_together = (("authority", "series", "year"),)
+
+
+class DepositSlip(Model):
+    """A bordereau de remise: the cheques or the cash of a régie taken to the bank
+    together. Its payments point at it and can no longer be cancelled."""
+
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation["Tenant"] = fields.ForeignKeyField(
+        "models.Tenant", related_name="deposit_slips", on_delete=fields.RESTRICT
+    )
+    tenant_id: int
+    authority: fields.ForeignKeyRelation["BillingAuthority"] = fields.ForeignKeyField(
+        "models.BillingAuthority", related_name="deposit_slips", on_delete=fields.RESTRICT
+    )
+    authority_id: int
+    number = fields.CharField(max_length=32, unique=True)
+    mode = fields.CharEnumField(DeskPaymentMode, max_length=10, description="CASH or CHEQUE")
+    deposited_on = fields.DateField(description="Day of the deposit")
+    total_cents = fields.IntField()
+    payment_count = fields.IntField()
+    created_by: fields.ForeignKeyNullableRelation["Account"] = fields.ForeignKeyField(
+        "models.Account", related_name="deposit_slips", null=True, on_delete=fields.SET_NULL
+    )
+    created_by_id: int | None
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "deposit_slip"
+        indexes = (("authority_id", "deposited_on"),)
+
+
+class CreditRefund(Model):
+    """A household's credit at a régie paid back. The ledger holds it as REFUND entries
+    (negative) on the desk payments whose credit it takes, oldest first."""
+
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation["Tenant"] = fields.ForeignKeyField(
+        "models.Tenant", related_name="credit_refunds", on_delete=fields.RESTRICT
+    )
+    tenant_id: int
+    authority: fields.ForeignKeyRelation["BillingAuthority"] = fields.ForeignKeyField(
+        "models.BillingAuthority", related_name="credit_refunds", on_delete=fields.RESTRICT
+    )
+    authority_id: int
+    household: fields.ForeignKeyRelation["Household"] = fields.ForeignKeyField(
+        "models.Household", related_name="credit_refunds", on_delete=fields.RESTRICT
+    )
+    household_id: int
+    number = fields.CharField(max_length=32, unique=True)
+    mode = fields.CharEnumField(DeskPaymentMode, max_length=10, description="How it was paid back")
+    amount_cents = fields.IntField(description="Positive: the money paid back")
+    refunded_on = fields.DateField()
+    reason = fields.CharField(max_length=500)
+    refunded_by: fields.ForeignKeyNullableRelation["Account"] = fields.ForeignKeyField(
+        "models.Account", related_name="credit_refunds", null=True, on_delete=fields.SET_NULL
+    )
+    refunded_by_id: int | None
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "credit_refund"
+        indexes = (("authority_id", "refunded_on"),)

@@ -11,11 +11,13 @@ if TYPE_CHECKING:
 
 
 class ReminderKind(StrEnum):
-    """What a reminder is about: its subject id names a child, an invoice or a document."""
+    """What a reminder is about: its subject id names a child, an invoice or a document
+    (DUNNING: an invoice past due, ``for_date`` the day of the step)."""
 
     BOOKING = "booking"
     INVOICE = "invoice"
     DOCUMENT = "document"
+    DUNNING = "dunning"
 
 
 class ReminderOptOut(Model):

@@ -8,7 +8,17 @@ from gql.billing.types import BillingAuthority, Money
 from gql.context import Info
 from gql.ids import encode_id
 from resolvers.billing.billing_totals import MonthTotals
+from resolvers.billing.ledger_modes import LABELS, LedgerMode
 from resolvers.billing.tax_certificates import ChildCertificate, certificate_url
+
+strawberry.enum(LedgerMode, description="How money reached or left a régie, as its books group it.")
+
+
+@strawberry.type(description="Money of one payment mode.")
+class ModeAmount:
+    mode: LedgerMode = strawberry.field(description="The mode.")
+    label: str = strawberry.field(description="Its French name.")
+    amount: Money = strawberry.field(description="Amount.")
 
 
 @strawberry.type(description="Childcare paid for one activity in the year.")
@@ -69,6 +79,14 @@ class BillingMonthTotals:
     still_due: Money = strawberry.field(description="Left to pay on the open invoices.")
     invoice_count: int = strawberry.field(description="Invoices and complements.")
     credit_note_count: int = strawberry.field(description="Credit notes.")
+    credited: Money = strawberry.field(
+        description="What credit notes cleared from the month's invoices: invoiced = settled "
+        "+ still due + credited."
+    )
+    settled_by_mode: list[ModeAmount] = strawberry.field(
+        description="The ledger's money settling the month's invoices, per payment mode "
+        "(modes with money only); sums to `settled`."
+    )
 
     @classmethod
     def from_totals(cls, totals: MonthTotals) -> "BillingMonthTotals":
@@ -81,4 +99,9 @@ class BillingMonthTotals:
             still_due=Money.of(totals.due_cents),
             invoice_count=totals.invoice_count,
             credit_note_count=totals.credit_note_count,
+            credited=Money.of(totals.credited_cents),
+            settled_by_mode=[
+                ModeAmount(mode=mode, label=LABELS[mode], amount=Money.of(cents))
+                for mode, cents in totals.by_mode
+            ],
         )

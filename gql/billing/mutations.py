@@ -31,6 +31,11 @@ class BillingAuthorityInput:
     resident_postal_codes: list[str] = strawberry.field(
         default_factory=list, description="Resident postal codes; empty = everyone."
     )
+    dunning_days: list[int] = strawberry.field(
+        default_factory=lambda: [15, 45],
+        description="Automatic payment reminders: days after the due date of each (empty: "
+        "none, reminders on demand only).",
+    )
 
 
 @strawberry.input(description="One bracket of a price grid.")
@@ -107,6 +112,7 @@ class BillingMutations:
                 payment_closes_minutes=input.payment_closes_minutes,
                 unbooked_surcharge_percent=input.unbooked_surcharge_percent,
                 resident_postal_codes=" ".join(input.resident_postal_codes),
+                dunning_days=tuple(input.dunning_days),
             ),
             authority_id=decode_id(id, "BillingAuthority", field="id") if id else None,
             clock=info.context.clock,

@@ -49,6 +49,9 @@ class BillingAuthority:
     resident_postal_codes: list[str] = strawberry.field(
         description="Postal codes billed at the resident price; empty = everyone."
     )
+    dunning_days: list[int] = strawberry.field(
+        description="Automatic payment reminders: days after the due date of each."
+    )
 
     @classmethod
     def from_model(cls, model: BillingAuthorityModel) -> "BillingAuthority":
@@ -62,6 +65,7 @@ class BillingAuthority:
             payment_closes_minutes=model.payment_closes_minutes,
             unbooked_surcharge_percent=model.unbooked_surcharge_percent,
             resident_postal_codes=model.resident_postal_codes.split(),
+            dunning_days=[int(day) for day in model.dunning_days.split()],
         )
 
 
@@ -207,6 +211,13 @@ class Invoice(Node):
     delivery: InvoiceDelivery = strawberry.field(description="Mailed, or to print.")
     payment_window: PaymentWindowState = strawberry.field(description="Online payment.")
     lines: list[InvoiceLine] = strawberry.field(description="The lines, in order.")
+    corrects_id: strawberry.ID | None = strawberry.field(
+        description="Complement or credit note: the invoice it corrects."
+    )
+    locked: bool = strawberry.field(
+        description="Sent to the Treasury in a PES batch: corrected only by a complementary "
+        "invoice or a credit note (addInvoiceLine issues them)."
+    )
     pk: strawberry.Private[int]
 
     @strawberry.field(
@@ -246,4 +257,10 @@ class Invoice(Node):
             ),
             pk=invoice.id,
             lines=[InvoiceLine.from_model(line) for line in lines],
+            corrects_id=(
+                strawberry.ID(encode_id("Invoice", invoice.corrects_id))
+                if invoice.corrects_id is not None
+                else None
+            ),
+            locked=invoice.pes_batch_id is not None,
         )

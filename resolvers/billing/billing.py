@@ -58,12 +58,21 @@ class AuthorityForm:
     payment_closes_minutes: int = 23 * 60 + 59
     unbooked_surcharge_percent: int = 30
     resident_postal_codes: str = ""
+    dunning_days: tuple[int, ...] = (15, 45)
 
 
 def _check_authority(form: AuthorityForm) -> None:
     errors = []
     if not form.name.strip():
         errors.append(DomainError(BillingErrorCode.INVALID, "Le nom est obligatoire.", "name"))
+    if len(form.dunning_days) > 6 or any(not 1 <= day <= 365 for day in form.dunning_days):
+        errors.append(
+            DomainError(
+                BillingErrorCode.INVALID,
+                "Les relances : 6 au plus, chacune entre 1 et 365 jours après l'échéance.",
+                "dunningDays",
+            )
+        )
     for field, value in (
         ("dueDay", form.due_day),
         ("paymentOpensDay", form.payment_opens_day),
@@ -121,6 +130,7 @@ async def save_billing_authority(
         "payment_closes_minutes": form.payment_closes_minutes,
         "unbooked_surcharge_percent": form.unbooked_surcharge_percent,
         "resident_postal_codes": " ".join(form.resident_postal_codes.split()),
+        "dunning_days": " ".join(str(day) for day in sorted(set(form.dunning_days))),
     }
     async with atomic():
         if authority_id is None:

@@ -33,14 +33,24 @@ class InvoiceDocument:
     timezone: str
     # The town's postal address (``updateTown``), printed at the top right, lines as typed.
     town_address: str = ""
+    corrects_number: str | None = None
 
 
 async def load_document(invoice: Invoice) -> InvoiceDocument:
     tenant = await Tenant.get(id=invoice.tenant_id)
     authority = await BillingAuthority.get(id=invoice.authority_id)
     lines = await InvoiceLine.filter(invoice_id=invoice.id).order_by("position")
+    corrects = None
+    if invoice.corrects_id is not None:
+        corrects = (await Invoice.get(id=invoice.corrects_id)).number
     return InvoiceDocument(
-        invoice, lines, tenant.name, authority.name, tenant.timezone, tenant.postal_address or ""
+        invoice,
+        lines,
+        tenant.name,
+        authority.name,
+        tenant.timezone,
+        tenant.postal_address or "",
+        corrects,
     )
 
 
@@ -116,6 +126,10 @@ def render_pdf(document: InvoiceDocument) -> bytes:
     page.text(left, invoice_title(invoice))
     page.down(9)
     page.font(10)
+    if document.corrects_number is not None:
+        what = "Avoir" if invoice.kind == InvoiceKind.CREDIT_NOTE else "Complément"
+        page.text(left, f"{what} de la facture n° {document.corrects_number}")
+        page.down(6)
     due = invoice.total_cents - invoice.settled_cents
     for label, value in (
         ("Facture du", format_short_date(invoice.issued_on)),
@@ -158,7 +172,11 @@ def render_pdf(document: InvoiceDocument) -> bytes:
     page.text(0, format_euros(invoice.total_cents), right=_AMOUNT_RIGHT)
     page.down(14)
     page.font(9)
-    if invoice.kind == InvoiceKind.CREDIT_NOTE:
+    if invoice.kind == InvoiceKind.CREDIT_NOTE and document.corrects_number is not None:
+        notes = [
+            f"Cet avoir est déduit du reste à payer de la facture n° {document.corrects_number}."
+        ]
+    elif invoice.kind == InvoiceKind.CREDIT_NOTE:
         notes = ["Cet avoir sera déduit de vos prochaines factures ou remboursé."]
     else:
         window = payment_window_text(

@@ -480,6 +480,27 @@ async def _ensure_counter(authority_id: int, month: date) -> None:
     )
 
 
+async def take_invoice_number(authority_id: int, month: date) -> str:
+    """Inside the caller's transaction: the next number of the régie's sequence for the
+    month billed, for a document staff issue by hand (corrections.py). The counter row is
+    locked as the run locks it, so numbers stay gap-free and the run sees the change."""
+    await _ensure_counter(authority_id, month)
+    p = Params()
+    lock = " FOR UPDATE" if is_postgres() else ""
+    [counter] = await fetch(
+        "SELECT id, last_sequence FROM invoice_counter "
+        f"WHERE authority_id = {p(authority_id)} AND month = {p(month)}{lock}",
+        p,
+    )
+    sequence = int(counter["last_sequence"]) + 1
+    p = Params()
+    await connection().execute_query(
+        f"UPDATE invoice_counter SET last_sequence = {p(sequence)} WHERE id = {p(counter['id'])}",
+        p.values,
+    )
+    return invoice_number(month, sequence)
+
+
 @dataclass
 class MonthRun:
     """What every chunk of one régie's month shares."""
@@ -619,7 +640,8 @@ async def _issued(
     for row in rows:
         household_id = row["household_id"]
         revisions[household_id] = max(revisions.get(household_id, -1), row["revision"])
-        if row["kind"] is None:
+        # Manual lines and corrections by staff (corrections.py) are not the run's to undo.
+        if row["kind"] is None or row["kind"] == InvoiceLineKind.MANUAL.value:
             continue
         key = LineKey(
             row["child_id"],

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 from fpdf import FPDF
 
 from models.accounts import Account
-from models.billing import Invoice, InvoiceLine, InvoiceLineKind
+from models.billing import Invoice, InvoiceKind, InvoiceLine, InvoiceLineKind
 from models.catalogue import ActivityKind
 from models.households import Child, Guardian, Household
 from models.tenants import Tenant
@@ -101,6 +101,13 @@ async def certificates(
         household_id__in={child.household_id for child in children.values()},
     ).exclude(settled_cents=0)
     invoices = {invoice.id: invoice for invoice in await invoice_query}
+    # What credit notes cleared from an invoice (corrections.py) is in its settled amount
+    # but was not paid: a cancelled invoice certifies nothing.
+    credited: dict[int, int] = defaultdict(int)
+    for corrected_id, cents in await Invoice.filter(
+        corrects_id__in=list(invoices), kind=InvoiceKind.CREDIT_NOTE
+    ).values_list("corrects_id", "settled_cents"):
+        credited[corrected_id] -= cents
     lines = await (
         InvoiceLine.filter(
             invoice_id__in=list(invoices),
@@ -117,7 +124,9 @@ async def certificates(
     paid: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for (invoice_id, child_id, activity), cents in owed.items():
         invoice = invoices[invoice_id]
-        paid[child_id][activity] += paid_share(cents, invoice.total_cents, invoice.settled_cents)
+        paid[child_id][activity] += paid_share(
+            cents, invoice.total_cents, invoice.settled_cents - credited[invoice_id]
+        )
     households = {
         household.id: household
         for household in await Household.filter(

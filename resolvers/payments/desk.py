@@ -9,7 +9,11 @@ invoices do not need is the household's credit at the régie (``billing.credits`
 its next invoices. A desk payment is never edited: ``cancel_desk_payment`` reverses it
 (a REVERSAL ledger entry with negative allocations), refused once its credit was used.
 
-Until roles exist, any staff of the town acts as régisseur.
+Receipt numbers run without gaps per régie and year (``numbering``). A payment taken to the
+bank on a deposit slip (``deposits``) can no longer be cancelled, nor one whose credit was
+refunded (``refunds``).
+
+Until roles exist, any staff of the town acts as régisseur (Roles: REGISSEUR).
 """
 
 import secrets
@@ -24,6 +28,7 @@ from models.billing import Invoice
 from models.households import Guardian, Household
 from models.payments import (
     AttemptStatus,
+    DepositSlip,
     DeskPayment,
     DeskPaymentMode,
     Payment,
@@ -45,6 +50,7 @@ from resolvers.core.outbox import record_job
 from resolvers.core.roles import require_authority
 from resolvers.core.transactions import atomic
 from resolvers.households.households import guardian_emails, household_for, require_staff
+from resolvers.payments.numbering import Series, next_number
 from settings import get_settings
 
 MODE_LABELS = {
@@ -151,12 +157,15 @@ async def record_desk_payment(
     actor: Account | None, form: DeskForm, *, clock: Clock
 ) -> DeskPayment:
     """Staff of the town: record money received at the desk, settle the invoices and keep
-    the rest as the household's credit; a receipt is mailed to the payer."""
+    the rest as the household's credit; a receipt is mailed to the payer.
+
+    Roles: REGISSEUR"""
     staff = require_staff(actor)
     household = await household_for(staff, form.household_id)
     tenant = await Tenant.get(id=staff.tenant_id)
     now = clock.now()
-    _check(form, now.astimezone(ZoneInfo(tenant.timezone)).date())
+    today = now.astimezone(ZoneInfo(tenant.timezone)).date()
+    _check(form, today)
     wanted = sorted({*form.invoice_ids, *(invoice_id for invoice_id, _ in form.allocations)})
     async with atomic():
         # Locked in id order, as everywhere (online payments, settlement, refunds).
@@ -196,7 +205,9 @@ async def record_desk_payment(
                     left -= take
         allocated = sum(cents for _, cents in plan)
         first = invoices[0]
-        number = f"R{now:%y%m%d}{secrets.token_hex(4).upper()}"
+        # Gap-free per régie and year of recording (numbering.py): the counter is locked
+        # until this transaction ends.
+        number = await next_number(first.authority_id, Series.RECEIPT, today.year)
         email = form.email.strip() or await _receipt_email(household)
         attempt = await PaymentAttempt.create(
             tenant_id=staff.tenant_id,
@@ -298,7 +309,9 @@ async def cancel_desk_payment(
 ) -> DeskPayment:
     """Staff: cancel a desk payment (never edited): its allocations are reversed in the
     ledger, its invoices are due again and its credit is removed. Refused once the credit
-    went to a later invoice."""
+    went to a later invoice, was refunded, or once the money was deposited at the bank.
+
+    Roles: REGISSEUR"""
     staff = require_staff(actor)
     if not reason.strip():
         raise _invalid("Indiquez le motif de l'annulation.", "reason")
@@ -313,6 +326,19 @@ async def cancel_desk_payment(
             raise NotFound("Encaissement", "id")
         if desk.cancelled_at is not None:
             raise _invalid("Cet encaissement est déjà annulé.", "id")
+        if desk.deposit_slip_id is not None:
+            slip = await DepositSlip.get(id=desk.deposit_slip_id)
+            raise _invalid(
+                f"Cet encaissement a été remis en banque (bordereau n° {slip.number}) : il ne "
+                "peut plus être annulé. Un remboursement se fait par l'avoir de la famille.",
+                "id",
+            )
+        if await Payment.filter(attempt_id=desk.attempt_id, kind=PaymentKind.REFUND).exists():
+            raise _invalid(
+                "Une partie de l'avoir de cet encaissement a été remboursée : il ne peut "
+                "plus être annulé.",
+                "id",
+            )
         payment = await Payment.get(attempt_id=desk.attempt_id, kind=PaymentKind.PAYMENT)
         net: dict[int, int] = {}
         for invoice_id, cents in await PaymentAllocation.filter(payment_id=payment.id).values_list(

@@ -34,7 +34,7 @@ from models.documents import Document, DocumentFile, RequestAttachment
 from models.households import Child, Contact, Guardian, Household
 from models.messages import Message, MessageThread
 from models.outbox import OutboxJob
-from models.payments import DeskPayment
+from models.payments import CreditRefund, DeskPayment, Payment, PaymentAllocation
 from models.privacy import HouseholdErasure
 from models.quotients import QuotientConsent
 from models.requests import Request, RequestEvent, RequestKind
@@ -114,6 +114,21 @@ async def export_from_token(token: str, *, clock: Clock) -> Export:
         by_thread[message["thread_id"]].append(message)
     invoices = await Invoice.filter(household_id=h).order_by("id").values()
     desk_payments = await DeskPayment.filter(household_id=h).order_by("id").values()
+    # The payment ledger: every payment, refund and reversal (online, direct debit, desk),
+    # with what it settled, and the credit refunds.
+    ledger = (
+        await Payment.filter(household_id=h)
+        .order_by("id")
+        .values("id", "provider", "provider_txn_id", "kind", "amount_cents", "created_at")
+    )
+    allocated: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for allocation in (
+        await PaymentAllocation.filter(payment__household_id=h)
+        .order_by("id")
+        .values("payment_id", "invoice_id", "amount_cents")
+    ):
+        allocated[allocation["payment_id"]].append(allocation)
+    credit_refunds = await CreditRefund.filter(household_id=h).order_by("id").values()
     lines = (
         await InvoiceLine.filter(invoice__household_id=h)
         .order_by("invoice_id", "position")
@@ -195,6 +210,11 @@ async def export_from_token(token: str, *, clock: Clock) -> Export:
                 {**document, "files": by_document[document["id"]]} for document in documents
             ],
             "desk_payments": desk_payments,
+            "payments": [
+                {**payment, "allocations": _rows(allocated[payment["id"]], "payment_id")}
+                for payment in ledger
+            ],
+            "credit_refunds": credit_refunds,
             # The identity the CAF/MSA quotient is asked with, and the parent's consent.
             "quotient_consents": await QuotientConsent.filter(household_id=h).values(),
         }

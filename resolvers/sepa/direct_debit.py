@@ -2,11 +2,13 @@
 ISO 20022 schema by ``sepaxml``), the bank's collection, cancellation, and rejected debits
 (R-transactions).
 
-Money moves only at collection: marking a batch collected adds each line to its invoice's
-``settled_cents`` in the same transaction; a rejection takes it back and the invoice is due
-again. The sequence type follows the EPC rulebook: a mandate's first collection is FRST,
-the next ones RCUR; a returned first collection leaves the mandate on FRST, and a reason
-that means the mandate is gone (MD01, AC04, MD07) revokes it.
+Money moves only at collection: marking a batch collected writes each line to the one
+payment ledger (models/payments.py: an attempt with provider SEPA, a PAYMENT, its
+allocation) and adds it to its invoice's ``settled_cents`` in the same transaction; a
+rejection after collection writes the REVERSAL and the invoice is due again. The sequence
+type follows the EPC rulebook: a mandate's first collection is FRST, the next ones RCUR; a
+returned first collection leaves the mandate on FRST, and a reason that means the mandate
+is gone (MD01, AC04, MD07) revokes it.
 """
 
 from dataclasses import dataclass
@@ -20,6 +22,7 @@ from models.accounts import Account
 from models.authorities import BillingAuthority
 from models.billing import Invoice, InvoiceKind
 from models.households import Household
+from models.payments import AttemptStatus, PaymentKind, PaymentMode, PaymentProvider
 from models.sepa import (
     BatchStatus,
     DirectDebitBatch,
@@ -67,6 +70,7 @@ REJECT_REASONS: dict[str, str] = {
 REVOKING_REASONS = frozenset({"MD01", "AC04", "MD07"})
 
 XML_PURPOSE = "direct-debit-xml"
+_SEPA = PaymentProvider.SEPA.value
 SCHEMA = "pain.008.001.02"
 
 
@@ -245,8 +249,10 @@ async def mark_collected(actor: Account | None, batch_id: int, *, clock: Clock) 
                 "batchId",
             )
         now = clock.now()
-        # Four statements whatever the number of lines: the invoices settled from the
-        # pending lines in one UPDATE, the FRST mandates read, the lines, the mandates.
+        await _write_ledger(batch, now)
+        # Five statements whatever the number of lines: the ledger's attempts, payments
+        # and allocations (``_write_ledger``), the invoices settled from the pending lines
+        # in one UPDATE, then the FRST mandates, the lines, the mandates.
         params = Params()
         batch_param, pending_param = params(batch.id), params(LineStatus.PENDING.value)
         await connection().execute_query(
@@ -280,6 +286,70 @@ async def mark_collected(actor: Account | None, batch_id: int, *, clock: Clock) 
             details={"lines": collected},
         )
     return batch
+
+
+async def _write_ledger(batch: DirectDebitBatch, now: datetime) -> None:
+    """The pending lines of a collected batch in the one payment ledger, as the online and
+    desk payments are: per line an attempt (provider SEPA, referenced by the line's
+    end-to-end id), a PAYMENT and its allocation to the invoice. Three set-based INSERTs,
+    whatever the number of lines."""
+    p = Params()
+    batch_param, pending = p(batch.id), p(LineStatus.PENDING.value)
+    await connection().execute_query(
+        "INSERT INTO payment_attempt (tenant_id, authority_id, household_id, account_id, "
+        "provider, mode, shop, order_ref, trans_id, trans_day, return_token, amount_cents, "
+        "currency, status, provider_txn_id, email, created_at, expires_at, updated_at) "
+        f"SELECT i.tenant_id, i.authority_id, i.household_id, NULL, {p(_SEPA)}, "
+        f"{p(PaymentMode.PRODUCTION.value)}, 'sepa', l.end_to_end_id, NULL, "
+        f"{p(batch.collection_date)}, 'sepa-' || l.end_to_end_id, l.amount_cents, '978', "
+        f"{p(AttemptStatus.PAID.value)}, l.end_to_end_id, '', {p(now)}, {p(now)}, {p(now)} "
+        "FROM direct_debit_line l JOIN invoice i ON i.id = l.invoice_id "
+        f"WHERE l.batch_id = {batch_param} AND l.status = {pending}",
+        p.values,
+    )
+    await _ledger_rows(batch, PaymentKind.PAYMENT, now, pending_only=True)
+
+
+async def _ledger_rows(
+    batch: DirectDebitBatch,
+    kind: PaymentKind,
+    now: datetime,
+    *,
+    pending_only: bool = False,
+    line_id: int | None = None,
+) -> None:
+    """A PAYMENT (or the REVERSAL of a returned debit) per line, on the line's attempt,
+    and its allocation to the invoice (negative for a reversal)."""
+    sign = -1 if kind == PaymentKind.REVERSAL else 1
+    p = Params()
+    where = f"l.batch_id = {p(batch.id)}"
+    if pending_only:
+        where += f" AND l.status = {p(LineStatus.PENDING.value)}"
+    if line_id is not None:
+        where += f" AND l.id = {p(line_id)}"
+    await connection().execute_query(
+        "INSERT INTO payment (attempt_id, household_id, provider, provider_txn_id, kind, "
+        "amount_cents, currency, notification_id, created_at) "
+        f"SELECT a.id, a.household_id, {p(_SEPA)}, l.end_to_end_id, {p(kind.value)}, "
+        f"{sign} * l.amount_cents, '978', NULL, {p(now)} "
+        "FROM direct_debit_line l JOIN payment_attempt a "
+        f"ON a.order_ref = l.end_to_end_id AND a.provider = {p(_SEPA)} WHERE {where}",
+        p.values,
+    )
+    p = Params()
+    where = f"l.batch_id = {p(batch.id)}"
+    if pending_only:
+        where += f" AND l.status = {p(LineStatus.PENDING.value)}"
+    if line_id is not None:
+        where += f" AND l.id = {p(line_id)}"
+    await connection().execute_query(
+        "INSERT INTO payment_allocation (payment_id, invoice_id, amount_cents) "
+        f"SELECT pay.id, l.invoice_id, {sign} * l.amount_cents "
+        "FROM direct_debit_line l JOIN payment pay "
+        f"ON pay.provider_txn_id = l.end_to_end_id AND pay.provider = {p(_SEPA)} "
+        f"AND pay.kind = {p(kind.value)} WHERE {where}",
+        p.values,
+    )
 
 
 async def cancel_batch(actor: Account | None, batch_id: int, *, clock: Clock) -> DirectDebitBatch:
@@ -338,6 +408,7 @@ async def record_rejection(
                 "lineId",
             )
         if line.status == LineStatus.COLLECTED:
+            await _ledger_rows(batch, PaymentKind.REVERSAL, clock.now(), line_id=line.id)
             await Invoice.filter(id=line.invoice_id).update(
                 settled_cents=F("settled_cents") - line.amount_cents
             )

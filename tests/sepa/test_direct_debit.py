@@ -28,6 +28,7 @@ from resolvers.sepa.direct_debit import export_month, mark_collected
 from tests.billing_factories import LOW_PRICE, BillingTown, Family, make_billing_town, make_family
 from tests.conftest import Backend, GraphQL, Mailbox
 from tests.factories import make_town, token_for
+from tests.payment_factories import PAYMENTS
 from tests.sepa_factories import (
     ICS,
     PAYER_BIC,
@@ -365,6 +366,15 @@ async def test_collection_settles_and_a_rejection_makes_the_invoice_due_again_an
     }
     mandate = await SepaMandate.get(household_id=family.household.id)
     assert mandate.sequence_type == SequenceType.RCUR
+    # The collection is in the one payment ledger, as online and desk payments are.
+    household_id = encode_id("Household", family.household.id)
+    history = (await api(PAYMENTS, {"id": household_id}, token=parent))["data"]["payments"]
+    assert [(p["kind"], p["provider"], p["amount"]["cents"]) for p in history] == [
+        ("PAYMENT", "SEPA", 4250)
+    ]
+    assert history[0]["allocations"] == [
+        {"invoiceNumber": invoice.number, "amount": {"cents": 4250}}
+    ]
 
     [line] = batch["lines"]
     unknown = await api(REJECT, {"lineId": line["id"], "code": "ZZ99"}, token=staff)
@@ -386,6 +396,14 @@ async def test_collection_settles_and_a_rejection_makes_the_invoice_due_again_an
         "amountDue": {"cents": 4250},
         "paid": False,
     }
+    history = (await api(PAYMENTS, {"id": household_id}, token=parent))["data"]["payments"]
+    assert [(p["kind"], p["provider"], p["amount"]["cents"]) for p in history] == [
+        ("REVERSAL", "SEPA", -4250),
+        ("PAYMENT", "SEPA", 4250),
+    ]
+    assert history[0]["allocations"] == [
+        {"invoiceNumber": invoice.number, "amount": {"cents": -4250}}
+    ]
     await mandate.refresh_from_db()
     # The first collection came back: the next one is a first one again; AM04 keeps the mandate.
     assert (mandate.status, mandate.sequence_type) == (MandateStatus.ACTIVE, SequenceType.FRST)
