@@ -25,6 +25,11 @@ Anything else met on the way (a null where none may be, an exception, an awaitab
 value the scalar refuses, a ``@stream``, an item of another type, field middleware) sends
 the whole list the usual way, which reports it exactly as before: the shortcuts only ever
 answer what graphql-core would have answered without an error.
+
+An output type whose instances never change once built and are shared between answers
+(``Shared``: a calendar's days, built once per distinct day and process) keeps, on each
+instance, its completed dict per selection of leaves: an answer listing it again costs one
+lookup per item, what the JSON scalar it replaces cost, instead of a completion per field.
 """
 
 from collections.abc import Callable, Iterable
@@ -64,6 +69,9 @@ from strawberry.types.field import StrawberryField
 from strawberry.types.scalar import identity as scalar_identity
 
 _FAILED = object()  # a value graphql-core would report: take its path
+# Selections kept per shared instance: a client's few documents, not one per alias a
+# client could invent (past this, such selections are completed each time).
+MAX_SHARED_SELECTIONS = 4
 # What graphql-core completes as null.
 _NULLS = frozenset({type(None), type(Undefined)})
 # Values that an identity scalar (no serialize) passes as they are.
@@ -101,7 +109,28 @@ class _Field(NamedTuple):
     typename: str = ""
 
 
-_Plan = list[_Field]
+class _Plan(NamedTuple):
+    """How to build the selected fields of an object type: ``fields`` in response order;
+    for a ``Shared`` type selected for leaves only, its class and the selection's
+    ``signature`` (response keys and field names), under which completions are kept."""
+
+    fields: list[_Field]
+    shared: type | None = None
+    signature: tuple[tuple[str, str], ...] = ()
+
+
+class Shared:
+    """Base of an output type whose instances never change once built and are shared by
+    answers: the executor keeps each instance's completed dict per selection on it (see
+    the module's docstring). Its subclasses are neither awaitable nor exceptions."""
+
+    _completions: dict[tuple[tuple[str, str], ...], dict[str, Any]]
+
+    def __post_init__(self) -> None:
+        self._completions = {}
+
+
+_COMPLETIONS = attrgetter("_completions")
 
 
 class FamilleExecutionContext(StrawberryGraphQLCoreExecutionContext):
@@ -175,11 +204,13 @@ class FamilleExecutionContext(StrawberryGraphQLCoreExecutionContext):
         )
         if new_defer_usages:
             return None
-        plan: _Plan = []
+        fields: list[_Field] = []
+        signature: list[tuple[str, str]] = []
         for response_key, details in grouped_field_set.items():
             node = details[0].node
+            signature.append((response_key, node.name.value))
             if node.name.value == "__typename":
-                plan.append(_Field(response_key, None, None, object_type.name))
+                fields.append(_Field(response_key, None, None, object_type.name))
                 continue
             field_def = self.schema.get_field(object_type, node.name.value)
             if field_def is None or field_def.args or node.arguments:
@@ -200,8 +231,11 @@ class FamilleExecutionContext(StrawberryGraphQLCoreExecutionContext):
             kind = self._kind(field_def.type, details)
             if kind is None:
                 return None
-            plan.append(_Field(response_key, _reader(field), kind))
-        return plan
+            fields.append(_Field(response_key, _reader(field), kind))
+        origin = _origin(object_type)
+        if origin is not None and all(f.kind is None or f.kind.leaf is not None for f in fields):
+            return _Plan(fields, origin, tuple(signature))
+        return _Plan(fields)
 
     def _kind(self, field_type: GraphQLOutputType, details: FieldDetailsList) -> _Kind | None:
         """How a field of ``field_type`` completes, or None when not flat."""
@@ -242,9 +276,9 @@ class FamilleExecutionContext(StrawberryGraphQLCoreExecutionContext):
         """``_complete_values`` of values none of which is null (of these ``types``)."""
         if kind.leaf is not None:
             return self._coerce_leaves(kind.leaf, values, types)
-        if not self._ready(values, types):
-            return None
         if kind.items is not None:
+            if not self._ready(values, types):
+                return None
             if not all(issubclass(value_type, list) for value_type in types):
                 return None
             completed = []
@@ -255,7 +289,12 @@ class FamilleExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 completed.append(items)
             return completed
         assert kind.sub is not None
-        return self._complete_objects(kind.sub[0], kind.sub[1], info, values)
+        object_type, plan = kind.sub
+        if plan.shared is not None and types == {plan.shared}:
+            return self._complete_shared(object_type, plan, info, values)
+        if not self._ready(values, types):
+            return None
+        return self._complete_objects(object_type, plan, info, values)
 
     def _coerce_leaves(
         self, leaf: GraphQLLeafType, values: list[Any], types: set[type]
@@ -291,6 +330,33 @@ class FamilleExecutionContext(StrawberryGraphQLCoreExecutionContext):
             coerced[value] = output
         return list(map(coerced.__getitem__, values))
 
+    def _complete_shared(
+        self,
+        object_type: GraphQLObjectType,
+        plan: _Plan,
+        info: GraphQLResolveInfo[Any],
+        items: list[Any],
+    ) -> list[Any] | None:
+        """The dicts of ``Shared`` items (instances of ``plan.shared``): those kept for
+        this selection, the others built column by column and kept (a calendar's days are
+        built on the first answer showing them; the next answers only look them up). The
+        answers share these dicts, which nothing changes once completed."""
+        signature = plan.signature
+        memos: list[dict[Any, dict[str, Any]]] = list(map(_COMPLETIONS, items))
+        completed: list[dict[str, Any] | None] = list(map(dict.get, memos, repeat(signature)))
+        if None not in completed:
+            return completed
+        missing = [n for n, value in enumerate(completed) if value is None]
+        built = self._complete_objects(object_type, plan, info, [items[n] for n in missing])
+        if built is None:
+            return None
+        for n, value in zip(missing, built, strict=True):
+            completed[n] = value
+            memo = memos[n]
+            if len(memo) < MAX_SHARED_SELECTIONS:
+                memo[signature] = value
+        return completed
+
     def _complete_objects(
         self,
         object_type: GraphQLObjectType,
@@ -304,7 +370,7 @@ class FamilleExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if is_type_of is not None and not all(is_type_of(item, info) is True for item in items):
             return None
         columns: list[list[Any]] = []
-        for field in plan:
+        for field in plan.fields:
             if field.read is None or field.kind is None:
                 columns.append([field.typename] * len(items))
                 continue
@@ -316,8 +382,22 @@ class FamilleExecutionContext(StrawberryGraphQLCoreExecutionContext):
             if column is None:
                 return None
             columns.append(column)
-        keys = [field.key for field in plan]
+        keys = [field.key for field in plan.fields]
         return list(map(dict, map(zip, repeat(keys), zip(*columns, strict=True))))
+
+
+def _origin(object_type: GraphQLObjectType) -> type | None:
+    """The ``Shared`` class behind ``object_type``, if it is one."""
+    definition = (object_type.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    origin = getattr(definition, "origin", None)
+    if (
+        isinstance(origin, type)
+        and issubclass(origin, Shared)
+        and not issubclass(origin, BaseException)
+        and not hasattr(origin, "__await__")
+    ):
+        return origin
+    return None
 
 
 def _reader(field: StrawberryField) -> Callable[[Any], Any]:

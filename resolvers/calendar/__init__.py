@@ -1,7 +1,8 @@
 """The reservation calendar: the town's catalogue (sites, activities, periods, openings, closures,
 school holidays), enrolments, the booking rules (open days, deadlines, in the town's time zone),
 the household calendar read (``calendar``, the hottest read) and change sets of bookings
-(``bookings``: preview, submit, waiting list).
+(``bookings``: preview, submit, waiting list) and what they cost (``costs``, at the
+household's price from billing).
 
-May call: core, households, live.
+May call: core, households, live, billing.
 """

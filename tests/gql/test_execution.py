@@ -2,6 +2,7 @@
 nulls, errors with their paths, awaitables, aliases, fragments, directives."""
 
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Any
 
@@ -11,7 +12,7 @@ from graphql import Undefined
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from gql.execution import FamilleExecutionContext
+from gql.execution import MAX_SHARED_SELECTIONS, FamilleExecutionContext, Shared
 
 
 async def _later(value: int) -> int:
@@ -390,3 +391,100 @@ async def test_a_custom_default_resolver_as_graphql_core() -> None:
         assert ours["errors"] == []
     finally:
         del CELLS["refused"]
+
+
+@strawberry.type
+class Day(Shared):
+    """Instances built once and shared by the answers, as the calendar's days."""
+
+    day: date
+    colour: Colour
+    flag: bool
+    until: datetime | None
+    note: str
+
+
+def _days() -> list[Day]:
+    return [
+        Day(
+            day=date(2026, 12, n),
+            colour=Colour.RED if n % 2 else Colour.BLUE,
+            flag=n % 3 == 0,
+            until=datetime(2026, 11, n, 22, 59, tzinfo=UTC) if n % 4 else None,
+            note=f"jour {n}",
+        )
+        for n in range(1, 11)
+    ]
+
+
+SHARED_DAYS = _days()
+
+
+@strawberry.type
+class Days:
+    @strawberry.field
+    def days(self) -> list[Day]:
+        return SHARED_DAYS
+
+    @strawberry.field
+    def fresh_days(self) -> list[Day]:
+        return _days()
+
+    @strawberry.field
+    def broken_days(self) -> list[Day] | None:
+        days = _days()
+        days[3].note = None  # type: ignore[assignment]
+        return days
+
+
+async def _days_answer(context_class: Any, query: str) -> dict[str, Any]:
+    schema = strawberry.Schema(query=Days, execution_context_class=context_class)
+    result = await schema.execute(query)
+    errors = sorted((error.message, tuple(error.path or ())) for error in result.errors or [])
+    return {"data": result.data, "errors": errors}
+
+
+DAY_QUERIES = [
+    "{ days { day colour flag until note } }",
+    "{ days { __typename n: note d: day ...F } } fragment F on Day { until colour }",
+    "{ days { day note @skip(if: true) flag } freshDays { day note } }",
+    "{ brokenDays { day note } }",
+]
+
+
+@pytest.mark.parametrize("query", DAY_QUERIES)
+async def test_shared_objects_as_graphql_core(query: str) -> None:
+    for _ in range(2):  # completed, then kept
+        ours = await _days_answer(FamilleExecutionContext, query)
+        assert ours == await _days_answer(StrawberryGraphQLCoreExecutionContext, query)
+
+
+async def test_shared_objects_are_completed_once_per_selection(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    query = "{ days { day colour until } }"
+    first = await _days_answer(FamilleExecutionContext, query)
+    assert first["data"]["days"][3] == {"day": "2026-12-04", "colour": "BLUE", "until": None}
+    assert first["data"]["days"][0]["until"] == "2026-11-01T22:59:00+00:00"
+    by_core = _spy_on_graphql_core(monkeypatch)
+    read: list[str] = []
+
+    def reading(self: Day, name: str) -> Any:
+        read.append(name)
+        return object.__getattribute__(self, name)
+
+    monkeypatch.setattr(Day, "__getattribute__", reading)
+    second = await _days_answer(FamilleExecutionContext, query)
+    assert second == first
+    assert by_core == [] and set(read) == {"_completions"}  # looked up, not read again
+
+
+async def test_a_client_cannot_grow_the_kept_selections_without_end() -> None:
+    days = _days()
+    for n in range(MAX_SHARED_SELECTIONS + 3):
+        schema = strawberry.Schema(query=Days, execution_context_class=FamilleExecutionContext)
+        SHARED_DAYS[:] = days
+        result = await schema.execute(f"{{ days {{ alias{n}: note }} }}")
+        assert result.data == {"days": [{f"alias{n}": f"jour {d}"} for d in range(1, 11)]}
+    assert {len(day._completions) for day in days} == {MAX_SHARED_SELECTIONS}
+    SHARED_DAYS[:] = _days()
