@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 import strawberry
-from graphql import Undefined
+from graphql import Undefined, execute
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
@@ -38,6 +38,7 @@ class Line:
     inner: Inner
     tags: list[str]
     maybe_inner: Inner | None = None
+    inners: list[Inner] = strawberry.field(default_factory=list)
 
     @strawberry.field
     def shout(self) -> str:
@@ -58,6 +59,7 @@ def lines() -> list[Line]:
             inner=Inner(name=f"i{n}"),
             tags=[f"t{n}", "x"],
             maybe_inner=Inner(name="m") if n == 1 else None,
+            inners=[Inner(name=f"a{n}"), Inner(name=f"b{n}")],
         )
         for n in range(3)
     ]
@@ -135,6 +137,7 @@ OBJECT_QUERIES = [
     "{ oddInner { inner { name } } }",
     "{ brokenLines { number colour } }",
     "{ strangers { number } }",
+    "{ lines { number inners { name __typename } } }",
 ]
 
 
@@ -488,3 +491,31 @@ async def test_a_client_cannot_grow_the_kept_selections_without_end() -> None:
         assert result.data == {"days": [{f"alias{n}": f"jour {d}"} for d in range(1, 11)]}
     assert {len(day._completions) for day in days} == {MAX_SHARED_SELECTIONS}
     SHARED_DAYS[:] = _days()
+
+
+async def test_a_document_s_plan_follows_its_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Plans are kept across requests only for selections no variable changes: the same
+    parsed document answers each request's @include as graphql-core does."""
+    from graphql import parse
+    from strawberry.schema._graphql_core import execution_context_class_kwargs
+
+    schema = strawberry.Schema(query=Lists)
+    document = parse(
+        "query($tags: Boolean!) { lines { number ...T @include(if: $tags) inners { name } } }"
+        " fragment T on Line { tags }"
+    )
+
+    async def answer(context_class: Any, tags: bool) -> Any:
+        result = execute(
+            schema._schema,
+            document,
+            root_value=Lists(),
+            variable_values={"tags": tags},
+            **execution_context_class_kwargs(context_class),
+        )
+        return (await result if hasattr(result, "__await__") else result).data
+
+    for tags in (True, False, True):
+        ours = await answer(FamilleExecutionContext, tags)
+        assert ours == await answer(StrawberryGraphQLCoreExecutionContext, tags)
+        assert ("tags" in ours["lines"][0]) is tags
