@@ -92,7 +92,7 @@ async def main(args: argparse.Namespace) -> None:
         logs = Path(tmp)
         with servers_running(logs, args.versus) as (ours, raw, versus):
             servers = [s for s in (ours, versus, raw) if s is not None]
-            await asyncio.gather(*(wait_ready(s) for s in servers))
+            await asyncio.gather(*(wait_ready(s, timeout=120) for s in servers))  # loaded box
             days = {
                 s.name: scenarios.days_selection(await detect_days_kind(s))
                 for s in servers
