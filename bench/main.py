@@ -57,13 +57,16 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(name: str, app: str, logs: Path) -> Server:
-    """uvicorn, one worker, log level warning, on a free port."""
+def start_server(name: str, app: str, logs: Path, root: Path = ROOT) -> Server:
+    """uvicorn, one worker, log level warning, on a free port, from the checkout ``root``
+    (with its own ``.venv``)."""
     port, log = free_port(), logs / f"{name}.log"
-    command = [sys.executable, "-m", "uvicorn", app, "--factory", "--host", HOST,
+    python = sys.executable if root == ROOT else str(root / ".venv" / "bin" / "python")
+    command = [python, "-m", "uvicorn", app, "--factory", "--host", HOST,
                "--port", str(port), "--workers", "1", "--log-level", "warning"]  # fmt: skip
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}  # leave the other checkout as it is
     with log.open("wb") as out:
-        process = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, cwd=root, stdout=out, stderr=subprocess.STDOUT, env=env)
     return Server(name, port, process, log)
 
 
@@ -97,8 +100,11 @@ def stop(servers: list[Server]) -> None:
 
 
 @contextmanager
-def servers_running(logs: Path) -> Iterator[tuple[Server, Server]]:
-    """Both servers, stopped on the way out (errors, Ctrl-C and SIGTERM included)."""
+def servers_running(
+    logs: Path, versus: Path | None = None
+) -> Iterator[tuple[Server, Server, Server | None]]:
+    """Both servers (and ``versus``'s app, when given), stopped on the way out (errors,
+    Ctrl-C and SIGTERM included)."""
     started: list[Server] = []
 
     def interrupted(signum: int, frame: FrameType | None) -> None:
@@ -108,7 +114,9 @@ def servers_running(logs: Path) -> Iterator[tuple[Server, Server]]:
     try:
         started.append(start_server("ours", "gql.app:create_app", logs))
         started.append(start_server("raw", "bench.raw_app:create_app", logs))
-        yield started[0], started[1]
+        if versus is not None:
+            started.append(start_server("versus", "gql.app:create_app", logs, versus))
+        yield started[0], started[1], started[2] if versus is not None else None
     finally:
         stop(started)
         for sig, handler in previous.items():
@@ -149,6 +157,14 @@ class CalendarRun:
     loaded: Result
     single: Result
 
+    def add(self, other: "CalendarRun") -> None:
+        """Count ``other`` (another round on the same server) in."""
+        for mine, theirs in ((self.loaded, other.loaded), (self.single, other.single)):
+            mine.latencies += theirs.latencies
+            mine.seconds += theirs.seconds
+            mine.errors += theirs.errors
+            mine.first_error = mine.first_error or theirs.first_error
+
 
 @dataclass
 class BookingRun:
@@ -169,6 +185,8 @@ class BookingRun:
 class Report:
     targets: int = 0
     days_kind: str = ""
+    versus: Path | None = None
+    versus_days_kind: str = ""
     calendar: dict[str, dict[str, CalendarRun]] = field(default_factory=dict)
     booking: BookingRun | None = None
     sql: inprocess.SqlReport | None = None
@@ -177,7 +195,7 @@ class Report:
 
 def encode_all(server: Server, payloads: list[tuple[Target, dict[str, object]]]) -> list[bytes]:
     host = f"{HOST}:{server.port}"
-    path = "/graphql" if server.name == "ours" else "/calendar"
+    path = "/calendar" if server.name == "raw" else "/graphql"
     return [encode_post(host, path, payload, target.token) for target, payload in payloads]
 
 
@@ -227,56 +245,73 @@ async def booking_children(
 
 
 async def measure_calendar(
-    ours: Server, raw: Server, targets: list[Target], days: str, args: argparse.Namespace
+    servers: list[tuple[Server, str]], targets: list[Target], args: argparse.Namespace
 ) -> dict[str, dict[str, CalendarRun]]:
+    """Each scenario on each server in turn (``servers``: each with its `days` selection,
+    ignored for the raw endpoint), ``args.rounds`` times: a shared machine's load drifts,
+    and taking turns several times spreads the drift over every server alike. The rounds
+    of a server add up (requests, seconds, latencies)."""
     results: dict[str, dict[str, CalendarRun]] = {}
     for name, span in (("month", MONTH), ("year", YEAR)):
         results[name] = {}
-        for server in (ours, raw):
-            if server.name == "ours":
+        requests: dict[str, list[bytes]] = {}
+        for server, days in servers:
+            if server.name != "raw":
                 payloads = [(t, scenarios.ours_calendar(t, span, days)) for t in targets]
-                check = ours_calendar_ok
             else:
                 payloads = [(t, scenarios.raw_calendar(t, span)) for t in targets]
-                check = raw_calendar_ok
-            requests = encode_all(server, payloads)
-            print(f"  {name:5} {server.name:4}: warm-up", end="", flush=True)
-            await run_load(
-                HOST,
-                server.port,
-                requests,
-                check,
-                concurrency=args.concurrency,
-                duration=args.warmup,
-                seed=99,
-            )
-            print(f", {args.concurrency} connections × {args.duration:g} s", end="", flush=True)
-            loaded = await run_load(
-                HOST,
-                server.port,
-                requests,
-                check,
-                concurrency=args.concurrency,
-                duration=args.duration,
-                seed=1,
-            )
-            print(
-                f" → {loaded.throughput:,.0f} req/s; 1 connection × {args.latency_duration:g} s",
-                end="",
-                flush=True,
-            )
-            single = await run_load(
-                HOST,
-                server.port,
-                requests,
-                check,
-                concurrency=1,
-                duration=args.latency_duration,
-                seed=2,
-            )
-            print(f" → p50 {single.p50:.2f} ms")
-            results[name][server.name] = CalendarRun(loaded, single)
+            requests[server.name] = encode_all(server, payloads)
+        for round_ in range(args.rounds):
+            for server, _ in servers:
+                check = raw_calendar_ok if server.name == "raw" else ours_calendar_ok
+                run = await measure_one(server, requests[server.name], check, name, args)
+                if round_ == 0:
+                    results[name][server.name] = run
+                else:
+                    results[name][server.name].add(run)
     return results
+
+
+async def measure_one(
+    server: Server, requests: list[bytes], check: Any, name: str, args: argparse.Namespace
+) -> CalendarRun:
+    """Warm-up, throughput at ``args.concurrency`` connections, latency at 1."""
+    print(f"  {name:5} {server.name:6}: warm-up", end="", flush=True)
+    await run_load(
+        HOST,
+        server.port,
+        requests,
+        check,
+        concurrency=args.concurrency,
+        duration=args.warmup,
+        seed=99,
+    )
+    print(f", {args.concurrency} connections × {args.duration:g} s", end="", flush=True)
+    loaded = await run_load(
+        HOST,
+        server.port,
+        requests,
+        check,
+        concurrency=args.concurrency,
+        duration=args.duration,
+        seed=1,
+    )
+    print(
+        f" → {loaded.throughput:,.0f} req/s; 1 connection × {args.latency_duration:g} s",
+        end="",
+        flush=True,
+    )
+    single = await run_load(
+        HOST,
+        server.port,
+        requests,
+        check,
+        concurrency=1,
+        duration=args.latency_duration,
+        seed=2,
+    )
+    print(f" → p50 {single.p50:.2f} ms")
+    return CalendarRun(loaded, single)
 
 
 # The raw forms of the 180-row upsert: (connection name, raw_app mode).
@@ -507,6 +542,16 @@ def print_report(report: Report, args: argparse.Namespace) -> bool:
         else:
             print("Raw endpoint SQL: identical to the product's statements 1 and 2 (checked).")
     print(f"CalendarDay in the schema: {report.days_kind or '?'}")
+    if report.versus is not None:
+        print()
+        print(f"Versus {report.versus} (CalendarDay: {report.versus_days_kind or '?'}), same run:")
+        for name, runs in report.calendar.items():
+            raw_rate = runs["raw"].loaded.throughput or 1
+            print(
+                f"  {name:5} ours {runs['ours'].loaded.throughput / raw_rate:6.1%} of raw, "
+                f"versus {runs['versus'].loaded.throughput / raw_rate:6.1%} of raw; p50 "
+                f"{runs['ours'].single.p50:.2f} vs {runs['versus'].single.p50:.2f} ms"
+            )
     if report.profile:
         print()
         print(report.profile.rstrip())
@@ -569,16 +614,22 @@ async def bench(args: argparse.Namespace, logs: Path) -> bool:
     report.targets = len(all_targets)
     # Our app in this process too (idle during the load), for the statement counts.
     async with inprocess.our_app() as client:
-        with servers_running(logs) as (ours, raw):
-            await asyncio.gather(wait_ready(ours), wait_ready(raw))
+        with servers_running(logs, args.versus) as (ours, raw, versus):
+            await asyncio.gather(*(wait_ready(s) for s in (ours, raw, versus) if s))
             print(f"servers: ours on :{ours.port}, raw on :{raw.port} (uvicorn, 1 worker each)")
             report.days_kind = await detect_days_kind(ours)
             days = scenarios.days_selection(report.days_kind)
+            measured = [(ours, days)]
+            if versus is not None:
+                report.versus = args.versus
+                report.versus_days_kind = await detect_days_kind(versus)
+                measured.append((versus, scenarios.days_selection(report.versus_days_kind)))
+            measured.append((raw, ""))
             chosen = await booking_children(ours, all_targets, days)
             print("in process: SQL statements per request, raw SQL check")
             report.sql = await inprocess_checks(client, all_targets, days, chosen[0])
             print("calendar:")
-            report.calendar = await measure_calendar(ours, raw, all_targets, days, args)
+            report.calendar = await measure_calendar(measured, all_targets, args)
             print(f"booking: {args.iterations} iterations")
             report.booking = await measure_booking(ours, raw, chosen, args.iterations)
     if args.profile or (not targets_met(report) and not args.no_profile):
@@ -602,6 +653,18 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, default=50, help="booking submits (even)")
     parser.add_argument("--profile", action="store_true", help="always profile the calendar")
     parser.add_argument("--no-profile", action="store_true", help="never profile")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="calendar runs per server, taking turns (added up): for a shared machine",
+    )
+    parser.add_argument(
+        "--versus",
+        type=Path,
+        help="another checkout (with its .venv) whose app is measured beside ours on the "
+        "calendar scenarios, e.g. main before a change",
+    )
     args = parser.parse_args()
     args.iterations += args.iterations % 2  # even: the days end up booked, as seeded
     print(

@@ -107,6 +107,7 @@ STAFF_OPERATIONS: dict[str, Access] = {
     # Money (a régisseur: their régies only).
     "billingAuthorities": staff(REGISSEUR),
     "tariffs": staff(REGISSEUR),
+    "tariffsConnection": staff(REGISSEUR),
     "addTariff": staff(REGISSEUR),
     "deleteTariff": staff(REGISSEUR),
     "billingMonthTotals": staff(REGISSEUR),
@@ -132,6 +133,7 @@ STAFF_OPERATIONS: dict[str, Access] = {
     "createSepaMandate": staff(REGISSEUR),
     "revokeSepaMandate": staff(REGISSEUR),
     "directDebitBatches": staff(REGISSEUR),
+    "directDebitBatchesConnection": staff(REGISSEUR),
     "exportDirectDebits": staff(REGISSEUR),
     "markDirectDebitBatchCollected": staff(REGISSEUR),
     "cancelDirectDebitBatch": staff(REGISSEUR),

@@ -9,10 +9,11 @@ for 180 lines × their fields (about 5 ms). So, for a plain list:
 - of scalars or enums: the coerced items at once;
 - of objects whose selected fields are all plain attributes (Strawberry's "basic" fields:
   no resolver, no arguments, no extension, no directive) of leaf type, of a list of
-  leaves, or of an object type whose selected fields are such again (a calendar line's
-  child, activity, site and days) and which has no ``is_type_of`` (graphql-core would
-  pass it the nested field's resolve info, which the shortcut does not build), with no
-  ``@defer``: each item's dict built directly, its keys in graphql-core's order.
+  leaves, or of an object type (or a list of them) whose selected fields are such again
+  (a calendar line's child, activity, site and days) and which has no ``is_type_of``
+  (graphql-core would pass it the nested field's resolve info, which the shortcut does
+  not build), with no ``@defer``: each item's dict built directly, its keys in
+  graphql-core's order.
 
 Objects are built column by column: a selected field is read from every item, then its
 values are checked and coerced together, so what to do is decided once per field and
@@ -25,6 +26,11 @@ Anything else met on the way (a null where none may be, an exception, an awaitab
 value the scalar refuses, a ``@stream``, an item of another type, field middleware) sends
 the whole list the usual way, which reports it exactly as before: the shortcuts only ever
 answer what graphql-core would have answered without an error.
+
+An output type whose instances never change once built and are shared between answers
+(``Shared``: a calendar's days, built once per distinct day and process) keeps, on each
+instance, its completed dict per selection of leaves: an answer listing it again costs one
+lookup per item, what the JSON scalar it replaces cost, instead of a completion per field.
 """
 
 from collections.abc import Callable, Iterable
@@ -38,12 +44,16 @@ from typing import Any, NamedTuple
 from graphql import (
     GRAPHQL_MAX_INT,
     GRAPHQL_MIN_INT,
+    FieldNode,
+    FragmentSpreadNode,
     GraphQLEnumType,
     GraphQLLeafType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
+    InlineFragmentNode,
+    SelectionSetNode,
     Undefined,
     is_leaf_type,
     is_non_null_type,
@@ -64,6 +74,21 @@ from strawberry.types.field import StrawberryField
 from strawberry.types.scalar import identity as scalar_identity
 
 _FAILED = object()  # a value graphql-core would report: take its path
+# Selections kept per shared instance: a client's few documents, not one per alias a
+# client could invent (past this, such selections are completed each time).
+MAX_SHARED_SELECTIONS = 4
+# Each selection kept is known by a small number (an int hashes and compares at once, a
+# tuple of names is hashed again on every lookup): so many selections at most per process.
+MAX_SIGNATURES = 256
+_signatures: dict[tuple[tuple[str, str], ...], int] = {}
+# Plans of selections that no variable can change (no directive and no fragment variable
+# anywhere in them), shared by the requests of a cached document (gql/operation_cache.py
+# keeps each parsed document): the key is the identity of the selection's field nodes,
+# kept alive next to the plan. So many at most per process; past them, per request.
+MAX_SHARED_PLANS = 512
+_shared_plans: dict[
+    tuple[GraphQLObjectType, tuple[int, ...]], tuple[tuple[FieldNode, ...], "_Plan | None"]
+] = {}
 # What graphql-core completes as null.
 _NULLS = frozenset({type(None), type(Undefined)})
 # Values that an identity scalar (no serialize) passes as they are.
@@ -101,7 +126,28 @@ class _Field(NamedTuple):
     typename: str = ""
 
 
-_Plan = list[_Field]
+class _Plan(NamedTuple):
+    """How to build the selected fields of an object type: ``fields`` in response order;
+    for a ``Shared`` type selected for leaves only, its class and the number of the
+    selection (its response keys and field names), under which completions are kept."""
+
+    fields: list[_Field]
+    shared: type | None = None
+    signature: int = 0
+
+
+class Shared:
+    """Base of an output type whose instances never change once built and are shared by
+    answers: the executor keeps each instance's completed dict per selection on it (see
+    the module's docstring). Its subclasses are neither awaitable nor exceptions."""
+
+    _completions: dict[int, dict[str, Any]]
+
+    def __post_init__(self) -> None:
+        self._completions = {}
+
+
+_COMPLETIONS = attrgetter("_completions")
 
 
 class FamilleExecutionContext(StrawberryGraphQLCoreExecutionContext):
@@ -158,14 +204,58 @@ class FamilleExecutionContext(StrawberryGraphQLCoreExecutionContext):
         """How to build the selected fields of ``object_type`` from attributes, or None
         when one of them is not a plain leaf attribute. Once per selection and request
         (the key is the selection's identity, kept alive next to the plan, as
-        graphql-core's own ``collect_subfields`` does)."""
+        graphql-core's own ``collect_subfields`` does), and once per process for a
+        selection no variable can change (``_static``)."""
         key = (object_type, id(field_details_list))
         cached = self._flat_plans.get(key)
         if cached is not None:
             return cached[1]
-        plan = self._make_flat_plan(object_type, field_details_list)
+        nodes = tuple(detail.node for detail in field_details_list)
+        shared_key = (object_type, tuple(map(id, nodes)))
+        shared = _shared_plans.get(shared_key)
+        if shared is not None:
+            plan = shared[1]
+        else:
+            plan = self._make_flat_plan(object_type, field_details_list)
+            if len(_shared_plans) < MAX_SHARED_PLANS and self._static(field_details_list):
+                _shared_plans[shared_key] = (nodes, plan)
         self._flat_plans[key] = (field_details_list, plan)
         return plan
+
+    def _static(self, field_details_list: FieldDetailsList) -> bool:
+        """Whether the selections under these fields are the same for any request: no
+        directive (@skip, @include, @defer… read variables), no fragment variable, not
+        under a deferred fragment."""
+        if any(
+            detail.defer_usage is not None or detail.fragment_variable_values is not None
+            for detail in field_details_list
+        ):
+            return False
+        pending: list[SelectionSetNode | None] = [
+            detail.node.selection_set for detail in field_details_list
+        ]
+        seen: set[str] = set()
+        while pending:
+            selection_set = pending.pop()
+            if selection_set is None:
+                continue
+            for selection in selection_set.selections:
+                if selection.directives:
+                    return False
+                if isinstance(selection, FragmentSpreadNode):
+                    name = selection.name.value
+                    fragment = self.fragments.get(name)
+                    if fragment is None or fragment.variable_signatures:
+                        return False
+                    if name not in seen:
+                        seen.add(name)
+                        if fragment.definition.directives:
+                            return False
+                        pending.append(fragment.definition.selection_set)
+                else:
+                    assert isinstance(selection, FieldNode | InlineFragmentNode)
+                    pending.append(selection.selection_set)
+        return True
 
     def _make_flat_plan(
         self, object_type: GraphQLObjectType, field_details_list: FieldDetailsList
@@ -175,11 +265,13 @@ class FamilleExecutionContext(StrawberryGraphQLCoreExecutionContext):
         )
         if new_defer_usages:
             return None
-        plan: _Plan = []
+        fields: list[_Field] = []
+        signature: list[tuple[str, str]] = []
         for response_key, details in grouped_field_set.items():
             node = details[0].node
+            signature.append((response_key, node.name.value))
             if node.name.value == "__typename":
-                plan.append(_Field(response_key, None, None, object_type.name))
+                fields.append(_Field(response_key, None, None, object_type.name))
                 continue
             field_def = self.schema.get_field(object_type, node.name.value)
             if field_def is None or field_def.args or node.arguments:
@@ -200,8 +292,13 @@ class FamilleExecutionContext(StrawberryGraphQLCoreExecutionContext):
             kind = self._kind(field_def.type, details)
             if kind is None:
                 return None
-            plan.append(_Field(response_key, _reader(field), kind))
-        return plan
+            fields.append(_Field(response_key, _reader(field), kind))
+        origin = _origin(object_type)
+        if origin is not None and all(f.kind is None or f.kind.leaf is not None for f in fields):
+            number = _signature_number(tuple(signature))
+            if number is not None:
+                return _Plan(fields, origin, number)
+        return _Plan(fields)
 
     def _kind(self, field_type: GraphQLOutputType, details: FieldDetailsList) -> _Kind | None:
         """How a field of ``field_type`` completes, or None when not flat."""
@@ -211,9 +308,16 @@ class FamilleExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return _Kind(non_null, leaf=inner)
         if isinstance(inner, GraphQLList):
             item = inner.of_type.of_type if is_non_null_type(inner.of_type) else inner.of_type
-            if not is_leaf_type(item):
-                return None
-            return _Kind(non_null, items=_Kind(is_non_null_type(inner.of_type), leaf=item))
+            item_non_null = is_non_null_type(inner.of_type)
+            if is_leaf_type(item):
+                return _Kind(non_null, items=_Kind(item_non_null, leaf=item))
+            if isinstance(item, GraphQLObjectType) and item.is_type_of is None:
+                # a list of flat objects (a calendar line's days)
+                item_plan = self._flat_plan(item, details)
+                if item_plan is None:
+                    return None
+                return _Kind(non_null, items=_Kind(item_non_null, sub=(item, item_plan)))
+            return None
         if isinstance(inner, GraphQLObjectType) and inner.is_type_of is None:
             sub_plan = self._flat_plan(inner, details)
             return None if sub_plan is None else _Kind(non_null, sub=(inner, sub_plan))
@@ -242,9 +346,9 @@ class FamilleExecutionContext(StrawberryGraphQLCoreExecutionContext):
         """``_complete_values`` of values none of which is null (of these ``types``)."""
         if kind.leaf is not None:
             return self._coerce_leaves(kind.leaf, values, types)
-        if not self._ready(values, types):
-            return None
         if kind.items is not None:
+            if not self._ready(values, types):
+                return None
             if not all(issubclass(value_type, list) for value_type in types):
                 return None
             completed = []
@@ -255,7 +359,12 @@ class FamilleExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 completed.append(items)
             return completed
         assert kind.sub is not None
-        return self._complete_objects(kind.sub[0], kind.sub[1], info, values)
+        object_type, plan = kind.sub
+        if plan.shared is not None and types == {plan.shared}:
+            return self._complete_shared(object_type, plan, info, values)
+        if not self._ready(values, types):
+            return None
+        return self._complete_objects(object_type, plan, info, values)
 
     def _coerce_leaves(
         self, leaf: GraphQLLeafType, values: list[Any], types: set[type]
@@ -291,6 +400,33 @@ class FamilleExecutionContext(StrawberryGraphQLCoreExecutionContext):
             coerced[value] = output
         return list(map(coerced.__getitem__, values))
 
+    def _complete_shared(
+        self,
+        object_type: GraphQLObjectType,
+        plan: _Plan,
+        info: GraphQLResolveInfo[Any],
+        items: list[Any],
+    ) -> list[Any] | None:
+        """The dicts of ``Shared`` items (instances of ``plan.shared``): those kept for
+        this selection, the others built column by column and kept (a calendar's days are
+        built on the first answer showing them; the next answers only look them up). The
+        answers share these dicts, which nothing changes once completed."""
+        signature = plan.signature
+        memos: list[dict[int, dict[str, Any]]] = list(map(_COMPLETIONS, items))
+        completed: list[dict[str, Any] | None] = list(map(dict.get, memos, repeat(signature)))
+        if None not in completed:
+            return completed
+        missing = [n for n, value in enumerate(completed) if value is None]
+        built = self._complete_objects(object_type, plan, info, [items[n] for n in missing])
+        if built is None:
+            return None
+        for n, value in zip(missing, built, strict=True):
+            completed[n] = value
+            memo = memos[n]
+            if len(memo) < MAX_SHARED_SELECTIONS:
+                memo[signature] = value
+        return completed
+
     def _complete_objects(
         self,
         object_type: GraphQLObjectType,
@@ -304,7 +440,7 @@ class FamilleExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if is_type_of is not None and not all(is_type_of(item, info) is True for item in items):
             return None
         columns: list[list[Any]] = []
-        for field in plan:
+        for field in plan.fields:
             if field.read is None or field.kind is None:
                 columns.append([field.typename] * len(items))
                 continue
@@ -316,8 +452,30 @@ class FamilleExecutionContext(StrawberryGraphQLCoreExecutionContext):
             if column is None:
                 return None
             columns.append(column)
-        keys = [field.key for field in plan]
+        keys = [field.key for field in plan.fields]
         return list(map(dict, map(zip, repeat(keys), zip(*columns, strict=True))))
+
+
+def _signature_number(signature: tuple[tuple[str, str], ...]) -> int | None:
+    """The number of a selection (1, 2…), or None past ``MAX_SIGNATURES``."""
+    number = _signatures.get(signature)
+    if number is None and len(_signatures) < MAX_SIGNATURES:
+        number = _signatures[signature] = len(_signatures) + 1
+    return number
+
+
+def _origin(object_type: GraphQLObjectType) -> type | None:
+    """The ``Shared`` class behind ``object_type``, if it is one."""
+    definition = (object_type.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    origin = getattr(definition, "origin", None)
+    if (
+        isinstance(origin, type)
+        and issubclass(origin, Shared)
+        and not issubclass(origin, BaseException)
+        and not hasattr(origin, "__await__")
+    ):
+        return origin
+    return None
 
 
 def _reader(field: StrawberryField) -> Callable[[Any], Any]:

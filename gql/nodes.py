@@ -1,9 +1,11 @@
 """``node(id)`` and ``nodes(ids)``: any main object by its global id alone.
 
 Each type loads through the access rule of the query that lists it: family files and
-what hangs from them (children, guardians, requests, invoices, payments, message threads)
-through the household's rule (its guardians, or staff of its town), documents through
-``document(id)``'s, sites and activities as the public ``catalogue(town)``. A refused,
+what hangs from them (children, guardians, requests, invoices, payments, message threads
+and their messages) through the household's rule (its guardians, or staff of its town),
+documents through ``document(id)``'s, sites and activities as the public
+``catalogue(town)``, news as the lists that show them (``publicNews``, ``householdNews``,
+``townNews``). A refused,
 unknown or malformed id answers null with a NOT_FOUND error, the same for each, so
 nothing tells another family's objects from missing ones; anonymous callers get
 NOT_AUTHENTICATED where the rule asks for an account.
@@ -20,7 +22,9 @@ from gql.context import Info
 from gql.documents.types import Document
 from gql.households.types import Child, Guardian, Household, Request
 from gql.ids import decode_global_id
-from gql.messages.types import MessageThread
+from gql.messages.queries import author_name
+from gql.messages.types import Message, MessageThread
+from gql.news.types import News
 from gql.node import Node
 from gql.payments.types import Payment
 from models import catalogue
@@ -31,6 +35,8 @@ from resolvers.billing import invoices
 from resolvers.core.errors import CommonErrorCode, DomainError, NotFound
 from resolvers.documents import documents
 from resolvers.households.households import household_for
+from resolvers.messages import messages
+from resolvers.news import news
 from resolvers.payments import payments
 
 Loader = Callable[[Info, int], Awaitable[Node]]
@@ -71,6 +77,15 @@ async def _thread(info: Info, pk: int) -> Node:
     return MessageThread.from_model(row, unread)
 
 
+async def _message(info: Info, pk: int) -> Node:
+    row = await messages.message_for(info.context.account, pk)
+    return Message.from_model(row, author_name(row))
+
+
+async def _news(info: Info, pk: int) -> Node:
+    return News.from_model(await news.news_for(info.context.account, pk, clock=info.context.clock))
+
+
 async def _invoice(info: Info, pk: int) -> Node:
     row = await invoices.invoice_for(info.context.account, pk)
     [invoice] = await load_invoices([row], info.context.clock)
@@ -105,12 +120,18 @@ LOADERS: dict[str, Loader] = {
     "Guardian": _guardian,
     "Request": _request,
     "MessageThread": _thread,
+    "Message": _message,
+    "News": _news,
     "Invoice": _invoice,
     "Payment": _payment,
     "Document": _document,
     "Site": _site,
     "Activity": _activity,
 }
+
+
+# Loaders whose rule lets anonymous callers read some objects (the public catalogue, public news).
+PUBLIC = frozenset({_site, _activity, _news})
 
 
 async def load_node(info: Info, value: str) -> Node:
@@ -120,7 +141,7 @@ async def load_node(info: Info, value: str) -> Node:
     loader = LOADERS.get(decoded[0]) if decoded else None
     if decoded is None or loader is None:
         raise NotFound("Objet", "id")
-    if info.context.account is None and loader not in (_site, _activity):
+    if info.context.account is None and loader not in PUBLIC:
         info.context.require_account()  # raises NOT_AUTHENTICATED
     try:
         return await loader(info, decoded[1])

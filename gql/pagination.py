@@ -6,7 +6,7 @@ its item, so any edge's cursor may be passed as ``after``.
 """
 
 from collections.abc import Sequence
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
 
@@ -19,6 +19,12 @@ T = TypeVar("T")
 # Shared descriptions of the connections' fields.
 EDGES = "The items of this page with their cursors (Relay's edges), in the order of `nodes`."
 PAGE_INFO = "How to get the next page."
+
+# The arguments of a connection field.
+First = Annotated[
+    int | None, strawberry.argument(description="Page size (default 20, at most 100).")
+]
+After = Annotated[str | None, strawberry.argument(description="`endCursor` of the previous page.")]
 
 
 @strawberry.type(description="Where a page stands in its list.")

@@ -13,7 +13,6 @@ from strawberry.extensions import (
     QueryDepthLimiter,
     SchemaExtension,
 )
-from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 from strawberry.types.graphql import OperationType
 
@@ -30,12 +29,10 @@ from gql.calendar.mutations import CalendarMutations
 from gql.calendar.queries import CalendarQueries
 from gql.calendar.school_year import SchoolYearMutations, SchoolYearQueries
 from gql.calendar.staff_desk import StaffDeskMutations, StaffDeskQueries
-from gql.calendar.types import CALENDAR_DAY_SCALAR, CalendarDay
 from gql.documents.mutations import DocumentMutations
 from gql.documents.queries import DocumentQueries
 from gql.edge import InputGuard, list_limits
 from gql.enum_values import describe_enum_values
-from gql.enums import DayReason, DayStatus
 from gql.error_codes import check_error_codes
 from gql.errors import HANDLED, ErrorPolicy, log_unexpected
 from gql.execution import FamilleExecutionContext
@@ -212,9 +209,6 @@ def build_schema() -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        # The calendar's CalendarDay scalar names their values: keep them in the schema.
-        types=[DayStatus, DayReason],
-        config=StrawberryConfig(scalar_map={CalendarDay: CALENDAR_DAY_SCALAR}),
         execution_context_class=FamilleExecutionContext,
         extensions=[
             # A factory: strawberry builds fresh extensions per request; the cache of

@@ -14,13 +14,33 @@ from gql.billing.types import (
 )
 from gql.context import Info
 from gql.ids import decode_id
-from gql.pagination import EDGES, Edge, PageInfo, after_pk, connection_fields, page_size
+from gql.pagination import (
+    EDGES,
+    PAGE_INFO,
+    After,
+    Edge,
+    First,
+    PageInfo,
+    after_pk,
+    connection_fields,
+    page_size,
+)
 from models.billing import Invoice as InvoiceModel
 from models.billing import InvoiceDelivery
 from resolvers.billing import billing, invoices
 from resolvers.billing.invoices import InvoiceFilter
 from resolvers.core.clock import Clock
 from resolvers.operations import attendance_records
+
+
+@strawberry.type(
+    description="A page of the price grid, by activity, residents first, date and bracket."
+)
+class TariffConnection:
+    nodes: list[Tariff] = strawberry.field(description="Tariffs.")
+    edges: list[Edge[Tariff]] = strawberry.field(description=EDGES)
+    page_info: PageInfo = strawberry.field(description=PAGE_INFO)
+    total_count: int = strawberry.field(description="Tariffs matching the filter.")
 
 
 @strawberry.input(description="An activity planned on some weekdays.")
@@ -89,7 +109,10 @@ class BillingQueries:
         rows = await billing.billing_authorities(info.context.account)
         return [BillingAuthority.from_model(row) for row in rows]
 
-    @strawberry.field(description="Staff: the price grid, of one activity or all.")
+    @strawberry.field(
+        description="Staff: the price grid, of one activity or all.",
+        deprecation_reason="Not paginated: use `tariffsConnection`.",
+    )
     async def tariffs(
         self,
         info: Info,
@@ -102,6 +125,35 @@ class BillingQueries:
             decode_id(activity_id, "Activity", field="activityId") if activity_id else None,
         )
         return [Tariff.from_model(row) for row in rows]
+
+    @strawberry.field(
+        description="Staff: the price grid, of one activity or all, by activity, residents "
+        "first, date and bracket, a page at a time."
+    )
+    async def tariffs_connection(
+        self,
+        info: Info,
+        activity_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="Only this activity.")
+        ] = None,
+        first: First = None,
+        after: After = None,
+    ) -> TariffConnection:
+        page = await billing.tariffs_page(
+            info.context.account,
+            decode_id(activity_id, "Activity", field="activityId") if activity_id else None,
+            first=page_size(first),
+            after_id=after_pk(after),
+        )
+        return TariffConnection(
+            **connection_fields(
+                [Tariff.from_model(row) for row in page.rows],
+                [row.id for row in page.rows],
+                page.has_next,
+                after,
+            ),
+            total_count=page.total,
+        )
 
     @strawberry.field(
         description="Staff: the attendance sheet of a site, activity and day: booked children "

@@ -406,13 +406,11 @@ class CalendarMutations:
         household_id: Annotated[strawberry.ID, strawberry.argument(description="Household.")],
         input: Annotated[BookingChangesInput, strawberry.argument(description="Changes.")],
     ) -> BookingChangesPayload:
+        household = decode_id(household_id, "Household", field="householdId")
         result = await bookings.preview_changes(
-            info.context.account,
-            decode_id(household_id, "Household", field="householdId"),
-            _change_set(input),
-            clock=info.context.clock,
+            info.context.account, household, _change_set(input), clock=info.context.clock
         )
-        return BookingChangesPayload.from_result(result)
+        return BookingChangesPayload.from_result(result, household)
 
     @strawberry.mutation(
         description="Apply a change set atomically as one request (demande), confirmed by "
@@ -433,11 +431,12 @@ class CalendarMutations:
             ),
         ] = None,
     ) -> BookingChangesPayload:
+        household = decode_id(household_id, "Household", field="householdId")
         result = await bookings.submit_changes(
             info.context.account,
-            decode_id(household_id, "Household", field="householdId"),
+            household,
             _change_set(input),
             clock=info.context.clock,
             idempotency_key=idempotency_key or None,
         )
-        return BookingChangesPayload.from_result(result)
+        return BookingChangesPayload.from_result(result, household)

@@ -5,7 +5,14 @@ from typing import Annotated
 
 import strawberry
 
-from gql.calendar.types import Activity, CalendarLine, Period, Site, calendar_day
+from gql.calendar.types import (
+    Activity,
+    CalendarLine,
+    CalendarPrices,
+    Period,
+    Site,
+    calendar_day,
+)
 from gql.context import Info
 from gql.ids import decode_id
 from resolvers.accounts.accounts import get_town
@@ -49,9 +56,10 @@ class CalendarQueries:
             strawberry.argument(description="Only these children (default: all)."),
         ] = None,
     ) -> list[CalendarLine]:
+        household = decode_id(household_id, "Household", field="householdId")
         lines = await household_calendar(
             info.context.account,
-            decode_id(household_id, "Household", field="householdId"),
+            household,
             start,
             end,
             calendar_day,
@@ -60,4 +68,5 @@ class CalendarQueries:
             if child_ids
             else None,
         )
-        return [CalendarLine.from_row(line) for line in lines]
+        pricing = CalendarPrices(household, sorted({line.enrollment.activity_id for line in lines}))
+        return [CalendarLine.from_row(line, pricing) for line in lines]

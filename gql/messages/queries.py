@@ -18,7 +18,7 @@ First = Annotated[
 After = Annotated[str | None, strawberry.argument(description="`endCursor` of the previous page.")]
 
 
-def _author_name(row: MessageModel) -> str:
+def author_name(row: MessageModel) -> str:
     """« Prénom Nom » of the message's author; empty when the account is gone."""
     return f"{row.author.first_names} {row.author.last_name}" if row.author else ""
 
@@ -72,7 +72,7 @@ class MessageQueries:
         rows = await messages.thread_messages(
             info.context.account, decode_id(thread_id, "MessageThread", field="threadId")
         )
-        return [Message.from_model(row, _author_name(row)) for row in rows]
+        return [Message.from_model(row, author_name(row)) for row in rows]
 
     @strawberry.field(
         description="A thread's messages, oldest first, a page at a time (reading them does "
@@ -93,7 +93,7 @@ class MessageQueries:
         )
         return MessageConnection(
             **connection_fields(
-                [Message.from_model(row, _author_name(row)) for row in rows],
+                [Message.from_model(row, author_name(row)) for row in rows],
                 [row.id for row in rows],
                 has_next,
                 after,

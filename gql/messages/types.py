@@ -13,7 +13,7 @@ from resolvers.messages.messages import ThreadPage
 
 
 @strawberry.type(description="One message of a thread.")
-class Message:
+class Message(Node):
     id: strawberry.ID = strawberry.field(description="Stable global id.")
     body: str = strawberry.field(description="Text.")
     from_staff: bool = strawberry.field(description="Written by the town's services.")

@@ -6,6 +6,7 @@ from datetime import datetime
 import strawberry
 
 from gql.ids import encode_id
+from gql.node import Node
 from gql.pagination import EDGES, Edge, PageInfo, connection_fields
 from models.news import News as NewsModel
 from models.news import NewsAudience
@@ -19,7 +20,7 @@ strawberry.enum(
 
 
 @strawberry.type(description="A news item (actualité) of the town.")
-class News:
+class News(Node):
     id: strawberry.ID = strawberry.field(description="Stable global id.")
     title: str = strawberry.field(description="Title.")
     body: str = strawberry.field(description="Text, in French, as typed by the service.")

@@ -16,7 +16,17 @@ from gql.operations.types import (
     HealthNotesReadConnection,
     KitchenForecastDay,
 )
-from gql.pagination import after_pk, page_size
+from gql.pagination import (
+    EDGES,
+    PAGE_INFO,
+    After,
+    Edge,
+    First,
+    PageInfo,
+    after_pk,
+    connection_fields,
+    page_size,
+)
 from resolvers.core import signed_links
 from resolvers.households.households import require_staff
 from resolvers.operations import attendance, feeds, kitchen
@@ -31,6 +41,14 @@ def _link(info: Info, purpose: str, params: dict[str, str | None]) -> DownloadLi
     token, expires_at = signed_links.sign(purpose, staff, params, clock=info.context.clock)
     url = f"{get_settings().public_url}/exports/{purpose}?{urlencode({'token': token})}"
     return DownloadLink(url=url, expires_at=expires_at)
+
+
+@strawberry.type(description="A page of a household's calendar links, newest first.")
+class CalendarFeedConnection:
+    nodes: list[CalendarFeed] = strawberry.field(description="Calendar links.")
+    edges: list[Edge[CalendarFeed]] = strawberry.field(description=EDGES)
+    page_info: PageInfo = strawberry.field(description=PAGE_INFO)
+    total_count: int = strawberry.field(description="The household's links in all.")
 
 
 @strawberry.type
@@ -134,7 +152,8 @@ class OperationsQueries:
 
     @strawberry.field(
         description="The household's private calendar links, live and revoked, newest first "
-        "(the links themselves are shown only when created)."
+        "(the links themselves are shown only when created).",
+        deprecation_reason="Not paginated: use `calendarFeedsConnection`.",
     )
     async def calendar_feeds(
         self,
@@ -145,6 +164,33 @@ class OperationsQueries:
             info.context.account, decode_id(household_id, "Household", field="householdId")
         )
         return [CalendarFeed.from_model(row, row.child.first_names) for row in rows]
+
+    @strawberry.field(
+        description="The household's private calendar links, live and revoked, newest first, "
+        "a page at a time (the links themselves are shown only when created)."
+    )
+    async def calendar_feeds_connection(
+        self,
+        info: Info,
+        household_id: Annotated[strawberry.ID, strawberry.argument(description="Household.")],
+        first: First = None,
+        after: After = None,
+    ) -> CalendarFeedConnection:
+        page = await feeds.feeds_page(
+            info.context.account,
+            decode_id(household_id, "Household", field="householdId"),
+            first=page_size(first),
+            after_id=after_pk(after),
+        )
+        return CalendarFeedConnection(
+            **connection_fields(
+                [CalendarFeed.from_model(row, row.child.first_names) for row in page.rows],
+                [row.id for row in page.rows],
+                page.has_next,
+                after,
+            ),
+            total_count=page.total,
+        )
 
     @strawberry.field(
         description="Admins: who read a child's health notes (attendance sheets on screen or "

@@ -1,11 +1,14 @@
 """Régies, tariffs and the price of a day: the rules the invoice run and the public price
 simulation share, so a price is computed in exactly one place."""
 
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
+
+from tortoise.queryset import QuerySet
 
 from models.accounts import Account
 from models.authorities import BillingAuthority
@@ -16,7 +19,9 @@ from resolvers.core import audit
 from resolvers.core.clock import Clock
 from resolvers.core.errors import BillingErrorCode, DomainError, NotFound, ValidationErrors
 from resolvers.core.french import format_euros
+from resolvers.core.pages import Page, page_of_ids
 from resolvers.core.roles import authority_ids_of, require_authority
+from resolvers.core.sql import Params, fetch
 from resolvers.core.transactions import atomic
 from resolvers.households.households import require_staff
 
@@ -296,13 +301,40 @@ async def delete_tariff(actor: Account | None, tariff_id: int, *, clock: Clock) 
     await _audit(staff, "tariff.deleted", "Tariff", tariff_id, {}, clock=clock)
 
 
-async def tariffs_of(actor: Account | None, activity_id: int | None) -> list[Tariff]:
-    """Staff: the town's price grid, by activity, residence, date and bracket."""
+# The price grid's order: by activity, residents first, date and bracket.
+TARIFF_ORDER = ("activity_id", "-resident", "valid_from", "quotient_min", "id")
+
+
+def _tariffs(actor: Account | None, activity_id: int | None) -> QuerySet[Tariff]:
     staff = require_staff(actor)
     query = Tariff.filter(activity__tenant_id=staff.tenant_id)
     if activity_id is not None:
         query = query.filter(activity_id=activity_id)
-    return await query.order_by("activity_id", "-resident", "valid_from", "quotient_min")
+    return query
+
+
+async def tariffs_of(actor: Account | None, activity_id: int | None) -> list[Tariff]:
+    """Staff: the town's price grid, by activity, residence, date and bracket."""
+    return await _tariffs(actor, activity_id).order_by(*TARIFF_ORDER)
+
+
+async def tariffs_page(
+    actor: Account | None, activity_id: int | None, *, first: int, after_id: int | None
+) -> Page[Tariff]:
+    """A page of ``tariffs_of`` (``after_id``: the last tariff shown); another town's
+    activity is NOT_FOUND."""
+    query = _tariffs(actor, activity_id)
+    if activity_id is not None and not await Activity.exists(
+        id=activity_id, tenant_id=cast(Account, actor).tenant_id
+    ):
+        raise NotFound("Activité", "activityId")
+    ids = await query.order_by(*TARIFF_ORDER).values_list("id", flat=True)
+    return await page_of_ids(
+        cast(list[int], ids),
+        lambda wanted: Tariff.filter(id__in=wanted),
+        first=first,
+        after_id=after_id,
+    )
 
 
 @dataclass(frozen=True)
@@ -372,10 +404,96 @@ def is_resident(
 ) -> bool:
     """Resident by the régie's postal codes, unless an agent decided for the household
     (``Household.resident_override``: a child schooled in town, a family just moved out)."""
+    return resident_in(authority.resident_postal_codes, postal_code, override=override)
+
+
+def resident_in(
+    resident_postal_codes: str, postal_code: str, *, override: bool | None = None
+) -> bool:
+    """Whether a household of ``postal_code`` pays a régie's resident prices (a régie
+    without postal codes has only residents), unless an agent decided (``override``)."""
     if override is not None:
         return override
-    codes = authority.resident_postal_codes.split()
+    codes = resident_postal_codes.split()
     return not codes or postal_code.strip() in codes
+
+
+@dataclass
+class HouseholdPrices:
+    """A household's price of a day of some activities, as the invoice run prices it: its
+    quotient while valid that day, resident or not for each activity's régie, the tariff
+    in force that day. An activity of no régie is never invoiced: no price."""
+
+    quotient: int | None = None
+    quotient_valid_until: date | None = None
+    # By activity: resident or not at its régie, its tariffs, its ActivityKind value.
+    resident: dict[int, bool] = dataclasses.field(default_factory=dict)
+    grid: dict[int, list[PriceRow]] = dataclasses.field(default_factory=dict)
+    kinds: dict[int, str] = dataclasses.field(default_factory=dict)
+
+    def day_price(self, activity_id: int, day: date) -> int | None:
+        """The price of that day of the activity in cents, or None (no tariff, no régie)."""
+        if activity_id not in self.resident:
+            return None
+        return unit_price(
+            self.grid.get(activity_id, []),
+            quotient=quotient_on(self.quotient, self.quotient_valid_until, day),
+            resident=self.resident[activity_id],
+            on=day,
+        )
+
+
+async def household_prices(household_id: int, activity_ids: Iterable[int]) -> HouseholdPrices:
+    """``HouseholdPrices`` of the household for these activities: one statement (none
+    without activities). The caller has checked access to the household."""
+    wanted = sorted(set(activity_ids))
+    prices = HouseholdPrices()
+    if not wanted:
+        return prices
+    p = Params()
+    rows = await fetch(
+        "SELECT h.family_quotient, h.family_quotient_valid_until, h.postal_code, "
+        "h.resident_override, a.id AS activity_id, a.kind, ba.resident_postal_codes, "
+        "t.valid_from, t.valid_until, "
+        "t.resident, t.quotient_min, t.quotient_max, t.unit_price_cents "
+        "FROM household h "
+        f"JOIN activity a ON a.id IN ({p.many(wanted)}) AND a.tenant_id = h.tenant_id "
+        "JOIN billing_authority ba ON ba.id = a.billing_authority_id "
+        "LEFT JOIN tariff t ON t.activity_id = a.id "
+        f"WHERE h.id = {p(household_id)}",
+        p,
+    )
+    for row in rows:
+        prices.quotient = row["family_quotient"]
+        valid_until = row["family_quotient_valid_until"]
+        prices.quotient_valid_until = _as_date(valid_until) if valid_until is not None else None
+        activity_id = row["activity_id"]
+        prices.kinds[activity_id] = row["kind"]
+        override = row["resident_override"]
+        prices.resident[activity_id] = resident_in(
+            row["resident_postal_codes"],
+            row["postal_code"],
+            override=None if override is None else bool(override),
+        )
+        tariffs = prices.grid.setdefault(activity_id, [])
+        if row["valid_from"] is not None:
+            tariffs.append(
+                PriceRow(
+                    activity_id,
+                    _as_date(row["valid_from"]),
+                    _as_date(row["valid_until"]) if row["valid_until"] is not None else None,
+                    bool(row["resident"]),
+                    row["quotient_min"],
+                    row["quotient_max"],
+                    row["unit_price_cents"],
+                )
+            )
+    return prices
+
+
+def _as_date(value: Any) -> date:
+    """SQLite hands dates back as ISO text, PostgreSQL as dates."""
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
 def with_surcharge(cents: int, percent: int) -> int:

@@ -187,6 +187,21 @@ async def thread_messages(actor: Account | None, thread_id: int) -> list[Message
     return await Message.filter(thread=thread).order_by("created_at", "id").select_related("author")
 
 
+async def message_for(actor: Account | None, message_id: int) -> Message:
+    """One message, with its author, through its thread's household rule (``node(id)``);
+    others' messages do not exist."""
+    message = await Message.get_or_none(id=message_id).select_related("author")
+    if message is None:
+        raise NotFound("Message", "id")
+    try:
+        await _thread_for(actor, message.thread_id)
+    except DomainError as error:
+        if error.code == CommonErrorCode.NOT_FOUND:
+            raise NotFound("Message", "id") from None
+        raise
+    return message
+
+
 async def thread_messages_page(
     actor: Account | None, thread_id: int, *, first: int, after_id: int | None
 ) -> tuple[list[Message], bool, int]:

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
-from models.accounts import Account
+from models.accounts import Account, AccountRole
 from models.bookings import Enrollment, EnrollmentStatus
 from models.catalogue import Activity, Site
 from models.news import News, NewsAudience
@@ -192,6 +192,39 @@ async def household_news(
         concerns |= Q(audience=NewsAudience.SITE, site_id__in=sites)
         concerns |= Q(audience=NewsAudience.ACTIVITY, activity_id__in=activities)
     return await _page(_published(tenant.id, today).filter(concerns), first, after_id)
+
+
+async def news_for(actor: Account | None, news_id: int, *, clock: Clock) -> News:
+    """One item through the rule of the lists that show it (``node(id)``): staff of its
+    town see any (``town_news``); others only while it is published, anyone a public one
+    (``public_news``), a parent one of the sites and activities where a child of theirs has
+    an active enrolment that has not ended (``household_news``). Else NOT_FOUND, whether it
+    exists or not."""
+    news = await News.get_or_none(id=news_id)
+    if news is None:
+        raise NotFound("Actualité", "id")
+    if actor is not None and actor.role != AccountRole.PARENT:
+        if actor.tenant_id == news.tenant_id:  # any staff role: what the town published
+            return news  # another town's staff: as anyone else
+    tenant = await Tenant.get(id=news.tenant_id)
+    if not await _published(tenant.id, town_today(tenant, clock)).filter(id=news.id).exists():
+        raise NotFound("Actualité", "id")
+    if news.audience == NewsAudience.PUBLIC:
+        return news
+    if actor is not None:
+        enrolled = Enrollment.filter(
+            child__household__guardians__account_id=actor.id,
+            child__household__tenant_id=tenant.id,
+            status=EnrollmentStatus.ACTIVE,
+            period__ends_on__gte=town_today(tenant, clock),
+        )
+        if news.audience == NewsAudience.SITE:
+            enrolled = enrolled.filter(site_id=news.site_id)
+        else:
+            enrolled = enrolled.filter(activity_id=news.activity_id)
+        if await enrolled.exists():
+            return news
+    raise NotFound("Actualité", "id")
 
 
 async def town_news(actor: Account | None, *, first: int, after_id: int | None) -> NewsPage:

@@ -6,6 +6,7 @@ or unknown link answers the same 404.
 """
 
 from datetime import UTC, timedelta
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vDuration
@@ -18,6 +19,7 @@ from models.tenants import Tenant
 from resolvers.core import audit
 from resolvers.core.clock import Clock
 from resolvers.core.errors import CommonErrorCode, DomainError, Forbidden, NotFound
+from resolvers.core.pages import Page, page_of_ids
 from resolvers.core.security import digest, new_token
 from resolvers.households.households import household_for
 from resolvers.operations.expected import expected_days, load_openings
@@ -95,6 +97,24 @@ async def feeds_of(actor: Account | None, household_id: int) -> list[CalendarFee
         await CalendarFeed.filter(child__household_id=household_id)
         .order_by("-created_at", "-id")
         .select_related("child")
+    )
+
+
+async def feeds_page(
+    actor: Account | None, household_id: int, *, first: int, after_id: int | None
+) -> Page[CalendarFeed]:
+    """A page of ``feeds_of`` (``after_id``: the last link shown)."""
+    await household_for(actor, household_id)
+    ids = (
+        await CalendarFeed.filter(child__household_id=household_id)
+        .order_by("-created_at", "-id")
+        .values_list("id", flat=True)
+    )
+    return await page_of_ids(
+        cast(list[int], ids),
+        lambda wanted: CalendarFeed.filter(id__in=wanted).select_related("child"),
+        first=first,
+        after_id=after_id,
     )
 
 

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from sepaxml import SepaDD
 from tortoise.expressions import F
+from tortoise.queryset import QuerySet
 
 from models.accounts import Account
 from models.authorities import BillingAuthority
@@ -460,16 +461,40 @@ async def record_rejection(
     return line
 
 
-async def batches_of(
+async def _batches(
     actor: Account | None, authority_id: int, month: date | None
-) -> list[DirectDebitBatch]:
-    """A régie's exports, newest first (staff)."""
+) -> QuerySet[DirectDebitBatch]:
     staff = require_staff(actor)
     authority = await _authority_for(staff, authority_id)
     query = DirectDebitBatch.filter(authority_id=authority.id)
     if month is not None:
         query = query.filter(month=month.replace(day=1))
-    return await query.order_by("-id")
+    return query
+
+
+async def batches_of(
+    actor: Account | None, authority_id: int, month: date | None
+) -> list[DirectDebitBatch]:
+    """A régie's exports, newest first (staff)."""
+    return await (await _batches(actor, authority_id, month)).order_by("-id")
+
+
+async def batches_page(
+    actor: Account | None,
+    authority_id: int,
+    month: date | None,
+    *,
+    first: int,
+    after_id: int | None,
+) -> tuple[list[DirectDebitBatch], bool, int]:
+    """A page of ``batches_of`` (``after_id``: the last export shown), whether more follow,
+    and how many there are in all."""
+    query = await _batches(actor, authority_id, month)
+    total = await query.count()
+    if after_id is not None:
+        query = query.filter(id__lt=after_id)
+    rows = await query.order_by("-id").limit(first + 1)
+    return rows[:first], len(rows) > first, total
 
 
 @dataclass

@@ -16,6 +16,7 @@ from models.sepa import MandateStatus, SepaCreditor, SepaMandate
 from resolvers.core import audit
 from resolvers.core.clock import Clock
 from resolvers.core.errors import DirectDebitErrorCode, DomainError, NotFound, ValidationErrors
+from resolvers.core.pages import Page, page_of_ids
 from resolvers.core.roles import require_authority
 from resolvers.core.transactions import atomic
 from resolvers.households.households import household_for, require_staff
@@ -357,3 +358,22 @@ async def mandates_of(actor: Account | None, household_id: int) -> list[SepaMand
     household = await household_for(actor, household_id)
     rows = await SepaMandate.filter(household_id=household.id).order_by("-id")
     return sorted(rows, key=lambda row: row.status != MandateStatus.ACTIVE)
+
+
+async def mandates_page(
+    actor: Account | None, household_id: int, *, first: int, after_id: int | None
+) -> Page[SepaMandate]:
+    """A page of ``mandates_of`` (``after_id``: the last mandate shown)."""
+    household = await household_for(actor, household_id)
+    rows = (
+        await SepaMandate.filter(household_id=household.id)
+        .order_by("-id")
+        .values_list("id", "status")
+    )
+    ordered = sorted(rows, key=lambda row: row[1] != MandateStatus.ACTIVE)
+    return await page_of_ids(
+        [pk for pk, _ in ordered],
+        lambda wanted: SepaMandate.filter(id__in=wanted),
+        first=first,
+        after_id=after_id,
+    )

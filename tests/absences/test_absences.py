@@ -47,7 +47,7 @@ mutation($id: ID!, $accept: Boolean!, $comment: String!) {
 CALENDAR = """
 query($householdId: ID!, $from: Date!, $to: Date!) {
   calendar(householdId: $householdId, from: $from, to: $to) {
-    days
+    days { date status canChange changeableUntil reason message }
   }
 }
 """

@@ -69,7 +69,7 @@ async def test_the_raw_endpoint_still_runs_the_products_sql(
     # given a family, and our app called in process as the benchmark calls it
     first, second, lines = await _family(clock)
     client = inprocess.AsgiClient(create_app(clock=clock, redis=backend.redis))
-    days = scenarios.days_selection(None)
+    days = scenarios.days_selection("OBJECT")
     cases: dict[str, tuple[Target, dict[str, Any]]] = {
         "month, 1 child": (first, scenarios.ours_calendar(first, scenarios.MONTH, days)),
         "year, 1 child": (first, scenarios.ours_calendar(first, scenarios.YEAR, days)),

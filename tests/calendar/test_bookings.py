@@ -46,7 +46,7 @@ mutation($householdId: ID!, $input: BookingChangesInput!, $key: String) {
 CALENDAR = """
 query($householdId: ID!, $from: Date!, $to: Date!) {
   calendar(householdId: $householdId, from: $from, to: $to) {
-    child { firstNames } days
+    child { firstNames } days { date status canChange changeableUntil reason message }
   }
 }
 """

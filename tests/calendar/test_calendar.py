@@ -21,7 +21,7 @@ CALENDAR = """
 query($householdId: ID!, $from: Date!, $to: Date!) {
   calendar(householdId: $householdId, from: $from, to: $to) {
     child { firstNames } activity { code } site { name }
-    days
+    days { date status canChange changeableUntil reason message }
   }
 }
 """

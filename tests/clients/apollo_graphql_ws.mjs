@@ -24,7 +24,7 @@ const CALENDAR = gql`
     calendar(householdId: $householdId, from: $from, to: $to) {
       child { id firstNames }
       activity { id code }
-      days
+      days { date status canChange changeableUntil reason message }
     }
   }
 `;

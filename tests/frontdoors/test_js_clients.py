@@ -56,6 +56,9 @@ async def test_apollo_books_and_graphql_ws_hears_it(
     assert line["child"]["id"] == child_id
     [day] = line["days"]
     assert (day["date"], day["status"], day["canChange"]) == (DAY, "NOT_BOOKED", True)
+    # a typed object, as Apollo's cache reads it (it asks each object's __typename)
+    assert day["__typename"] == "CalendarDay" and day["reason"] == "CHANGEABLE"
+    assert day["changeableUntil"].endswith("+00:00") and day["message"].startswith("Modifiable")
     # the booking went through
     submitted = result["submitted"]
     assert submitted["errors"] == []

@@ -1,17 +1,23 @@
 """Connections have Relay's shape beside `nodes`: `edges { cursor node }`, and `pageInfo`
-with `hasPreviousPage` and `startCursor`; the lists that used to be plain (payments, a
-thread's messages, payments to review) have a paginated `…Connection` form, the plain
-field kept (deprecated) so existing queries still work."""
+with `hasPreviousPage` and `startCursor`; the lists that used to be plain and can grow
+(payments, a thread's messages, payments to review, the price grid, a household's mandates
+and calendar links, a régie's direct-debit exports) have a paginated `…Connection` form,
+the plain field kept (deprecated) so existing queries still work."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from gql.ids import encode_id
 from models.messages import Message, MessageThread
+from models.sepa import DirectDebitBatch
+from resolvers.billing.billing import TariffForm, add_tariff
 from resolvers.core.clock import FrozenClock
+from resolvers.sepa.sepa_mandates import revoke_mandate
+from tests.billing_factories import make_billing_town, make_family
 from tests.conftest import Backend, GraphQL
 from tests.factories import make_household, token_for
 from tests.payment_factories import make_payment, paying_family
+from tests.sepa_factories import make_mandate
 
 HOUSEHOLDS = """
 query($first: Int, $after: String) {
@@ -37,6 +43,10 @@ query($threadId: ID!, $first: Int, $after: String) {
   }
 }
 """
+CREATE_FEED = """
+mutation($childId: ID!) { createCalendarFeed(childId: $childId) { errors { code } } }
+"""
+SECOND_IBAN = "DE89 3704 0044 0532 0130 00"  # a public example IBAN
 REVIEWS = "{ paymentsToReviewConnection { nodes { id } pageInfo { hasNextPage } totalCount } }"
 
 
@@ -140,3 +150,121 @@ async def test_payments_and_messages_have_a_paginated_form_beside_the_plain_list
     staff = await token_for(family.staff, clock)
     reviews = page(await api(REVIEWS, token=staff), "paymentsToReviewConnection")
     assert reviews == {"nodes": [], "pageInfo": {"hasNextPage": False}, "totalCount": 0}
+
+
+# The lists that were plain and can grow: (field, its plain form, the argument naming them).
+GROWING = {
+    "tariffs": ("tariffsConnection", "tariffs", "activityId: $id"),
+    "mandates": ("sepaMandatesConnection", "sepaMandates", "householdId: $id"),
+    "batches": ("directDebitBatchesConnection", "directDebitBatches", "authorityId: $id"),
+    "feeds": ("calendarFeedsConnection", "calendarFeeds", "householdId: $id"),
+}
+
+
+def growing_query(name: str) -> str:
+    connection, plain, argument = GROWING[name]
+    return f"""query($id: ID!, $first: Int, $after: String) {{
+      {plain}({argument}) {{ id }}
+      {connection}({argument}, first: $first, after: $after) {{
+        edges {{ cursor node {{ id }} }}
+        pageInfo {{ hasNextPage endCursor hasPreviousPage }} totalCount
+      }}
+    }}"""
+
+
+async def walk(api: GraphQL, name: str, ids: dict[str, str], token: str) -> list[str]:
+    """Every id of the connection a page of 2 at a time, checked against the plain list
+    (same items, same order) and the page info of each page."""
+    connection, plain, _ = GROWING[name]
+    seen: list[str] = []
+    after: str | None = None
+    while True:
+        variables = {"id": ids[name], "first": 2, "after": after}
+        body = await api(growing_query(name), variables, token=token)
+        result = page(body, connection)
+        seen += [edge["node"]["id"] for edge in result["edges"]]
+        assert result["pageInfo"]["hasPreviousPage"] == (after is not None)
+        if not result["pageInfo"]["hasNextPage"]:
+            break
+        after = result["pageInfo"]["endCursor"]
+    assert seen == [item["id"] for item in body["data"][plain]]
+    assert result["totalCount"] == len(seen)
+    return seen
+
+
+async def test_growing_lists_have_a_paginated_form_in_the_same_order(
+    api: GraphQL, backend: Backend, clock: FrozenClock
+) -> None:
+    town = await make_billing_town(clock)
+    family = await make_family(town, clock)
+    staff = await token_for(town.staff, clock)
+    parent = await token_for(family.parent, clock)
+    # Given three more tariffs (five in all), two mandates (the first one revoked before the
+    # second), three direct-debit exports and three calendar links
+    for year in (2027, 2028, 2029):
+        await add_tariff(
+            town.staff,
+            TariffForm(
+                activity_id=town.catalogue.canteen.id,
+                valid_from=date(year, 9, 1),
+                valid_until=None if year == 2029 else date(year + 1, 8, 31),
+                quotient_min=0,
+                quotient_max=None,
+                unit_price_cents=300,
+            ),
+            clock=clock,
+        )
+    first_mandate = await make_mandate(town, family, clock)
+    await revoke_mandate(town.staff, first_mandate.id, "Changement de banque", clock=clock)
+    await make_mandate(town, family, clock, iban=SECOND_IBAN)
+    for month in (9, 10, 11):
+        await DirectDebitBatch.create(
+            tenant_id=town.tenant.id,
+            authority_id=town.authority.id,
+            month=date(2026, month, 1),
+            message_id=f"M{month}",
+            collection_date=date(2026, month, 28),
+            total_cents=0,
+            line_count=0,
+            xml="",
+            created_at=clock.now(),
+        )
+    for _ in range(3):
+        created = await api(
+            CREATE_FEED, {"childId": encode_id("Child", family.child_id)}, token=parent
+        )
+        assert created["data"]["createCalendarFeed"]["errors"] == []
+    ids = {
+        "tariffs": encode_id("Activity", town.catalogue.canteen.id),
+        "mandates": encode_id("Household", family.household.id),
+        "batches": encode_id("BillingAuthority", town.authority.id),
+        "feeds": encode_id("Household", family.household.id),
+    }
+
+    # then each is walked two by two, in the order of its plain list, which still answers
+    assert len(await walk(api, "tariffs", ids, staff)) == 5
+    mandates = await walk(api, "mandates", ids, parent)
+    statuses = await api(
+        "query($id: ID!) { sepaMandates(householdId: $id) { status } }",
+        {"id": ids["mandates"]},
+        token=parent,
+    )
+    assert [m["status"] for m in statuses["data"]["sepaMandates"]][0] == "ACTIVE"
+    assert len(mandates) == 2
+    assert len(await walk(api, "batches", ids, staff)) == 3
+    assert len(await walk(api, "feeds", ids, parent)) == 3
+
+    # a cursor that is no item of the list is refused, naming `after`
+    body = await api(
+        growing_query("tariffs"),
+        {"id": ids["tariffs"], "after": encode_id("Cursor", 999_999)},
+        token=staff,
+    )
+    assert body["errors"][0]["extensions"]["code"] == "INVALID"
+    # the family does not read the price grid; another household's parent not its mandates
+    body = await api(growing_query("tariffs"), {"id": ids["tariffs"]}, token=parent)
+    assert body["data"] is None and body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    other = await make_family(town, clock)
+    stranger = await token_for(other.parent, clock)
+    body = await api(growing_query("mandates"), {"id": ids["mandates"]}, token=stranger)
+    assert {e["extensions"]["code"] for e in body["errors"]} == {"NOT_FOUND"}

@@ -34,7 +34,7 @@ mutation($input: CreateHouseholdInput!) {
 CALENDAR = """
 query($householdId: ID!, $childIds: [ID!]) {
   calendar(householdId: $householdId, from: "2026-12-01", to: "2026-12-31",
-           childIds: $childIds) { days }
+           childIds: $childIds) { days { date status } }
 }
 """
 

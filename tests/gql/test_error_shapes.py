@@ -15,7 +15,9 @@ GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 CATALOGUE = "query($town: String!) { catalogue(town: $town) { activities { code } } }"
 CALENDAR = (
     "query($household: ID!, $from: Date!) {\n"
-    "  calendar(householdId: $household, from: $from, to: $from) { days }\n"
+    "  calendar(householdId: $household, from: $from, to: $from) {\n"
+    "    days { date status }\n"
+    "  }\n"
     "}"
 )
 

@@ -2,16 +2,17 @@
 nulls, errors with their paths, awaitables, aliases, fragments, directives."""
 
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Any
 
 import pytest
 import strawberry
-from graphql import Undefined
+from graphql import Undefined, execute
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from gql.execution import FamilleExecutionContext
+from gql.execution import MAX_SHARED_SELECTIONS, FamilleExecutionContext, Shared
 
 
 async def _later(value: int) -> int:
@@ -37,6 +38,7 @@ class Line:
     inner: Inner
     tags: list[str]
     maybe_inner: Inner | None = None
+    inners: list[Inner] = strawberry.field(default_factory=list)
 
     @strawberry.field
     def shout(self) -> str:
@@ -57,6 +59,7 @@ def lines() -> list[Line]:
             inner=Inner(name=f"i{n}"),
             tags=[f"t{n}", "x"],
             maybe_inner=Inner(name="m") if n == 1 else None,
+            inners=[Inner(name=f"a{n}"), Inner(name=f"b{n}")],
         )
         for n in range(3)
     ]
@@ -134,6 +137,7 @@ OBJECT_QUERIES = [
     "{ oddInner { inner { name } } }",
     "{ brokenLines { number colour } }",
     "{ strangers { number } }",
+    "{ lines { number inners { name __typename } } }",
 ]
 
 
@@ -390,3 +394,128 @@ async def test_a_custom_default_resolver_as_graphql_core() -> None:
         assert ours["errors"] == []
     finally:
         del CELLS["refused"]
+
+
+@strawberry.type
+class Day(Shared):
+    """Instances built once and shared by the answers, as the calendar's days."""
+
+    day: date
+    colour: Colour
+    flag: bool
+    until: datetime | None
+    note: str
+
+
+def _days() -> list[Day]:
+    return [
+        Day(
+            day=date(2026, 12, n),
+            colour=Colour.RED if n % 2 else Colour.BLUE,
+            flag=n % 3 == 0,
+            until=datetime(2026, 11, n, 22, 59, tzinfo=UTC) if n % 4 else None,
+            note=f"jour {n}",
+        )
+        for n in range(1, 11)
+    ]
+
+
+SHARED_DAYS = _days()
+
+
+@strawberry.type
+class Days:
+    @strawberry.field
+    def days(self) -> list[Day]:
+        return SHARED_DAYS
+
+    @strawberry.field
+    def fresh_days(self) -> list[Day]:
+        return _days()
+
+    @strawberry.field
+    def broken_days(self) -> list[Day] | None:
+        days = _days()
+        days[3].note = None  # type: ignore[assignment]
+        return days
+
+
+async def _days_answer(context_class: Any, query: str) -> dict[str, Any]:
+    schema = strawberry.Schema(query=Days, execution_context_class=context_class)
+    result = await schema.execute(query)
+    errors = sorted((error.message, tuple(error.path or ())) for error in result.errors or [])
+    return {"data": result.data, "errors": errors}
+
+
+DAY_QUERIES = [
+    "{ days { day colour flag until note } }",
+    "{ days { __typename n: note d: day ...F } } fragment F on Day { until colour }",
+    "{ days { day note @skip(if: true) flag } freshDays { day note } }",
+    "{ brokenDays { day note } }",
+]
+
+
+@pytest.mark.parametrize("query", DAY_QUERIES)
+async def test_shared_objects_as_graphql_core(query: str) -> None:
+    for _ in range(2):  # completed, then kept
+        ours = await _days_answer(FamilleExecutionContext, query)
+        assert ours == await _days_answer(StrawberryGraphQLCoreExecutionContext, query)
+
+
+async def test_shared_objects_are_completed_once_per_selection(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    query = "{ days { day colour until } }"
+    first = await _days_answer(FamilleExecutionContext, query)
+    assert first["data"]["days"][3] == {"day": "2026-12-04", "colour": "BLUE", "until": None}
+    assert first["data"]["days"][0]["until"] == "2026-11-01T22:59:00+00:00"
+    by_core = _spy_on_graphql_core(monkeypatch)
+    read: list[str] = []
+
+    def reading(self: Day, name: str) -> Any:
+        read.append(name)
+        return object.__getattribute__(self, name)
+
+    monkeypatch.setattr(Day, "__getattribute__", reading)
+    second = await _days_answer(FamilleExecutionContext, query)
+    assert second == first
+    assert by_core == [] and set(read) == {"_completions"}  # looked up, not read again
+
+
+async def test_a_client_cannot_grow_the_kept_selections_without_end() -> None:
+    days = _days()
+    for n in range(MAX_SHARED_SELECTIONS + 3):
+        schema = strawberry.Schema(query=Days, execution_context_class=FamilleExecutionContext)
+        SHARED_DAYS[:] = days
+        result = await schema.execute(f"{{ days {{ alias{n}: note }} }}")
+        assert result.data == {"days": [{f"alias{n}": f"jour {d}"} for d in range(1, 11)]}
+    assert {len(day._completions) for day in days} == {MAX_SHARED_SELECTIONS}
+    SHARED_DAYS[:] = _days()
+
+
+async def test_a_document_s_plan_follows_its_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Plans are kept across requests only for selections no variable changes: the same
+    parsed document answers each request's @include as graphql-core does."""
+    from graphql import parse
+    from strawberry.schema._graphql_core import execution_context_class_kwargs
+
+    schema = strawberry.Schema(query=Lists)
+    document = parse(
+        "query($tags: Boolean!) { lines { number ...T @include(if: $tags) inners { name } } }"
+        " fragment T on Line { tags }"
+    )
+
+    async def answer(context_class: Any, tags: bool) -> Any:
+        result = execute(
+            schema._schema,
+            document,
+            root_value=Lists(),
+            variable_values={"tags": tags},
+            **execution_context_class_kwargs(context_class),
+        )
+        return (await result if hasattr(result, "__await__") else result).data
+
+    for tags in (True, False, True):
+        ours = await answer(FamilleExecutionContext, tags)
+        assert ours == await answer(StrawberryGraphQLCoreExecutionContext, tags)
+        assert ("tags" in ours["lines"][0]) is tags

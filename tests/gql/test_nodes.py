@@ -4,12 +4,14 @@ For every type implementing ``Node``: the family reaches its own object, and so 
 staff of its town; another household's parent and another town's staff get null with
 NOT_FOUND (the same answer as an id that does not exist), an anonymous caller null with
 NOT_AUTHENTICATED. Sites and activities follow the public ``catalogue(town)``: anyone
-reads them. A document reaches staff only once attached to one of their town's requests,
-as ``document(id)`` says.
+reads them, and so a public news item being published. A news item for a site's families
+reaches its parents only (and the town's staff), as ``householdNews`` lists it. A document
+reaches staff only once attached to one of their town's requests, as ``document(id)``
+says.
 """
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -19,12 +21,20 @@ from gql.nodes import LOADERS
 from models.accounts import AccountRole
 from models.documents import Document, DocumentKind, RequestAttachment
 from models.households import Child, Guardian
-from models.messages import MessageThread
+from models.messages import Message, MessageThread
+from models.news import News, NewsAudience
 from models.requests import Request, RequestKind, RequestStatus
 from resolvers.core.clock import FrozenClock
 from settings import get_settings
 from tests.conftest import Backend, GraphQL
-from tests.factories import make_account, make_catalogue, make_household, make_town, token_for
+from tests.factories import (
+    enroll_all,
+    make_account,
+    make_catalogue,
+    make_household,
+    make_town,
+    token_for,
+)
 from tests.payment_factories import make_payment, paying_family
 
 NODE = "query($id: ID!) { node(id: $id) { __typename id } }"
@@ -41,12 +51,32 @@ HOUSEHOLD_RULE = {
 PUBLIC = dict.fromkeys(CALLERS, "own")
 EXPECTED = {
     **dict.fromkeys(
-        ["Household", "Child", "Guardian", "Request", "MessageThread", "Invoice", "Payment"],
+        [
+            "Household",
+            "Child",
+            "Guardian",
+            "Request",
+            "MessageThread",
+            "Message",
+            "Invoice",
+            "Payment",
+        ],
         HOUSEHOLD_RULE,
     ),
     "Document": HOUSEHOLD_RULE,  # attached to the Martins' request: the town's staff see it
     "Site": PUBLIC,
     "Activity": PUBLIC,
+    "News": PUBLIC,  # published today for everyone, as `publicNews` shows it
+}
+# The other news items of the world: who reaches each.
+NEWS_RULES = {
+    # for the families of the Martins' school (their child is enrolled there)
+    "site": {**HOUSEHOLD_RULE, "anonymous": "NOT_FOUND"},
+    # public, but published from next month: staff only
+    "scheduled": {
+        **dict.fromkeys(CALLERS, "NOT_FOUND"),
+        "staff": "own",
+    },
 }
 
 
@@ -55,6 +85,7 @@ class World:
     ids: dict[str, str]  # type name → the global id of one object of the Martins (or town)
     tokens: dict[str, str | None]
     unattached_document: str
+    news: dict[str, str]  # NEWS_RULES' items
 
 
 @pytest.fixture(scope="module")
@@ -96,12 +127,34 @@ async def world(backend: Backend) -> World:
     ]
     await RequestAttachment.create(request=request, document=document, created_at=now)
     payment = await make_payment(family, 4250, now)
+    message = await Message.create(
+        thread=thread, author_id=None, from_staff=True, body="Bonjour", created_at=now
+    )
+    await enroll_all(staff, martins, catalogue, clock)
+    news = {
+        name: await News.create(
+            tenant_id=town.id,
+            title=name,
+            body="…",
+            audience=audience,
+            site_id=catalogue.site.id if audience == NewsAudience.SITE else None,
+            publish_from=starts,
+            created_at=now,
+        )
+        for name, audience, starts in (
+            ("public", NewsAudience.PUBLIC, date(2026, 11, 1)),
+            ("site", NewsAudience.SITE, date(2026, 11, 1)),
+            ("scheduled", NewsAudience.PUBLIC, date(2026, 12, 1)),
+        )
+    }
     rows = {
         "Household": martins.id,
         "Child": child.id,
         "Guardian": guardian.id,
         "Request": request.id,
         "MessageThread": thread.id,
+        "Message": message.id,
+        "News": news["public"].id,
         "Invoice": family.invoices[0].id,
         "Payment": payment.id,
         "Document": document.id,
@@ -119,6 +172,7 @@ async def world(backend: Backend) -> World:
         {name: encode_id(name, pk) for name, pk in rows.items()},
         tokens,
         encode_id("Document", unattached.id),
+        {name: encode_id("News", row.id) for name, row in news.items() if name in NEWS_RULES},
     )
 
 
@@ -149,6 +203,18 @@ async def test_node_answers_each_caller_as_the_type_s_own_rule(
     assert answers == EXPECTED[type_name]
     own = await api(NODE, {"id": global_id}, token=world.tokens["parent"])
     assert own["data"]["node"]["__typename"] == type_name
+
+
+@pytest.mark.parametrize("name", sorted(NEWS_RULES))
+async def test_news_reach_whom_their_lists_show_them_to(
+    api: GraphQL, world: World, name: str
+) -> None:
+    global_id = world.news[name]
+    answers = {
+        caller: outcome(await api(NODE, {"id": global_id}, token=world.tokens[caller]), global_id)
+        for caller in CALLERS
+    }
+    assert answers == NEWS_RULES[name]
 
 
 async def test_a_document_never_given_to_the_town_is_not_found_for_its_staff(
