@@ -502,7 +502,7 @@ async def bench_size(households: int, args: argparse.Namespace, logs: Path) -> b
         for name in args.servers:
             app = "gql.app:create_app" if name == "ours" else "bench.raw_app:create_app"
             servers[name] = start_server(name, app, logs)
-        await asyncio.gather(*(wait_ready(server, 180) for server in servers.values()))
+        await asyncio.gather(*(wait_ready(server) for server in servers.values()))
         await reset(surge)
         await warm_up(servers, surge, logs)
         runs = await measure(servers, surge, args, logs)
