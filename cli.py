@@ -1,5 +1,5 @@
-"""The ``famille`` command: serve, worker, migrate, demo, invoice, sepa-export,
-tax-certificates, register-documents, export-schema, dev."""
+"""The ``famille`` command: serve, worker, migrate, demo, create-town, invoice, sepa-export,
+tax-certificates, import-families, register-documents, export-schema, dev."""
 
 import argparse
 import asyncio
@@ -38,6 +38,11 @@ async def _seed_demo() -> str:
         f"  Commune (town) : {creds.town}",
         f"  Agent          : {creds.staff_email} / {creds.staff_password}",
         f"  Parent relié   : {creds.parent_email} / {creds.parent_password}",
+    ]
+    labels = {"admin": "Administrateur", "regisseur": "Régisseur", "site": "Agent de site"}
+    lines += [
+        f"  {labels[role.value]:<15}: {email} / {password}"
+        for role, email, password in creds.role_accounts
     ]
     if creds.access_key:
         lines.append(f"  Clé d'accès    : {creds.access_key}  → {creds.access_key_for}")
@@ -187,6 +192,89 @@ def cmd_invoice(args: argparse.Namespace) -> None:
     asyncio.run(run())
 
 
+def cmd_create_town(args: argparse.Namespace) -> None:
+    """Create a town and invite its first administrator: the link is mailed (the worker
+    sends the outbox) and printed, for an operator who hands it over another way."""
+
+    async def run() -> None:
+        from models.database import close_db, init_db
+        from resolvers.core.clock import SystemClock
+        from resolvers.core.errors import DomainError, ValidationErrors
+        from resolvers.staff.towns import create_town
+
+        await init_db()
+        try:
+            tenant, invitation = await create_town(
+                args.slug, args.name, args.admin_email, clock=SystemClock()
+            )
+        except DomainError as error:
+            sys.exit(error.message)
+        except ValidationErrors as errors:
+            sys.exit("\n".join(error.message for error in errors.errors))
+        finally:
+            await close_db()
+        print(
+            f"Commune « {tenant.name} » créée (slug : {tenant.slug}).\n"
+            f"Invitation de l'administrateur envoyée à {invitation.account.email} :\n"
+            f"  {invitation.link}"
+        )
+
+    asyncio.run(run())
+
+
+def cmd_import_families(args: argparse.Namespace) -> None:
+    """Import a town's families from a CSV (docs/import.md); run it again to update."""
+    try:
+        data = Path(args.file).read_bytes()
+    except OSError as error:
+        sys.exit(f"{args.file} : illisible ({error.strerror}).")
+
+    async def run() -> None:
+        from models.database import close_db, init_db
+        from resolvers.core.clock import SystemClock
+        from resolvers.core.errors import DomainError
+        from resolvers.households.imports import import_into_town, town_by_slug
+
+        await init_db()
+        try:
+            town = await town_by_slug(args.town)
+            report = await import_into_town(
+                town,
+                data,
+                actor=None,
+                clock=SystemClock(),
+                dry_run=args.dry_run,
+                send_keys=args.send_keys,
+                progress=ProgressBar("Import"),
+            )
+        except DomainError as error:
+            sys.exit(f"{args.file} refusé : {error.message}")
+        finally:
+            await close_db()
+        verb = "seraient" if report.dry_run else "ont été"
+        if report.dry_run:
+            print("Simulation : rien n'est écrit ni envoyé.")
+        print(
+            f"{report.rows} ligne(s) lue(s). Familles : {report.families_created} {verb} "
+            f"créée(s), {report.families_updated} mise(s) à jour, {report.families_unchanged} "
+            f"inchangée(s), {report.families_refused} refusée(s)."
+        )
+        for label, counts in (
+            ("Responsables", report.guardians),
+            ("Enfants", report.children),
+            ("Contacts", report.contacts),
+        ):
+            print(f"{label} : {counts.created} créé(s), {counts.updated} mis à jour.")
+        if args.send_keys:
+            print(f"Clés d'accès envoyées par mail : {report.keys_mailed}.")
+        if report.refusals:
+            print(f"{len(report.refusals)} ligne(s) refusée(s) :")
+            for refusal in report.refusals:
+                print(f"  ligne {refusal.line} : {refusal.message}")
+
+    asyncio.run(run())
+
+
 def _month_argument(value: str) -> date:
     try:
         year, month = (int(part) for part in value.split("-"))
@@ -220,6 +308,38 @@ def cmd_sepa_export(args: argparse.Namespace) -> None:
             f"{month_label(first)} : {batch.line_count} prélèvement(s), total "
             f"{format_euros(batch.total_cents)}, prélevés le "
             f"{format_short_date(batch.collection_date)} → {output}"
+        )
+
+    asyncio.run(run())
+
+
+def cmd_pes_export(args: argparse.Namespace) -> None:
+    """Write a régie's PES V2 file of a month for the Trésor public; refused if already
+    exported (not cancelled)."""
+    first = _month_argument(args.month)
+
+    async def run() -> None:
+        from models.database import close_db, init_db
+        from resolvers.core.clock import SystemClock
+        from resolvers.core.errors import DomainError, ValidationErrors
+        from resolvers.core.french import format_euros, month_label
+        from resolvers.treasury.pes_export import authority_by_code, export_authority_month
+
+        await init_db()
+        try:
+            authority = await authority_by_code(args.regie, args.town)
+            batch = await export_authority_month(authority, first, actor=None, clock=SystemClock())
+        except DomainError as error:
+            sys.exit(error.message)
+        except ValidationErrors as errors:
+            sys.exit("\n".join(error.message for error in errors.errors))
+        finally:
+            await close_db()
+        output = Path(args.output or batch.file_name)
+        output.write_bytes(bytes(batch.content))
+        print(
+            f"{month_label(first)} : bordereau {batch.bordereau_number} de {batch.exercise}, "
+            f"{batch.piece_count} titre(s), total {format_euros(batch.total_cents)} → {output}"
         )
 
     asyncio.run(run())
@@ -433,6 +553,16 @@ def build_parser() -> argparse.ArgumentParser:
         ("demo", cmd_demo, "crée la commune de démo et affiche les accès"),
     ):
         add_parser(name, help=help_text, description=help_text).set_defaults(func=command)
+    town = add_parser(
+        "create-town",
+        help="crée une commune et invite son premier administrateur",
+        description="crée une commune et envoie (et affiche) l'invitation de son premier "
+        "administrateur",
+    )
+    town.add_argument("--slug", required=True, help="nom court, pour la connexion (ex. castres)")
+    town.add_argument("--name", required=True, help="nom affiché (ex. « Ville de Castres »)")
+    town.add_argument("--admin-email", required=True, help="e-mail du premier administrateur")
+    town.set_defaults(func=cmd_create_town)
     invoice = add_parser(
         "invoice",
         help="facture un mois (sans doublon)",
@@ -455,6 +585,17 @@ def build_parser() -> argparse.ArgumentParser:
     sepa.add_argument("--town", default=None, help="commune (slug) si le code est ambigu")
     sepa.add_argument("--output", default=None, help="fichier écrit (défaut : ./prelevements-…)")
     sepa.set_defaults(func=cmd_sepa_export)
+    pes = add_parser(
+        "pes-export",
+        help="titres du mois pour le Trésor public (PES V2 ORMC)",
+        description="écrit le fichier PES V2 (rôle ORMC) d'une régie pour un mois, à déposer "
+        "dans Hélios, et verrouille les factures envoyées",
+    )
+    pes.add_argument("--regie", required=True, help="code de la régie (modèle PES)")
+    pes.add_argument("--month", required=True, help="mois facturé, AAAA-MM")
+    pes.add_argument("--town", default=None, help="commune (slug) si le code est ambigu")
+    pes.add_argument("--output", default=None, help="fichier écrit (défaut : ./PES_…xml)")
+    pes.set_defaults(func=cmd_pes_export)
     certificates = add_parser(
         "tax-certificates",
         help="attestations de frais de garde d'une année (PDF)",
@@ -466,6 +607,23 @@ def build_parser() -> argparse.ArgumentParser:
         "--output-dir", default=None, help="dossier écrit (défaut : ./attestations-ANNÉE)"
     )
     certificates.set_defaults(func=cmd_tax_certificates)
+    families = add_parser(
+        "import-families",
+        help="importe les familles d'un fichier CSV (Arpège, JVS, Noethys…)",
+        description="importe les familles d'un CSV (docs/import.md) dans une commune ; "
+        "relancé, il met à jour sans créer de doublon",
+    )
+    families.add_argument("file", metavar="FILE", help="fichier CSV (UTF-8 ou Windows-1252)")
+    families.add_argument("--town", required=True, help="commune (slug)")
+    families.add_argument(
+        "--dry-run", action="store_true", help="affiche ce qui serait fait sans rien écrire"
+    )
+    families.add_argument(
+        "--send-keys",
+        action="store_true",
+        help="envoie une clé d'accès aux responsables qui ont un e-mail",
+    )
+    families.set_defaults(func=cmd_import_families)
     register = add_parser(
         "register-documents",
         help="enregistre les documents GraphQL d'une application (manifeste Apollo ou Relay)",

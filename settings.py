@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     session_ttl_hours: int = Field(default=24 * 14, description="Bearer token lifetime")
     activation_ttl_hours: int = Field(default=72, description="Activation link lifetime")
     password_reset_ttl_minutes: int = Field(default=60, description="Reset link lifetime")
+    staff_invitation_ttl_hours: int = Field(
+        default=7 * 24, description="Staff invitation link lifetime"
+    )
     access_key_ttl_days: int = Field(default=90, description="Household access key lifetime")
     login_window_minutes: int = Field(
         default=15, description="Window over which failed logins are counted"
@@ -146,6 +149,10 @@ class Settings(BaseSettings):
         description="Files in one request: a document's 4 plus room for a fifth to be refused "
         "with a clear message, or several new documents attached to one absence report",
     )
+    import_max_file_kb: int = Field(
+        default=16384,
+        description="Largest family import file (importFamilies), in KB: about 40,000 families",
+    )
     request_max_mb: int = Field(
         default=20, description="Largest HTTP request body, in MB: bigger ones get 413"
     )
@@ -173,6 +180,25 @@ class Settings(BaseSettings):
         default="",
         description="PayFiP Régie web service, e.g. https://www.payfip.gouv.fr/tpa/services/"
         "securite; empty = a local fake DGFiP (tests, demo)",
+    )
+    api_particulier_url: str = Field(
+        default="",
+        description="API Particulier, e.g. https://particulier.api.gouv.fr (staging: "
+        "https://staging.particulier.api.gouv.fr); empty = a local fake CAF/MSA (tests, demo)",
+    )
+    api_particulier_token: str = Field(
+        default="", description="API Particulier token (JWT, scope cnaf_quotient_familial)"
+    )
+    api_particulier_recipient: str = Field(
+        default="", description="The town's SIRET, sent as recipient with every quotient call"
+    )
+    api_particulier_calls_per_second: int = Field(
+        default=20, ge=1, description="Most quotient calls per second (API Particulier: 20/s)"
+    )
+    quotient_refresh_days: int = Field(
+        default=15,
+        ge=0,
+        description="Days before a CAF/MSA quotient lapses that the nightly job asks again",
     )
     document_expiry_reminder_days: int = Field(
         default=30, description="Days before a stored document expires that its owners are mailed"
@@ -268,6 +294,8 @@ MODEL_MODULES = [
     "models.messages",
     "models.billing",
     "models.sepa",
+    "models.treasury",
+    "models.quotients",
     "models.privacy",
     "models.reminders",
     "models.payments",

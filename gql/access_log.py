@@ -20,6 +20,7 @@ TOKEN_PREFIXES = (
     "/files/",
     "/factures/",
     "/prelevements/",
+    "/titres/",
     "/attestations/",
     "/recus/",
     "/export/",

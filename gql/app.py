@@ -36,6 +36,7 @@ from gql.files import (
     file_download,
     household_export,
     invoice_pdf,
+    pes_xml,
     tax_certificate_pdf,
 )
 from gql.graphiql import graphiql_page
@@ -255,6 +256,7 @@ def create_app(*, clock: Clock | None = None, redis: ArqRedis | None = None) -> 
             *downloads.routes(clock),
             Route("/factures/{token}", invoice_pdf(clock)),
             Route("/prelevements/{token}", direct_debit_xml(clock)),
+            Route("/titres/{token}", pes_xml(clock)),
             Route("/attestations/{token}", tax_certificate_pdf(clock)),
             Route("/recus/{token}", desk_receipt_pdf(clock)),
             Route("/export/{token}", household_export(clock)),

@@ -12,12 +12,14 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from gql.access import STAFF_OPERATIONS
 from gql.ids import decode_id
 from gql.operations.queries import ATTENDANCE_PDF, KITCHEN_CSV
 from models.accounts import Account
 from resolvers.core import signed_links
 from resolvers.core.clock import Clock
 from resolvers.core.errors import CommonErrorCode, DomainError
+from resolvers.core.roles import OperationRoles, running
 from resolvers.operations import attendance, feeds, kitchen
 from resolvers.operations.attendance_pdf import attendance_pdf
 
@@ -27,14 +29,22 @@ _STATUS = {CommonErrorCode.NOT_FOUND.value: 404, CommonErrorCode.INVALID.value: 
 
 
 def _signed(
-    purpose: str, clock: Clock, produce: Callable[[Account, dict[str, str]], Awaitable[Response]]
+    purpose: str,
+    operation: str,
+    clock: Clock,
+    produce: Callable[[Account, dict[str, str]], Awaitable[Response]],
 ) -> Handler:
+    """A download behind a signed link, run as the operation that signed it: its declared
+    roles are checked again, so a colleague whose role changed since loses the link."""
+    roles = OperationRoles(operation, STAFF_OPERATIONS[operation].roles)
+
     async def handler(request: Request) -> Response:
         try:
             account, params = await signed_links.verify(
                 request.query_params.get("token", ""), purpose, clock=clock
             )
-            return await produce(account, params)
+            with running(roles):
+                return await produce(account, params)
         except signed_links.InvalidLink:
             return PlainTextResponse(
                 "Lien invalide ou expiré : demandez un nouveau lien.", status_code=403
@@ -91,7 +101,13 @@ def routes(clock: Clock) -> list[Route]:
         )
 
     return [
-        Route(f"/exports/{KITCHEN_CSV}", _signed(KITCHEN_CSV, clock, kitchen_csv)),
-        Route(f"/exports/{ATTENDANCE_PDF}", _signed(ATTENDANCE_PDF, clock, attendance_file)),
+        Route(
+            f"/exports/{KITCHEN_CSV}",
+            _signed(KITCHEN_CSV, "kitchenForecastExport", clock, kitchen_csv),
+        ),
+        Route(
+            f"/exports/{ATTENDANCE_PDF}",
+            _signed(ATTENDANCE_PDF, "attendanceSheetsPdf", clock, attendance_file),
+        ),
         Route("/ics/{token}.ics", ics_feed),
     ]

@@ -28,6 +28,7 @@ from models.payments import (
 )
 from models.requests import RequestKind, RequestStatus
 from models.sepa import BatchStatus, LineStatus, MandateStatus, SequenceType
+from models.treasury import PesBatchStatus
 from resolvers.absences.absences import DatePreset
 from resolvers.billing.invoices import InvoiceFilter
 from resolvers.calendar.booking_rules import DayReason, DayStatus
@@ -57,12 +58,14 @@ ERROR_CODES = {
     "ACCOUNT_NOT_ACTIVATED": "The account's activation link was not followed yet.",
     "TOO_MANY_ATTEMPTS": "Too many failed logins: the message says when to retry.",
     "WRONG_PASSWORD": "The current password given is wrong.",
+    "OWN_ACCOUNT": "An administrator may not disable or change the role of their own account.",
     "ACCESS_KEY_INVALID": "No such household access key.",
     "ACCESS_KEY_EXPIRED": "The access key is too old: ask the town for a new one.",
     "ACCESS_KEY_USED": "The access key was already used.",
     "ALREADY_LINKED": "This account is already linked to the household.",
     "REFERENCE_TAKEN": "Another household of the town has this dossier number.",
-    "FILE_TOO_LARGE": "A file is larger than the limit (FAMILLE_UPLOAD_MAX_FILE_KB).",
+    "FILE_TOO_LARGE": "A file is larger than its limit (FAMILLE_UPLOAD_MAX_FILE_KB; "
+    "FAMILLE_IMPORT_MAX_FILE_KB for a family import).",
     "FILE_TYPE_REFUSED": "A file is not an accepted type (judged by its content).",
     "FILE_EMPTY": "A file is empty.",
     "TOO_MANY_FILES": "More files than allowed for one document.",
@@ -79,9 +82,15 @@ ERROR_CODES = {
     "MANDATE_REVOKED": "The mandate was revoked.",
     "NO_CREDITOR": "The régie has no SEPA creditor settings.",
     "ALREADY_EXPORTED": "This régie's month was already exported.",
-    "NOTHING_TO_EXPORT": "No open invoice to collect by direct debit.",
+    "NOTHING_TO_EXPORT": "No open invoice of that month to export (direct debit or PES).",
     "BATCH_CLOSED": "The batch was collected or cancelled already.",
     "ALREADY_REJECTED": "This debit was already recorded as rejected.",
+    "NO_PES_SETTINGS": "The régie has no PES model (SIRET, poste comptable, codes) yet.",
+    "DEBTOR_INCOMPLETE": "A debtor lacks what Hélios requires (address, postal code, name).",
+    "DIRECT_DEBIT_PENDING": "Invoices of the month are in a direct-debit batch not collected.",
+    "CONSENT_REQUIRED": "The parent's consent must be recorded before the CAF/MSA is asked.",
+    "PROVIDER_ERROR": "API Particulier, the CAF or the MSA refused or failed: `message` "
+    "gives their reason in French.",
 }
 ERROR_ENUMS: list[type[Enum]] = [
     errors.CommonErrorCode,
@@ -92,13 +101,20 @@ ERROR_ENUMS: list[type[Enum]] = [
     errors.CommunicationErrorCode,
     errors.BillingErrorCode,
     errors.DirectDebitErrorCode,
+    errors.TreasuryErrorCode,
+    errors.QuotientErrorCode,
 ]
 
 VALUES: dict[type[Enum], dict[str, str]] = {
     AccountRole: {
         "PARENT": "A guardian: reaches the households their account is linked to.",
-        "AGENT": "Town staff: reaches the town's households and operations.",
-        "ADMIN": "Town administrator: an agent who may also read the audit logs.",
+        "AGENT": "Town staff of the family side: family files, requests, bookings, absences, "
+        "messages, news, enrolments and the catalogue.",
+        "ADMIN": "Town administrator: every staff operation, plus the staff and the town's "
+        "settings.",
+        "REGISSEUR": "Régisseur: billing, payments, desk payments, SEPA and exports of the "
+        "régies they are given.",
+        "SITE": "Site staff: attendance sheets and kitchen forecasts of their sites only.",
     },
     Civility: {"MADAME": "Madame (Mme).", "MONSIEUR": "Monsieur (M.)."},
     Diet: {
@@ -185,6 +201,8 @@ VALUES: dict[type[Enum], dict[str, str]] = {
         "ABSENCE_PENDING": "The reported absence waits for staff.",
         "ABSENCE_JUSTIFIED": "The absence was justified: not billed.",
         "ABSENCE_UNJUSTIFIED": "The absence was not justified: billed.",
+        "UNPAID_INVOICE": "New bookings wait: an invoice is unpaid past the town's delay "
+        "after its due date (`townSettings.unpaidBlockDays`).",
     },
     BookingAction: {"BOOK": "Book the day.", "CANCEL": "Cancel the day's booking."},
     WeekParity: {
@@ -268,6 +286,10 @@ VALUES: dict[type[Enum], dict[str, str]] = {
     SequenceType: {
         "FRST": "The mandate's first collection.",
         "RCUR": "A recurring collection, after the first.",
+    },
+    PesBatchStatus: {
+        "EXPORTED": "The PES file was produced; its invoices are locked.",
+        "CANCELLED": "Withdrawn (never taken by Hélios): its invoices can be exported again.",
     },
     BatchStatus: {
         "EXPORTED": "File written, not collected yet.",

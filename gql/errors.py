@@ -33,6 +33,8 @@ from resolvers.core.errors import (
     DocumentErrorCode,
     DomainError,
     HouseholdErrorCode,
+    QuotientErrorCode,
+    TreasuryErrorCode,
     ValidationErrors,
 )
 from resolvers.core.transactions import atomic as _atomic
@@ -132,6 +134,18 @@ DirectDebitErrorCodeEnum = strawberry.enum(
     description="Stable codes of SEPA mandate and direct-debit failures.",
 )
 
+TreasuryErrorCodeEnum = strawberry.enum(
+    TreasuryErrorCode,
+    name="TreasuryErrorCode",
+    description="Stable codes of PES model and titres export failures.",
+)
+
+QuotientErrorCodeEnum = strawberry.enum(
+    QuotientErrorCode,
+    name="QuotientErrorCode",
+    description="Stable codes of CAF/MSA quotient failures (API Particulier).",
+)
+
 
 @strawberry.interface(description="An expected failure the user can fix; message in French.")
 class UserError:
@@ -185,6 +199,18 @@ class DirectDebitError(UserError):
     codes: ClassVar[type[DirectDebitErrorCode]] = DirectDebitErrorCode
 
 
+@strawberry.type(description="A failure of a PES model or titres export operation.")
+class TreasuryError(UserError):
+    code: TreasuryErrorCode = strawberry.field(description="Stable code to branch on.")
+    codes: ClassVar[type[TreasuryErrorCode]] = TreasuryErrorCode
+
+
+@strawberry.type(description="A failure of a CAF/MSA quotient operation.")
+class QuotientError(UserError):
+    code: QuotientErrorCode = strawberry.field(description="Stable code to branch on.")
+    codes: ClassVar[type[QuotientErrorCode]] = QuotientErrorCode
+
+
 E = TypeVar(
     "E",
     AccountError,
@@ -194,6 +220,8 @@ E = TypeVar(
     CommunicationError,
     BillingError,
     DirectDebitError,
+    TreasuryError,
+    QuotientError,
 )
 
 # Each area's error type, with its enum of codes (``codes``).
@@ -303,6 +331,11 @@ def handles_errors(
             except ModelValidationError as refused:
                 return from_errors(to_user_errors(model_refusal(refused), error_type))
 
+        def refuse(failure: DomainError) -> R:
+            """The payload of a refusal decided before the resolver runs (gql/access.py)."""
+            return from_errors(to_user_errors(failure, error_type))
+
+        wrapper.refuse = refuse  # type: ignore[attr-defined]
         HANDLED.append(HandledMutation(resolver, error_type, atomic))
         return wrapper
 

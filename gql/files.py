@@ -1,5 +1,6 @@
 """Files behind short-lived signed links: ``/files/<token>`` (a document's file),
 ``/factures/<token>`` (an invoice's PDF), ``/prelevements/<token>`` (a direct-debit file),
+``/titres/<token>`` (a PES file of titres for the Trésor public),
 ``/attestations/<token>`` (a tax certificate), ``/recus/<token>`` (a desk payment's
 receipt) and ``/export/<token>`` (a household's RGPD
 export).
@@ -33,6 +34,7 @@ from resolvers.payments.desk import load_receipt, receipt_from_token
 from resolvers.payments.desk_receipt import receipt_filename, render_receipt
 from resolvers.privacy.privacy import export_from_token
 from resolvers.sepa.direct_debit import batch_from_token, xml_filename
+from resolvers.treasury.pes_export import batch_from_token as pes_batch_from_token
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -103,6 +105,18 @@ def direct_debit_xml(clock: Clock) -> Endpoint:
     return signed_file(
         open_file, _expired("demandez-en un nouveau depuis la liste des prélèvements.")
     )
+
+
+def pes_xml(clock: Clock) -> Endpoint:
+    """``/titres/<token>``: a PES file as exported (ISO-8859-1), for staff of its town."""
+
+    async def open_file(token: str) -> Attachment:
+        batch = await pes_batch_from_token(token, clock=clock)
+        return Attachment(
+            bytes(batch.content), "application/xml; charset=ISO-8859-1", batch.file_name
+        )
+
+    return signed_file(open_file, _expired("demandez-en un nouveau depuis la liste des exports."))
 
 
 def tax_certificate_pdf(clock: Clock) -> Endpoint:

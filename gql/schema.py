@@ -19,6 +19,7 @@ from strawberry.types.graphql import OperationType
 
 from gql.absences.mutations import AbsenceMutations
 from gql.absences.queries import AbsenceQueries
+from gql.access import STAFF_OPERATIONS, declare_access
 from gql.accounting.queries import AccountingQueries
 from gql.accounts.mutations import AccountMutations
 from gql.accounts.queries import AccountQueries
@@ -35,6 +36,7 @@ from gql.enums import DayReason, DayStatus
 from gql.error_codes import check_error_codes
 from gql.errors import HANDLED, ErrorPolicy, log_unexpected
 from gql.execution import FamilleExecutionContext
+from gql.households.imports import HouseholdImportMutations
 from gql.households.mutations import HouseholdMutations
 from gql.households.queries import HouseholdQueries
 from gql.live.subscriptions import LiveSubscriptions
@@ -51,11 +53,17 @@ from gql.payments.mutations import PaymentMutations
 from gql.payments.queries import PaymentQueries
 from gql.persisted import PersistedQueries
 from gql.privacy.mutations import PrivacyMutations
+from gql.quotients.mutations import QuotientMutations
+from gql.quotients.queries import QuotientQueries
 from gql.reminders.mutations import ReminderMutations
 from gql.requests.mutations import RequestMutations
 from gql.requests.queries import RequestQueries
 from gql.sepa.mutations import SepaMutations
 from gql.sepa.queries import SepaQueries
+from gql.staff.mutations import StaffMutations
+from gql.staff.queries import StaffQueries
+from gql.treasury.mutations import TreasuryMutations
+from gql.treasury.queries import TreasuryQueries
 from jobs.outbox import relay_outbox
 from jobs.resilience import REDIS_DOWN, redis_state
 from resolvers.core.clock import Clock
@@ -76,9 +84,12 @@ class Query(
     MessageQueries,
     BillingQueries,
     SepaQueries,
+    TreasuryQueries,
+    QuotientQueries,
     AccountingQueries,
     RequestQueries,
     PaymentQueries,
+    StaffQueries,
     NodeQueries,
 ):
     pass
@@ -88,6 +99,7 @@ class Query(
 class Mutation(
     AccountMutations,
     HouseholdMutations,
+    HouseholdImportMutations,
     CalendarMutations,
     AbsenceMutations,
     DocumentMutations,
@@ -96,10 +108,13 @@ class Mutation(
     MessageMutations,
     BillingMutations,
     SepaMutations,
+    TreasuryMutations,
+    QuotientMutations,
     RequestMutations,
     PrivacyMutations,
     ReminderMutations,
     PaymentMutations,
+    StaffMutations,
 ):
     pass
 
@@ -196,6 +211,8 @@ def build_schema() -> strawberry.Schema:
     # Each mutation's error enum must hold every code its operations can raise.
     check_error_codes(HANDLED)
     describe_enum_values()
+    # Each staff operation's roles, from the one table of gql/access.py.
+    declare_access((Query, Mutation), STAFF_OPERATIONS)
     settings = get_settings()
     limit_rules = [
         *QueryDepthLimiter(max_depth=settings.graphql_max_depth).validation_rules,

@@ -7,8 +7,9 @@ Three guards, outermost first:
   (``Apollo-Require-Preflight``, ``GraphQL-Require-Preflight`` or ``X-Apollo-Operation-Name``),
   so another site cannot post files on behalf of a parent's browser (CSRF);
 - ``BoundedMultiPartParser`` keeps at most one byte more than ``FAMILLE_UPLOAD_MAX_FILE_KB``
-  of each file (spooled to a temporary file past 1 MB), so an oversized file is known to be
-  too large without being kept; the resolver then refuses it with FILE_TOO_LARGE.
+  (or ``FAMILLE_IMPORT_MAX_FILE_KB``, the larger) of each file (spooled to a temporary file
+  past 1 MB), so an oversized file is known to be too large without being kept; the
+  resolver then refuses it with FILE_TOO_LARGE (documents and imports check their own).
 """
 
 from contextlib import aclosing
@@ -73,7 +74,9 @@ class BoundedRequestAdapter(StarletteRequestAdapter):
                 max_files=settings.upload_max_files_per_request,
                 max_fields=8,
                 max_part_size=1024 * 1024,
-                max_file_size=settings.upload_max_file_kb * 1024,
+                # The larger limit: each resolver refuses what passes its own (documents,
+                # family imports).
+                max_file_size=max(settings.upload_max_file_kb, settings.import_max_file_kb) * 1024,
             )
             try:
                 form = await parser.parse()

@@ -26,6 +26,7 @@ from jobs.outbox import relay_outbox, relay_outbox_cron
 from jobs.payments import reconcile_payment, recover_payments
 from jobs.privacy import apply_retention_cron
 from jobs.queue import open_pool, redis_settings
+from jobs.quotients import refresh_family_quotients
 from jobs.reminders import (
     remind_expiring_documents,
     remind_unbooked_weeks,
@@ -56,6 +57,10 @@ CRON_JOBS = [
     cron(invoice_previous_month, name="invoice_month", day=1, hour=2, minute=0, second=0),
     # RGPD: files and health data of families gone for FAMILLE_RETENTION_DAYS.
     cron(apply_retention_cron, name="apply_retention", hour={3}, minute={30}, second=0),
+    # CAF/MSA quotients lapsing within FAMILLE_QUOTIENT_REFRESH_DAYS, asked again at night.
+    cron(
+        refresh_family_quotients, name="refresh_family_quotients", hour={4}, minute={10}, second=0
+    ),
     # Online payments nobody called us back about (PayFiP asked again, others abandoned).
     cron(recover_payments, name="recover_payments", minute=set(range(0, 60, 5)), second=10),
 ]

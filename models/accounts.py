@@ -7,15 +7,24 @@ from tortoise import fields
 from tortoise.models import Model
 
 if TYPE_CHECKING:
+    from models.authorities import BillingAuthority
+    from models.catalogue import Site
     from models.tenants import Tenant
 
 
 class AccountRole(StrEnum):
-    """What an account may do: parents reach their household, staff their town."""
+    """What an account may do: parents reach their household, staff their town's services.
+
+    What each staff role may do is declared per operation (gql/access.py) and scoped per
+    domain (resolvers/core/roles.py): ADMIN everything, AGENT the family side, REGISSEUR the
+    money of the régies they are given, SITE the sheets and forecasts of their sites.
+    """
 
     PARENT = "parent"
     AGENT = "agent"
     ADMIN = "admin"
+    REGISSEUR = "regisseur"
+    SITE = "site"
 
 
 class Civility(StrEnum):
@@ -31,6 +40,7 @@ class TokenPurpose(StrEnum):
     ACTIVATION = "activation"
     PASSWORD_RESET = "password_reset"
     SESSION = "session"
+    STAFF_INVITATION = "staff_invite"
 
 
 class Account(Model):
@@ -103,3 +113,39 @@ class LoginAttempt(Model):
             ("tenant_id", "email", "created_at"),
             ("tenant_id", "client_address", "created_at"),
         )
+
+
+class StaffAuthority(Model):
+    """A régie a régisseur handles: they see and act on its money only."""
+
+    id = fields.IntField(primary_key=True)
+    account: fields.ForeignKeyRelation["Account"] = fields.ForeignKeyField(
+        "models.Account", related_name="staff_authorities", on_delete=fields.CASCADE
+    )
+    account_id: int
+    authority: fields.ForeignKeyRelation["BillingAuthority"] = fields.ForeignKeyField(
+        "models.BillingAuthority", related_name="staff_members", on_delete=fields.CASCADE
+    )
+    authority_id: int
+
+    class Meta:
+        table = "staff_authority"
+        unique_together = (("account", "authority"),)
+
+
+class StaffSite(Model):
+    """A site a site member works at: its attendance sheets and kitchen forecasts only."""
+
+    id = fields.IntField(primary_key=True)
+    account: fields.ForeignKeyRelation["Account"] = fields.ForeignKeyField(
+        "models.Account", related_name="staff_sites", on_delete=fields.CASCADE
+    )
+    account_id: int
+    site: fields.ForeignKeyRelation["Site"] = fields.ForeignKeyField(
+        "models.Site", related_name="staff_members", on_delete=fields.CASCADE
+    )
+    site_id: int
+
+    class Meta:
+        table = "staff_site"
+        unique_together = (("account", "site"),)

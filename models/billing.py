@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from models.catalogue import Activity, Site
     from models.households import Child, Household
     from models.tenants import Tenant
+    from models.treasury import PesBatch
 
 
 class InvoiceCounter(Model):
@@ -142,6 +143,12 @@ class Invoice(Model):
     household_reference = fields.CharField(max_length=32)
     payment_reference = fields.CharField(max_length=32)
     delivery = fields.CharEnumField(InvoiceDelivery, max_length=8)
+    # Locked while set: the invoice is a titre in a PES rôle the Trésor holds (see
+    # models/treasury.py). Lines are never added to it; corrections are new documents.
+    pes_batch: fields.ForeignKeyNullableRelation["PesBatch"] = fields.ForeignKeyField(
+        "models.PesBatch", related_name="invoices", null=True, on_delete=fields.RESTRICT
+    )
+    pes_batch_id: int | None
     created_at = fields.DatetimeField()
 
     class Meta:

@@ -47,6 +47,14 @@ class Household(Model):
     email = fields.CharField(max_length=254, default="")
     family_quotient = fields.IntField(null=True, description="Quotient familial (CAF), euros")
     family_quotient_valid_until = fields.DateField(null=True)
+    # Set when the quotient came from API Particulier, null when staff typed it. Nullable
+    # so that adding the columns to a town's existing households needs no default.
+    family_quotient_month = fields.DateField(
+        null=True, description="First day of the month the CAF/MSA quotient applies to"
+    )
+    family_quotient_provider = fields.CharField(
+        max_length=4, null=True, description="CNAF or MSA, null = entered by staff"
+    )
     paperless = fields.BooleanField(default=False, description="Invoices by e-mail only")
     # Stamped from the app's Clock by create_household, not by Tortoise at save: retention
     # compares it with that clock.
@@ -97,6 +105,10 @@ class Child(Model):
     last_name = fields.CharField(max_length=100)
     first_names = fields.CharField(max_length=150)
     birth_date = fields.DateField()
+    # A database default: the column is added to existing children without a table rebuild.
+    school = fields.CharField(
+        max_length=150, default="", db_default="", description="School attended"
+    )
     school_class = fields.CharField(max_length=32, default="", description="CP, CE1…")
     health_notes = fields.TextField(default="", description="Allergies, treatments")
     has_pai = fields.BooleanField(default=False, description="Projet d'accueil individualisé")

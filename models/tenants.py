@@ -16,8 +16,17 @@ class Tenant(Model):
     password_min_length = fields.SmallIntField(default=8)
     password_requires_uppercase = fields.BooleanField(default=False)
     cgu_version = fields.CharField(max_length=32, default="2026-01")
+    # Nullable (None reads as empty) so that adding the columns to existing towns needs no
+    # default. Shown at sign-up and when a new version must be accepted at the next login:
+    cgu_text = fields.TextField(null=True)
+    # heading its invoice PDFs, lines as typed:
+    postal_address = fields.TextField(null=True)
     # Some towns justify the first day of an illness without a medical certificate.
     first_illness_day_without_certificate = fields.BooleanField(default=False)
+    # New bookings wait while an invoice is unpaid this many days past its due date.
+    unpaid_block_days = fields.SmallIntField(
+        null=True, description="Days past due that block new bookings (null: never)"
+    )
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -51,7 +51,7 @@ class Family:
 
 async def make_billing_town(clock: FrozenClock) -> BillingTown:
     tenant = await make_town()
-    staff = await make_account(tenant, clock, role=AccountRole.AGENT)
+    staff = await make_account(tenant, clock, role=AccountRole.ADMIN)
     catalogue = await make_catalogue(staff, clock)
     authority = await save_billing_authority(
         staff, AuthorityForm(name="Régie périscolaire"), authority_id=None, clock=clock

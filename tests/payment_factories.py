@@ -139,7 +139,7 @@ async def paying_family(
     """Staff set the régie's provider through the resolver; invoices of 42,50 € by default."""
     clock.current = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
     tenant = await Tenant.create(slug=f"ville-{uuid.uuid4().hex[:10]}", name="Ville de Castres")
-    staff = await make_account(tenant, clock, role=AccountRole.AGENT)
+    staff = await make_account(tenant, clock, role=AccountRole.ADMIN)
     authority = await save_billing_authority(
         staff, AuthorityForm(name="Régie périscolaire"), authority_id=None, clock=clock
     )

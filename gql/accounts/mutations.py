@@ -50,6 +50,11 @@ class LoginInput:
     town: str = strawberry.field(description="Slug of the town.")
     email: str = strawberry.field(description="Login e-mail.")
     password: str = strawberry.field(description="Password.")
+    accept_cgu: bool = strawberry.field(
+        default=False,
+        description="Accept the town's current terms (`town.cguVersion`, `town.cguText`): "
+        "required when they changed since the account last accepted them (CGU_NOT_ACCEPTED).",
+    )
 
 
 @strawberry.type(description="Result of `login`: a bearer token to send as `Authorization`.")
@@ -151,6 +156,7 @@ class AccountMutations:
             input.town,
             input.email,
             input.password,
+            accept_cgu=input.accept_cgu,
             client_address=info.context.client_address,
             clock=info.context.clock,
         )

@@ -31,6 +31,7 @@ class Town:
     name: str = strawberry.field(description="Display name, e.g. « Ville de Castres ».")
     time_zone: str = strawberry.field(description="IANA zone deadlines are computed in.")
     cgu_version: str = strawberry.field(description="Version of the terms parents accept.")
+    cgu_text: str = strawberry.field(description="The terms (CGU) as the town wrote them.")
     password_policy: PasswordPolicy = strawberry.field(description="Password rules.")
 
     @classmethod
@@ -45,6 +46,7 @@ class Town:
             name=tenant.name,
             time_zone=tenant.timezone,
             cgu_version=tenant.cgu_version,
+            cgu_text=tenant.cgu_text or "",
             password_policy=PasswordPolicy(
                 min_length=tenant.password_min_length,
                 requires_lowercase=True,

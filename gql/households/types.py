@@ -66,6 +66,7 @@ class Child(Node):
     last_name: str = strawberry.field(description="Nom.")
     first_names: str = strawberry.field(description="Prénom(s).")
     birth_date: date = strawberry.field(description="Date de naissance.")
+    school: str = strawberry.field(description="École fréquentée.")
     school_class: str = strawberry.field(description="Classe (CP, CE1…).")
     has_pai: bool = strawberry.field(description="Has a projet d'accueil individualisé (PAI).")
     diet: Diet = strawberry.field(description="Meal regime.")
@@ -99,6 +100,7 @@ class Child(Node):
             last_name=row.last_name,
             first_names=row.first_names,
             birth_date=row.birth_date,
+            school=row.school,
             school_class=row.school_class,
             has_pai=row.has_pai,
             diet=row.diet,

@@ -20,7 +20,7 @@ from resolvers.core.transactions import atomic
 from settings import get_settings
 
 # Deliberately loose: the activation mail is the real check of an address.
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _POSTAL_CODE = re.compile(r"^\d{5}$")
 
 
@@ -92,7 +92,7 @@ def _registration_problems(tenant: Tenant, form: Registration) -> list[DomainErr
                 "acceptCgu",
             )
         )
-    if not _EMAIL.match(form.email.strip()):
+    if not EMAIL.match(form.email.strip()):
         problems.append(
             DomainError(
                 AccountErrorCode.EMAIL_INVALID, "L'adresse e-mail n'est pas valide.", "email"
@@ -119,7 +119,7 @@ def _registration_problems(tenant: Tenant, form: Registration) -> list[DomainErr
     return problems
 
 
-async def _issue_token(
+async def issue_token(
     account: Account, purpose: TokenPurpose, lifetime: timedelta, *, clock: Clock
 ) -> tuple[str, datetime]:
     token = new_token()
@@ -160,7 +160,7 @@ async def register(form: Registration, *, clock: Clock) -> Account:
                 cgu_version=tenant.cgu_version,
                 cgu_accepted_at=clock.now(),
             )
-            token, expires_at = await _issue_token(
+            token, expires_at = await issue_token(
                 account,
                 TokenPurpose.ACTIVATION,
                 timedelta(hours=settings.activation_ttl_hours),
@@ -193,7 +193,7 @@ def _email_taken() -> DomainError:
     )
 
 
-async def _consume_token(token: str, purpose: TokenPurpose, *, clock: Clock) -> AccountToken:
+async def consume_token(token: str, purpose: TokenPurpose, *, clock: Clock) -> AccountToken:
     """Check a mailed single-use token and mark it used (under a row lock)."""
     row = (
         await AccountToken.filter(token_hash=digest(token.strip()), purpose=purpose)
@@ -219,7 +219,7 @@ async def _consume_token(token: str, purpose: TokenPurpose, *, clock: Clock) -> 
 async def activate(token: str, *, clock: Clock) -> Account:
     """Follow the activation link: the account can log in from now on."""
     async with atomic():
-        row = await _consume_token(token, TokenPurpose.ACTIVATION, clock=clock)
+        row = await consume_token(token, TokenPurpose.ACTIVATION, clock=clock)
         account: Account = row.account
         if account.activated_at is None:
             account.activated_at = clock.now()
@@ -235,7 +235,7 @@ async def resend_activation(town: str, email: str, *, clock: Clock) -> None:
     if account is None or account.activated_at is not None:
         return
     async with atomic():
-        token, _ = await _issue_token(
+        token, _ = await issue_token(
             account,
             TokenPurpose.ACTIVATION,
             timedelta(hours=settings.activation_ttl_hours),
@@ -324,10 +324,17 @@ def address_delay(failures: int) -> float:
 
 
 async def login(
-    town: str, email: str, password: str, *, client_address: str, clock: Clock
+    town: str,
+    email: str,
+    password: str,
+    *,
+    client_address: str,
+    clock: Clock,
+    accept_cgu: bool = False,
 ) -> Session:
     """Check the password (an e-mail that failed too often is locked, an address that failed
-    too often waits) and open a session."""
+    too often waits) and open a session; terms changed since the account accepted them
+    must be accepted now."""
     settings = get_settings()
     tenant = await get_town(town)
     email = email.strip().lower()
@@ -355,7 +362,17 @@ async def login(
             "Votre compte n'est pas encore activé : cliquez sur le lien reçu par e-mail "
             "(pensez à vos courriers indésirables) ou demandez un nouveau lien.",
         )
-    token, expires_at = await _issue_token(
+    if account.cgu_version != tenant.cgu_version:
+        if not accept_cgu:
+            raise DomainError(
+                AccountErrorCode.CGU_NOT_ACCEPTED,
+                f"Les conditions générales d'utilisation ont changé (version "
+                f"{tenant.cgu_version}) : lisez-les et acceptez-les pour continuer.",
+                "acceptCgu",
+            )
+        account.cgu_version, account.cgu_accepted_at = tenant.cgu_version, clock.now()
+        await account.save(update_fields=["cgu_version", "cgu_accepted_at"])
+    token, expires_at = await issue_token(
         account, TokenPurpose.SESSION, timedelta(hours=settings.session_ttl_hours), clock=clock
     )
     account.tenant = tenant
@@ -391,7 +408,7 @@ async def logout(session_id: int, *, clock: Clock) -> None:
     )
 
 
-async def _revoke_sessions(account: Account, *, keep: int | None, clock: Clock) -> None:
+async def revoke_sessions(account: Account, *, keep: int | None, clock: Clock) -> None:
     query = AccountToken.filter(
         account=account, purpose=TokenPurpose.SESSION, consumed_at__isnull=True
     )
@@ -420,7 +437,7 @@ async def change_password(
     async with atomic():
         account.password_hash = hash_password(new)
         await account.save(update_fields=["password_hash"])
-        await _revoke_sessions(account, keep=session_id, clock=clock)
+        await revoke_sessions(account, keep=session_id, clock=clock)
         await queue_mail(
             account.email,
             "password_changed",
@@ -437,7 +454,7 @@ async def request_password_reset(town: str, email: str, *, clock: Clock) -> None
     if account is None or account.is_disabled:
         return
     async with atomic():
-        token, _ = await _issue_token(
+        token, _ = await issue_token(
             account,
             TokenPurpose.PASSWORD_RESET,
             timedelta(minutes=settings.password_reset_ttl_minutes),
@@ -459,7 +476,7 @@ async def request_password_reset(town: str, email: str, *, clock: Clock) -> None
 async def reset_password(token: str, new: str, *, clock: Clock) -> Account:
     """Set a new password from the mailed link; every session is closed."""
     async with atomic():
-        row = await _consume_token(token, TokenPurpose.PASSWORD_RESET, clock=clock)
+        row = await consume_token(token, TokenPurpose.PASSWORD_RESET, clock=clock)
         account: Account = row.account
         tenant = await Tenant.get(id=account.tenant_id)
         weak = password_problems(tenant, new)
@@ -470,5 +487,5 @@ async def reset_password(token: str, new: str, *, clock: Clock) -> Account:
         # Receiving the mail proves the address, like the activation link does.
         account.activated_at = account.activated_at or clock.now()
         await account.save(update_fields=["password_hash", "activated_at"])
-        await _revoke_sessions(account, keep=None, clock=clock)
+        await revoke_sessions(account, keep=None, clock=clock)
     return account

@@ -16,6 +16,7 @@ from resolvers.core import audit
 from resolvers.core.clock import Clock
 from resolvers.core.errors import BillingErrorCode, DomainError, NotFound, ValidationErrors
 from resolvers.core.french import format_euros
+from resolvers.core.roles import authority_ids_of, require_authority
 from resolvers.core.transactions import atomic
 from resolvers.households.households import require_staff
 
@@ -136,15 +137,22 @@ async def save_billing_authority(
 
 
 async def authority_of(staff: Account, authority_id: int) -> BillingAuthority:
+    """A régie of the staff member's town that they handle (a régisseur: theirs only)."""
     authority = await BillingAuthority.get_or_none(id=authority_id, tenant_id=staff.tenant_id)
     if authority is None:
         raise NotFound("Régie", "authorityId")
+    await require_authority(staff, authority.id)
     return authority
 
 
 async def billing_authorities(actor: Account | None) -> list[BillingAuthority]:
+    """The town's régies (a régisseur: those they are given)."""
     staff = require_staff(actor)
-    return await BillingAuthority.filter(tenant_id=staff.tenant_id).order_by("name")
+    query = BillingAuthority.filter(tenant_id=staff.tenant_id)
+    given = await authority_ids_of(staff)
+    if given is not None:
+        query = query.filter(id__in=given)
+    return await query.order_by("name")
 
 
 async def assign_activity(

@@ -8,6 +8,7 @@ from models.accounts import Account
 from models.authorities import BillingAuthority
 from models.billing import InvoiceKind
 from resolvers.core.errors import NotFound
+from resolvers.core.roles import authority_ids_of, require_authority
 from resolvers.core.sql import Params, fetch
 from resolvers.households.households import require_staff
 
@@ -35,6 +36,10 @@ async def month_totals(
     query = BillingAuthority.filter(tenant_id=staff.tenant_id)
     if authority_id is not None:
         query = query.filter(id=authority_id)
+        await require_authority(staff, authority_id)
+    given = await authority_ids_of(staff)  # a régisseur: their régies only
+    if given is not None:
+        query = query.filter(id__in=given)
     authorities = await query.order_by("name")
     if authority_id is not None and not authorities:
         raise NotFound("Régie", "authorityId")

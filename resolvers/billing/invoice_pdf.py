@@ -31,13 +31,17 @@ class InvoiceDocument:
     town: str
     authority: str
     timezone: str
+    # The town's postal address (``updateTown``), printed at the top right, lines as typed.
+    town_address: str = ""
 
 
 async def load_document(invoice: Invoice) -> InvoiceDocument:
     tenant = await Tenant.get(id=invoice.tenant_id)
     authority = await BillingAuthority.get(id=invoice.authority_id)
     lines = await InvoiceLine.filter(invoice_id=invoice.id).order_by("position")
-    return InvoiceDocument(invoice, lines, tenant.name, authority.name, tenant.timezone)
+    return InvoiceDocument(
+        invoice, lines, tenant.name, authority.name, tenant.timezone, tenant.postal_address or ""
+    )
 
 
 def invoice_title(invoice: Invoice) -> str:
@@ -74,6 +78,7 @@ class _Page:
 # Table columns: label from the left margin, then right-aligned quantity, unit price, amount.
 _QUANTITY_RIGHT, _UNIT_RIGHT, _AMOUNT_RIGHT = 133.0, 163.0, 193.0
 _LABEL_WIDTH = 108.0
+_ADDRESS_LINES = 4  # beside the town's name and the régie's, above the payer
 
 
 def render_pdf(document: InvoiceDocument) -> bytes:
@@ -88,6 +93,12 @@ def render_pdf(document: InvoiceDocument) -> bytes:
     pdf.add_page()
     page = _Page(pdf)
     left = page.LEFT
+    page.font(9)
+    top = page.y
+    for line in document.town_address.splitlines()[:_ADDRESS_LINES]:
+        page.text(0, line, right=page.RIGHT)
+        page.down(4.5)
+    page.y = top
     page.font(14, bold=True)
     page.text(left, document.town)
     page.down(6)

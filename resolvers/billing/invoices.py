@@ -12,6 +12,7 @@ from models.tenants import Tenant
 from resolvers.core import signed_links
 from resolvers.core.clock import Clock
 from resolvers.core.errors import DomainError, NotAuthenticated, NotFound
+from resolvers.core.roles import authority_ids_of
 from resolvers.households.households import household_for
 from settings import get_settings
 
@@ -76,6 +77,9 @@ async def invoices_of(
             query = Invoice.filter(household__guardians__account_id=actor.id)
         else:
             query = Invoice.filter(tenant_id=actor.tenant_id)
+            given = await authority_ids_of(actor)  # a régisseur: their régies' invoices
+            if given is not None:
+                query = query.filter(authority_id__in=given)
     if status != InvoiceFilter.ALL:
         query = query.annotate(due=F("total_cents") - F("settled_cents"))
         query = (

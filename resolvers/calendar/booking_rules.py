@@ -51,6 +51,7 @@ class DayReason(StrEnum):
     ABSENCE_PENDING = "ABSENCE_PENDING"
     ABSENCE_JUSTIFIED = "ABSENCE_JUSTIFIED"
     ABSENCE_UNJUSTIFIED = "ABSENCE_UNJUSTIFIED"
+    UNPAID_INVOICE = "UNPAID_INVOICE"
 
 
 class Deadline(NamedTuple):
@@ -249,6 +250,7 @@ class Outcome(IntEnum):
     NOT_YET_OPEN = 11
     FULL = 12
     BOOKABLE = 13
+    UNPAID_BLOCKED = 14
 
 
 _ABSENT = {
@@ -374,6 +376,16 @@ class DayFacts:
                 DayReason.DEADLINE_PASSED,
                 rules.booking.describe_passed(),
             )
+        if outcome == Outcome.UNPAID_BLOCKED:
+            return DayView(
+                day,
+                DayStatus.NOT_BOOKED,
+                False,
+                until,
+                DayReason.UNPAID_INVOICE,
+                "Nouvelles réservations suspendues : une facture reste impayée après son "
+                "échéance. Réglez-la pour réserver à nouveau.",
+            )
         if outcome == Outcome.NOT_YET_OPEN:
             assert rules.booking_opens_days_ahead is not None
             opening_day = day - timedelta(days=rules.booking_opens_days_ahead)
@@ -487,11 +499,14 @@ def decide(
     now: datetime,
     staff: bool,
     absence: AbsenceOutcome | None,
+    unpaid_blocked: bool = False,
 ) -> Outcome:
     """The single rule of what a day shows and whether it may change now.
 
     Staff may change past the deadlines (their changes are audited); closures, enrolment
-    and capacity apply to everyone.
+    and capacity apply to everyone. A household blocked for an unpaid invoice (the town's
+    ``unpaid_block_days``) keeps its bookings and may cancel them, but books no new day
+    itself; staff still may.
     """
     if facts.closed is not None:
         return Outcome.CLOSED
@@ -511,6 +526,8 @@ def decide(
     if not staff:
         if now > facts.book_until:  # type: ignore[operator]
             return Outcome.NOT_BOOKED_LOCKED
+        if unpaid_blocked:
+            return Outcome.UNPAID_BLOCKED
         if facts.opens_at is not None and now < facts.opens_at:
             return Outcome.NOT_YET_OPEN
     if rules.capacity is not None and booked_count >= rules.capacity:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Generic, TypeVar
+from zoneinfo import ZoneInfo
 
 from models.absences import AbsenceOutcome
 from models.accounts import Account, AccountRole
@@ -81,6 +82,9 @@ class CalendarContext:
     booked_counts: dict[tuple[int, int, date], int] = field(default_factory=dict)
     absences: dict[tuple[int, int, date], AbsenceOutcome] = field(default_factory=dict)
     town: TownCalendar = field(default_factory=TownCalendar)
+    # The town's unpaid_block_days and the household's oldest unpaid due date (statement 1).
+    unpaid_block_days: int | None = None
+    oldest_unpaid_due: date | None = None
     _days_facts: dict[int, list[DayFacts]] = field(default_factory=dict, repr=False)
     _rows_of: dict[tuple[int, int], list[EnrollmentRow]] | None = field(default=None, repr=False)
 
@@ -100,6 +104,13 @@ class CalendarContext:
                 return row
         return None
 
+    def unpaid_blocked(self, now: datetime) -> bool:
+        """Whether an invoice is unpaid longer past its due date than the town allows."""
+        if self.unpaid_block_days is None or self.oldest_unpaid_due is None:
+            return False
+        today = now.astimezone(ZoneInfo(self.timezone)).date()
+        return (today - self.oldest_unpaid_due).days > self.unpaid_block_days
+
     def evaluate(self, row: EnrollmentRow, day: date, now: datetime, *, staff: bool) -> DayView:
         """One day of one enrolment as it shows now (``decide`` on its shared facts)."""
         facts = self.facts_of(row, day)
@@ -111,6 +122,7 @@ class CalendarContext:
                 now=now,
                 staff=staff,
                 absence=self.absences.get((row.child_id, row.activity_id, day)),
+                unpaid_blocked=self.unpaid_blocked(now),
             )
         )
 
@@ -140,6 +152,7 @@ class CalendarContext:
         rule (``decide``) on the slot's shared day facts, each view rendered once."""
         bookings, counts, absences = self.bookings, self.booked_counts, self.absences
         child, activity, site = row.child_id, row.activity_id, row.site_id
+        blocked = self.unpaid_blocked(now)
         shown = []
         for facts in self.days_facts(row):
             if facts.closed is not None:
@@ -153,6 +166,7 @@ class CalendarContext:
                 now=now,
                 staff=staff,
                 absence=absences.get((child, activity, day)),
+                unpaid_blocked=blocked,
             )
             shown.append(facts.shown(outcome, render))
         return shown
@@ -225,7 +239,11 @@ async def load_context(
                    a.cancellation_cutoff_minutes, a.booking_opens_days_ahead,
                    s.id AS site_id, s.name AS site_name, p.starts_on, p.ends_on, o.weekdays,
                    o.capacity, CAST(NULL AS BOOLEAN) AS is_open,
-                   CAST(NULL AS VARCHAR(150)) AS label
+                   CAST(NULL AS VARCHAR(150)) AS label, t.unpaid_block_days,
+                   CASE WHEN t.unpaid_block_days IS NULL THEN NULL ELSE
+                     (SELECT MIN(i.due_on) FROM invoice i
+                      WHERE i.household_id = h.id AND i.total_cents > i.settled_cents)
+                   END AS oldest_unpaid_due
             FROM household h
             JOIN tenant t ON t.id = h.tenant_id
             LEFT JOIN child c ON c.household_id = h.id {child_filter}
@@ -239,14 +257,16 @@ async def load_context(
             UNION ALL
             SELECT 'exception', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
                    ce.activity_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-                   NULL, ce.site_id, NULL, ce.day, NULL, NULL, NULL, ce.is_open, ce.label
+                   NULL, ce.site_id, NULL, ce.day, NULL, NULL, NULL, ce.is_open, ce.label,
+                   NULL, NULL
             FROM household h
             JOIN calendar_exception ce ON ce.tenant_id = h.tenant_id
             WHERE h.id = {household} AND {access} AND ce.day >= {first} AND ce.day <= {last}
             UNION ALL
             SELECT 'holiday', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
                    NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-                   NULL, NULL, NULL, sh.starts_on, sh.ends_on, NULL, NULL, NULL, sh.name
+                   NULL, NULL, NULL, sh.starts_on, sh.ends_on, NULL, NULL, NULL, sh.name,
+                   NULL, NULL
             FROM household h
             JOIN school_holiday sh ON sh.tenant_id = h.tenant_id
             WHERE h.id = {household} AND {access}
@@ -344,7 +364,17 @@ def context_from_rows(
         enrollments=enrollments,
         children=children,
         town=TownCalendar(school_holidays, dict(exceptions)),
+        unpaid_block_days=_column(rows[0], "unpaid_block_days"),
+        oldest_unpaid_due=as_date(oldest)
+        if (oldest := _column(rows[0], "oldest_unpaid_due"))
+        else None,
     )
+
+
+def _column(row: Mapping[str, Any], name: str) -> Any:
+    """A column statement 1 may leave out (bench/raw_app.py sends its own), else None;
+    SQLite's rows have ``keys()`` but no ``get``."""
+    return row[name] if name in row.keys() else None
 
 
 # Enum lookups by value: calling the enum costs a Python-level call per row.

@@ -36,6 +36,7 @@ class AccountErrorCode(StrEnum):
     ACCOUNT_NOT_ACTIVATED = "ACCOUNT_NOT_ACTIVATED"
     TOO_MANY_ATTEMPTS = "TOO_MANY_ATTEMPTS"
     WRONG_PASSWORD = "WRONG_PASSWORD"
+    OWN_ACCOUNT = "OWN_ACCOUNT"
 
 
 class HouseholdErrorCode(StrEnum):
@@ -51,6 +52,7 @@ class HouseholdErrorCode(StrEnum):
     ACCESS_KEY_USED = "ACCESS_KEY_USED"
     ALREADY_LINKED = "ALREADY_LINKED"
     REFERENCE_TAKEN = "REFERENCE_TAKEN"
+    FILE_TOO_LARGE = "FILE_TOO_LARGE"
 
 
 class CalendarErrorCode(StrEnum):
@@ -129,6 +131,32 @@ class DirectDebitErrorCode(StrEnum):
     ALREADY_REJECTED = "ALREADY_REJECTED"
 
 
+class TreasuryErrorCode(StrEnum):
+    """Codes of the PES model and the titres exported to the Trésor public (PES V2)."""
+
+    NOT_AUTHENTICATED = "NOT_AUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    NOT_FOUND = "NOT_FOUND"
+    INVALID = "INVALID"
+    NO_PES_SETTINGS = "NO_PES_SETTINGS"
+    ALREADY_EXPORTED = "ALREADY_EXPORTED"
+    NOTHING_TO_EXPORT = "NOTHING_TO_EXPORT"
+    DEBTOR_INCOMPLETE = "DEBTOR_INCOMPLETE"
+    DIRECT_DEBIT_PENDING = "DIRECT_DEBIT_PENDING"
+    BATCH_CLOSED = "BATCH_CLOSED"
+
+
+class QuotientErrorCode(StrEnum):
+    """Codes of the family quotients asked of the CAF/MSA through API Particulier."""
+
+    NOT_AUTHENTICATED = "NOT_AUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    NOT_FOUND = "NOT_FOUND"
+    INVALID = "INVALID"
+    CONSENT_REQUIRED = "CONSENT_REQUIRED"
+    PROVIDER_ERROR = "PROVIDER_ERROR"
+
+
 ErrorCode = (
     CommonErrorCode
     | AccountErrorCode
@@ -138,6 +166,8 @@ ErrorCode = (
     | CommunicationErrorCode
     | BillingErrorCode
     | DirectDebitErrorCode
+    | TreasuryErrorCode
+    | QuotientErrorCode
 )
 
 

@@ -2,5 +2,5 @@
 holidays, the last three months booked and billed, all dated from the day it is seeded
 (demo_dates), created idempotently through the other domains' operations.
 
-May call: core, billing, calendar, documents, households, news, operations, payments.
+May call: core, billing, calendar, documents, households, news, operations, payments, treasury.
 """

@@ -1,12 +1,13 @@
 """The demo town: realistic families to try the portal with, created idempotently."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from fpdf import FPDF
 
-from models.accounts import Account, AccountRole, Civility
+from models.accounts import Account, AccountRole, Civility, StaffAuthority, StaffSite
+from models.authorities import BillingAuthority
 from models.catalogue import (
     Activity,
     ActivityKind,
@@ -52,6 +53,12 @@ STAFF_EMAIL = "agent@demo.famille.localhost"
 STAFF_PASSWORD = "Agent2026!demo"
 PARENT_EMAIL = "claire.martin@demo.famille.localhost"
 PARENT_PASSWORD = "Parent2026demo"
+# One account per other staff role, to try each in GraphiQL (docs/api.md, Staff and roles).
+ROLE_ACCOUNTS: tuple[tuple[AccountRole, str, str, str, str], ...] = (
+    (AccountRole.ADMIN, "admin@demo.famille.localhost", "Admin2026!demo", "Moreau", "Hélène"),
+    (AccountRole.REGISSEUR, "regie@demo.famille.localhost", "Regie2026!demo", "Petit", "Marc"),
+    (AccountRole.SITE, "site@demo.famille.localhost", "Site2026!demo", "Garcia", "Inès"),
+)
 
 
 @dataclass
@@ -63,6 +70,8 @@ class DemoCredentials:
     parent_password: str
     access_key: str | None
     access_key_for: str
+    # (role, e-mail, password) of the administrator, the régisseur and the site member.
+    role_accounts: list[tuple[AccountRole, str, str]] = field(default_factory=list)
 
 
 async def _account(
@@ -226,6 +235,7 @@ async def seed_demo(*, clock: Clock, town: str = DEMO_TOWN) -> DemoCredentials:
 
     await seed_billing(tenant, staff, dates, clock)
     await invoice_past_months(tenant, dates.history_start, clock)
+    await _seed_role_accounts(tenant, clock)
 
     julien = await Guardian.get(
         household__tenant=tenant, household__reference="F-DEMO-001", first_names="Julien"
@@ -241,7 +251,22 @@ async def seed_demo(*, clock: Clock, town: str = DEMO_TOWN) -> DemoCredentials:
         parent_password=PARENT_PASSWORD,
         access_key=key,
         access_key_for="Julien Martin (foyer F-DEMO-001, famille Martin)",
+        role_accounts=[(role, email, password) for role, email, password, *_ in ROLE_ACCOUNTS],
     )
+
+
+async def _seed_role_accounts(tenant: Tenant, clock: Clock) -> None:
+    """An administrator, a régisseur of the régie and a member of the first school's staff."""
+    authority = await BillingAuthority.filter(tenant=tenant).order_by("id").first()
+    site = await Site.filter(tenant=tenant).order_by("id").first()
+    for role, email, password, last_name, first_names in ROLE_ACCOUNTS:
+        account = await _account(
+            tenant, email, password, role, Civility.MADAME, last_name, first_names, clock
+        )
+        if role == AccountRole.REGISSEUR and authority is not None:
+            await StaffAuthority.get_or_create(account=account, authority=authority)
+        if role == AccountRole.SITE and site is not None:
+            await StaffSite.get_or_create(account=account, site=site)
 
 
 _SCHOOL_DAYS, _WEDNESDAYS, _WEEKDAYS = [0, 1, 3, 4], [2], [0, 1, 2, 3, 4]

@@ -10,6 +10,7 @@ from models.bookings import Booking, BookingStatus
 from models.catalogue import Activity, Opening
 from models.households import Child, Household
 from models.payments import PaymentMode, PaymentProvider
+from models.quotients import FakeQuotientFile
 from models.tenants import Tenant
 from resolvers.billing.billing import (
     AuthorityForm,
@@ -24,6 +25,7 @@ from resolvers.core.clock import Clock, FrozenClock
 from resolvers.demo.demo_dates import DemoDates
 from resolvers.operations.attendance_records import AttendanceEntry, record_attendance
 from resolvers.payments.payments import SetupForm, save_payment_setup
+from resolvers.treasury.pes_settings import PesSettingsForm, update_pes_settings
 
 # Cents per day by quotient bracket (0-600, 601-1200, above), then the non-resident price.
 _PRICES = {
@@ -67,6 +69,31 @@ async def seed_billing(tenant: Tenant, staff: Account, dates: DemoDates, clock: 
             payzen_test_key="demo-cle-de-test",
         ),
         clock=clock,
+    )
+    # The régie's PES model, so `exportTitres` / `famille pes-export --regie PERI` work (made-up
+    # codes: a town enters those its trésorerie gives it).
+    await update_pes_settings(
+        staff,
+        authority.id,
+        PesSettingsForm(
+            code="PERI",
+            siret="21810065400019",
+            accounting_post="081004",
+            collectivity_code="123",
+            budget_code="01",
+            product_code="PERI",
+        ),
+        clock=clock,
+    )
+    # The fake CAF knows Minh Nguyen (born in Castres): `fetchFamilyQuotient` with his
+    # identity stores 540 € for the Nguyens (birthName Nguyen, firstNames Minh, sex M).
+    last_month = first_of_month(dates.today) - timedelta(days=1)
+    # A file of the fake CAF (resolvers/quotients/api_particulier.py), keyed as it keys them.
+    await FakeQuotientFile.update_or_create(
+        {"provider": "CNAF", "value": 540, "year": last_month.year, "month": last_month.month},
+        birth_name="NGUYEN",
+        first_name="MINH",
+        sex="M",
     )
     for activity in await Activity.filter(tenant=tenant):
         await assign_activity(staff, activity.id, authority.id, clock=clock)

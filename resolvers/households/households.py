@@ -24,6 +24,7 @@ from resolvers.core.errors import (
 )
 from resolvers.core.french import format_date
 from resolvers.core.outbox import queue_mail
+from resolvers.core.roles import require_staff as require_staff  # the guard, re-exported
 from resolvers.core.security import digest, new_access_key, normalise_access_key
 from resolvers.core.transactions import atomic
 from resolvers.households.requests import record_completed_request
@@ -113,14 +114,6 @@ class IssuedAccessKey:
     access_key: AccessKey
     guardian: Guardian
     mailed_to: str | None
-
-
-def require_staff(actor: Account | None) -> Account:
-    if actor is None:
-        raise NotAuthenticated()
-    if actor.role == AccountRole.PARENT:
-        raise Forbidden("Cette opération est réservée aux agents de la commune.")
-    return actor
 
 
 async def household_for(actor: Account | None, household_id: int) -> Household:

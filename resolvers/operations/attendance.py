@@ -18,6 +18,7 @@ from models.households import Child, Contact, ContactKind, Guardian
 from models.tenants import Tenant
 from resolvers.core.clock import Clock
 from resolvers.core.errors import Forbidden, NotFound
+from resolvers.core.roles import require_site
 from resolvers.households.households import require_staff
 from resolvers.operations.expected import ExpectedDay, expected_days, load_openings
 
@@ -90,6 +91,7 @@ async def check_sheet_request(
     site = await Site.get_or_none(id=site_id, tenant_id=staff.tenant_id)
     if site is None:
         raise NotFound("Lieu", "siteId")
+    await require_site(staff, site.id)
     if activity_id is not None and not await Activity.exists(
         id=activity_id, tenant_id=staff.tenant_id
     ):

@@ -16,6 +16,7 @@ from models.households import Child
 from models.tenants import Tenant
 from resolvers.core.clock import Clock
 from resolvers.core.errors import BillingErrorCode, DomainError, NotFound
+from resolvers.core.roles import require_site
 from resolvers.core.sql import Params, connection
 from resolvers.core.transactions import atomic
 from resolvers.households.households import require_staff
@@ -39,6 +40,7 @@ class AttendanceRow:
 async def _site_and_activity(staff: Account, site_id: int, activity_id: int) -> None:
     if not await Site.exists(id=site_id, tenant_id=staff.tenant_id):
         raise NotFound("Lieu", "siteId")
+    await require_site(staff, site_id)
     if not await Activity.exists(id=activity_id, tenant_id=staff.tenant_id):
         raise NotFound("Activité", "activityId")
 

@@ -19,12 +19,13 @@ from models.catalogue import Activity, ActivityKind, Site
 from models.households import Diet
 from models.kitchen import KitchenMailing
 from models.tenants import Tenant
-from resolvers.accounts.accounts import _EMAIL
+from resolvers.accounts.accounts import EMAIL
 from resolvers.calendar.booking_rules import Deadline, deadline_at
 from resolvers.core import audit
 from resolvers.core.clock import Clock
-from resolvers.core.errors import CommonErrorCode, DomainError, NotFound
+from resolvers.core.errors import CommonErrorCode, DomainError, Forbidden, NotFound
 from resolvers.core.outbox import record_job
+from resolvers.core.roles import require_site, site_ids_of
 from resolvers.core.transactions import atomic, savepoint
 from resolvers.households.households import require_staff
 from resolvers.operations.expected import expected_days, load_openings
@@ -119,6 +120,10 @@ async def check_forecast_request(
     _check_range(start, end)
     if site_id is not None and not await Site.exists(id=site_id, tenant_id=staff.tenant_id):
         raise NotFound("Lieu", "siteId")
+    if site_id is not None:
+        await require_site(staff, site_id)
+    elif await site_ids_of(staff) is not None:  # a site member: one of their sites, not all
+        raise Forbidden("Choisissez l'un des sites qui vous sont confiés.")
     return staff
 
 
@@ -173,7 +178,7 @@ async def set_kitchen_email(
     if site is None:
         raise NotFound("Lieu", "siteId")
     cleaned = email.strip().lower()
-    if cleaned and not _EMAIL.match(cleaned):
+    if cleaned and not EMAIL.match(cleaned):
         raise DomainError(CommonErrorCode.INVALID, "L'adresse e-mail n'est pas valide.", "email")
     site.kitchen_email = cleaned or None
     async with atomic():

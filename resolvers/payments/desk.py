@@ -42,6 +42,7 @@ from resolvers.core.clock import Clock
 from resolvers.core.errors import BillingErrorCode, DomainError, NotFound, ValidationErrors
 from resolvers.core.french import format_euros
 from resolvers.core.outbox import record_job
+from resolvers.core.roles import require_authority
 from resolvers.core.transactions import atomic
 from resolvers.households.households import guardian_emails, household_for, require_staff
 from settings import get_settings
@@ -173,6 +174,7 @@ async def record_desk_payment(
                 "Ces factures relèvent de régies différentes : encaissez-les séparément.",
                 "invoiceIds",
             )
+        await require_authority(staff, invoices[0].authority_id)
         by_id = {invoice.id: invoice for invoice in invoices}
         plan: list[tuple[Invoice, int]] = []
         if form.allocations:

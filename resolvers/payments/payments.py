@@ -10,11 +10,13 @@ import string
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import httpx
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from tortoise.exceptions import IntegrityError
+from tortoise.queryset import QuerySet
 
 from models.accounts import Account
 from models.billing import Invoice
@@ -43,6 +45,7 @@ from resolvers.core.errors import (
     ValidationErrors,
 )
 from resolvers.core.french import format_euros, format_time
+from resolvers.core.roles import authority_ids_of
 from resolvers.core.transactions import atomic, savepoint
 from resolvers.households.households import household_for, require_staff
 from resolvers.payments import payment_protocols as protocols
@@ -508,11 +511,18 @@ async def _entries(payments: list[Payment]) -> list[PaymentEntry]:
     return [PaymentEntry(payment, by_payment[payment.id]) for payment in payments]
 
 
+async def _reviews(staff: Account, **filters: Any) -> QuerySet[PaymentReview]:
+    """The town's payment reviews; a régisseur's, of their régies only."""
+    query = PaymentReview.filter(tenant_id=staff.tenant_id, **filters)
+    given = await authority_ids_of(staff)
+    return query if given is None else query.filter(attempt__authority_id__in=given)
+
+
 async def reviews_of(actor: Account | None, *, resolved: bool) -> list[PaymentReview]:
     """Staff: what needs a person in the town (open ones by default), oldest first."""
     staff = require_staff(actor)
     return (
-        await PaymentReview.filter(tenant_id=staff.tenant_id, resolved_at__isnull=not resolved)
+        await (await _reviews(staff, resolved_at__isnull=not resolved))
         .select_related("attempt")
         .order_by("id")
         .limit(500)
@@ -530,7 +540,7 @@ async def reviews_page(
 ) -> tuple[list[PaymentReview], bool, int]:
     """Staff: a page of ``reviews_of``, oldest first, whether more follow, and the total."""
     staff = require_staff(actor)
-    query = PaymentReview.filter(tenant_id=staff.tenant_id, resolved_at__isnull=not resolved)
+    query = await _reviews(staff, resolved_at__isnull=not resolved)
     total = await query.count()
     if after_id is not None:
         query = query.filter(id__gt=after_id)
@@ -543,9 +553,7 @@ async def resolve_review(
 ) -> PaymentReview:
     """Staff: mark one review done, saying what was done (refund made, cheque…)."""
     staff = require_staff(actor)
-    review = await PaymentReview.get_or_none(
-        id=review_id, tenant_id=staff.tenant_id
-    ).select_related("attempt")
+    review = await (await _reviews(staff, id=review_id)).select_related("attempt").first()
     if review is None:
         raise NotFound("Paiement à vérifier", "id")
     if review.resolved_at is None:

@@ -36,6 +36,7 @@ from models.messages import Message, MessageThread
 from models.outbox import OutboxJob
 from models.payments import DeskPayment
 from models.privacy import HouseholdErasure
+from models.quotients import QuotientConsent
 from models.requests import Request, RequestEvent, RequestKind
 from models.tenants import Tenant
 from resolvers.core import audit, signed_links
@@ -194,6 +195,8 @@ async def export_from_token(token: str, *, clock: Clock) -> Export:
                 {**document, "files": by_document[document["id"]]} for document in documents
             ],
             "desk_payments": desk_payments,
+            # The identity the CAF/MSA quotient is asked with, and the parent's consent.
+            "quotient_consents": await QuotientConsent.filter(household_id=h).values(),
         }
         zipped.writestr(
             "data.json",
@@ -350,6 +353,8 @@ async def _erase_family(household: Household) -> _Erased:
         email="",
     )
     await Guardian.filter(household_id=h).update(email="", phone_mobile="", phone_work="")
+    # Birth name, date and place given for the CAF/MSA quotient: no longer needed.
+    await QuotientConsent.filter(household_id=h).delete()
     # Where receipts went: payment records stay (public accounting), their address not.
     await DeskPayment.filter(household_id=h).update(email="")
     cleared = await Child.filter(household_id=h).update(

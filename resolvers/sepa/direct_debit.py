@@ -36,6 +36,7 @@ from resolvers.core.clock import Clock
 from resolvers.core.errors import DirectDebitErrorCode, DomainError, NotFound
 from resolvers.core.french import format_euros, format_short_date, month_label
 from resolvers.core.outbox import queue_mail
+from resolvers.core.roles import require_authority
 from resolvers.core.sql import Params, connection
 from resolvers.core.transactions import atomic
 from resolvers.households.households import guardian_emails, require_staff
@@ -77,6 +78,7 @@ async def _authority_for(staff: Account, authority_id: int) -> BillingAuthority:
     authority = await BillingAuthority.get_or_none(id=authority_id, tenant_id=staff.tenant_id)
     if authority is None:
         raise NotFound("Régie", "authorityId")
+    await require_authority(staff, authority.id)
     return authority
 
 
@@ -144,6 +146,8 @@ async def export_authority_month(
                 month=month,
                 household_id__in=list(mandates),
                 kind__in=[InvoiceKind.INVOICE, InvoiceKind.COMPLEMENT],
+                # A titre sent to the Trésor public is collected by the Trésor (PES debit).
+                pes_batch_id=None,
             ).order_by("number")
             if invoice.total_cents > invoice.settled_cents
         ]

@@ -16,6 +16,7 @@ from models.sepa import MandateStatus, SepaCreditor, SepaMandate
 from resolvers.core import audit
 from resolvers.core.clock import Clock
 from resolvers.core.errors import DirectDebitErrorCode, DomainError, NotFound, ValidationErrors
+from resolvers.core.roles import require_authority
 from resolvers.core.transactions import atomic
 from resolvers.households.households import household_for, require_staff
 
@@ -122,6 +123,7 @@ async def save_creditor(
     authority = await BillingAuthority.get_or_none(id=authority_id, tenant_id=staff.tenant_id)
     if authority is None:
         raise NotFound("Régie", "authorityId")
+    await require_authority(staff, authority.id)
     errors: list[DomainError] = []
     code = form.code.strip().upper()
     if not re.fullmatch(r"[A-Z0-9_-]{1,32}", code):

@@ -193,7 +193,7 @@ async def test_another_household_or_town_gets_not_found(api: GraphQL, clock: Fro
     invoice = await Invoice.get(household_id=family.household.id, number="2610000001")
     other = await make_family(town, clock)
     other_token = await token_for(other.parent, clock)
-    foreign_staff = await make_account(await make_town(), clock, role=AccountRole.AGENT)
+    foreign_staff = await make_account(await make_town(), clock, role=AccountRole.ADMIN)
     foreign_token = await token_for(foreign_staff, clock)
     staff_token = await token_for(town.staff, clock)
     invoice_id = encode_id("Invoice", invoice.id)

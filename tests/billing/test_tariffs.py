@@ -209,7 +209,7 @@ async def test_parents_cannot_manage_prices_or_attendance(api: GraphQL, clock: F
     assert authority["data"]["saveBillingAuthority"]["errors"][0]["code"] == "FORBIDDEN"
     assert sheet["data"]["recordAttendance"]["errors"][0]["code"] == "FORBIDDEN"
     # Another town's agent does not reach this town's activity.
-    foreign = await make_account(await make_town(), clock, role=AccountRole.AGENT)
+    foreign = await make_account(await make_town(), clock, role=AccountRole.ADMIN)
     other = await api(
         ADD_TARIFF,
         {"input": {"activityId": canteen, "validFrom": "2027-09-01", "unitPriceCents": 1}},
@@ -220,7 +220,7 @@ async def test_parents_cannot_manage_prices_or_attendance(api: GraphQL, clock: F
 
 async def test_a_regie_is_created_and_bills_an_activity(api: GraphQL, clock: FrozenClock) -> None:
     tenant = await make_town()
-    staff = await make_account(tenant, clock, role=AccountRole.AGENT)
+    staff = await make_account(tenant, clock, role=AccountRole.ADMIN)
     catalogue = await make_catalogue(staff, clock)
     token = await token_for(staff, clock)
 

@@ -297,7 +297,7 @@ async def test_staff_read_each_regies_month_totals_and_parents_cannot(
     refused = await api(TOTALS, {"month": "2026-10-01"}, token=parent)
     assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     stranger = await token_for(
-        await make_account(await make_town(), clock, role=AccountRole.AGENT), clock
+        await make_account(await make_town(), clock, role=AccountRole.ADMIN), clock
     )
     foreign = await api(
         TOTALS,

@@ -36,7 +36,12 @@ def test_every_mutation_goes_through_the_wrapper() -> None:
     assert mutation is not None
     names = {field.python_name for field in mutation.fields}  # type: ignore[union-attr]
     assert names == {handled.resolver.__name__ for handled in HANDLED}
-    assert {h.resolver.__name__ for h in HANDLED if not h.atomic} == {"login", "start_payment"}
+    # fetchFamilyQuotient keeps the consent and the provider's refusal when the lookup fails.
+    assert {h.resolver.__name__ for h in HANDLED if not h.atomic} == {
+        "login",
+        "start_payment",
+        "fetch_family_quotient",
+    }
 
 
 def test_the_codes_are_followed_into_the_domains_and_the_helper_exceptions() -> None:

@@ -322,7 +322,7 @@ async def test_what_is_refused(api: GraphQL, clock: FrozenClock) -> None:
     elsewhere = await Tenant.create(
         slug=f"ailleurs-{uuid.uuid4().hex[:8]}", name="Ville d'Ailleurs"
     )
-    stranger = await token_for(await make_account(elsewhere, clock, role=AccountRole.AGENT), clock)
+    stranger = await token_for(await make_account(elsewhere, clock, role=AccountRole.ADMIN), clock)
 
     async def errors(token: str, **input_: Any) -> list[tuple[str, str | None]]:
         payload = await record(api, token, **input_)

@@ -463,7 +463,7 @@ async def test_parents_are_forbidden_staff_operations_and_other_households_are_n
     from models.accounts import AccountRole
     from tests.factories import make_account
 
-    stranger = await token_for(await make_account(elsewhere, clock, role=AccountRole.AGENT), clock)
+    stranger = await token_for(await make_account(elsewhere, clock, role=AccountRole.ADMIN), clock)
     foreign_export = await api(
         EXPORT, {"authorityId": authority_id, "month": OCTOBER}, token=stranger
     )

@@ -1,0 +1,1 @@
+"""Staff area: the town's rules and its staff (invitations, roles, disable/enable)."""
