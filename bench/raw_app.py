@@ -72,7 +72,11 @@ def context_sql(children: int) -> str:
                    a.cancellation_cutoff_minutes, a.booking_opens_days_ahead,
                    s.id AS site_id, s.name AS site_name, p.starts_on, p.ends_on, o.weekdays,
                    o.capacity, CAST(NULL AS BOOLEAN) AS is_open,
-                   CAST(NULL AS VARCHAR(150)) AS label
+                   CAST(NULL AS VARCHAR(150)) AS label, t.unpaid_block_days,
+                   CASE WHEN t.unpaid_block_days IS NULL THEN NULL ELSE
+                     (SELECT MIN(i.due_on) FROM invoice i
+                      WHERE i.household_id = h.id AND i.total_cents > i.settled_cents)
+                   END AS oldest_unpaid_due
             FROM household h
             JOIN tenant t ON t.id = h.tenant_id
             LEFT JOIN child c ON c.household_id = h.id {child_filter}
@@ -86,14 +90,16 @@ def context_sql(children: int) -> str:
             UNION ALL
             SELECT 'exception', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
                    ce.activity_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-                   NULL, ce.site_id, NULL, ce.day, NULL, NULL, NULL, ce.is_open, ce.label
+                   NULL, ce.site_id, NULL, ce.day, NULL, NULL, NULL, ce.is_open, ce.label,
+                   NULL, NULL
             FROM household h
             JOIN calendar_exception ce ON ce.tenant_id = h.tenant_id
             WHERE h.id = ${household} AND {access} AND ce.day >= ${first} AND ce.day <= ${last}
             UNION ALL
             SELECT 'holiday', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
                    NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-                   NULL, NULL, NULL, sh.starts_on, sh.ends_on, NULL, NULL, NULL, sh.name
+                   NULL, NULL, NULL, sh.starts_on, sh.ends_on, NULL, NULL, NULL, sh.name,
+                   NULL, NULL
             FROM household h
             JOIN school_holiday sh ON sh.tenant_id = h.tenant_id
             WHERE h.id = ${household} AND {access}
