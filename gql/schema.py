@@ -153,34 +153,7 @@ class OutboxRelay(SchemaExtension):
             await _relay_after_commit(redis, clock)
 
 
-# Per Redis pool: whether another mutation committed while a relay was running.
-_relaying: dict[int, bool] = {}
-_follow_ups: set[asyncio.Task[None]] = set()
-
-
 async def _relay_after_commit(redis: ArqRedis, clock: Clock) -> None:
-    """One relay at a time per process: a mutation committing while one runs only asks for
-    another round, run once that one ends (in a task of its own: the connection whose
-    answer started the first round is not held meanwhile). Each round hands over every
-    row not yet relayed, so on an opening-day surge a few relays carry hundreds of
-    submits' mails and live events, instead of one UPDATE and one Redis round trip after
-    each of them competing with the submits themselves."""
-    key = id(redis)
-    if key in _relaying:
-        _relaying[key] = True
-        return
-    _relaying[key] = False
-    try:
-        await _relay_once(redis, clock)
-    finally:
-        again = _relaying.pop(key)
-    if again:
-        task = asyncio.create_task(_relay_after_commit(redis, clock))
-        _follow_ups.add(task)
-        task.add_done_callback(_follow_ups.discard)
-
-
-async def _relay_once(redis: ArqRedis, clock: Clock) -> None:
     state = redis_state(redis)
     if not state.may_try():
         # Redis failed a moment ago: leave the rows to the worker's relay, or to the first
