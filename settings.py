@@ -161,6 +161,21 @@ class Settings(BaseSettings):
         ge=0,
         description="Smallest HTTP answer compressed (zstd, br or gzip, as the client accepts)",
     )
+    api_concurrency: int = Field(
+        default=16,
+        ge=0,
+        description="HTTP requests at work at once in one API process; the next ones wait "
+        "their turn (0 = no limit)",
+    )
+    api_queue: int = Field(
+        default=2000,
+        ge=0,
+        description="HTTP requests waiting their turn in one API process; beyond, 503 with "
+        "Retry-After (code OVERLOADED)",
+    )
+    api_retry_after_seconds: int = Field(
+        default=5, ge=1, description="Retry-After of a 503 OVERLOADED answer, in seconds"
+    )
     payfip_service_url: str = Field(
         default="",
         description="PayFiP Régie web service, e.g. https://www.payfip.gouv.fr/tpa/services/"

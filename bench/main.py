@@ -70,7 +70,7 @@ def start_server(name: str, app: str, logs: Path, root: Path = ROOT) -> Server:
     return Server(name, port, process, log)
 
 
-async def wait_ready(server: Server, timeout: float = 30) -> None:
+async def wait_ready(server: Server, timeout: float = 180) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.process.poll() is not None:

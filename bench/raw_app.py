@@ -72,7 +72,11 @@ def context_sql(children: int) -> str:
                    a.cancellation_cutoff_minutes, a.booking_opens_days_ahead,
                    s.id AS site_id, s.name AS site_name, p.starts_on, p.ends_on, o.weekdays,
                    o.capacity, CAST(NULL AS BOOLEAN) AS is_open,
-                   CAST(NULL AS VARCHAR(150)) AS label
+                   CAST(NULL AS VARCHAR(150)) AS label, t.unpaid_block_days,
+                   CASE WHEN t.unpaid_block_days IS NULL THEN NULL ELSE
+                     (SELECT MIN(i.due_on) FROM invoice i
+                      WHERE i.household_id = h.id AND i.total_cents > i.settled_cents)
+                   END AS oldest_unpaid_due
             FROM household h
             JOIN tenant t ON t.id = h.tenant_id
             LEFT JOIN child c ON c.household_id = h.id AND c.archived_at IS NULL {child_filter}
@@ -86,14 +90,16 @@ def context_sql(children: int) -> str:
             UNION ALL
             SELECT 'exception', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
                    ce.activity_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-                   NULL, ce.site_id, NULL, ce.day, NULL, NULL, NULL, ce.is_open, ce.label
+                   NULL, ce.site_id, NULL, ce.day, NULL, NULL, NULL, ce.is_open, ce.label,
+                   NULL, NULL
             FROM household h
             JOIN calendar_exception ce ON ce.tenant_id = h.tenant_id
             WHERE h.id = ${household} AND {access} AND ce.day >= ${first} AND ce.day <= ${last}
             UNION ALL
             SELECT 'holiday', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
                    NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-                   NULL, NULL, NULL, sh.starts_on, sh.ends_on, NULL, NULL, NULL, sh.name
+                   NULL, NULL, NULL, sh.starts_on, sh.ends_on, NULL, NULL, NULL, sh.name,
+                   NULL, NULL
             FROM household h
             JOIN school_holiday sh ON sh.tenant_id = h.tenant_id
             WHERE h.id = ${household} AND {access}
@@ -193,6 +199,49 @@ UPSERT_ROW_SQL = f"INSERT INTO {_COLUMNS} VALUES ($1, $2, $3, $4, $5, $6, $7)" +
 BOOKING_MODES = ("unnest", "values", "executemany")
 
 
+# The one-day submit (``POST /submit``), as resolvers.calendar.bookings does it for one line:
+# the idempotency key looked up, then one transaction: the child's enrolment with its
+# opening's capacity (the product's context statement reads more: every rule of the day),
+# the opening locked with the request's id drawn under the lock, the day's booked places
+# counted, and one statement writing the request, its history (submitted, completed), its
+# outbox rows (the confirmation mail and the live events) and the booking.
+SUBMIT_KEY_SQL = "SELECT id FROM request WHERE household_id = $1 AND idempotency_key = $2"
+SUBMIT_CONTEXT_SQL = """SELECT h.tenant_id, h.name AS household_name, t.name AS town_name,
+           c.first_names, a.name AS activity_name, e.site_id, o.capacity
+    FROM child c
+    JOIN household h ON h.id = c.household_id
+    JOIN tenant t ON t.id = h.tenant_id
+    JOIN enrollment e ON e.child_id = c.id AND e.activity_id = $2 AND e.status = 'active'
+    JOIN period p ON p.id = e.period_id AND p.starts_on <= $3 AND p.ends_on >= $3
+    JOIN opening o ON o.activity_id = e.activity_id AND o.site_id = e.site_id
+                  AND o.period_id = e.period_id
+    JOIN activity a ON a.id = e.activity_id
+    WHERE c.id = $1 AND h.id = $4
+      AND EXISTS (SELECT 1 FROM guardian g WHERE g.household_id = h.id AND g.account_id = $5)"""
+SUBMIT_LOCK_SQL = """SELECT nextval(pg_get_serial_sequence('request', 'id')) AS request_id, l.locked
+    FROM (SELECT ARRAY(SELECT id FROM opening WHERE activity_id = $1 AND site_id = $2
+                       ORDER BY id FOR UPDATE) AS locked OFFSET 0) l"""
+SUBMIT_COUNT_SQL = """SELECT COUNT(*) FILTER (WHERE status = 'booked') AS booked,
+           MAX(status) FILTER (WHERE child_id = $4) AS mine
+    FROM booking WHERE activity_id = $1 AND site_id = $2 AND day = $3
+      AND (status = 'booked' OR child_id = $4)"""
+SUBMIT_WRITE_SQL = """WITH r AS (
+        INSERT INTO request (id, tenant_id, household_id, submitted_by_id, kind, status,
+                             summary, payload, idempotency_key, created_at, updated_at)
+        VALUES ($1, $2, $3, $4, 'booking_change', 'completed', $5, $6, $7, $8, $8)),
+    h AS (
+        INSERT INTO request_event (request_id, status, comment, actor_id, created_at)
+        VALUES ($1, 'submitted', '', $4, $8), ($1, 'completed', $5, $4, $8)),
+    j AS (
+        INSERT INTO outbox_job (function, kwargs, created_at, attempts, last_error)
+        VALUES ('send_mail', $9, $8, 0, ''), ('publish_live_events', $10, $8, 0, ''))
+    INSERT INTO booking (child_id, activity_id, site_id, day, status, request_id, updated_at)
+    VALUES ($11, $12, $13, $14, $15, $1, $8)
+    ON CONFLICT (child_id, activity_id, day) DO UPDATE SET status = excluded.status,
+        site_id = excluded.site_id, request_id = excluded.request_id,
+        updated_at = excluded.updated_at"""
+
+
 def json(data: Any, status: int = 200) -> Response:
     return Response(orjson.dumps(data), status_code=status, media_type="application/json")
 
@@ -286,6 +335,62 @@ async def book(request: Request) -> Response:
     return json({"written": len(rows), "mode": mode})
 
 
+async def submit(request: Request) -> Response:
+    """Body: ``{"householdId": int, "childId": int, "activityId": int, "day": "YYYY-MM-DD",
+    "key": str}``: book one day (or put it on the waiting list when the day is full)."""
+    body = orjson.loads(await request.body())
+    household, child, activity = body["householdId"], body["childId"], body["activityId"]
+    day, key = date.fromisoformat(body["day"]), body["key"]
+    pool: asyncpg.Pool = request.app.state.pool
+    async with pool.acquire() as conn:
+        account = await account_of(conn, request)
+        if account is None:
+            return json({"error": "NOT_AUTHENTICATED"}, 401)
+        if await conn.fetchval(SUBMIT_KEY_SQL, household, key) is not None:
+            return json({"replayed": True})
+        async with conn.transaction():
+            context = await conn.fetchrow(
+                SUBMIT_CONTEXT_SQL, child, activity, day, household, account["id"]
+            )
+            if context is None:
+                return json({"error": "NOT_FOUND"}, 404)
+            site = context["site_id"]
+            request_id = (await conn.fetchrow(SUBMIT_LOCK_SQL, activity, site))["request_id"]
+            # Decided under the lock: the time too, so the waiting list (oldest first)
+            # is in the order the locks were granted.
+            now = datetime.now(UTC)
+            counted = await conn.fetchrow(SUBMIT_COUNT_SQL, activity, site, day, child)
+            if counted["mine"] in ("booked", "waiting"):
+                return json({"outcome": "unchanged"})
+            status = "booked" if counted["booked"] < context["capacity"] else "waiting"
+            summary = "1 jour réservé" if status == "booked" else "1 jour en liste d'attente"
+            payload = {"version": 2, "groups": [{"child_id": child, "day": day, "outcome": status}]}
+            mail = {"to": account["email"], "template": "booking_confirmation",
+                    "context": {"town": context["town_name"], "summary": summary,
+                                "household": context["household_name"],
+                                "request_id": request_id}}  # fmt: skip
+            events = {"events": [{"household": household, "child": child, "day": day}]}
+            await conn.execute(
+                SUBMIT_WRITE_SQL,
+                request_id,
+                context["tenant_id"],
+                household,
+                account["id"],
+                summary,
+                orjson.dumps(payload).decode(),
+                key,
+                now,
+                orjson.dumps(mail).decode(),
+                orjson.dumps(events).decode(),
+                child,
+                activity,
+                site,
+                day,
+                status,
+            )
+    return json({"requestId": request_id, "outcome": status})
+
+
 async def healthz(request: Request) -> Response:
     pool: asyncpg.Pool = request.app.state.pool
     return json({"status": "ok", "database": await pool.fetchval("SELECT 1")})
@@ -308,6 +413,7 @@ def create_app() -> Starlette:
         routes=[
             Route("/calendar", calendar, methods=["POST"]),
             Route("/book", book, methods=["POST"]),
+            Route("/submit", submit, methods=["POST"]),
             Route("/healthz", healthz),
         ],
         lifespan=lifespan,

@@ -26,6 +26,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
 from gql import access_log, downloads, edge, health, pages, payment_routes
+from gql.admission import Admission
 from gql.compression import Compression
 from gql.context import Context, bearer_token
 from gql.errors import database_exception_handlers
@@ -270,6 +271,12 @@ def create_app(*, clock: Clock | None = None, redis: ArqRedis | None = None) -> 
         exception_handlers=database_exception_handlers(),
         middleware=[
             *cors_middleware(get_settings().cors_origins),
+            Middleware(
+                Admission,
+                concurrency=get_settings().api_concurrency,
+                queue=get_settings().api_queue,
+                retry_after=get_settings().api_retry_after_seconds,
+            ),
             Middleware(Compression, minimum_size=get_settings().compress_min_bytes),
             Middleware(SecurityHeaders),
             Middleware(BodySizeLimit, max_bytes=get_settings().request_max_mb * 1024 * 1024),

@@ -556,9 +556,7 @@ async def submit_changes(
         )
     fingerprint = change_set.fingerprint(household_id)
     if idempotency_key:
-        earlier = await Request.get_or_none(
-            household_id=household_id, idempotency_key=idempotency_key
-        )
+        earlier = await _request_of_key(household_id, idempotency_key)
         if earlier is not None:
             await household_for(actor, household_id)
             return _replay(earlier, fingerprint)
@@ -583,6 +581,19 @@ async def submit_changes(
         return _replay(earlier, fingerprint)
 
 
+async def _request_of_key(household_id: int, idempotency_key: str) -> Request | None:
+    """The request a key already made, if any. Handwritten: every submit from a phone
+    sends a key, almost always a new one, and Tortoise builds this lookup in a few
+    hundred microseconds of CPU; the model is loaded only when the key was used."""
+    params = Params()
+    rows = await fetch(
+        f"SELECT id FROM request WHERE household_id = {params(household_id)} "
+        f"AND idempotency_key = {params(idempotency_key)}",
+        params,
+    )
+    return await Request.get(id=rows[0]["id"]) if rows else None
+
+
 def _replay(earlier: Request, fingerprint: str) -> ChangeResult:
     """The first answer of a key, if it was given for the same changes."""
     stored = earlier.payload.get("fingerprint")
@@ -604,13 +615,15 @@ async def _apply(
     idempotency_key: str | None,
     fingerprint: str,
 ) -> ChangeResult:
-    now = clock.now()
     context = await _context_for(actor, household_id, change_set)
     assert actor is not None
     staff = actor.role != AccountRole.PARENT
     # A recurrence skips closed days: the context knows them (the town's calendar).
     changes, skipped = _expand(change_set, context)
     request_id = await _lock_openings(context, changes, number_request=True)
+    # The time of the decision, read holding the locks: a waiting list is served oldest
+    # first (updated_at), so its order is the order the submits got the places' locks.
+    now = clock.now()
     # Only now, holding the locks: the counts cannot move any more until we commit.
     await load_day_rows(context, _counted(context, changes))
     names = await _activity_names(context, changes)
@@ -830,7 +843,12 @@ async def _lock_openings(
             f"AND site_id IN ({site_ids}) ORDER BY id FOR UPDATE)"
         )
     number = "nextval(pg_get_serial_sequence('request', 'id'))" if number_request else "NULL"
-    [drawn] = await fetch(f"SELECT {number} AS request_id, {locked} AS locked", params)
+    # The id drawn once the locks are held (the subquery, kept apart by OFFSET 0, runs
+    # first; l.locked is selected so that the planner keeps it): ids in serving order.
+    [drawn] = await fetch(
+        f"SELECT {number} AS request_id, l.locked FROM (SELECT {locked} AS locked OFFSET 0) l",
+        params,
+    )
     return cast(int | None, drawn["request_id"])
 
 

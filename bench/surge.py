@@ -1,0 +1,567 @@
+"""The opening-day surge (``bench/surge``): every family submits at once, one day each, on an
+activity with fewer places than children; our one-day submit against the same transaction
+in raw asyncpg (``bench/raw_app.py``, ``POST /submit``), side by side, with wrk.
+
+    bench/surge [--households 2000,10000] [--clients 16,64,256,1024] [--duration 10]
+                [--no-seed] [--servers ours,raw]
+
+For each number of households: seed ``famille_bench_surge`` (bench/seed.py), add a
+Wednesday leisure centre at one school whose opening has half as many places as there are
+families, each family's first child enrolled in it; start our app and the raw endpoint
+(uvicorn, 1 worker each); then for each number of clients, ours and raw taking turns (the
+order flips from one count to the next): empty the surge's bookings, requests and outbox,
+``VACUUM (ANALYZE)`` the written tables (the bench's PostgreSQL runs without autovacuum),
+run wrk (``bench/surge.lua``) for ``--duration`` seconds, wait for the requests still in
+flight, and check in the database what was sold and in which order. See bench/README.md.
+"""
+
+import argparse
+import asyncio
+import os
+import resource
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+# Its own database and queue: bench/run may be running on famille_bench at the same time.
+os.environ.setdefault("FAMILLE_BENCH_DATABASE", "famille_bench_surge")
+
+import asyncpg  # noqa: E402
+import orjson  # noqa: E402
+
+from bench.main import HOST, ROOT, Server, start_server, stop, wait_ready  # noqa: E402
+from bench.seed import (  # noqa: E402
+    CLOSURE,
+    DATABASE_URL,
+    PERIOD_END,
+    SCHOOL_HOLIDAYS,
+    describe,
+    seed,
+)
+
+QUEUE_NAME = "famille:bench-surge"
+os.environ["FAMILLE_QUEUE_NAME"] = QUEUE_NAME
+
+from gql.ids import encode_id  # noqa: E402
+
+SURGE_CODE = "ALSH-MERCREDI"
+WEDNESDAY = 2
+LUA = ROOT / "bench" / "surge.lua"
+WRK_THREADS = 2
+
+SUBMIT = """mutation Submit($householdId: ID!, $input: BookingChangesInput!, $key: String) {
+  submitBookingChanges(householdId: $householdId, input: $input, idempotencyKey: $key) {
+    summary requestId lines { date outcome } errors { code message }
+  }
+}"""
+
+
+@dataclass
+class Surge:
+    activity_id: int
+    site_id: int
+    capacity: int
+    days: list[date]
+    families: list[tuple[int, int, int]]  # (account, household, child)
+
+
+async def prepare(households: int) -> Surge:
+    """The surge's activity, opening (half as many places as families) and enrolments."""
+    from tortoise import Tortoise
+
+    from models.accounts import Account
+    from models.catalogue import Activity, ActivityKind, Period, Site
+    from models.database import close_db
+    from resolvers.calendar.catalogue import ActivityForm, save_activity, set_opening
+    from resolvers.core.clock import SystemClock
+    from settings import Settings
+
+    clock = SystemClock()
+    capacity = households // 2
+    # Not init_db: the seed, in this same process, left Tortoise marked as initialised.
+    await Tortoise.init(
+        config=Settings(database_url=DATABASE_URL).tortoise_config(), _enable_global_fallback=True
+    )
+    try:
+        staff = await Account.get(email="agent@banc.famille.test")
+        activity = await Activity.get_or_none(code=SURGE_CODE)
+        if activity is None:
+            form = ActivityForm(
+                SURGE_CODE, "Accueil de loisirs du mercredi", ActivityKind.LEISURE_CENTRE
+            )
+            activity = await save_activity(staff, form, clock=clock)
+        site = await Site.all().order_by("id").first()
+        period = await Period.all().order_by("id").first()
+        assert site is not None and period is not None
+        await set_opening(
+            staff, activity.id, site.id, period.id, [WEDNESDAY], capacity, clock=clock
+        )
+        activity_id, site_id, period_id, staff_id = activity.id, site.id, period.id, staff.id
+    finally:
+        await close_db()
+    conn = await asyncpg.connect(DATABASE_URL)
+    try:
+        if not await conn.fetchval(
+            "SELECT COUNT(*) FROM enrollment WHERE activity_id = $1", activity_id
+        ):
+            await conn.execute(
+                """INSERT INTO enrollment (child_id, activity_id, site_id, period_id, status,
+                       requested_by_id, decided_by_id, decided_at, comment, request_id, created_at)
+                   SELECT DISTINCT ON (c.household_id) c.id, $1, $2, $3, 'active', NULL, $4,
+                          now(), '', NULL, now()
+                   FROM child c ORDER BY c.household_id, c.id""",
+                activity_id,
+                site_id,
+                period_id,
+                staff_id,
+            )
+            await conn.execute("ANALYZE enrollment")
+        rows = await conn.fetch(
+            """SELECT g.account_id, c.household_id, c.id AS child_id
+               FROM enrollment e JOIN child c ON c.id = e.child_id
+               JOIN guardian g ON g.household_id = c.household_id AND g.account_id IS NOT NULL
+               WHERE e.activity_id = $1 ORDER BY c.household_id""",
+            activity_id,
+        )
+    finally:
+        await conn.close()
+    return Surge(
+        activity_id,
+        site_id,
+        capacity,
+        surge_days(),
+        [(r["account_id"], r["household_id"], r["child_id"]) for r in rows],
+    )
+
+
+def surge_days() -> list[date]:
+    """The Wednesdays still bookable (7 days' notice, two weeks to be safe), school holidays
+    and the bridge-day closure aside."""
+    day = datetime.now(UTC).date() + timedelta(days=14)
+    day += timedelta(days=(WEDNESDAY - day.weekday()) % 7)
+    days = []
+    while day <= PERIOD_END:
+        if day != CLOSURE[0] and not any(s <= day <= e for _, s, e in SCHOOL_HOLIDAYS):
+            days.append(day)
+        day += timedelta(days=7)
+    return days
+
+
+def write_plan(path: Path, server: str, surge: Surge, run: str) -> None:
+    """The wrk script's plan: each family's request, the day left as a gap (twice)."""
+    lines = ["/graphql" if server == "ours" else "/submit", " ".join(map(str, surge.days))]
+    for account, household, child in surge.families:
+        key = f"surge-{run}-@DAY@-{household}"
+        if server == "ours":
+            body: dict[str, Any] = {
+                "query": SUBMIT,
+                "operationName": "Submit",
+                "variables": {
+                    "householdId": encode_id("Household", household),
+                    "key": key,
+                    "input": {
+                        "changes": [
+                            {
+                                "childId": encode_id("Child", child),
+                                "activityId": encode_id("Activity", surge.activity_id),
+                                "date": "@DAY@",
+                                "action": "BOOK",
+                            }
+                        ]
+                    },
+                },
+            }
+        else:
+            body = {
+                "householdId": household,
+                "childId": child,
+                "activityId": surge.activity_id,
+                "day": "@DAY@",
+                "key": key,
+            }
+        parts = orjson.dumps(body).decode().split("@DAY@")
+        assert len(parts) == 3
+        lines.append("\t".join([f"bench-session-{account}", *parts]))
+    path.write_text("\n".join(lines) + "\n")
+
+
+async def reset(surge: Surge) -> None:
+    """No surge booking, request or outbox row left; the written tables vacuumed."""
+    conn = await asyncpg.connect(DATABASE_URL)
+    try:
+        # Without the foreign keys' triggers: booking.request_id has no index, and each
+        # deleted request would scan the million bookings (none points to them any more).
+        async with conn.transaction():
+            await conn.execute("SET LOCAL session_replication_role = replica")
+            await conn.execute("DELETE FROM booking WHERE activity_id = $1", surge.activity_id)
+            await conn.execute(
+                "DELETE FROM request_event WHERE request_id IN "
+                "(SELECT id FROM request WHERE idempotency_key LIKE 'surge-%')"
+            )
+            await conn.execute("DELETE FROM request WHERE idempotency_key LIKE 'surge-%'")
+            await conn.execute("DELETE FROM outbox_job")
+        await conn.execute("VACUUM (ANALYZE) booking, request, request_event, outbox_job")
+    finally:
+        await conn.close()
+
+
+@dataclass
+class Check:
+    """What the database holds after a run."""
+
+    requests: int = 0
+    days: int = 0
+    full_days: int = 0
+    oversold_days: int = 0
+    unsold_while_waiting: int = 0  # places left on a day somebody waits for
+    served_out_of_order: int = 0  # a booked request served after a waiting one
+    waiting_inversions: int = 0  # waiting list (oldest first) against the serving order
+    booked: int = 0
+    waiting: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not (
+            self.oversold_days
+            or self.unsold_while_waiting
+            or self.served_out_of_order
+            or self.waiting_inversions
+        )
+
+
+async def settle_and_check(surge: Surge) -> Check:
+    """Wait for the requests still in flight when wrk stopped, then check each day: never
+    more booked than places, no place left while somebody waits, the places given to the
+    first served (the request's id is drawn under the opening's lock: serving order), and
+    the waiting list, as the product promotes it (oldest ``updated_at`` first), in that
+    same order."""
+    conn = await asyncpg.connect(DATABASE_URL)
+    try:
+        # Wait for the requests wrk left in flight.
+        count, stable = -1, 0
+        while stable < 3:
+            now = await conn.fetchval(
+                "SELECT COUNT(*) FROM request WHERE idempotency_key LIKE 'surge-%'"
+            )
+            stable = stable + 1 if now == count else 0
+            count = now
+            await asyncio.sleep(0.3)
+        rows = await conn.fetch(
+            """SELECT day, status, request_id, updated_at, id FROM booking
+               WHERE activity_id = $1 AND status IN ('booked', 'waiting')""",
+            surge.activity_id,
+        )
+    finally:
+        await conn.close()
+    check = Check(requests=count)
+    by_day: dict[date, list[asyncpg.Record]] = {}
+    for row in rows:
+        by_day.setdefault(row["day"], []).append(row)
+    for rows_of_day in by_day.values():
+        check.days += 1
+        booked = [r for r in rows_of_day if r["status"] == "booked"]
+        waiting = [r for r in rows_of_day if r["status"] == "waiting"]
+        check.booked += len(booked)
+        check.waiting += len(waiting)
+        check.full_days += len(booked) == surge.capacity
+        check.oversold_days += len(booked) > surge.capacity
+        if waiting and len(booked) < surge.capacity:
+            check.unsold_while_waiting += 1
+        if booked and waiting:
+            first_waiting = min(r["request_id"] for r in waiting)
+            check.served_out_of_order += sum(r["request_id"] > first_waiting for r in booked)
+        served = [r["request_id"] for r in sorted(waiting, key=lambda r: r["request_id"])]
+        promoted = [
+            r["request_id"] for r in sorted(waiting, key=lambda r: (r["updated_at"], r["id"]))
+        ]
+        check.waiting_inversions += sum(a != b for a, b in zip(served, promoted, strict=True))
+    return check
+
+
+@dataclass
+class Run:
+    server: str
+    clients: int
+    load: tuple[float, float, float]
+    wrk: dict[str, Any] = field(default_factory=dict)
+    error: str = ""
+    duration: float = 0.0
+    wrk_cpu: float = 0.0
+    server_cpu: float = 0.0  # CPU seconds of the server's process during the run
+    backends: Counter[str] = field(default_factory=Counter)  # sampled states, see below
+    check: Check = field(default_factory=Check)
+
+    @property
+    def throughput(self) -> float:
+        return float(self.wrk["requests"]) / float(self.wrk["seconds"])
+
+    @property
+    def errors(self) -> int:
+        return int(self.wrk["bad"] + self.wrk["socket_errors"] + self.wrk["timeouts"])
+
+
+def run_wrk(
+    server: Server, plan: Path, clients: int, duration: float
+) -> tuple[dict[str, Any], str, float]:
+    """wrk for ``duration`` seconds; its summary, first error, and CPU seconds it used."""
+    threads = min(WRK_THREADS, clients)
+    command = ["wrk", "-t", str(threads), "-c", str(clients), "-d", f"{duration:g}s",
+               "--timeout", "120s", "-s", str(LUA), f"http://{HOST}:{server.port}", "--",
+               str(plan), str(threads)]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert process.stdout is not None
+    output = process.stdout.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    summary, error = {}, ""
+    for line in output.splitlines():
+        if line.startswith("SURGE "):
+            summary = orjson.loads(line[6:])
+        elif line.startswith("SURGE_ERROR "):
+            error = line[12:]
+    if not summary:
+        raise RuntimeError(f"wrk failed ({process.returncode}):\n{output[-3000:]}")
+    return summary, error, usage.ru_utime + usage.ru_stime
+
+
+def process_cpu(server: Server) -> float:
+    """CPU seconds (user + system) the server's process has used so far."""
+    fields = Path(f"/proc/{server.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def sample_backends(run: "Run") -> None:
+    """Every 50 ms, what the server's PostgreSQL connections are doing: waiting for a lock
+    (the openings' row lock: submits queued behind the one holding it), running a
+    statement, idle in a transaction (the statement answered, the app has not sent the
+    next one yet: its event loop is busy elsewhere, while the lock may be held), or idle
+    (back in the pool)."""
+    conn = await asyncpg.connect(DATABASE_URL)
+    try:
+        while True:
+            for row in await conn.fetch(
+                """SELECT CASE WHEN state = 'active' AND wait_event_type = 'Lock' THEN 'lock wait'
+                               WHEN state = 'active' THEN 'running'
+                               WHEN state = 'idle in transaction' THEN 'idle in transaction'
+                               ELSE 'idle' END AS what
+                   FROM pg_stat_activity
+                   WHERE datname = current_database() AND pid <> pg_backend_pid()
+                     AND backend_type = 'client backend'"""
+            ):
+                run.backends[row["what"]] += 1
+            await asyncio.sleep(0.05)
+    finally:
+        await conn.close()
+
+
+def run_duration(runs: list["Run"], server: str, clients: int, duration: float) -> float:
+    """At least ``duration``, and long enough for every client to be answered about three
+    times at the server's best throughput so far (at most 60 s): wrk counts the answered
+    requests only, and a run shorter than one round at 1,024 clients would leave out the
+    slowest ones."""
+    best = max((r.throughput for r in runs if r.server == server), default=0.0)
+    if not best:
+        return duration
+    return max(duration, min(60.0, round(3 * clients / best)))
+
+
+async def measure(
+    servers: dict[str, Server], surge: Surge, args: argparse.Namespace, plans: Path
+) -> list[Run]:
+    runs: list[Run] = []
+    for n, clients in enumerate(args.clients):
+        order = list(servers) if n % 2 == 0 else list(reversed(servers))
+        for name in order:
+            duration = run_duration(runs, name, clients, args.duration)
+            await reset(surge)
+            plan = plans / f"{name}-{clients}.plan"
+            write_plan(plan, name, surge, uuid.uuid4().hex[:8])
+            run = Run(name, clients, os.getloadavg(), duration=duration)
+            print(
+                f"  {clients:5} clients, {name:4}, {duration:g} s: load {run.load[0]:.2f}",
+                end="",
+                flush=True,
+            )
+            cpu = process_cpu(servers[name])
+            sampling = asyncio.create_task(sample_backends(run))
+            try:
+                run.wrk, run.error, run.wrk_cpu = await asyncio.to_thread(
+                    run_wrk, servers[name], plan, clients, duration
+                )
+            finally:
+                sampling.cancel()
+            run.check = await settle_and_check(surge)
+            run.server_cpu = process_cpu(servers[name]) - cpu
+            print(
+                f" → {run.throughput:,.0f}/s, p50 {run.wrk['p50']:,.0f} ms, "
+                f"p99 {run.wrk['p99']:,.0f} ms, {run.errors} errors, {run.wrk['shed']} shed, "
+                f"checks {'ok' if run.check.ok else 'FAILED'}"
+            )
+            runs.append(run)
+    return runs
+
+
+async def warm_up(servers: dict[str, Server], surge: Surge, plans: Path) -> None:
+    """A few seconds of submits on each server (operation caches, pools), then forgotten."""
+    for name, server in servers.items():
+        plan = plans / f"{name}-warm.plan"
+        write_plan(plan, name, surge, "warm")
+        await asyncio.to_thread(run_wrk, server, plan, 16, 3)
+        await settle_and_check(surge)
+
+
+def report(households: int, surge: Surge, runs: list[Run], seconds: float) -> bool:
+    print()
+    print(
+        f"{households:,} households ({len(surge.families):,} families submitting, "
+        f"{surge.capacity:,} places a day, {len(surge.days)} surge days), "
+        f"wrk {WRK_THREADS} threads; ratios = ours / raw at the same clients"
+    )
+    header = ("clients", "server", "submits/s", "ratio", "p50 ms", "p99 ms", "p99 limit",
+              "errors", "shed", "booked/waiting", "full days", "checks", "CPU ms/submit",
+              "load avg", "wrk CPU")  # fmt: skip
+    table = [header]
+    ours_best = max((r.throughput for r in runs if r.server == "ours"), default=0.0)
+    passed = True
+    for run in runs:
+        raw = next((r for r in runs if r.server == "raw" and r.clients == run.clients), None)
+        ratio = f"{run.throughput / raw.throughput:.0%}" if raw and run.server == "ours" else ""
+        limit = run.clients / run.throughput * 1.5 * 1000 if run.throughput else float("inf")
+        check = run.check
+        checks = "ok" if check.ok else (
+            f"oversold {check.oversold_days}, unsold {check.unsold_while_waiting}, "
+            f"order {check.served_out_of_order}, waiting order {check.waiting_inversions}"
+        )  # fmt: skip
+        if run.server == "ours":
+            passed &= check.ok and run.errors == 0
+            if raw:
+                passed &= run.throughput >= 0.5 * raw.throughput
+            if run.clients >= 256:
+                passed &= run.throughput >= 0.9 * ours_best and run.wrk["p99"] <= limit
+        table.append(
+            (
+                str(run.clients),
+                run.server,
+                f"{run.throughput:,.0f}",
+                ratio,
+                f"{run.wrk['p50']:,.0f}",
+                f"{run.wrk['p99']:,.0f}",
+                f"{limit:,.0f}",
+                str(run.errors),
+                str(run.wrk["shed"]),
+                f"{check.booked:,}/{check.waiting:,}",
+                f"{check.full_days}/{check.days}",
+                checks,
+                f"{run.server_cpu * 1000 / max(run.check.requests, 1):.1f}",
+                " ".join(f"{x:.1f}" for x in run.load),
+                f"{run.wrk_cpu:.1f} s",
+            )
+        )
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    for n, row in enumerate(table):
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+        if n == 0:
+            print("  ".join("-" * width for width in widths))
+    print()
+    print(
+        "PostgreSQL connections of the server during each run (sampled every 50 ms, % of samples):"
+    )
+    states = ("lock wait", "running", "idle in transaction", "idle")
+    print(f"  {'clients':>7} {'server':6} " + " ".join(f"{state:>19}" for state in states))
+    for run in runs:
+        total = sum(run.backends.values()) or 1
+        print(
+            f"  {run.clients:>7} {run.server:6} "
+            + " ".join(f"{run.backends[state] / total:>19.0%}" for state in states)
+        )
+    for run in runs:
+        if run.error:
+            print(f"  first error, {run.server} at {run.clients}: {run.error[:300]}")
+    print(f"(measured in {seconds:.0f} s; p99 limit = clients ÷ throughput × 1.5)")
+    return passed
+
+
+async def bench_size(households: int, args: argparse.Namespace, logs: Path) -> bool:
+    if not args.no_seed:
+        started = time.perf_counter()
+        stats = await seed(households)
+        print(describe(stats) + f" ({time.perf_counter() - started:.0f} s)")
+    surge = await prepare(households)
+    started_at = time.perf_counter()
+    servers: dict[str, Server] = {}
+    try:
+        for name in args.servers:
+            app = "gql.app:create_app" if name == "ours" else "bench.raw_app:create_app"
+            servers[name] = start_server(name, app, logs)
+        await asyncio.gather(*(wait_ready(server) for server in servers.values()))
+        await reset(surge)
+        await warm_up(servers, surge, logs)
+        runs = await measure(servers, surge, args, logs)
+    finally:
+        stop(list(servers.values()))
+        clean_queue()
+    return report(households, surge, runs, time.perf_counter() - started_at)
+
+
+def clean_queue() -> None:
+    import redis
+
+    from bench.main import REDIS_URL
+
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        keys = list(client.scan_iter(f"arq:*{QUEUE_NAME}:*")) + [QUEUE_NAME]
+        client.delete(*keys)
+    finally:
+        client.close()
+
+
+def numbers(text: str) -> list[int]:
+    return [int(item) for item in text.split(",") if item]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="famille opening-day surge: ours vs raw asyncpg")
+    parser.add_argument("--households", type=numbers, default=[2000, 10000])
+    parser.add_argument("--clients", type=numbers, default=[16, 64, 256, 1024])
+    parser.add_argument("--duration", type=float, default=10, help="seconds per run")
+    parser.add_argument("--no-seed", action="store_true", help="reuse famille_bench_surge")
+    parser.add_argument("--servers", type=lambda s: s.split(","), default=["ours", "raw"])
+    args = parser.parse_args()
+    if args.no_seed and len(args.households) > 1:
+        parser.error("--no-seed reuses one database: give one --households")
+    # wrk and the servers each hold a socket per client.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 8192)), hard))
+    print(
+        f"famille surge, {os.cpu_count()} CPU(s) shared by wrk, both servers and PostgreSQL; "
+        f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+    )
+
+    def interrupted(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    signal.signal(signal.SIGTERM, interrupted)
+    passed = True
+    with tempfile.TemporaryDirectory(prefix="famille-surge-") as logs:
+        try:
+            for households in args.households:
+                passed &= asyncio.run(bench_size(households, args, Path(logs)))
+        except KeyboardInterrupt:
+            print("\ninterrupted: servers stopped")
+            sys.exit(130)
+    print("\nALL TARGETS MET" if passed else "\nSOME TARGETS MISSED")
+    sys.exit(0 if passed else 1)
+
+
+if __name__ == "__main__":
+    main()
