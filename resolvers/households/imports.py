@@ -497,7 +497,7 @@ async def _upsert_households(
 # (tests/test_sql_fences.py) reads these column lists; they follow each kind's columns.
 GUARDIAN_INSERT = (
     "INSERT INTO guardian (household_id, civility, last_name, first_names, relationship, "
-    "email, phone_mobile, phone_work, is_payer, created_at)"
+    "email, phone_mobile, phone_work, is_payer, receives_mail, created_at)"
 )
 CHILD_INSERT = (
     "INSERT INTO child (household_id, last_name, first_names, birth_date, school, "
@@ -508,7 +508,8 @@ CONTACT_INSERT = (
     "notes, created_at)"
 )
 _PEOPLE_INSERTS = {
-    "guardian": (GUARDIAN_INSERT, ""),
+    # An imported guardian gets the town's mails, as one created in the portal.
+    "guardian": (GUARDIAN_INSERT, "TRUE, "),
     "child": (CHILD_INSERT, ""),
     # An imported contact has no notes: agents add them in the portal.
     "contact": (CONTACT_INSERT, "'', "),
