@@ -17,7 +17,9 @@ UPDATE_TOWN = """
 mutation($days: Int) { updateTown(input: {unpaidBlockDays: $days}) { errors { code } } }"""
 CALENDAR = """
 query($householdId: ID!) {
-  calendar(householdId: $householdId, from: "2027-01-11", to: "2027-01-11") { days }
+  calendar(householdId: $householdId, from: "2027-01-11", to: "2027-01-11") {
+    days { date status canChange changeableUntil reason message }
+  }
 }"""
 SUBMIT = """
 mutation($householdId: ID!, $input: BookingChangesInput!) {

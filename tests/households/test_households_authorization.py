@@ -252,7 +252,15 @@ def key_var(world: World) -> dict[str, Any]:
     return {"key": world.key}
 
 
+CONSENT_TYPES = "query { consentTypes { id } }"
+
+
+def no_vars(world: World) -> dict[str, Any]:
+    return {}
+
+
 ANONYMOUS_CASES = [
+    pytest.param(CONSENT_TYPES, no_vars, id="consentTypes"),
     pytest.param(HOUSEHOLD, household_var, id="household"),
     pytest.param(HOUSEHOLDS, search_all, id="households"),
     pytest.param(CREATE_HOUSEHOLD, create_vars, id="createHousehold"),
@@ -296,6 +304,7 @@ def test_every_households_operation_is_covered() -> None:
     covered = {field_of(str(param.values[0])) for param in ANONYMOUS_CASES}
     assert covered == names
     assert names == {
+        "consentTypes",
         "household",
         "households",
         "createHousehold",
