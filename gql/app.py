@@ -25,7 +25,7 @@ from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
-from gql import access_log, downloads, edge, health, pages, payment_routes
+from gql import access_log, downloads, edge, franceconnect_routes, health, pages, payment_routes
 from gql.admission import Admission
 from gql.compression import Compression
 from gql.context import Context, bearer_token
@@ -255,6 +255,10 @@ def create_app(*, clock: Clock | None = None, redis: ArqRedis | None = None) -> 
             Route(
                 "/mot-de-passe/{token}", pages.password_reset_page(clock), methods=["GET", "POST"]
             ),
+            Route(
+                "/adresse-email/{token}", pages.email_change_page(clock), methods=["GET", "POST"]
+            ),
+            *franceconnect_routes.routes(clock),
             *downloads.routes(clock),
             Route("/factures/{token}", invoice_pdf(clock)),
             Route("/prelevements/{token}", direct_debit_xml(clock)),
