@@ -105,7 +105,7 @@ def client(clock: Clock) -> StarletteOAuth2App:
         "timeout": 10.0,
     }
     if not settings.franceconnect_issuer:
-        client_kwargs["transport"] = httpx.ASGITransport(app=LOCAL_FRANCECONNECT.app(clock))
+        client_kwargs["transport"] = LOCAL_FRANCECONNECT.transport(clock)
     app = OAuth().register(
         "franceconnect",
         client_id=settings.franceconnect_client_id,

@@ -18,13 +18,14 @@ from html import escape
 from typing import Any
 from urllib.parse import urlencode
 
+import httpx
 from authlib.oidc.core.util import create_half_hash
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from resolvers.core.clock import Clock
 from settings import get_settings
@@ -91,6 +92,10 @@ class LocalFranceConnect:
                 Route("/userinfo", self._userinfo(clock)),
             ]
         )
+
+    def transport(self, clock: Clock) -> httpx.ASGITransport:
+        """How the API reaches the stand-in: in-process, at the same paths as over HTTP."""
+        return httpx.ASGITransport(app=Starlette(routes=[Mount(PATH, app=self.app(clock))]))
 
     def _sign(self, claims: dict[str, Any]) -> str:
         header = {"alg": "RS256", "kid": self.key.kid}
