@@ -110,7 +110,8 @@ class AccountToken(Model):
     account_id: int
     purpose = fields.CharEnumField(TokenPurpose, max_length=16)
     token_hash = fields.CharField(max_length=64, unique=True)
-    created_at = fields.DatetimeField(auto_now_add=True)
+    # From the injected clock: a session's is the sign-in time « Dernière connexion » shows.
+    created_at = fields.DatetimeField()
     expires_at = fields.DatetimeField()
     # Set when an activation/reset link is used or a session is logged out.
     consumed_at = fields.DatetimeField(null=True)

@@ -7,8 +7,10 @@ from tortoise import fields
 
 class StateOnlyAlterField(ops.AlterField):
     """An AlterField of the model state only: TokenPurpose gained EMAIL_CHANGE, which changes
-    the column's description (comment) and nothing else (same VARCHAR length). SQLite's
-    generic AlterField would rebuild the table, dropping its unique constraints (see 0014)."""
+    the column's description (comment) and nothing else (same VARCHAR length), and
+    AccountToken.created_at is no longer auto_now_add (set from the clock by the code: the
+    same column). SQLite's generic AlterField would rebuild the table, dropping its unique
+    constraints (see 0014)."""
 
     async def database_forward(self, *args: object, **kwargs: object) -> None:
         return None
@@ -121,5 +123,10 @@ class Migration(migrations.Migration):
             model_name='AccountToken',
             name='new_email',
             field=fields.CharField(null=True, description='EMAIL_CHANGE: the address to confirm', max_length=254),
+        ),
+        StateOnlyAlterField(
+            model_name='AccountToken',
+            name='created_at',
+            field=fields.DatetimeField(auto_now=False, auto_now_add=False),
         ),
     ]

@@ -199,7 +199,11 @@ async def issue_token(
     token = new_token()
     expires_at = clock.now() + lifetime
     await AccountToken.create(
-        account=account, purpose=purpose, token_hash=digest(token), expires_at=expires_at
+        account=account,
+        purpose=purpose,
+        token_hash=digest(token),
+        created_at=clock.now(),
+        expires_at=expires_at,
     )
     return token, expires_at
 
@@ -662,6 +666,7 @@ async def request_email_change(account: Account | None, new_email: str, *, clock
             account_id=account.id,
             purpose=TokenPurpose.EMAIL_CHANGE,
             token_hash=digest(token),
+            created_at=clock.now(),
             expires_at=clock.now() + timedelta(hours=settings.email_change_ttl_hours),
             new_email=email,
         )

@@ -33,6 +33,8 @@ from settings import get_settings
 PATH = "/fc-local"
 CODE_LIFETIME = timedelta(seconds=60)
 TOKEN_LIFETIME = timedelta(seconds=60)
+# Longer than authlib's 60 s leeway, or the client would deem it expired on arrival.
+ACCESS_TOKEN_LIFETIME = timedelta(minutes=10)
 
 # FranceConnect's own demonstration identity, prefilled on the authorize page.
 DEMO_IDENTITY = {
@@ -197,7 +199,7 @@ class LocalFranceConnect:
                 {
                     "access_token": access_token,
                     "token_type": "Bearer",
-                    "expires_in": int(TOKEN_LIFETIME.total_seconds()),
+                    "expires_in": int(ACCESS_TOKEN_LIFETIME.total_seconds()),
                     "id_token": id_token,
                 }
             )
