@@ -334,8 +334,7 @@ class AccountMutations:
         "identity: answers the FranceConnect address to open; coming back, the account is "
         "linked and « S'identifier avec FranceConnect » signs in to it from then on."
     )
-    # Not atomic: the provider's discovery document may be fetched on the way.
-    @handles_errors(atomic=False)
+    @handles_errors()
     async def link_france_connect(self, info: Info) -> FranceConnectRedirectPayload:
         url = await franceconnect.start(
             None, link_account=info.context.require_account(), clock=info.context.clock
