@@ -44,7 +44,9 @@ async def test_a_link_opens_for_its_kind_until_it_expires_or_its_account_is_disa
     with pytest.raises(signed_links.InvalidLink):
         await signed_links.DESK_RECEIPT.verify(token, clock=clock)
     with pytest.raises(signed_links.InvalidLink):
-        await signed_links.DEPOSIT_SLIP.verify(token[:-1] + ("1" if token.endswith("0") else "0"), clock=clock)
+        await signed_links.DEPOSIT_SLIP.verify(
+            token[:-1] + ("1" if token.endswith("0") else "0"), clock=clock
+        )
     # A disabled colleague's links stop at once; enabled again, they open again.
     await Account.filter(id=staff.id).update(is_disabled=True)
     with pytest.raises(signed_links.InvalidLink):
