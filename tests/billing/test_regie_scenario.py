@@ -82,7 +82,7 @@ query($household: ID!, $authority: ID!) {
 FETCH = """
 mutation($householdId: ID!, $consent: QuotientConsentInput) {
   fetchFamilyQuotient(householdId: $householdId, consent: $consent) {
-    quotient { value month provider validUntil }
+    quotient { value source month }
     errors { code field message }
   }
 }
@@ -378,7 +378,7 @@ async def test_a_regisseur_s_day_agrees_everywhere_then_the_quotient_prices_what
     agent = await token_for(await make_account(town.tenant, clock, role=AccountRole.AGENT), clock)
     birth_name = f"Scenario{family.household.id}"
     await FAKE_API_PARTICULIER.add_file(
-        birth_name, "Jeanne", "F", provider="CAF", value=600, year=2026, month=11
+        birth_name, "Jeanne", "F", provider="CNAF", value=600, year=2026, month=11
     )
     guardian = await Guardian.filter(household_id=family.household.id).order_by("id").first()
     assert guardian is not None
@@ -400,7 +400,7 @@ async def test_a_regisseur_s_day_agrees_everywhere_then_the_quotient_prices_what
     )
     fetched = result["data"]["fetchFamilyQuotient"]
     assert fetched["errors"] == [], fetched
-    assert (fetched["quotient"]["value"], fetched["quotient"]["provider"]) == (600, "CAF")
+    assert fetched["quotient"] == {"value": 600, "source": "CAF", "month": "2026-11-01"}
 
     # … then the next change set's preview costs the low bracket: 8 meals in January.
     result = await api(
