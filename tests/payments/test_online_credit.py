@@ -103,7 +103,7 @@ async def test_payzen_paid_after_the_desk_is_credit_once_and_settles_the_next_in
 
     # when the next invoice is issued (the invoice run applies credit this way)
     november = await make_invoice(
-        family.tenant, family.authority, family.household, 3000, "2611000001"
+        family.tenant, family.authority, family.household, 3000, "2611000001", revision=1
     )
     async with atomic():
         applied = await apply_credits(
