@@ -22,7 +22,8 @@ def test_every_kind_has_its_own_purpose_and_path_routed_by_the_app() -> None:
     assert len({kind.purpose for kind in kinds}) == len({kind.path for kind in kinds}) == 9
     app = create_app()
     paths = {route.path for route in app.routes if isinstance(route, Route)}
-    assert {kind.route for kind in kinds} <= paths
+    exports = (signed_links.KITCHEN_CSV, signed_links.ATTENDANCE_PDF)
+    assert {kind.route for kind in (*kinds, *exports)} <= paths
     for kind in kinds:
         assert redact(f"/{kind.path}/abc.def?x=1") == f"/{kind.path}/…?x=…"
 
