@@ -297,11 +297,12 @@ async def _write_ledger(batch: DirectDebitBatch, now: datetime) -> None:
     await connection().execute_query(
         "INSERT INTO payment_attempt (tenant_id, authority_id, household_id, account_id, "
         "provider, mode, shop, order_ref, trans_id, trans_day, return_token, amount_cents, "
-        "currency, status, provider_txn_id, email, created_at, expires_at, updated_at) "
+        "currency, status, provider_txn_id, email, credit_cents, created_at, expires_at, "
+        "updated_at) "
         f"SELECT i.tenant_id, i.authority_id, i.household_id, NULL, {p(_SEPA)}, "
         f"{p(PaymentMode.PRODUCTION.value)}, 'sepa', l.end_to_end_id, NULL, "
         f"{p(batch.collection_date)}, 'sepa-' || l.end_to_end_id, l.amount_cents, '978', "
-        f"{p(AttemptStatus.PAID.value)}, l.end_to_end_id, '', {p(now)}, {p(now)}, {p(now)} "
+        f"{p(AttemptStatus.PAID.value)}, l.end_to_end_id, '', 0, {p(now)}, {p(now)}, {p(now)} "
         "FROM direct_debit_line l JOIN invoice i ON i.id = l.invoice_id "
         f"WHERE l.batch_id = {batch_param} AND l.status = {pending}",
         p.values,
