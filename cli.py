@@ -106,6 +106,9 @@ def cmd_serve(args: argparse.Namespace) -> None:
         host=settings.host,
         port=settings.port,
         proxy_headers=True,
+        # Only these proxies' X-Forwarded-For is believed (docs/deployment.md): anyone else
+        # could write a client address of their choosing in it.
+        forwarded_allow_ips=settings.forwarded_allow_ips,
         workers=workers,
     )
 
