@@ -33,7 +33,7 @@ import pytest
 import websockets
 
 from gql.ids import encode_id
-from models.accounts import AccountRole
+from models.accounts import AccountRole, LoginAttempt
 from models.catalogue import ActivityKind, SiteKind
 from models.payments import NotificationOutcome, PaymentNotification
 from resolvers.calendar.catalogue import (
@@ -63,6 +63,11 @@ FILE_LIMIT = 3200 * 1024
 WAIT = 60.0
 
 DOCUMENTS = "query($id: ID!) { documents(householdId: $id) { totalCount } }"
+LOGIN = """
+mutation($town: String!, $email: String!, $password: String!) {
+  login(input: {town: $town, email: $email, password: $password}) { token errors { code } }
+}
+"""
 CALENDAR_CHANGES = """
 subscription($householdId: ID!) {
   calendarChanges(householdId: $householdId) { kind householdId dates byStaff }
@@ -247,8 +252,10 @@ async def bookable_family(clock: FrozenClock) -> dict[str, Any]:
     household = await make_household(staff, clock, children=1, guardians=1)
     [child_id] = [child.id for child in await household.children.all()]  # type: ignore[attr-defined]
     await enroll(staff, child_id, canteen.id, site.id, period.id, clock=clock)
-    _, token = await parent_of(household, town, clock)
+    parent, token = await parent_of(household, town, clock)
     return {
+        "town": town.slug,
+        "email": parent.email,
         "token": token,
         "household_id": encode_id("Household", household.id),
         "child_id": encode_id("Child", child_id),
@@ -307,6 +314,15 @@ def test_the_body_limit_of_nginx_is_the_apis() -> None:
     assert int(limit) == Settings().request_max_mb
 
 
+def test_no_location_drops_the_forwarded_headers() -> None:
+    """A proxy_set_header in a location replaces all those of the server for it: the
+    client's own X-Forwarded-For would reach the API as nginx's (the login below
+    caught it on /graphql)."""
+    locations = re.findall(r"location [^{]+\{([^}]*)\}", SITE_CONF.read_text())
+    assert len(locations) >= 4
+    assert [body for body in locations if "proxy_set_header" in body] == []
+
+
 @pytest.mark.parametrize("backend", ["postgres"], indirect=True)
 async def test_a_family_and_payzen_through_the_documented_nginx(
     backend: Backend, behind_nginx: Deployment, api: GraphQL
@@ -326,6 +342,20 @@ async def test_a_family_and_payzen_through_the_documented_nginx(
         )
         assert response.status_code == 200, response.text
         assert response.json() == {"data": {"documents": {"totalCount": 0}}}
+
+        # a wrong password on /graphql is counted against the family's address, whatever
+        # X-Forwarded-For it sends (the login slow-down throttles by address)
+        response = await phone.post(
+            "/graphql",
+            json={
+                "query": LOGIN,
+                "variables": {"town": family["town"], "email": family["email"], "password": "x"},
+            },
+            headers={"X-Forwarded-For": "203.0.113.9"},
+        )
+        assert response.json()["data"]["login"]["token"] is None, response.text
+        failed = await LoginAttempt.filter(email=family["email"], succeeded=False)
+        assert [attempt.client_address for attempt in failed] == [CLIENT_ADDRESS]
 
         # the largest document (4 files of 3,200 KB) goes up, and comes back down intact
         pdf = samples.pdf(FILE_LIMIT)
