@@ -486,6 +486,7 @@ def cmd_dev(args: argparse.Namespace) -> None:
             host=settings.host,
             port=settings.port,
             log_level="info",
+            forwarded_allow_ips=settings.forwarded_allow_ips,
         )
         access_log.install()
         server = uvicorn.Server(config)

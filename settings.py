@@ -47,8 +47,8 @@ class Settings(BaseSettings):
     forwarded_allow_ips: str = Field(
         default="127.0.0.1,::1",
         description="Comma-separated addresses or networks of the reverse proxies whose "
-        "X-Forwarded-For and X-Forwarded-Proto `serve` believes; * = any (never on a public "
-        "port)",
+        "X-Forwarded-For and X-Forwarded-Proto `serve` and `dev` believe; * = any (never "
+        "on a public port)",
     )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info",

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import asyncpg
 from redis.asyncio import Redis
+from tortoise.backends.base.config_generator import expand_db_url
 
 import models.migrations
 from jobs.outbox import relay_heartbeat_key
@@ -134,8 +135,17 @@ async def _applied_migrations(database_url: str) -> set[str]:
     if database_url.startswith("sqlite://"):
         path = database_url.removeprefix("sqlite://").split("?", 1)[0]
         return await asyncio.to_thread(_sqlite_names, path, query)
-    dsn = database_url.replace("asyncpg://", "postgres://", 1)
-    connection = await asyncpg.connect(dsn, timeout=TIMEOUT)
+    # Tortoise's reading of the URL: its pool options (?minsize=…) are no server settings.
+    credentials = expand_db_url(database_url)["credentials"]
+    connection = await asyncpg.connect(
+        host=credentials.get("host"),
+        port=credentials.get("port"),
+        user=credentials.get("user"),
+        password=credentials.get("password"),
+        database=credentials.get("database"),
+        ssl=credentials.get("ssl"),
+        timeout=TIMEOUT,
+    )
     try:
         exists = await connection.fetchval("SELECT to_regclass('tortoise_migrations')")
         if exists is None:

@@ -118,6 +118,12 @@ async def test_the_migrated_database_of_the_run_passes(backend: Backend) -> None
     assert release_migrations()[0] == "0001_initial" and len(release_migrations()) >= 20
 
 
+async def test_the_pool_options_of_a_postgresql_url_are_no_obstacle(empty_database: str) -> None:
+    url = f"{empty_database}?minsize=1&maxsize=5"
+    finding = await check_database(settings(database_url=url))
+    assert finding.message.startswith(f"{len(release_migrations())} migration(s) non appliquée")
+
+
 async def test_an_unreachable_or_missing_database_is_an_error(tmp_path: Path) -> None:
     finding = await check_database(settings(database_url=NOWHERE))
     assert finding.level == Level.ERREUR and finding.message.startswith("injoignable (")
