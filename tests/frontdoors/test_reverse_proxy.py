@@ -32,6 +32,7 @@ import orjson
 import pytest
 import websockets
 
+from gql.access_log import TOKEN_PREFIXES
 from gql.ids import encode_id
 from models.accounts import AccountRole, LoginAttempt
 from models.catalogue import ActivityKind, SiteKind
@@ -312,6 +313,13 @@ async def until_listening(backend: Backend, household_id: str) -> None:
 def test_the_body_limit_of_nginx_is_the_apis() -> None:
     [limit] = re.findall(r"client_max_body_size (\d+)m;", SITE_CONF.read_text())
     assert int(limit) == Settings().request_max_mb
+
+
+def test_nginx_logs_no_token_the_api_keeps_out_of_its_own_log() -> None:
+    """The site file's access-log map names the routes gql/access_log.py redacts."""
+    [alternation] = re.findall(r"\(\?<famille_prefix>/\(([^)]+)\)/\)", SITE_CONF.read_text())
+    logged = {f"/{name}/" for name in alternation.split("|")}
+    assert logged == set(TOKEN_PREFIXES)
 
 
 def test_no_location_drops_the_forwarded_headers() -> None:
