@@ -153,6 +153,7 @@ class Settings(BaseSettings):
     )
     upload_max_file_kb: int = Field(default=3200, description="Largest accepted file, in KB")
     upload_max_files: int = Field(default=4, description="Files per document")
+    town_logo_max_kb: int = Field(default=300, description="Largest town logo (PNG or JPEG), in KB")
     upload_max_files_per_request: int = Field(
         default=12,
         description="Files in one request: a document's 4 plus room for a fifth to be refused "

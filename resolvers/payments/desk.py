@@ -41,6 +41,7 @@ from models.payments import (
 )
 from models.tenants import Tenant
 from resolvers.billing.credits import credit_balance
+from resolvers.billing.invoice_pdf import town_logo
 from resolvers.billing.invoices import amount_due
 from resolvers.core import audit, signed_links
 from resolvers.core.clock import Clock
@@ -99,6 +100,8 @@ class DeskReceipt:
     # (invoice number, cents applied by this payment, still due on it now)
     allocations: list[tuple[str, int, int]]
     credit_left_cents: int
+    # The town's logo (``updateTown``), drawn above its name.
+    logo: bytes | None = None
 
 
 def _invalid(message: str, field_name: str) -> DomainError:
@@ -445,6 +448,7 @@ async def load_receipt(desk: DeskPayment) -> DeskReceipt:
         tenant.timezone,
         allocations,
         await credit_balance(desk.household_id, desk.authority_id),
+        await town_logo(tenant.id),
     )
 
 

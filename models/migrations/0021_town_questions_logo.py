@@ -40,6 +40,20 @@ class Migration(migrations.Migration):
             options={'table': 'town_question', 'app': 'models', 'indexes': [Index(fields=['tenant_id', 'created_at'])], 'pk_attr': 'id', 'table_description': 'A question asked of the town without an account (« Poser une question »): kept before anything else is done with it, answered by staff by mail.'},
             bases=['Model'],
         ),
+        ops.CreateModel(
+            name='TownLogo',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('tenant', fields.OneToOneField('models.Tenant', source_field='tenant_id', db_constraint=True, to_field='id', related_name='logo', on_delete=OnDelete.CASCADE)),
+                ('content', fields.BinaryField()),
+                ('content_type', fields.CharField(description='image/png or image/jpeg', max_length=16)),
+                ('width', fields.IntField()),
+                ('height', fields.IntField()),
+                ('updated_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'town_logo', 'app': 'models', 'pk_attr': 'id', 'table_description': 'The town\'s logo printed on its PDFs: PNG or JPEG bytes, checked by decoding them. A table of its own, so that loading a town (most requests) never loads the picture.'},
+            bases=['Model'],
+        ),
         StateOnlyAlterField(
             model_name='Request',
             name='kind',
