@@ -24,6 +24,7 @@ from models.accounts import AccountRole
 from models.requests import Request as RequestModel
 from resolvers.households import family_files
 from resolvers.households.consents import ChildConsent as ChildConsentRow
+from resolvers.requests import appointments
 
 
 @strawberry.type(description="A consent the town asks for each child (autorisation parentale).")
@@ -229,6 +230,17 @@ class RequestEvent:
     created_at: datetime = strawberry.field(description="When (UTC).")
 
 
+@strawberry.type(description="The meeting staff set for an appointment request.")
+class Appointment:
+    starts_at: datetime = strawberry.field(description="When it starts (UTC).")
+    place: str = strawberry.field(description="Where, as told to the family.")
+
+    @classmethod
+    def of(cls, row: RequestModel) -> "Appointment | None":
+        found = appointments.appointment_of(row)
+        return cls(starts_at=found.starts_at, place=found.place) if found else None
+
+
 @strawberry.type(description="A request (demande) of the household, with its history.")
 class Request(Node):
     pk: strawberry.Private[int]
@@ -239,6 +251,7 @@ class Request(Node):
     summary: str = strawberry.field(description="One line in French for the list.")
     created_at: datetime = strawberry.field(description="Submitted at (UTC).")
     updated_at: datetime = strawberry.field(description="Last status change (UTC).")
+    appointment_set: strawberry.Private[Appointment | None] = None
 
     @strawberry.field(description="Documents given to justify it (absence reports…).")
     async def attachments(self, info: Info) -> list[Document]:
@@ -266,6 +279,12 @@ class Request(Node):
             MessageThread.from_model(row, count) for row, count in zip(rows, unread, strict=True)
         ]
 
+    @strawberry.field(
+        description="An APPOINTMENT request's meeting once staff set it (null otherwise)."
+    )
+    def appointment(self) -> Appointment | None:
+        return self.appointment_set
+
     @strawberry.field(description="Every status step, oldest first.")
     async def history(self, info: Info) -> list[RequestEvent]:
         rows = await info.context.loaders.events_by_request.load(self.pk)
@@ -290,6 +309,7 @@ class Request(Node):
             summary=row.summary,
             created_at=row.created_at,
             updated_at=row.updated_at,
+            appointment_set=Appointment.of(row),
         )
 
 

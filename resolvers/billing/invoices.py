@@ -12,7 +12,7 @@ from models.tenants import Tenant
 from resolvers.core import signed_links
 from resolvers.core.clock import Clock
 from resolvers.core.errors import DomainError, NotAuthenticated, NotFound
-from resolvers.core.roles import authority_ids_of
+from resolvers.core.roles import FamilyData, authority_ids_of
 from resolvers.households.households import household_for
 
 
@@ -67,7 +67,7 @@ async def invoices_of(
     """Newest first. Parents see their household's; staff one household's or the town's
     (``delivery=PRINT``: the ones to print and post)."""
     if household_id is not None:
-        household = await household_for(actor, household_id)
+        household = await household_for(actor, household_id, FamilyData.BILLING)
         query = Invoice.filter(household_id=household.id)
     else:
         if actor is None:
@@ -95,7 +95,7 @@ async def invoices_of(
 
 async def unpaid_count(actor: Account | None, household_id: int) -> int:
     """« Vous avez 1 facture non réglée »"""
-    household = await household_for(actor, household_id)
+    household = await household_for(actor, household_id, FamilyData.BILLING)
     return (
         await Invoice.filter(household_id=household.id)
         .annotate(due=F("total_cents") - F("settled_cents"))
@@ -110,7 +110,7 @@ async def invoice_for(actor: Account | None, invoice_id: int) -> Invoice:
     if invoice is None:
         raise NotFound("Facture", "invoiceId")
     try:
-        await household_for(actor, invoice.household_id)
+        await household_for(actor, invoice.household_id, FamilyData.BILLING)
     except DomainError as error:
         if error.code.value == "NOT_FOUND":
             raise NotFound("Facture", "invoiceId") from error

@@ -32,6 +32,7 @@ from resolvers.core import signed_links
 from resolvers.core.clock import Clock
 from resolvers.core.errors import BillingErrorCode, DomainError, NotFound
 from resolvers.core.french import format_euros, format_short_date
+from resolvers.core.roles import FamilyData
 from resolvers.households.households import household_for
 
 AGE_LIMIT = 6
@@ -157,7 +158,7 @@ async def certificates_of(
     actor: Account | None, household_id: int, year: int, *, clock: Clock
 ) -> list[ChildCertificate]:
     """A household's certificates of a year (its parents and staff of its town)."""
-    household = await household_for(actor, household_id)
+    household = await household_for(actor, household_id, FamilyData.BILLING)
     tenant = await Tenant.get(id=household.tenant_id)
     check_year(year, clock.now().astimezone(ZoneInfo(tenant.timezone)).date())
     return await certificates(household.tenant_id, year, household_id=household.id)
@@ -183,7 +184,7 @@ async def certificate_from_token(token: str, *, clock: Clock) -> ChildCertificat
     Raises ``signed_links.InvalidLink`` or NOT_FOUND.
     """
     account, params = await signed_links.TAX_CERTIFICATE.verify(token, clock=clock)
-    household = await household_for(account, int(params["household"]))
+    household = await household_for(account, int(params["household"]), FamilyData.BILLING)
     for certificate in await certificates(
         household.tenant_id, int(params["year"]), household_id=household.id
     ):

@@ -26,6 +26,7 @@ from resolvers.core import audit
 from resolvers.core.clock import Clock
 from resolvers.core.errors import BillingErrorCode, DomainError, NotFound
 from resolvers.core.french import format_euros
+from resolvers.core.roles import FamilyData
 from resolvers.core.transactions import atomic
 from resolvers.households.households import household_for, require_staff
 from resolvers.payments.numbering import Series, next_number
@@ -60,7 +61,7 @@ async def refund_credit(actor: Account | None, form: RefundForm, *, clock: Clock
 
     Roles: REGISSEUR"""
     staff = require_staff(actor)
-    household = await household_for(staff, form.household_id)
+    household = await household_for(staff, form.household_id, FamilyData.BILLING)
     authority = await BillingAuthority.get_or_none(id=form.authority_id, tenant_id=staff.tenant_id)
     if authority is None:
         raise NotFound("Régie", "authorityId")
@@ -151,7 +152,7 @@ async def refunds_of(
     actor: Account | None, household_id: int, authority_id: int | None = None
 ) -> list[CreditRefund]:
     """A household's credit refunds, newest first (its parents and staff)."""
-    household = await household_for(actor, household_id)
+    household = await household_for(actor, household_id, FamilyData.BILLING)
     query = CreditRefund.filter(household_id=household.id)
     if authority_id is not None:
         query = query.filter(authority_id=authority_id)
