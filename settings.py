@@ -44,6 +44,12 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Address `serve` and `dev` listen on")
     port: int = Field(default=8000, description="Port `serve` and `dev` listen on")
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1,::1",
+        description="Comma-separated addresses or networks of the reverse proxies whose "
+        "X-Forwarded-For and X-Forwarded-Proto `serve` and `dev` believe; * = any (never "
+        "on a public port)",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info",
         description="Level of the logs every command prints; `debug` also shows arq's "
@@ -95,6 +101,15 @@ class Settings(BaseSettings):
     login_address_max_delay_seconds: float = Field(
         default=10, description="Longest wait of a login from a client address that failed often"
     )
+    question_window_minutes: int = Field(
+        default=60, description="Window over which public questions (« Poser une question ») count"
+    )
+    question_max_per_address: int = Field(
+        default=10, description="Public questions from one client address over the window"
+    )
+    question_max_per_email: int = Field(
+        default=3, description="Public questions from one e-mail address over the window"
+    )
 
     graphql_max_depth: int = Field(default=12, description="Maximum query depth")
     graphql_max_aliases: int = Field(default=30, description="Maximum aliases per operation")
@@ -144,6 +159,7 @@ class Settings(BaseSettings):
     )
     upload_max_file_kb: int = Field(default=3200, description="Largest accepted file, in KB")
     upload_max_files: int = Field(default=4, description="Files per document")
+    town_logo_max_kb: int = Field(default=300, description="Largest town logo (PNG or JPEG), in KB")
     upload_max_files_per_request: int = Field(
         default=12,
         description="Files in one request: a document's 4 plus room for a fifth to be refused "
@@ -202,6 +218,19 @@ class Settings(BaseSettings):
     )
     document_expiry_reminder_days: int = Field(
         default=30, description="Days before a stored document expires that its owners are mailed"
+    )
+
+    doctor_cron_max_minutes: int = Field(
+        default=5,
+        ge=1,
+        description="Minutes without a run of the worker's outbox relay (every 20 s) or with "
+        "an outbox row waiting after which `famille doctor` says the crons are not running",
+    )
+    doctor_min_free_disk_mb: int = Field(
+        default=1024,
+        ge=0,
+        description="Free space under the document directory (filesystem storage) below "
+        "which `famille doctor` reports an error",
     )
 
     retention_days: int = Field(
