@@ -32,7 +32,7 @@ class StateOnlyAddField(ops.AddField):
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0020_regie_ledger')]
+    dependencies = [('models', '0022_town_questions_logo')]
 
     initial = False
 
