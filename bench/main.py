@@ -8,6 +8,7 @@ See bench/README.md for what is measured and how.
 
 import argparse
 import asyncio
+import json
 import os
 import signal
 import socket
@@ -18,6 +19,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -27,6 +29,8 @@ HOST = "127.0.0.1"
 REDIS_URL = os.environ.get("FAMILLE_BENCH_REDIS", "redis://127.0.0.1:6379/14")
 QUEUE_NAME = "famille:bench"  # arq queue of the bench's mails: no worker reads it
 P50_LIMITS = {"month": 3.0, "year": 6.0}  # ms, ours, 1 connection
+# Issue 17: the registered mobile document's compiled path, at 8 connections.
+COMPILED_RATIO = 0.60
 
 # Set before any project import: settings are read once per process.
 from bench.seed import DATABASE_URL, describe, seed, vacuum_written  # noqa: E402
@@ -256,7 +260,9 @@ async def measure_calendar(
         results[name] = {}
         requests: dict[str, list[bytes]] = {}
         for server, days in servers:
-            if server.name != "raw":
+            if server.name == "compiled":
+                payloads = [(t, scenarios.compiled_calendar(t, span)) for t in targets]
+            elif server.name != "raw":
                 payloads = [(t, scenarios.ours_calendar(t, span, days)) for t in targets]
             else:
                 payloads = [(t, scenarios.raw_calendar(t, span)) for t in targets]
@@ -432,6 +438,26 @@ def print_report(report: Report, args: argparse.Namespace) -> bool:
                 verdict(ok),
             ]
         )
+    compiled_labels = {"month": "(a) month, compiled", "year": "(b) year, compiled"}
+    for name, runs in report.calendar.items():
+        if "compiled" not in runs:
+            continue
+        mine, raw = runs["compiled"], runs["raw"]
+        ratio = mine.loaded.throughput / raw.loaded.throughput if raw.loaded.throughput else 0
+        ok = ratio >= COMPILED_RATIO and not mine.loaded.errors
+        passed &= ok
+        rows.append(
+            [
+                compiled_labels[name],
+                f"{mine.loaded.throughput:,.0f}",
+                f"{raw.loaded.throughput:,.0f}",
+                f"{ratio:.1%}",
+                f"{mine.single.p50:.2f} / {mine.single.p95:.2f}",
+                f"{raw.single.p50:.2f} / {raw.single.p95:.2f}",
+                f"≥ {COMPILED_RATIO:.0%} of raw",
+                verdict(ok),
+            ]
+        )
     if report.booking:
         b = report.booking
         ratio = booking_ratio(report)
@@ -590,8 +616,22 @@ def targets_met(report: Report) -> bool:
     return booking_ratio(report) <= 3 and all(
         run["ours"].loaded.throughput >= 0.15 * run["raw"].loaded.throughput
         and run["ours"].single.p50 <= P50_LIMITS[name]
+        and (
+            "compiled" not in run
+            or run["compiled"].loaded.throughput >= COMPILED_RATIO * run["raw"].loaded.throughput
+        )
         for name, run in report.calendar.items()
     )
+
+
+async def register_mobile_documents() -> None:
+    """`famille register-documents gql/mobile/persisted-query-manifest.json` on the bench's
+    database (idempotent), through the in-process app's connection."""
+    from gql.manifests import read_manifest, register_documents
+    from gql.mobile.compiled import MANIFEST
+
+    manifest = read_manifest(json.loads(MANIFEST.read_text()))
+    await register_documents(manifest, now=datetime.now(UTC))
 
 
 async def settle_outbox() -> None:
@@ -620,6 +660,10 @@ async def bench(args: argparse.Namespace, logs: Path) -> bool:
             report.days_kind = await detect_days_kind(ours)
             days = scenarios.days_selection(report.days_kind)
             measured = [(ours, days)]
+            if report.days_kind == "OBJECT":
+                # Our app again, asked for the registered mobile document (gql/mobile/).
+                await register_mobile_documents()
+                measured.append((Server("compiled", ours.port, ours.process, ours.log), ""))
             if versus is not None:
                 report.versus = args.versus
                 report.versus_days_kind = await detect_days_kind(versus)

@@ -121,6 +121,7 @@ class CompiledDocument:
     name: str
     document: DocumentNode
     operation: OperationDefinitionNode
+    arguments_only: OperationDefinitionNode
     root: FieldNode
     function: RootFunction
     access: OperationAccess
@@ -227,12 +228,24 @@ def compile_document(text: str) -> CompiledDocument:
     if access is None:
         raise CompileError(f"{root.name.value}: no OperationAccess (gql/access.py)")
     plan = _kind(root.name.value, _identity, field_def.type, root.selection_set)
+    # What the edge rules walk: only the root field takes arguments (nested ones are not
+    # compiled), so the operation without the root's selection is checked the same way.
+    arguments_only = OperationDefinitionNode(
+        operation=operation.operation,
+        name=operation.name,
+        variable_definitions=operation.variable_definitions,
+        directives=(),
+        selection_set=SelectionSetNode(
+            selections=(FieldNode(name=root.name, arguments=root.arguments, directives=()),)
+        ),
+    )
     return CompiledDocument(
         text=text,
         sha256=sha256_hex(text),
         name=operation.name.value,
         document=document,
         operation=operation,
+        arguments_only=arguments_only,
         root=root,
         function=function,
         access=access,
@@ -269,6 +282,8 @@ def _complete(field: _Field, value: Any) -> Any:
         if not isinstance(value, list):
             raise _Unexpected(field.key)
         items = field.items
+        if items.sub is not None and items.sub.shared and not items.nullable:
+            return _shared_items(items.sub, value)
         return [_complete(items, item) for item in value]
     plan = field.sub
     assert plan is not None
@@ -280,6 +295,19 @@ def _complete(field: _Field, value: Any) -> Any:
             )
         return encoded
     return _object(plan, value)
+
+
+def _shared_items(plan: _Plan, items: list[Any]) -> list[Any]:
+    """The bytes of ``Shared`` items (a calendar's days): one lookup each, once built."""
+    number = plan.shared
+    encoded = [item._encoded.get(number) for item in items]  # a None item: AttributeError
+    if None in encoded:
+        for n, item in enumerate(items):
+            if encoded[n] is None:
+                encoded[n] = item._encoded[number] = orjson.Fragment(
+                    orjson.dumps(_object(plan, item))
+                )
+    return encoded
 
 
 def _object(plan: _Plan, value: Any) -> dict[str, Any]:
@@ -318,7 +346,7 @@ async def answer(
     if isinstance(coerced, list):
         return None  # the executor's own variable errors
     if operation_input_errors(
-        schema._schema, document.document, document.operation, variables, schema.input_limits
+        schema._schema, document.document, document.arguments_only, variables, schema.input_limits
     ):
         return None  # the edge's errors, as InputGuard reports them
     values = coerced.coerced
