@@ -8,7 +8,6 @@ See bench/README.md for what is measured and how.
 
 import argparse
 import asyncio
-import json
 import os
 import signal
 import socket
@@ -627,11 +626,9 @@ def targets_met(report: Report) -> bool:
 async def register_mobile_documents() -> None:
     """`famille register-documents gql/mobile/persisted-query-manifest.json` on the bench's
     database (idempotent), through the in-process app's connection."""
-    from gql.manifests import read_manifest, register_documents
-    from gql.mobile.compiled import MANIFEST
+    from gql.mobile.compiled import register_shipped_documents
 
-    manifest = read_manifest(json.loads(MANIFEST.read_text()))
-    await register_documents(manifest, now=datetime.now(UTC))
+    await register_shipped_documents(now=datetime.now(UTC))
 
 
 async def settle_outbox() -> None:

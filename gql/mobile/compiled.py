@@ -26,9 +26,11 @@ where none may be), or any exception other than a domain failure (the executor t
 and logs it). tests/gql/test_compiled_documents.py compares both answers byte for byte.
 """
 
+import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from operator import attrgetter
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -58,6 +60,7 @@ from gql.calendar.queries import calendar_lines
 from gql.edge import operation_input_errors
 from gql.errors import DomainFailure, ErrorPolicy
 from gql.execution import Shared
+from gql.manifests import Registration, read_manifest, register_documents
 from gql.persisted import persisted_text, registered_text, sha256_hex
 from gql.schema import schema
 from models.accounts import Account
@@ -417,6 +420,12 @@ async def _recognise(body: bytes, redis: Any) -> tuple[CompiledDocument, dict[st
     if data.get("operationName") not in (None, document.name):
         return None
     return document, variables
+
+
+async def register_shipped_documents(*, now: datetime) -> Registration:
+    """`famille register-documents` of the shipped manifest (the demo's seed and the bench
+    call it): idempotent."""
+    return await register_documents(read_manifest(json.loads(MANIFEST.read_text())), now=now)
 
 
 def mobile_manifest() -> Mapping[str, Any]:
