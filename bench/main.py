@@ -73,6 +73,12 @@ def start_server(name: str, app: str, logs: Path, root: Path = ROOT) -> Server:
     return Server(name, port, process, log)
 
 
+def process_cpu(server: Server) -> float:
+    """CPU seconds (user + system) the server's process has used so far."""
+    fields = Path(f"/proc/{server.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def wait_ready(server: Server, timeout: float = 180) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -159,9 +165,18 @@ class CalendarRun:
 
     loaded: Result
     single: Result
+    # The server process's CPU seconds during the loaded run (PostgreSQL's not included):
+    # on a shared machine throughputs follow the others' load, this much less.
+    cpu_seconds: float = 0.0
+
+    @property
+    def cpu_ms_per_request(self) -> float:
+        requests = self.loaded.requests
+        return self.cpu_seconds * 1000 / requests if requests else float("nan")
 
     def add(self, other: "CalendarRun") -> None:
         """Count ``other`` (another round on the same server) in."""
+        self.cpu_seconds += other.cpu_seconds
         for mine, theirs in ((self.loaded, other.loaded), (self.single, other.single)):
             mine.latencies += theirs.latencies
             mine.seconds += theirs.seconds
@@ -292,6 +307,7 @@ async def measure_one(
         seed=99,
     )
     print(f", {args.concurrency} connections × {args.duration:g} s", end="", flush=True)
+    cpu_before = process_cpu(server)
     loaded = await run_load(
         HOST,
         server.port,
@@ -301,6 +317,7 @@ async def measure_one(
         duration=args.duration,
         seed=1,
     )
+    cpu_seconds = process_cpu(server) - cpu_before
     print(
         f" → {loaded.throughput:,.0f} req/s; 1 connection × {args.latency_duration:g} s",
         end="",
@@ -316,7 +333,7 @@ async def measure_one(
         seed=2,
     )
     print(f" → p50 {single.p50:.2f} ms")
-    return CalendarRun(loaded, single)
+    return CalendarRun(loaded, single, cpu_seconds)
 
 
 # The raw forms of the 180-row upsert: (connection name, raw_app mode).
@@ -527,6 +544,12 @@ def print_report(report: Report, args: argparse.Namespace) -> bool:
                     f"  {label:32} {result.throughput:8,.0f} {result.errors:6} "
                     f"{result.p50:7.2f} {result.p95:7.2f} {result.p99:7.2f}"
                 )
+    print("Server process CPU per request at 8 connections (ms; PostgreSQL's not included):")
+    for name, runs in report.calendar.items():
+        print(
+            f"  {name:5} "
+            + ", ".join(f"{server} {run.cpu_ms_per_request:.2f}" for server, run in runs.items())
+        )
     if report.booking:
         for label, result in (
             ("ours: submitBookingChanges", report.booking.ours),
