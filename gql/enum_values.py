@@ -387,7 +387,10 @@ VALUES: dict[type[Enum], dict[str, str]] = {
     },
     ReviewReason: {
         "AMOUNT_MISMATCH": "The amount paid differs from the amount asked.",
-        "REFUND_NEEDED": "Paid invoices were already settled: refund the family.",
+        "REFUND_NEEDED": (
+            "Paid invoices were already settled: the surplus is the household's credit "
+            "(its next invoices use it, or the régie refunds it)."
+        ),
         "LATE_PAYMENT": "Paid after the attempt was given up.",
         "REVERSED": "A payment was reversed by the provider.",
         "UNMATCHED_REFUND": "A refund we did not ask for.",

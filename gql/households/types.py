@@ -320,10 +320,15 @@ class Household(Node):
         description="Last day the quotient applies; past it the maximum tariff applies."
     )
     family_quotient_source: FamilyQuotientSource | None = strawberry.field(
-        description="Where the quotient came from (CAF, MSA, a proof, typed by an agent)."
+        description="Where the quotient came from (CAF, MSA, a proof, typed by an agent); "
+        "when fetched through API Particulier, CAF or MSA with `familyQuotientMonth`."
     )
     family_quotient_set_on: date | None = strawberry.field(
         description="Day the quotient was last set."
+    )
+    family_quotient_month: date | None = strawberry.field(
+        description="First day of the month the CAF/MSA computed the quotient for, when it "
+        "was fetched through API Particulier; null when typed or read from a proof."
     )
     residency: Residency = strawberry.field(
         description="How the household is priced: by postal code or as decided by an agent."
@@ -404,6 +409,7 @@ class Household(Node):
             family_quotient_valid_until=row.family_quotient_valid_until,
             family_quotient_source=row.family_quotient_source,
             family_quotient_set_on=row.family_quotient_set_on,
+            family_quotient_month=row.family_quotient_month,
             residency=family_files.residency_of(row),
             paperless=row.paperless,
             archived_at=row.archived_at,

@@ -14,7 +14,6 @@ from resolvers.core.clock import Clock
 from resolvers.core.errors import DomainError, NotAuthenticated, NotFound
 from resolvers.core.roles import authority_ids_of
 from resolvers.households.households import household_for
-from settings import get_settings
 
 
 class InvoiceFilter(StrEnum):
@@ -133,14 +132,11 @@ async def time_zones(tenant_ids: set[int]) -> dict[int, str]:
     return {int(tenant_id): str(timezone) for tenant_id, timezone in rows}
 
 
-PDF_PURPOSE = "invoice-pdf"
-
-
 def pdf_url(invoice_id: int, account: Account, *, clock: Clock) -> str:
     """A short-lived signed link to one invoice's PDF, followed without the bearer token
     (a browser opens it); it names the account it was issued to."""
-    token, _ = signed_links.sign(PDF_PURPOSE, account, {"invoice": invoice_id}, clock=clock)
-    return f"{get_settings().public_url}/factures/{token}"
+    url, _ = signed_links.INVOICE_PDF.url(account, {"invoice": invoice_id}, clock=clock)
+    return url
 
 
 async def invoice_from_token(token: str, *, clock: Clock) -> Invoice:
@@ -148,5 +144,5 @@ async def invoice_from_token(token: str, *, clock: Clock) -> Invoice:
 
     Raises ``signed_links.InvalidLink`` (tampered, expired) or NOT_FOUND.
     """
-    account, params = await signed_links.verify(token, PDF_PURPOSE, clock=clock)
+    account, params = await signed_links.INVOICE_PDF.verify(token, clock=clock)
     return await invoice_for(account, int(params["invoice"]))

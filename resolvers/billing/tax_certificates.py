@@ -33,9 +33,7 @@ from resolvers.core.clock import Clock
 from resolvers.core.errors import BillingErrorCode, DomainError, NotFound
 from resolvers.core.french import format_euros, format_short_date
 from resolvers.households.households import household_for
-from settings import get_settings
 
-PURPOSE = "tax-certificate"
 AGE_LIMIT = 6
 
 
@@ -168,8 +166,7 @@ async def certificates_of(
 def certificate_url(
     certificate: ChildCertificate, account: Account, *, clock: Clock
 ) -> tuple[str, datetime]:
-    token, expires_at = signed_links.sign(
-        PURPOSE,
+    return signed_links.TAX_CERTIFICATE.url(
         account,
         {
             "household": certificate.household.id,
@@ -178,7 +175,6 @@ def certificate_url(
         },
         clock=clock,
     )
-    return f"{get_settings().public_url}/attestations/{token}", expires_at
 
 
 async def certificate_from_token(token: str, *, clock: Clock) -> ChildCertificate:
@@ -186,7 +182,7 @@ async def certificate_from_token(token: str, *, clock: Clock) -> ChildCertificat
 
     Raises ``signed_links.InvalidLink`` or NOT_FOUND.
     """
-    account, params = await signed_links.verify(token, PURPOSE, clock=clock)
+    account, params = await signed_links.TAX_CERTIFICATE.verify(token, clock=clock)
     household = await household_for(account, int(params["household"]))
     for certificate in await certificates(
         household.tenant_id, int(params["year"]), household_id=household.id

@@ -51,7 +51,6 @@ from resolvers.core.roles import require_authority
 from resolvers.core.transactions import atomic
 from resolvers.households.households import guardian_emails, household_for, require_staff
 from resolvers.payments.numbering import Series, next_number
-from settings import get_settings
 
 MODE_LABELS = {
     DeskPaymentMode.CASH: "Espèces",
@@ -466,21 +465,16 @@ def receipt_context(receipt: DeskReceipt) -> dict[str, object]:
     }
 
 
-RECEIPT_PURPOSE = "desk-receipt"
-
-
 def receipt_url(desk_payment_id: int, account: Account, *, clock: Clock) -> str:
     """A short-lived signed link to a desk payment's receipt (PDF), for its household's
     parents and the town's staff."""
-    token, _ = signed_links.sign(
-        RECEIPT_PURPOSE, account, {"desk_payment": desk_payment_id}, clock=clock
-    )
-    return f"{get_settings().public_url}/recus/{token}"
+    url, _ = signed_links.DESK_RECEIPT.url(account, {"desk_payment": desk_payment_id}, clock=clock)
+    return url
 
 
 async def receipt_from_token(token: str, *, clock: Clock) -> DeskPayment:
     """The desk payment a link names, if its account may still read it.
 
     Raises ``signed_links.InvalidLink`` (tampered, expired) or NOT_FOUND."""
-    account, params = await signed_links.verify(token, RECEIPT_PURPOSE, clock=clock)
+    account, params = await signed_links.DESK_RECEIPT.verify(token, clock=clock)
     return await desk_payment_for(account, int(params["desk_payment"]))
