@@ -187,7 +187,11 @@ async def _relay_after_commit(redis: ArqRedis, clock: Clock) -> None:
 
 
 class FamilleSchema(strawberry.Schema):
-    """Logs unexpected errors once, with the request id; expected ones are not noise."""
+    """Logs unexpected errors once, with the request id; expected ones are not noise.
+    ``input_limits``: each list argument's maximum (gql/edge.py), which ``InputGuard``
+    enforces and the compiled documents (gql/mobile/compiled.py) check the same way."""
+
+    input_limits: dict[str, int]
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -196,7 +200,7 @@ class FamilleSchema(strawberry.Schema):
         log_unexpected(errors, getattr(context, "request_id", "-"))
 
 
-def build_schema() -> strawberry.Schema:
+def build_schema() -> FamilleSchema:
     # Each mutation's error enum must hold every code its operations can raise.
     check_error_codes(HANDLED)
     describe_enum_values()
@@ -227,6 +231,7 @@ def build_schema() -> strawberry.Schema:
     )
     # Every list argument's maximum, in its description and refused past it (gql/edge.py).
     limits.update(list_limits(built._schema, settings))
+    built.input_limits = limits
     return built
 
 
