@@ -46,6 +46,8 @@ from gql.http_cache import cache_headers
 from gql.http_errors import GRAPHQL_RESPONSE_JSON, http_error_response
 from gql.live.websocket import TextFrameWebSocketAdapter
 from gql.loaders import make_loaders
+from gql.observability import endpoint
+from gql.observability.tracing import configure_tracing, instrument_app
 from gql.schema import schema
 from gql.security_headers import SecurityHeaders
 from gql.uploads import (
@@ -55,9 +57,11 @@ from gql.uploads import (
     close_uploads,
 )
 from jobs.queue import open_pool
+from models import pool_metrics
 from models.database import close_db, init_db
 from resolvers.accounts.accounts import authenticate
 from resolvers.calendar.booking_rules import public_holiday
+from resolvers.core import logs
 from resolvers.core.clock import Clock, SystemClock
 from settings import get_settings
 
@@ -109,11 +113,13 @@ class FamilleGraphQL(GraphQL[Context, None]):
             client_address=request.client.host if request.client else "unknown",
             loaders=make_loaders(self.clock),
         )
+        logs.start(request_id=request_id)
         token = bearer_token(request.headers)
         if token:
             found = await authenticate(token, clock=self.clock)
             if found:
                 context.account, context.session_id = found
+                logs.update(town=str(context.account.tenant_id))
         return context
 
     def _websocket_context(self, websocket: WebSocket) -> Context:
@@ -225,10 +231,16 @@ def create_app(*, clock: Clock | None = None, redis: ArqRedis | None = None) -> 
     # Here, in each process: `famille serve --workers N` spawns processes that set up
     # uvicorn's logging anew (access_log.install keeps one filter however often it runs).
     access_log.install()
+    logs.ensure_configured(
+        level=get_settings().log_level, json_lines=get_settings().log_format == "json"
+    )
+    # Traces when the OTEL_* variables ask for them (gql/observability/tracing.py).
+    configure_tracing()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await init_db()
+        pool_metrics.instrument()
         app.state.redis = redis or await open_pool(get_settings())
         # The public holidays (the holidays package takes about 0.3 s to load): read now,
         # not by the first family's calendar.
@@ -243,6 +255,8 @@ def create_app(*, clock: Clock | None = None, redis: ArqRedis | None = None) -> 
             if redis is None:
                 await app.state.redis.aclose()
             await close_db()
+            # This process's gauges leave the sums of `famille serve --workers N`.
+            endpoint.mark_process_dead()
 
     graphql_view = FamilleGraphQL(clock)
     app = Starlette(
@@ -250,6 +264,7 @@ def create_app(*, clock: Clock | None = None, redis: ArqRedis | None = None) -> 
             Route("/graphql", graphql_view, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql_view),
             *health.routes(),
+            endpoint.metrics_route(),
             Route("/files/{token}", file_download(clock)),
             Route("/activation/{token}", pages.activation_page(clock), methods=["GET", "POST"]),
             Route(
@@ -283,6 +298,7 @@ def create_app(*, clock: Clock | None = None, redis: ArqRedis | None = None) -> 
         ],
     )
     app.state.clock = clock
+    instrument_app(app)
     if redis is not None:
         app.state.redis = redis
     return app
