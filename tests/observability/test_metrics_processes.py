@@ -87,3 +87,43 @@ async def test_two_api_processes_are_scraped_as_one(backend: Backend, tmp_path: 
     # and the stopped processes left the live gauges; their counters stay
     assert list(directory.glob("gauge_livesum_*.db")) == [], api.text()
     assert all((directory / f"counter_{pid}.db").exists() for pid in pids)
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+async def test_the_worker_serves_its_own_metrics(backend: Backend, tmp_path: Path) -> None:
+    # given a worker with a metrics port, in an environment that names the API's directory
+    directory = tmp_path / "api-metrics"
+    port = free_port()
+    env = service_env(
+        FAMILLE_METRICS_TOKEN=TOKEN,
+        FAMILLE_WORKER_METRICS_PORT=str(port),
+        FAMILLE_QUEUE_NAME=f"worker-metrics-{port}:queue",
+        PROMETHEUS_MULTIPROC_DIR=str(directory),
+    )
+    worker = Famille(["worker"], env, tmp_path / "worker.log")
+    url = f"http://127.0.0.1:{port}"
+    try:
+        # when Prometheus scrapes it, once its outbox relay ran at start
+        samples: dict[tuple[str, tuple[tuple[str, str], ...]], float] = {}
+        relay = {"function": "relay_outbox_cron", "outcome": "success"}
+        async with httpx.AsyncClient(base_url=url, timeout=10) as client:
+            for _ in range(600):
+                assert worker.running(), worker.text()
+                try:
+                    refused = await client.get("/metrics")
+                    response = await client.get("/metrics", headers=SCRAPER)
+                except httpx.HTTPError:
+                    await asyncio.sleep(0.2)
+                    continue
+                assert refused.status_code == 401
+                samples = parse(response.text)
+                if value(samples, "famille_jobs_total", **relay) >= 1:
+                    break
+                await asyncio.sleep(0.2)
+        # then its job runs are there, the API's outbox and queue gauges are not, and it
+        # wrote nothing into the API's directory
+        assert value(samples, "famille_jobs_total", **relay) >= 1, worker.text()
+        assert not any(name.startswith("famille_outbox") for name, _ in samples)
+        assert not directory.exists() or list(directory.iterdir()) == []
+    finally:
+        assert worker.stop() == 0, worker.text()
