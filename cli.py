@@ -170,7 +170,9 @@ def cmd_worker(_: argparse.Namespace) -> None:
         finally:
             if metrics is not None:
                 metrics.should_exit = True
-                await metrics_task
+                # A port already taken: uvicorn logged it and gave up; the jobs ran anyway.
+                with contextlib.suppress(Exception, SystemExit):
+                    await metrics_task
 
     asyncio.run(run())
 

@@ -34,7 +34,7 @@ from starlette.routing import Route
 
 from gql.context import bearer_token
 from gql.observability.multiproc import MULTIPROC_ENV
-from models.outbox import OutboxJob
+from jobs.outbox import backlog
 from settings import get_settings
 
 logger = logging.getLogger("famille.metrics")
@@ -78,7 +78,7 @@ async def cluster_gauges(request: Request) -> list[GaugeMetricFamily]:
     families: list[GaugeMetricFamily] = []
     clock = request.app.state.clock
     try:
-        oldest, pending = await asyncio.wait_for(_outbox_state(), SCRAPE_TIMEOUT)
+        oldest, pending = await asyncio.wait_for(backlog(), SCRAPE_TIMEOUT)
     except Exception as exc:  # noqa: BLE001 - the database down: the gauges are missing
         logger.warning("metrics: outbox not read (%s)", exc)
     else:
@@ -105,12 +105,6 @@ async def cluster_gauges(request: Request) -> list[GaugeMetricFamily]:
             queue.add_metric([], int(depth))
             families.append(queue)
     return families
-
-
-async def _outbox_state() -> tuple[object, int]:
-    waiting = OutboxJob.filter(relayed_at__isnull=True)
-    oldest = await waiting.order_by("id").first().values_list("created_at", flat=True)
-    return oldest, await waiting.count()
 
 
 def authorised(request: Request, token: str) -> bool:
