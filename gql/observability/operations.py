@@ -139,19 +139,30 @@ class OperationMetrics(SchemaExtension):
         operation = operation_label(
             execution.graphql_document, execution.operation_name, self.root_fields
         )
-        result = execution.result
-        outcome, all_codes = outcome_of(list(getattr(result, "errors", None) or []), codes)
-        elapsed = time.perf_counter() - start
-        REQUESTS.labels(operation, kind.value, outcome).inc()
-        for code in all_codes:
-            ERRORS.labels(code_label(code)).inc()
-        if kind != OperationType.SUBSCRIPTION:
-            DURATION.labels(operation, kind.value).observe(elapsed)
-        logs.update(operation=operation)
-        logger.info(
-            "%s %s: %s",
-            kind.value,
-            operation,
-            outcome if not all_codes else f"{outcome} ({', '.join(sorted(set(all_codes)))})",
-            extra={"duration_ms": round(elapsed * 1000, 1)},
-        )
+        errors = list(getattr(execution.result, "errors", None) or [])
+        record(operation, kind, errors, codes, time.perf_counter() - start)
+
+
+def record(
+    operation: str,
+    kind: OperationType,
+    errors: list[GraphQLError],
+    payload_codes: list[str],
+    elapsed: float,
+) -> None:
+    """Count, time and log one operation (the executor's, or the mobile app's compiled
+    path, gql/mobile/compiled.py, which skips the extensions)."""
+    outcome, codes = outcome_of(errors, payload_codes)
+    REQUESTS.labels(operation, kind.value, outcome).inc()
+    for code in codes:
+        ERRORS.labels(code_label(code)).inc()
+    if kind != OperationType.SUBSCRIPTION:
+        DURATION.labels(operation, kind.value).observe(elapsed)
+    logs.update(operation=operation)
+    logger.info(
+        "%s %s: %s",
+        kind.value,
+        operation,
+        outcome if not codes else f"{outcome} ({', '.join(sorted(set(codes)))})",
+        extra={"duration_ms": round(elapsed * 1000, 1)},
+    )

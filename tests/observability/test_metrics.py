@@ -4,12 +4,15 @@ without the right one, and its figures move with what the API and the worker did
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from gql.ids import encode_id
+from gql.mobile import compiled
 from jobs.outbox import relay_outbox
 from models import pool_metrics
 from models.payments import PaymentProvider
@@ -17,8 +20,10 @@ from resolvers.core.outbox import record_job
 from resolvers.live.live import LIVE_EVENTS_FUNCTION
 from resolvers.payments.payments import CALLBACK_PATHS
 from settings import get_settings
+from tests.calendar.test_bookings import setup
 from tests.conftest import Backend, GraphQL
 from tests.factories import make_account, make_town
+from tests.gql.test_compiled_documents import compiled_answers  # noqa: F401, F811 - a fixture
 from tests.jobs.test_outbox import REGISTER, registration
 
 TOKEN = "jeton-de-prometheus-" + uuid.uuid4().hex
@@ -192,3 +197,37 @@ async def test_payment_callbacks_throttled_logins_and_the_pool(
         assert value(after, "famille_db_pool_connections_in_use") >= 0
     else:
         assert acquired == 0
+
+
+async def test_the_compiled_calendar_is_counted_like_the_executors_answers(
+    http: httpx.AsyncClient,
+    clock: Any,
+    metrics_token: str,
+    compiled_answers: list[int],  # noqa: F811 - the fixture imported above
+) -> None:
+    # given a family, and the mobile app's calendar document (gql/mobile/compiled.py)
+    f = await setup(clock)
+    document = (Path(compiled.__file__).parent / "calendar.graphql").read_text()
+    variables = {"householdId": f["household_id"], "from": "2026-12-07", "to": "2026-12-11"}
+    before = await scrape(http)
+
+    # when the app asks for a week, and for another family's week
+    for household_id in (f["household_id"], encode_id("Household", 0)):
+        response = await http.post(
+            "/graphql",
+            json={"query": document, "variables": {**variables, "householdId": household_id}},
+            headers={"Authorization": f"Bearer {f['token']}"},
+        )
+        assert response.status_code == 200
+    after = await scrape(http)
+
+    # then the compiled path answered both, and both are counted and timed
+    assert compiled_answers == [200, 200]
+    requests = "famille_graphql_requests_total"
+    ok = {"operation": "calendar", "type": "query", "outcome": "ok"}
+    refused = {**ok, "outcome": "client_error"}
+    assert value(after, requests, **ok) - value(before, requests, **ok) == 1
+    assert value(after, requests, **refused) - value(before, requests, **refused) == 1
+    duration = "famille_graphql_request_duration_seconds_count"
+    timed = {"operation": "calendar", "type": "query"}
+    assert value(after, duration, **timed) - value(before, duration, **timed) == 2
