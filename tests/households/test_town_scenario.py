@@ -15,6 +15,15 @@ import httpx
 from models.households import Child, Guardian, Household
 from resolvers.core.clock import FrozenClock
 from tests import samples
+from tests.accounts.test_franceconnect import LINK as LINK_FRANCECONNECT
+from tests.accounts.test_franceconnect import (
+    ME,
+    identity,
+    provider_answers,
+    query_of,
+    sign_in,
+    token_on,
+)
 from tests.calendar.test_school_year import ANSWER as ANSWER_REENROLLMENTS
 from tests.calendar.test_school_year import DECIDE as DECIDE_REENROLLMENTS
 from tests.calendar.test_school_year import LINES, OPEN, ROLLOVER
@@ -474,10 +483,19 @@ async def test_a_town_goes_live_and_runs_its_year(
         ("Année scolaire 2027-2028", "ACTIVE"),
     }
 
-    # --- 10. FranceConnect: Claire signs in through the local stand-in -----------------------
-    # FRANCECONNECT_STEP: added with the FranceConnect sign-in (issue 15, item 7, another
-    # engineer): she signs in through the local OpenID Connect provider and lands on the
-    # same account (the same household, Léa and Hugo).
+    # --- 10. FranceConnect: Claire links it, then signs in through the local stand-in -------
+    person = identity(given_name="Claire", family_name="MARTIN", email=f"fc-{parent_email}")
+    link = ok(await api(LINK_FRANCECONNECT, token=parent), "linkFranceConnect")
+    linked_page = await http.get(await provider_answers(http, query_of(link["url"]), person))
+    assert "maintenant lié à FranceConnect" in linked_page.text
+    page, _ = await sign_in(http, f"/franceconnect/login?town={slug}", person)
+    franceconnect_token = token_on(page)
+    # she lands on the same account: the same household, with Léa's re-enrolment
+    me = (await api(ME, token=franceconnect_token))["data"]["me"]
+    assert me["email"] == parent_email and me["franceConnectLinked"] is True
+    assert [h["id"] for h in me["households"]] == [household_gid]
+    same_file = (await api(FILE, {"id": household_gid}, token=franceconnect_token))["data"]
+    assert len(same_file["household"]["enrollments"]) == len(enrolments)
 
     # and every mail the families and staff received along the way was French
     for address in (parent_email, admin_email):
