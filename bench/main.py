@@ -57,13 +57,14 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(name: str, app: str, logs: Path, root: Path = ROOT) -> Server:
-    """uvicorn, one worker, log level warning, on a free port, from the checkout ``root``
+def start_server(name: str, app: str, logs: Path, root: Path = ROOT, *, workers: int = 1) -> Server:
+    """uvicorn, one worker (``workers`` processes sharing the port: uvicorn's supervisor
+    and its children), log level warning, on a free port, from the checkout ``root``
     (with its own ``.venv``)."""
     port, log = free_port(), logs / f"{name}.log"
     python = sys.executable if root == ROOT else str(root / ".venv" / "bin" / "python")
-    command = [python, "-m", "uvicorn", app, "--factory", "--host", HOST,
-               "--port", str(port), "--workers", "1", "--log-level", "warning"]  # fmt: skip
+    command = [python, "-m", "uvicorn", app, "--factory", "--host", HOST, "--port", str(port),
+               "--workers", str(workers), "--log-level", "warning"]  # fmt: skip
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}  # leave the other checkout as it is
     with log.open("wb") as out:
         process = subprocess.Popen(command, cwd=root, stdout=out, stderr=subprocess.STDOUT, env=env)
