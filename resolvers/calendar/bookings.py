@@ -39,7 +39,7 @@ from resolvers.core.french import format_date
 from resolvers.core.outbox import jobs_insert, mail_job, queue_mail
 from resolvers.core.sql import Params, connection, fetch, is_postgres, rows_table
 from resolvers.core.transactions import atomic
-from resolvers.households.households import guardian_emails, household_for
+from resolvers.households.households import guardian_emails
 from resolvers.live import live
 
 MAX_LINES = 2000  # a school year for a few children and activities
@@ -370,11 +370,15 @@ def _evaluate(
 
 
 async def _context_for(
-    actor: Account | None, household_id: int, change_set: ChangeSet
+    actor: Account | None,
+    household_id: int,
+    change_set: ChangeSet,
+    idempotency_key: str | None = None,
 ) -> CalendarContext:
     """The household's access check and the enrolments of the children the change set
     names (only theirs: their bookings are the rows statement 2 then reads). A child of
-    nobody or of another household is NOT_FOUND, naming where it came."""
+    nobody or of another household is NOT_FOUND, naming where it came. A key that already
+    made a request raises ``_KeyTaken`` first: a retry answers the first result."""
     start, end = _span(change_set)
     named = {
         "changes.childId": {c.child_id for c in change_set.changes},
@@ -383,7 +387,11 @@ async def _context_for(
         "sameForChildIds": set(change_set.same_for_child_ids),
     }
     child_ids = sorted(set().union(*named.values()))
-    context = await load_context(actor, household_id, start, end, child_ids=child_ids)
+    context = await load_context(
+        actor, household_id, start, end, child_ids=child_ids, idempotency_key=idempotency_key
+    )
+    if context.replay_of is not None:
+        raise _KeyTaken(context.replay_of)
     for field_name, ids in named.items():
         check_children(context, ids, field_name)
     return context
@@ -557,11 +565,7 @@ async def submit_changes(
             "idempotencyKey",
         )
     fingerprint = change_set.fingerprint(household_id)
-    if idempotency_key:
-        earlier = await _request_of_key(household_id, idempotency_key)
-        if earlier is not None:
-            await household_for(actor, household_id)
-            return _replay(earlier, fingerprint)
+    idempotency_key = idempotency_key or None
     try:
         # atomic(), not a savepoint: the request's INSERT gives way to a twin's key
         # (ON CONFLICT DO NOTHING) instead of failing, so the transaction stays usable for
@@ -570,18 +574,28 @@ async def submit_changes(
             return await _apply(
                 actor, household_id, change_set, clock, idempotency_key, fingerprint
             )
-    except _KeyTaken:
-        # The same key raced in from a second connection: answer what the first one did
-        # (committed: PostgreSQL's INSERT waited for it; nothing of ours was written).
-        earlier = await _request_of_key(household_id, cast(str, idempotency_key))
+    except _KeyTaken as taken:
+        # A retry, or the same key raced in from a second connection (committed:
+        # PostgreSQL's INSERT waited for it): answer what the first one did; nothing of
+        # ours was written.
+        earlier = await (
+            Request.get_or_none(id=taken.request_id)
+            if taken.request_id is not None
+            else _request_of_key(household_id, cast(str, idempotency_key))
+        )
         if earlier is None:
             raise RuntimeError("an idempotency key was taken by no request") from None
         return _replay(earlier, fingerprint)
 
 
 class _KeyTaken(Exception):
-    """A twin submit with the same idempotency key wrote its request first: this one
-    wrote nothing (its statement's other rows are conditioned on its request's)."""
+    """The idempotency key already made a request (``request_id`` when known): found with
+    the household's context (a retry), or a twin submit wrote its request first, and
+    this one wrote nothing (its statement's other rows are conditioned on its request's)."""
+
+    def __init__(self, request_id: int | None = None) -> None:
+        super().__init__(request_id)
+        self.request_id = request_id
 
 
 async def _request_of_key(household_id: int, idempotency_key: str) -> Request | None:
@@ -618,7 +632,7 @@ async def _apply(
     idempotency_key: str | None,
     fingerprint: str,
 ) -> ChangeResult:
-    context = await _context_for(actor, household_id, change_set)
+    context = await _context_for(actor, household_id, change_set, idempotency_key)
     assert actor is not None
     staff = actor.role != AccountRole.PARENT
     # A recurrence skips closed days: the context knows them (the town's calendar).
