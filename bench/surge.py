@@ -194,7 +194,7 @@ def ours_submit(surge: Surge, household: int, child: int, day: str, key: str) ->
 
 def write_plan(path: Path, server: str, surge: Surge, run: str) -> None:
     """The wrk script's plan: each family's request, the day left as a gap (twice)."""
-    lines = ["/graphql" if server == "ours" else "/submit", " ".join(map(str, surge.days))]
+    lines = ["/submit" if server == "raw" else "/graphql", " ".join(map(str, surge.days))]
     for account, household, child in surge.families:
         key = f"surge-{run}-@DAY@-{household}"
         body: dict[str, Any]
