@@ -535,7 +535,9 @@ async def bench_size(households: int, args: argparse.Namespace, logs: Path) -> b
         for name in args.servers:
             app = "bench.raw_app:create_app" if name == "raw" else "gql.app:create_app"
             root = args.versus if name == "versus" else ROOT
-            workers = 1 if name == "raw" else args.workers
+            workers = {"raw": 1, "versus": args.versus_workers or args.workers}.get(
+                name, args.workers
+            )
             servers[name] = start_server(name, app, logs, root, workers=workers)
         await asyncio.gather(*(wait_ready(server) for server in servers.values()))
         await reset(surge)
@@ -579,6 +581,13 @@ def main() -> None:
     )
     parser.add_argument(
         "--workers", type=int, default=1, help="uvicorn worker processes of our app (and versus)"
+    )
+    parser.add_argument(
+        "--versus-workers",
+        type=int,
+        default=0,
+        help="uvicorn processes of the versus app (default --workers): --versus . "
+        "--versus-workers 2 measures 1 and 2 processes of this checkout in one run",
     )
     parser.add_argument(
         "--profile", action="store_true", help="profile our one-day submit in process first"
