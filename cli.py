@@ -31,6 +31,10 @@ async def _seed_demo() -> str:
 
     await init_db()
     creds = await seed_demo(clock=SystemClock())
+    # The family app's documents (gql/mobile/), answered by their compiled path.
+    from gql.mobile.compiled import register_shipped_documents
+
+    await register_shipped_documents(now=SystemClock().now())
     settings = get_settings()
     lines = [
         "",

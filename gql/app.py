@@ -22,6 +22,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http.parse_content_type import parse_content_type
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
@@ -46,6 +47,7 @@ from gql.http_cache import cache_headers
 from gql.http_errors import GRAPHQL_RESPONSE_JSON, http_error_response
 from gql.live.websocket import TextFrameWebSocketAdapter
 from gql.loaders import make_loaders
+from gql.mobile import compiled
 from gql.schema import schema
 from gql.security_headers import SecurityHeaders
 from gql.uploads import (
@@ -55,15 +57,22 @@ from gql.uploads import (
     close_uploads,
 )
 from jobs.queue import open_pool
+from models.accounts import Account
 from models.database import close_db, init_db
 from resolvers.accounts.accounts import authenticate
 from resolvers.calendar.booking_rules import public_holiday
+from resolvers.core import signed_links
 from resolvers.core.clock import Clock, SystemClock
 from settings import get_settings
 
 logger = logging.getLogger("famille.http")
 
 STATIC_DIR = Path(__file__).parent / "static"
+
+
+def _request_id(request: Request) -> str:
+    """The client's X-Request-ID (64 characters at most), else a new one."""
+    return request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex[:16]
 
 
 class FamilleGraphQL(GraphQL[Context, None]):
@@ -86,11 +95,49 @@ class FamilleGraphQL(GraphQL[Context, None]):
 
     async def run(self, request: Any, context: Any = None, root_value: Any = None) -> Any:
         try:
+            if isinstance(request, Request) and request.method == "POST":
+                compiled = await self._compiled_response(request)
+                if compiled is not None:
+                    return compiled
             return await super().run(request)
         except HTTPException as exc:  # a GraphQL error body, not Strawberry's text/plain
             return http_error_response(request.headers, exc)
         finally:
             await close_uploads(request)
+
+    async def _compiled_response(self, request: Request) -> Response | None:
+        """The answer of the mobile app's compiled documents (gql/mobile/compiled.py), with
+        the headers the general path gives it; None: the general path answers."""
+        content_type = request.headers.get("content-type", "")
+        if content_type != "application/json":  # as Strawberry reads it (the slower way)
+            content_type, _ = parse_content_type(content_type)
+        if "application/json" not in content_type or self._get_stream_transport_from_headers(
+            request.headers
+        ):
+            return None
+        request_id = _request_id(request)
+        redis = getattr(request.app.state, "redis", None)
+
+        async def account_of() -> Account | None:
+            token = bearer_token(request.headers)
+            found = await authenticate(token, clock=self.clock) if token else None
+            return found[0] if found else None
+
+        answered = await compiled.answer(
+            await request.body(),
+            account_of=account_of,
+            clock=self.clock,
+            request_id=request_id,
+            redis=redis,
+        )
+        if answered is None:
+            return None
+        sub_response = await self.get_sub_response(request)
+        sub_response.headers["X-Request-ID"] = request_id
+        response = Response(answered.body, status_code=200, media_type="application/json")
+        response.headers.raw.extend(sub_response.headers.raw)
+        # What _finish reads of a body: whether it has data (it has) and errors.
+        return self._finish(response, {"data": None, "errors": answered.failed}, sub_response)
 
     def parse_json(self, data: str | bytes) -> Any:
         return edge.parse_json_object(data)
@@ -98,7 +145,7 @@ class FamilleGraphQL(GraphQL[Context, None]):
     async def get_context(self, request: Any, response: Any) -> Context:
         if isinstance(request, WebSocket):
             return self._websocket_context(request)
-        request_id = request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex[:16]
+        request_id = _request_id(request)
         response.headers["X-Request-ID"] = request_id
         context = Context(
             request=request,
@@ -165,6 +212,11 @@ class FamilleGraphQL(GraphQL[Context, None]):
 
     def create_response(self, response_data: Any, sub_response: Response) -> Response:
         response = super().create_response(response_data, sub_response)
+        return self._finish(response, response_data, sub_response)
+
+    def _finish(self, response: Response, response_data: Any, sub_response: Response) -> Response:
+        """The headers every GraphQL answer over HTTP gets (media type, status of a request
+        that failed before execution, caching), the compiled documents' included."""
         if getattr(sub_response, "graphql_response_json", False):
             response.headers["content-type"] = f"{GRAPHQL_RESPONSE_JSON}; charset=utf-8"
             # (unless the operation chose its status: a persisted-query miss stays 200)
@@ -250,20 +302,20 @@ def create_app(*, clock: Clock | None = None, redis: ArqRedis | None = None) -> 
             Route("/graphql", graphql_view, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql_view),
             *health.routes(),
-            Route("/files/{token}", file_download(clock)),
+            Route(signed_links.DOCUMENT_FILE.route, file_download(clock)),
             Route("/activation/{token}", pages.activation_page(clock), methods=["GET", "POST"]),
             Route(
                 "/mot-de-passe/{token}", pages.password_reset_page(clock), methods=["GET", "POST"]
             ),
             *downloads.routes(clock),
-            Route("/factures/{token}", invoice_pdf(clock)),
-            Route("/prelevements/{token}", direct_debit_xml(clock)),
-            Route("/titres/{token}", pes_xml(clock)),
-            Route("/attestations/{token}", tax_certificate_pdf(clock)),
-            Route("/recus/{token}", desk_receipt_pdf(clock)),
-            Route("/bordereaux/{token}", deposit_slip_pdf(clock)),
-            Route("/journal-caisse/{token}", cash_journal_file(clock)),
-            Route("/export/{token}", household_export(clock)),
+            Route(signed_links.INVOICE_PDF.route, invoice_pdf(clock)),
+            Route(signed_links.DIRECT_DEBIT_XML.route, direct_debit_xml(clock)),
+            Route(signed_links.PES_XML.route, pes_xml(clock)),
+            Route(signed_links.TAX_CERTIFICATE.route, tax_certificate_pdf(clock)),
+            Route(signed_links.DESK_RECEIPT.route, desk_receipt_pdf(clock)),
+            Route(signed_links.DEPOSIT_SLIP.route, deposit_slip_pdf(clock)),
+            Route(signed_links.CASH_JOURNAL.route, cash_journal_file(clock)),
+            Route(signed_links.HOUSEHOLD_EXPORT.route, household_export(clock)),
             *payment_routes.routes(clock),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],

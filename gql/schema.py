@@ -62,6 +62,7 @@ from gql.reminders.dunning import DunningMutations, DunningQueries
 from gql.reminders.mutations import ReminderMutations
 from gql.requests.mutations import RequestMutations
 from gql.requests.queries import RequestQueries
+from gql.requests.questions import QuestionMutations, QuestionQueries
 from gql.sepa.mutations import SepaMutations
 from gql.sepa.queries import SepaQueries
 from gql.staff.mutations import StaffMutations
@@ -94,6 +95,7 @@ class Query(
     QuotientQueries,
     AccountingQueries,
     RequestQueries,
+    QuestionQueries,
     PaymentQueries,
     TillQueries,
     DunningQueries,
@@ -123,6 +125,7 @@ class Mutation(
     TreasuryMutations,
     QuotientMutations,
     RequestMutations,
+    QuestionMutations,
     PrivacyMutations,
     ReminderMutations,
     PaymentMutations,
@@ -229,7 +232,11 @@ async def _relay_after_commit(redis: ArqRedis, clock: Clock) -> None:
 
 
 class FamilleSchema(strawberry.Schema):
-    """Logs unexpected errors once, with the request id; expected ones are not noise."""
+    """Logs unexpected errors once, with the request id; expected ones are not noise.
+    ``input_limits``: each list argument's maximum (gql/edge.py), which ``InputGuard``
+    enforces and the compiled documents (gql/mobile/compiled.py) check the same way."""
+
+    input_limits: dict[str, int]
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -238,7 +245,7 @@ class FamilleSchema(strawberry.Schema):
         log_unexpected(errors, getattr(context, "request_id", "-"))
 
 
-def build_schema() -> strawberry.Schema:
+def build_schema() -> FamilleSchema:
     # Each mutation's error enum must hold every code its operations can raise.
     check_error_codes(HANDLED)
     describe_enum_values()
@@ -269,6 +276,7 @@ def build_schema() -> strawberry.Schema:
     )
     # Every list argument's maximum, in its description and refused past it (gql/edge.py).
     limits.update(list_limits(built._schema, settings))
+    built.input_limits = limits
     return built
 
 
