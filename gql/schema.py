@@ -48,6 +48,8 @@ from gql.messages.queries import MessageQueries
 from gql.news.mutations import NewsMutations
 from gql.news.queries import NewsQueries
 from gql.nodes import NodeQueries
+from gql.observability.operations import OperationMetrics
+from gql.observability.tracing import operation_extension
 from gql.operation_cache import OperationCache
 from gql.operations.mutations import OperationsMutations
 from gql.operations.queries import OperationsQueries
@@ -257,15 +259,20 @@ def build_schema() -> FamilleSchema:
         *MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases).validation_rules,
     ]
     limits: dict[str, int] = {}
+    root_fields: frozenset[str] = frozenset()
     built = FamilleSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         execution_context_class=FamilleExecutionContext,
         extensions=[
+            # Outermost: the trace's operation span, then the metrics, which see the errors
+            # as ErrorPolicy rewrote them (extensions leave in the reverse order).
+            operation_extension,
+            lambda: OperationMetrics(root_fields),
             # A factory: strawberry builds fresh extensions per request; the cache of
             # checked operations is shared (class level), the limits' rules built once above.
-            # First: a persisted query's hash becomes its text before anything parses it.
+            # Then: a persisted query's hash becomes its text before anything parses it.
             PersistedQueries,
             lambda: OperationCache(limit_rules, max_tokens=settings.graphql_max_tokens),
             lambda: InputGuard(limits),
@@ -277,6 +284,12 @@ def build_schema() -> FamilleSchema:
     # Every list argument's maximum, in its description and refused past it (gql/edge.py).
     limits.update(list_limits(built._schema, settings))
     built.input_limits = limits
+    # The operation labels of the metrics: the root fields' names (gql/observability).
+    root_fields = frozenset(
+        name
+        for root in (Query, Mutation, Subscription)
+        for name in built._schema.get_type(root.__name__).fields  # type: ignore[union-attr]
+    )
     return built
 
 

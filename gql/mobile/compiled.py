@@ -326,6 +326,8 @@ class Answer:
 
     body: bytes
     failed: bool
+    # The root field answered: the metrics' and logs' operation (gql/observability).
+    operation: str = ""
 
 
 async def answer(
@@ -362,7 +364,11 @@ async def answer(
     except DomainFailure as failure:
         error = located_error(failure, [document.root], [document.root.name.value])
         formatted = ErrorPolicy._rewrite(error, request_id).formatted
-        return Answer(orjson.dumps({"data": None, "errors": [formatted]}), failed=True)
+        return Answer(
+            orjson.dumps({"data": None, "errors": [formatted]}),
+            failed=True,
+            operation=document.root.name.value,
+        )
     except Exception:  # noqa: BLE001 - the executor runs it again, then masks and logs it
         logger.warning("compiled %s failed: the executor answers", document.name, exc_info=True)
         return None
@@ -370,7 +376,7 @@ async def answer(
         data = {document.root.name.value: _complete(document.plan, result)}
     except Exception:  # noqa: BLE001 - _Unexpected, or a coercion's error: the executor's
         return None
-    return Answer(orjson.dumps({"data": data}), failed=False)
+    return Answer(orjson.dumps({"data": data}), failed=False, operation=document.root.name.value)
 
 
 async def _recognise(body: bytes, redis: Any) -> tuple[CompiledDocument, dict[str, Any]] | None:
