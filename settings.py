@@ -266,6 +266,34 @@ class Settings(BaseSettings):
         "answered are mailed",
     )
 
+    email_change_ttl_hours: int = Field(
+        default=24, ge=1, description="Lifetime of the link confirming a new login e-mail"
+    )
+    franceconnect_issuer: str = Field(
+        default="",
+        description="FranceConnect issuer, e.g. https://oidc.franceconnect.gouv.fr/api/v2 "
+        "(integration: https://fcp-low.sbx.dev-franceconnect.fr/api/v2); empty = the local "
+        "stand-in under /fc-local/ (tests, demo: never in production)",
+    )
+    franceconnect_client_id: str = Field(
+        default="famille-local", description="Client id the town got from FranceConnect"
+    )
+    franceconnect_client_secret: str = Field(
+        default="famille-local-secret", description="Client secret the town got from FranceConnect"
+    )
+    franceconnect_scopes: str = Field(
+        default="openid given_name family_name gender email birthdate birthplace birthcountry",
+        description="Scopes asked of FranceConnect (the identity a new account is made from)",
+    )
+    franceconnect_front_url: str = Field(
+        default="",
+        description="Where a FranceConnect sign-in lands: redirected with #token=…&expires_at=… "
+        "(or #error=CODE&message=…); empty = a page of the API shows the token or the error",
+    )
+    franceconnect_attempt_ttl_minutes: int = Field(
+        default=10, ge=1, description="Minutes a FranceConnect redirection may take to come back"
+    )
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _origins_from_a_comma_separated_list(cls, value: object) -> object:

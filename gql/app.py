@@ -29,7 +29,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
-from gql import access_log, downloads, edge, health, pages, payment_routes
+from gql import access_log, downloads, edge, franceconnect_routes, health, pages, payment_routes
 from gql.admission import Admission
 from gql.compression import Compression
 from gql.context import Context, bearer_token
@@ -340,6 +340,10 @@ def create_app(*, clock: Clock | None = None, redis: ArqRedis | None = None) -> 
             Route(
                 "/mot-de-passe/{token}", pages.password_reset_page(clock), methods=["GET", "POST"]
             ),
+            Route(
+                "/adresse-email/{token}", pages.email_change_page(clock), methods=["GET", "POST"]
+            ),
+            *franceconnect_routes.routes(clock),
             *downloads.routes(clock),
             Route(signed_links.INVOICE_PDF.route, invoice_pdf(clock)),
             Route(signed_links.DIRECT_DEBIT_XML.route, direct_debit_xml(clock)),

@@ -11,7 +11,7 @@ from enum import Enum
 from typing import Any
 
 from models.absences import AbsenceOutcome, AbsenceReason, AbsenceStatus
-from models.accounts import AccountRole, Civility
+from models.accounts import AccountRole, Civility, ContactChannel
 from models.billing import InvoiceDelivery, InvoiceKind, InvoiceLineKind
 from models.bookings import EnrollmentStatus
 from models.catalogue import (
@@ -70,6 +70,22 @@ ERROR_CODES = {
     "TOO_MANY_ATTEMPTS": "Too many failed logins: the message says when to retry.",
     "WRONG_PASSWORD": "The current password given is wrong.",
     "OWN_ACCOUNT": "An administrator may not disable or change the role of their own account.",
+    "PASSWORD_REQUIRED": "The account has no password yet (opened with FranceConnect): set one "
+    "with « Mot de passe oublié » first.",
+    "FRANCECONNECT_STATE_INVALID": "The FranceConnect callback's state was not issued here: "
+    "start again from the FranceConnect button.",
+    "FRANCECONNECT_STATE_USED": "This FranceConnect callback was already used (replay).",
+    "FRANCECONNECT_STATE_EXPIRED": "The FranceConnect round trip took too long: start again.",
+    "FRANCECONNECT_CANCELLED": "The person cancelled at FranceConnect: nobody is signed in.",
+    "FRANCECONNECT_FAILED": "FranceConnect refused the code (used or expired) or did not answer.",
+    "FRANCECONNECT_ID_TOKEN_INVALID": "FranceConnect's ID token or identity failed "
+    "verification (signature, issuer, audience, nonce or expiry): nothing was done.",
+    "FRANCECONNECT_ALREADY_LINKED": "This FranceConnect identity is linked to another account.",
+    "FRANCECONNECT_ACCOUNT_LINKED": "The account is already linked to another FranceConnect "
+    "identity: unlink it first.",
+    "FRANCECONNECT_EMAIL_TAKEN": "An account already has the identity's e-mail: its owner signs "
+    "in with their password once and links FranceConnect (`linkFranceConnect`).",
+    "FRANCECONNECT_NOT_LINKED": "The account is linked to no FranceConnect identity.",
     "ACCESS_KEY_INVALID": "No such household access key.",
     "ACCESS_KEY_EXPIRED": "The access key is too old: ask the town for a new one.",
     "ACCESS_KEY_USED": "The access key was already used.",
@@ -135,6 +151,12 @@ VALUES: dict[type[Enum], dict[str, str]] = {
         "SITE": "Site staff: attendance sheets and kitchen forecasts of their sites only.",
     },
     Civility: {"MADAME": "Madame (Mme).", "MONSIEUR": "Monsieur (M.)."},
+    ContactChannel: {
+        "EMAIL": "Courriel (the login e-mail).",
+        "SMS": "SMS to the mobile phone.",
+        "PHONE": "Telephone call.",
+        "POST": "Courrier postal, to the address.",
+    },
     Diet: {
         "STANDARD": "No special regime.",
         "NO_PORK": "Sans porc.",

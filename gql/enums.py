@@ -7,7 +7,7 @@ registration has always run.
 import strawberry
 
 from models.absences import AbsenceOutcome, AbsenceReason, AbsenceStatus
-from models.accounts import AccountRole, Civility
+from models.accounts import AccountRole, Civility, ContactChannel
 from models.bookings import EnrollmentStatus
 from models.catalogue import (
     ActivityKind,
@@ -30,6 +30,10 @@ strawberry.enum(
     AccountRole, description="PARENT reaches their household; AGENT and ADMIN their town."
 )
 strawberry.enum(Civility, description="Civilité: MADAME (Mme) or MONSIEUR (M.).")
+strawberry.enum(
+    ContactChannel,
+    description="« Moyen de contact préféré »: how the town reaches the parent first.",
+)
 strawberry.enum(Diet, description="Meal regime the canteen follows for a child.")
 strawberry.enum(
     ContactKind,
@@ -145,6 +149,7 @@ __all__ = [
     "WeekParity",
     "AccountRole",
     "Civility",
+    "ContactChannel",
     "ContactKind",
     "Diet",
     "FamilyQuotientSource",

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 from strawberry.dataloader import DataLoader
 from tortoise.models import Model
 
-from models.accounts import Account
+from models.accounts import Account, FranceConnectLink
 from models.bookings import Enrollment
 from models.documents import Document, DocumentFile, RequestAttachment
 from models.households import Child, ConsentAnswer, Contact, Guardian, Household
@@ -58,6 +58,17 @@ class Loaders:
     @cached_property
     def tenant_by_id(self) -> DataLoader[int, Tenant | None]:
         return _by_id(Tenant)
+
+    @cached_property
+    def franceconnect_link_by_account(self) -> DataLoader[int, FranceConnectLink | None]:
+        async def load(keys: Sequence[int]) -> list[FranceConnectLink | None]:
+            rows = {
+                row.account_id: row
+                for row in await FranceConnectLink.filter(account_id__in=list(keys))
+            }
+            return [rows.get(k) for k in keys]
+
+        return DataLoader(load_fn=load)
 
     @cached_property
     def household_by_id(self) -> DataLoader[int, Household | None]:

@@ -1,4 +1,5 @@
-"""The two pages mailed links open: account activation and choosing a new password.
+"""The pages mailed links open: account activation, choosing a new password, confirming a
+new login e-mail.
 
 Following a link (GET) only shows a page; its button or form POSTs, and only the POST
 changes anything, so a mail scanner that opens links uses up nothing. They call the same
@@ -12,7 +13,7 @@ from html import escape as _escape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from resolvers.accounts.accounts import activate, reset_password
+from resolvers.accounts.accounts import activate, confirm_email_change, reset_password
 from resolvers.core.clock import Clock
 from resolvers.core.errors import DomainError
 
@@ -84,6 +85,30 @@ def password_reset_page(clock: Clock) -> Endpoint:
         return _page(
             "Mot de passe modifié",
             "<p>Votre mot de passe est enregistré. Vous pouvez vous connecter.</p>",
+        )
+
+    return endpoint
+
+
+def email_change_page(clock: Clock) -> Endpoint:
+    """GET shows a button, POST confirms (as the activation page, for mail scanners)."""
+    button = """<p>Pour utiliser cette adresse pour vous connecter, confirmez ci-dessous.</p>
+<form method="post"><button type="submit">Confirmer ma nouvelle adresse</button></form>"""
+
+    async def endpoint(request: Request) -> HTMLResponse:
+        if request.method != "POST":
+            return _page("Confirmer votre nouvelle adresse e-mail", button)
+        try:
+            account = await confirm_email_change(request.path_params["token"], clock=clock)
+        except DomainError as error:
+            return _page(
+                "Changement d'adresse impossible",
+                f'<p class="error">{escape(error.message)}</p>',
+                status_code=400,
+            )
+        return _page(
+            "Adresse e-mail modifiée",
+            f"<p>Vous vous connectez désormais avec {escape(account.email)}.</p>",
         )
 
     return endpoint

@@ -278,6 +278,31 @@ async def check_crons(settings: Settings, redis: Redis | None, now: datetime) ->
     return Finding(name, Level.OK, f"relais passé à {last:%H:%M:%S} UTC")
 
 
+def check_franceconnect(settings: Settings) -> Finding:
+    """Without FAMILLE_FRANCECONNECT_ISSUER the local stand-in answers /fc-local/: anyone
+    can declare any identity there, so in production it would let anyone sign in as the
+    account linked to an identity they type."""
+    name = "FranceConnect"
+    issuer = settings.franceconnect_issuer
+    if not is_production(settings):
+        return Finding(name, Level.OK, "non vérifié (installation d'essai)")
+    if not issuer:
+        return Finding(
+            name,
+            Level.ERREUR,
+            "fournisseur local de démonstration actif (FAMILLE_FRANCECONNECT_ISSUER vide) : "
+            "n'importe qui peut s'y déclarer sous n'importe quelle identité",
+        )
+    if not issuer.startswith("https://") or not settings.franceconnect_client_id:
+        return Finding(
+            name,
+            Level.ERREUR,
+            "FAMILLE_FRANCECONNECT_ISSUER doit être en https et "
+            "FAMILLE_FRANCECONNECT_CLIENT_ID renseigné",
+        )
+    return Finding(name, Level.OK, f"fournisseur {issuer}")
+
+
 def check_disk(settings: Settings) -> Finding:
     name = "Espace disque des documents"
     if settings.document_storage != "filesystem":
@@ -318,5 +343,5 @@ async def diagnose(
             await open_orm()
         findings += await check_payments(settings)
         findings.append(await check_crons(settings, redis, now))
-    findings.append(check_disk(settings))
+    findings += [check_franceconnect(settings), check_disk(settings)]
     return findings

@@ -34,6 +34,15 @@ class Civility(StrEnum):
     MONSIEUR = "m"
 
 
+class ContactChannel(StrEnum):
+    """« Moyen de contact préféré » of the sign-up form: how the town reaches the parent first."""
+
+    EMAIL = "email"
+    SMS = "sms"
+    PHONE = "phone"
+    POST = "post"
+
+
 class TokenPurpose(StrEnum):
     """Why a token exists: each purpose has its own lifetime (see settings)."""
 
@@ -41,6 +50,7 @@ class TokenPurpose(StrEnum):
     PASSWORD_RESET = "password_reset"
     SESSION = "session"
     STAFF_INVITATION = "staff_invite"
+    EMAIL_CHANGE = "email_change"
 
 
 class Account(Model):
@@ -64,6 +74,21 @@ class Account(Model):
     address_complement = fields.CharField(max_length=200, default="")
     postal_code = fields.CharField(max_length=10, default="")
     city = fields.CharField(max_length=100, default="")
+    birth_date = fields.DateField(null=True, description="Date de naissance (optional)")
+    birth_city = fields.CharField(max_length=100, default="", description="Commune de naissance")
+    birth_department = fields.CharField(
+        max_length=100, default="", description="Département de naissance"
+    )
+    birth_country = fields.CharField(max_length=100, default="", description="Pays de naissance")
+    birth_place_code = fields.CharField(
+        max_length=5,
+        default="",
+        description="INSEE code of the birth place as FranceConnect gives it (commune, or "
+        "country for people born abroad)",
+    )
+    preferred_contact = fields.CharEnumField(
+        ContactChannel, max_length=8, default=ContactChannel.EMAIL
+    )
     cgu_version = fields.CharField(max_length=32)
     cgu_accepted_at = fields.DatetimeField()
     activated_at = fields.DatetimeField(null=True)
@@ -85,10 +110,14 @@ class AccountToken(Model):
     account_id: int
     purpose = fields.CharEnumField(TokenPurpose, max_length=16)
     token_hash = fields.CharField(max_length=64, unique=True)
-    created_at = fields.DatetimeField(auto_now_add=True)
+    # From the injected clock: a session's is the sign-in time « Dernière connexion » shows.
+    created_at = fields.DatetimeField()
     expires_at = fields.DatetimeField()
     # Set when an activation/reset link is used or a session is logged out.
     consumed_at = fields.DatetimeField(null=True)
+    new_email = fields.CharField(
+        max_length=254, null=True, description="EMAIL_CHANGE: the address to confirm"
+    )
 
     class Meta:
         table = "account_token"
@@ -149,3 +178,50 @@ class StaffSite(Model):
     class Meta:
         table = "staff_site"
         unique_together = (("account", "site"),)
+
+
+class FranceConnectLink(Model):
+    """An account reachable through a FranceConnect identity: ``sub`` is the pseudonymous,
+    stable identifier FranceConnect gives this service for one person."""
+
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation["Tenant"] = fields.ForeignKeyField(
+        "models.Tenant", related_name="franceconnect_links", on_delete=fields.RESTRICT
+    )
+    tenant_id: int
+    account: fields.OneToOneRelation["Account"] = fields.OneToOneField(
+        "models.Account", related_name="franceconnect_link", on_delete=fields.CASCADE
+    )
+    account_id: int
+    subject = fields.CharField(max_length=255, description="The ID token's sub claim")
+    linked_at = fields.DatetimeField()
+
+    class Meta:
+        table = "franceconnect_link"
+        unique_together = (("tenant", "subject"),)
+
+
+class FranceConnectAttempt(Model):
+    """A redirection to FranceConnect under way: its state and nonce, kept server-side and
+    usable once, and the account to link when a signed-in parent asked for it."""
+
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation["Tenant"] = fields.ForeignKeyField(
+        "models.Tenant", related_name="franceconnect_attempts", on_delete=fields.CASCADE
+    )
+    tenant_id: int
+    state_hash = fields.CharField(max_length=64, unique=True)
+    nonce = fields.CharField(max_length=64)
+    link_account: fields.ForeignKeyNullableRelation["Account"] = fields.ForeignKeyField(
+        "models.Account",
+        related_name="franceconnect_attempts",
+        null=True,
+        on_delete=fields.CASCADE,
+    )
+    link_account_id: int | None
+    created_at = fields.DatetimeField()
+    expires_at = fields.DatetimeField()
+    consumed_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "franceconnect_attempt"

@@ -1,19 +1,20 @@
-"""Account mutations: sign-up, activation, login/logout, passwords.
+"""Account mutations: sign-up, activation, login/logout, passwords, the parent's own details,
+the login e-mail, FranceConnect links.
 
 Each returns a payload whose ``errors`` list carries expected failures with stable codes.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 
 import strawberry
 
 from gql.accounts.types import Account
 from gql.context import Info
-from gql.enums import Civility
+from gql.enums import Civility, ContactChannel
 from gql.errors import AccountError, handles_errors
 from gql.inputs import to_form
-from resolvers.accounts import accounts
+from resolvers.accounts import accounts, franceconnect
 from resolvers.core.errors import NotAuthenticated
 
 
@@ -33,6 +34,49 @@ class RegisterInput:
     birth_name: str = strawberry.field(default="", description="Nom de naissance.")
     phone_mobile: str = strawberry.field(default="", description="Mobile phone.")
     phone_home: str = strawberry.field(default="", description="Home phone.")
+    birth_date: date | None = strawberry.field(
+        default=None, description="Date de naissance (optional, in the past)."
+    )
+    birth_city: str = strawberry.field(default="", description="Commune de naissance.")
+    birth_department: str = strawberry.field(default="", description="Département de naissance.")
+    birth_country: str = strawberry.field(default="", description="Pays de naissance.")
+    preferred_contact: ContactChannel = strawberry.field(
+        default=ContactChannel.EMAIL,
+        description="« Moyen de contact préféré »: SMS needs `phoneMobile`, PHONE a phone.",
+    )
+
+
+@strawberry.input(
+    description="What a parent changes in their own account; a field left out stays as it is."
+)
+class AccountDetailsInput:
+    birth_date: date | None = strawberry.field(
+        default=strawberry.UNSET, description="Date de naissance; null clears it."
+    )
+    birth_city: str | None = strawberry.field(default=None, description="Commune de naissance.")
+    birth_department: str | None = strawberry.field(
+        default=None, description="Département de naissance."
+    )
+    birth_country: str | None = strawberry.field(default=None, description="Pays de naissance.")
+    preferred_contact: ContactChannel | None = strawberry.field(
+        default=None, description="« Moyen de contact préféré »."
+    )
+    phone_mobile: str | None = strawberry.field(default=None, description="Mobile phone.")
+    phone_home: str | None = strawberry.field(default=None, description="Home phone.")
+
+
+@strawberry.type(
+    description="Result of `linkFranceConnect`: the FranceConnect address to send the browser to."
+)
+class FranceConnectRedirectPayload:
+    url: str | None = strawberry.field(
+        default=None,
+        description="Open it in the browser: after FranceConnect, `/franceconnect/callback` "
+        "links the identity to this account and answers a new session (see docs).",
+    )
+    errors: list[AccountError] = strawberry.field(
+        default_factory=list, description="Why it was refused."
+    )
 
 
 @strawberry.type(description="Result of `register`: the inactive account, or why not.")
@@ -223,3 +267,86 @@ class AccountMutations:
         return AccountActionPayload(
             ok=True, message="Votre mot de passe a été modifié. Vous pouvez vous connecter."
         )
+
+    @strawberry.mutation(
+        description="Change the signed-in account's birth details, phones and preferred contact "
+        "channel."
+    )
+    @handles_errors()
+    async def update_account_details(
+        self,
+        info: Info,
+        input: Annotated[
+            AccountDetailsInput, strawberry.argument(description="The fields to change.")
+        ],
+    ) -> AccountPayload:
+        details = accounts.AccountDetails(
+            birth_date=input.birth_date or None,
+            clear_birth_date=input.birth_date is None,
+            birth_city=input.birth_city,
+            birth_department=input.birth_department,
+            birth_country=input.birth_country,
+            preferred_contact=input.preferred_contact,
+            phone_mobile=input.phone_mobile,
+            phone_home=input.phone_home,
+        )
+        account = await accounts.update_details(
+            info.context.account, details, clock=info.context.clock
+        )
+        return AccountPayload(account=Account.from_model(account))
+
+    @strawberry.mutation(
+        description="Ask to change the login e-mail: a link valid `FAMILLE_EMAIL_CHANGE_TTL_HOURS` "
+        "is mailed to the new address, and the e-mail changes only when it is followed "
+        "(`confirmEmailChange`). A newer request cancels the pending one. EMAIL_TAKEN when "
+        "another account of the town has the address."
+    )
+    @handles_errors()
+    async def request_email_change(
+        self,
+        info: Info,
+        new_email: Annotated[str, strawberry.argument(description="The new login e-mail.")],
+    ) -> AccountActionPayload:
+        email = await accounts.request_email_change(
+            info.context.account, new_email, clock=info.context.clock
+        )
+        return AccountActionPayload(
+            ok=True,
+            message=f"Un lien de confirmation vient d'être envoyé à {email}. Votre adresse de "
+            "connexion changera quand vous l'aurez suivi.",
+        )
+
+    @strawberry.mutation(
+        description="Confirm a new login e-mail with the token of the link mailed to it: the "
+        "e-mail changes, the former address is told, open sessions stay valid."
+    )
+    @handles_errors()
+    async def confirm_email_change(
+        self,
+        info: Info,
+        token: Annotated[str, strawberry.argument(description="The last part of the link.")],
+    ) -> AccountPayload:
+        account = await accounts.confirm_email_change(token, clock=info.context.clock)
+        return AccountPayload(account=Account.from_model(account))
+
+    @strawberry.mutation(
+        description="Start linking the signed-in parent's account to their FranceConnect "
+        "identity: answers the FranceConnect address to open; coming back, the account is "
+        "linked and « S'identifier avec FranceConnect » signs in to it from then on."
+    )
+    @handles_errors()
+    async def link_france_connect(self, info: Info) -> FranceConnectRedirectPayload:
+        url = await franceconnect.start(
+            None, link_account=info.context.require_account(), clock=info.context.clock
+        )
+        return FranceConnectRedirectPayload(url=url)
+
+    @strawberry.mutation(
+        description="Unlink the account from its FranceConnect identity. PASSWORD_REQUIRED "
+        "while the account has no password (opened with FranceConnect)."
+    )
+    @handles_errors()
+    async def unlink_france_connect(self, info: Info) -> AccountPayload:
+        await franceconnect.unlink(info.context.account)
+        account = info.context.require_account()
+        return AccountPayload(account=Account.from_model(account))

@@ -1,15 +1,16 @@
 """GraphQL types of accounts and towns."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from gql.context import Info
-from gql.enums import AccountRole, Civility
+from gql.enums import AccountRole, Civility, ContactChannel
 from gql.ids import encode_id
 from models.accounts import Account as AccountModel
 from models.tenants import Tenant
+from resolvers.accounts.accounts import previous_sign_in, sign_in_label
 
 if TYPE_CHECKING:
     from gql.households.types import Household
@@ -77,6 +78,48 @@ class Account:
     activated_at: datetime | None = strawberry.field(
         description="When the mailed link was followed; null while not activated."
     )
+    birth_date: date | None = strawberry.field(description="Date de naissance, if given.")
+    birth_city: str = strawberry.field(description="Commune de naissance, if given.")
+    birth_department: str = strawberry.field(description="Département de naissance, if given.")
+    birth_country: str = strawberry.field(description="Pays de naissance, if given.")
+    birth_place_code: str = strawberry.field(
+        description="INSEE code of the birth place as FranceConnect certified it (the commune, "
+        "or the country for people born abroad); empty otherwise."
+    )
+    preferred_contact: ContactChannel = strawberry.field(
+        description="« Moyen de contact préféré », offered first with each new request."
+    )
+
+    @strawberry.field(
+        description="Whether the account is linked to a FranceConnect identity (then « "
+        "S'identifier avec FranceConnect » signs in to it)."
+    )
+    async def france_connect_linked(self, info: Info) -> bool:
+        link = await info.context.loaders.franceconnect_link_by_account.load(self.pk)
+        return link is not None
+
+    @strawberry.field(
+        description="When this account signed in before the current session (« Dernière "
+        "connexion »), by password or FranceConnect; null at the first sign-in. Read as the "
+        "account itself; for another account, its latest sign-in."
+    )
+    async def previous_sign_in_at(self, info: Info) -> datetime | None:
+        return await self._previous_sign_in(info)
+
+    @strawberry.field(
+        description="The same as a French sentence in the town's time zone: « Dernière "
+        "connexion le mardi 24 novembre 2026 à 9h00 », or « Première connexion »."
+    )
+    async def previous_sign_in_label(self, info: Info) -> str:
+        moment = await self._previous_sign_in(info)
+        tenant = await info.context.loaders.tenant_by_id.load(self.tenant_id)
+        assert tenant is not None
+        return sign_in_label(moment, tenant.timezone)
+
+    async def _previous_sign_in(self, info: Info) -> datetime | None:
+        me = info.context.account
+        session_id = info.context.session_id if me is not None and me.id == self.pk else None
+        return await previous_sign_in(self.pk, session_id)
 
     @strawberry.field(description="The town this account belongs to.")
     async def town(self, info: Info) -> Town:
@@ -115,4 +158,10 @@ class Account:
             postal_code=account.postal_code,
             city=account.city,
             activated_at=account.activated_at,
+            birth_date=account.birth_date,
+            birth_city=account.birth_city,
+            birth_department=account.birth_department,
+            birth_country=account.birth_country,
+            birth_place_code=account.birth_place_code,
+            preferred_contact=account.preferred_contact,
         )

@@ -3,16 +3,25 @@
 import math
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import cast
+from zoneinfo import ZoneInfo
 
 from tortoise.exceptions import IntegrityError
 
-from models.accounts import Account, AccountRole, AccountToken, Civility, LoginAttempt, TokenPurpose
+from models.accounts import (
+    Account,
+    AccountRole,
+    AccountToken,
+    Civility,
+    ContactChannel,
+    LoginAttempt,
+    TokenPurpose,
+)
 from models.tenants import Tenant
 from resolvers.core.clock import Clock
 from resolvers.core.errors import AccountErrorCode, DomainError, NotAuthenticated, ValidationErrors
-from resolvers.core.french import format_time
+from resolvers.core.french import format_date, format_time
 from resolvers.core.metrics import LOGINS_THROTTLED
 from resolvers.core.outbox import queue_mail
 from resolvers.core.security import digest, hash_password, new_token, verify_password
@@ -43,6 +52,25 @@ class Registration:
     birth_name: str = ""
     phone_mobile: str = ""
     phone_home: str = ""
+    birth_date: date | None = None
+    birth_city: str = ""
+    birth_department: str = ""
+    birth_country: str = ""
+    preferred_contact: ContactChannel = ContactChannel.EMAIL
+
+
+@dataclass
+class AccountDetails:
+    """What a parent changes in their own account; None leaves a field as it is."""
+
+    birth_date: date | None = None
+    clear_birth_date: bool = False
+    birth_city: str | None = None
+    birth_department: str | None = None
+    birth_country: str | None = None
+    preferred_contact: ContactChannel | None = None
+    phone_mobile: str | None = None
+    phone_home: str | None = None
 
 
 @dataclass
@@ -83,7 +111,7 @@ def password_problems(tenant: Tenant, password: str) -> DomainError | None:
     )
 
 
-def _registration_problems(tenant: Tenant, form: Registration) -> list[DomainError]:
+def _registration_problems(tenant: Tenant, form: Registration, *, today: date) -> list[DomainError]:
     problems: list[DomainError] = []
     if not form.accept_cgu:
         problems.append(
@@ -117,6 +145,52 @@ def _registration_problems(tenant: Tenant, form: Registration) -> list[DomainErr
     weak = password_problems(tenant, form.password)
     if weak:
         problems.append(weak)
+    problems += identity_problems(
+        form.birth_date,
+        form.preferred_contact,
+        phone_mobile=form.phone_mobile,
+        phone_home=form.phone_home,
+        today=today,
+    )
+    return problems
+
+
+def identity_problems(
+    birth_date: date | None,
+    preferred_contact: ContactChannel,
+    *,
+    phone_mobile: str,
+    phone_home: str,
+    today: date,
+) -> list[DomainError]:
+    """A birth date that can be one, and the preferred channel reachable with what was given."""
+    problems: list[DomainError] = []
+    if birth_date is not None and not (date(1900, 1, 1) <= birth_date <= today):
+        problems.append(
+            DomainError(
+                AccountErrorCode.INVALID,
+                "La date de naissance doit être passée (et postérieure à 1900).",
+                "birthDate",
+            )
+        )
+    if preferred_contact == ContactChannel.SMS and not phone_mobile.strip():
+        problems.append(
+            DomainError(
+                AccountErrorCode.REQUIRED,
+                "Indiquez un numéro de mobile pour être contacté par SMS.",
+                "phoneMobile",
+            )
+        )
+    if preferred_contact == ContactChannel.PHONE and not (
+        phone_mobile.strip() or phone_home.strip()
+    ):
+        problems.append(
+            DomainError(
+                AccountErrorCode.REQUIRED,
+                "Indiquez un numéro de téléphone pour être contacté par téléphone.",
+                "phoneHome",
+            )
+        )
     return problems
 
 
@@ -126,7 +200,11 @@ async def issue_token(
     token = new_token()
     expires_at = clock.now() + lifetime
     await AccountToken.create(
-        account=account, purpose=purpose, token_hash=digest(token), expires_at=expires_at
+        account=account,
+        purpose=purpose,
+        token_hash=digest(token),
+        created_at=clock.now(),
+        expires_at=expires_at,
     )
     return token, expires_at
 
@@ -135,7 +213,7 @@ async def register(form: Registration, *, clock: Clock) -> Account:
     """Create an inactive account and mail its activation link, in one transaction."""
     settings = get_settings()
     tenant = await get_town(form.town)
-    problems = _registration_problems(tenant, form)
+    problems = _registration_problems(tenant, form, today=clock.now().date())
     email = form.email.strip().lower()
     if not problems and await Account.exists(tenant=tenant, email=email):
         problems.append(_email_taken())
@@ -158,6 +236,11 @@ async def register(form: Registration, *, clock: Clock) -> Account:
                 address_complement=form.address_complement.strip(),
                 postal_code=form.postal_code.strip(),
                 city=form.city.strip(),
+                birth_date=form.birth_date,
+                birth_city=form.birth_city.strip(),
+                birth_department=form.birth_department.strip(),
+                birth_country=form.birth_country.strip(),
+                preferred_contact=form.preferred_contact,
                 cgu_version=tenant.cgu_version,
                 cgu_accepted_at=clock.now(),
             )
@@ -491,4 +574,147 @@ async def reset_password(token: str, new: str, *, clock: Clock) -> Account:
         account.activated_at = account.activated_at or clock.now()
         await account.save(update_fields=["password_hash", "activated_at"])
         await revoke_sessions(account, keep=None, clock=clock)
+    return account
+
+
+async def update_details(
+    account: Account | None, details: AccountDetails, *, clock: Clock
+) -> Account:
+    """A parent completes or corrects their birth details, phones and preferred channel."""
+    if account is None:
+        raise NotAuthenticated()
+    account = await Account.get(id=account.id)
+    tenant = await Tenant.get(id=account.tenant_id)
+    changed: list[str] = []
+    for name in (
+        "birth_city",
+        "birth_department",
+        "birth_country",
+        "preferred_contact",
+        "phone_mobile",
+        "phone_home",
+    ):
+        value = getattr(details, name)
+        if value is not None:
+            setattr(account, name, value.strip() if isinstance(value, str) else value)
+            changed.append(name)
+    if details.clear_birth_date or details.birth_date is not None:
+        account.birth_date = None if details.clear_birth_date else details.birth_date
+        changed.append("birth_date")
+    problems = identity_problems(
+        account.birth_date,
+        account.preferred_contact,
+        phone_mobile=account.phone_mobile,
+        phone_home=account.phone_home,
+        today=clock.now().astimezone(ZoneInfo(tenant.timezone)).date(),
+    )
+    if problems:
+        raise ValidationErrors(problems)
+    if changed:
+        await account.save(update_fields=changed)
+    return account
+
+
+async def previous_sign_in(account_id: int, current_session_id: int | None) -> datetime | None:
+    """When the account last signed in before the current session (« Dernière connexion »).
+
+    Each sign-in, by password or FranceConnect, opens one session token, so the session
+    opened just before the current one is the previous sign-in; without a current session
+    (another account), the latest one.
+    """
+    query = AccountToken.filter(account_id=account_id, purpose=TokenPurpose.SESSION)
+    if current_session_id is not None:
+        query = query.filter(id__lt=current_session_id)
+    rows = cast(
+        list[datetime],
+        await query.order_by("-id").limit(1).values_list("created_at", flat=True),
+    )
+    return rows[0] if rows else None
+
+
+def sign_in_label(moment: datetime | None, timezone: str) -> str:
+    """« Dernière connexion le mardi 24 novembre 2026 à 9h00 », in the town's time zone."""
+    if moment is None:
+        return "Première connexion"
+    local = moment.astimezone(ZoneInfo(timezone))
+    return f"Dernière connexion le {format_date(local.date())} à {format_time(moment, timezone)}"
+
+
+async def request_email_change(account: Account | None, new_email: str, *, clock: Clock) -> str:
+    """Mail a confirmation link to the new address; the login e-mail changes only once it is
+    followed. Earlier pending requests stop working. Answers the normalised address."""
+    if account is None:
+        raise NotAuthenticated()
+    settings = get_settings()
+    email = new_email.strip().lower()
+    if not EMAIL.match(email):
+        raise DomainError(
+            AccountErrorCode.EMAIL_INVALID, "L'adresse e-mail n'est pas valide.", "newEmail"
+        )
+    if email == account.email:
+        raise DomainError(
+            AccountErrorCode.INVALID,
+            "C'est déjà l'adresse de connexion de votre compte.",
+            "newEmail",
+        )
+    if await Account.exists(tenant_id=account.tenant_id, email=email):
+        raise _email_taken_by_another()
+    tenant = await Tenant.get(id=account.tenant_id)
+    async with atomic():
+        await AccountToken.filter(
+            account_id=account.id, purpose=TokenPurpose.EMAIL_CHANGE, consumed_at__isnull=True
+        ).update(consumed_at=clock.now())
+        token = new_token()
+        await AccountToken.create(
+            account_id=account.id,
+            purpose=TokenPurpose.EMAIL_CHANGE,
+            token_hash=digest(token),
+            created_at=clock.now(),
+            expires_at=clock.now() + timedelta(hours=settings.email_change_ttl_hours),
+            new_email=email,
+        )
+        await queue_mail(
+            email,
+            "email_change",
+            {
+                "town": tenant.name,
+                "first_names": account.first_names,
+                "link": f"{settings.public_url}/adresse-email/{token}",
+                "valid_hours": settings.email_change_ttl_hours,
+            },
+            clock=clock,
+        )
+    return email
+
+
+def _email_taken_by_another() -> DomainError:
+    return DomainError(
+        AccountErrorCode.EMAIL_TAKEN,
+        "Un autre compte de la commune utilise déjà cette adresse e-mail.",
+        "newEmail",
+    )
+
+
+async def confirm_email_change(token: str, *, clock: Clock) -> Account:
+    """Follow the link mailed to the new address: it becomes the login e-mail, the old
+    address is told, and the sessions stay open."""
+    async with atomic():
+        row = await consume_token(token, TokenPurpose.EMAIL_CHANGE, clock=clock)
+        account: Account = row.account
+        new_email = row.new_email or ""
+        if await Account.exists(tenant_id=account.tenant_id, email=new_email):
+            raise _email_taken_by_another()
+        old_email = account.email
+        account.email = new_email
+        try:
+            await account.save(update_fields=["email"])
+        except IntegrityError:
+            raise _email_taken_by_another() from None
+        tenant = await Tenant.get(id=account.tenant_id)
+        await queue_mail(
+            old_email,
+            "email_changed",
+            {"town": tenant.name, "first_names": account.first_names, "new_email": new_email},
+            clock=clock,
+        )
     return account

@@ -20,6 +20,7 @@ from jobs.doctor import (
     check_crons,
     check_database,
     check_disk,
+    check_franceconnect,
     check_payments,
     check_public_url,
     check_redis,
@@ -297,6 +298,28 @@ def test_free_space_under_the_threshold_is_an_error(tmp_path: Path) -> None:
     assert check_disk(settings(document_storage="database")).level == Level.OK
 
 
+def test_franceconnect_stand_in_is_an_error_in_production() -> None:
+    # given production without a FranceConnect issuer: the local stand-in answers
+    stand_in = check_franceconnect(settings(**PRODUCTION, franceconnect_issuer=""))
+    assert stand_in.level == Level.ERREUR and "n'importe qui" in stand_in.message
+    # an issuer over plain http, or without the town's client id, is refused too
+    plain = settings(
+        **PRODUCTION,
+        franceconnect_issuer="http://oidc.example/api/v2",
+        franceconnect_client_id="ville",
+    )
+    assert check_franceconnect(plain).level == Level.ERREUR
+    real = settings(
+        **PRODUCTION,
+        franceconnect_issuer="https://oidc.franceconnect.gouv.fr/api/v2",
+        franceconnect_client_id="ville",
+    )
+    assert check_franceconnect(real).level == Level.OK
+    # a trial install (SQLite) is not checked
+    trial = settings(database_url="sqlite://x.db", franceconnect_issuer="")
+    assert check_franceconnect(trial).level == Level.OK
+
+
 # --- the command
 
 
@@ -319,6 +342,8 @@ async def test_famille_doctor_exits_0_when_healthy_and_1_on_an_error(
         FAMILLE_DOCUMENT_STORAGE="filesystem",
         FAMILLE_DOCUMENT_STORAGE_DIR=str(tmp_path),
         FAMILLE_DOCTOR_MIN_FREE_DISK_MB="1",
+        FAMILLE_FRANCECONNECT_ISSUER="https://oidc.franceconnect.gouv.fr/api/v2",
+        FAMILLE_FRANCECONNECT_CLIENT_ID="ville-exemple",
     )
     migrate = subprocess.run([FAMILLE, "migrate"], cwd=ROOT, env=env, capture_output=True)
     assert migrate.returncode == 0, migrate.stderr.decode()
@@ -349,6 +374,7 @@ async def test_famille_doctor_exits_0_when_healthy_and_1_on_an_error(
         "SMTP",
         "Paiement en ligne",
         "Worker et crons",
+        "FranceConnect",
         "Espace disque des documents",
     ]
     assert all(LINE.match(line) and line.startswith("OK ") for line in lines[:-2]), lines
