@@ -60,13 +60,14 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(name: str, app: str, logs: Path, root: Path = ROOT) -> Server:
-    """uvicorn, one worker, log level warning, on a free port, from the checkout ``root``
+def start_server(name: str, app: str, logs: Path, root: Path = ROOT, *, workers: int = 1) -> Server:
+    """uvicorn, one worker (``workers`` processes sharing the port: uvicorn's supervisor
+    and its children), log level warning, on a free port, from the checkout ``root``
     (with its own ``.venv``)."""
     port, log = free_port(), logs / f"{name}.log"
     python = sys.executable if root == ROOT else str(root / ".venv" / "bin" / "python")
-    command = [python, "-m", "uvicorn", app, "--factory", "--host", HOST,
-               "--port", str(port), "--workers", "1", "--log-level", "warning"]  # fmt: skip
+    command = [python, "-m", "uvicorn", app, "--factory", "--host", HOST, "--port", str(port),
+               "--workers", str(workers), "--log-level", "warning"]  # fmt: skip
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}  # leave the other checkout as it is
     with log.open("wb") as out:
         process = subprocess.Popen(command, cwd=root, stdout=out, stderr=subprocess.STDOUT, env=env)
@@ -74,9 +75,19 @@ def start_server(name: str, app: str, logs: Path, root: Path = ROOT) -> Server:
 
 
 def process_cpu(server: Server) -> float:
-    """CPU seconds (user + system) the server's process has used so far."""
-    fields = Path(f"/proc/{server.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """CPU seconds (user + system) the server's processes have used so far: uvicorn's
+    and, with ``--workers``, its worker processes'."""
+    total, pending = 0, [server.process.pid]
+    while pending:
+        pid = pending.pop()
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        except FileNotFoundError:  # gone meanwhile
+            continue
+        total += int(fields[11]) + int(fields[12])
+        pending += [int(child) for child in children]
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 async def wait_ready(server: Server, timeout: float = 180) -> None:

@@ -133,19 +133,33 @@ async def prepare(households: int) -> Surge:
                 staff_id,
             )
             await conn.execute("ANALYZE enrollment")
+    finally:
+        await conn.close()
+    return await load_surge()
+
+
+async def load_surge() -> Surge:
+    """The surge ``prepare`` made (asyncpg only: no Tortoise in the caller's process)."""
+    conn = await asyncpg.connect(DATABASE_URL)
+    try:
+        opening = await conn.fetchrow(
+            """SELECT o.activity_id, o.site_id, o.capacity FROM opening o
+               JOIN activity a ON a.id = o.activity_id WHERE a.code = $1""",
+            SURGE_CODE,
+        )
         rows = await conn.fetch(
             """SELECT g.account_id, c.household_id, c.id AS child_id
                FROM enrollment e JOIN child c ON c.id = e.child_id
                JOIN guardian g ON g.household_id = c.household_id AND g.account_id IS NOT NULL
                WHERE e.activity_id = $1 ORDER BY c.household_id""",
-            activity_id,
+            opening["activity_id"],
         )
     finally:
         await conn.close()
     return Surge(
-        activity_id,
-        site_id,
-        capacity,
+        opening["activity_id"],
+        opening["site_id"],
+        opening["capacity"],
         surge_days(),
         [(r["account_id"], r["household_id"], r["child_id"]) for r in rows],
     )
@@ -164,30 +178,36 @@ def surge_days() -> list[date]:
     return days
 
 
+def ours_submit(surge: Surge, household: int, child: int, day: str, key: str) -> dict[str, Any]:
+    """Our ``submitBookingChanges`` of one family's day, as a phone sends it."""
+    return {
+        "query": SUBMIT,
+        "operationName": "Submit",
+        "variables": {
+            "householdId": encode_id("Household", household),
+            "key": key,
+            "input": {
+                "changes": [
+                    {
+                        "childId": encode_id("Child", child),
+                        "activityId": encode_id("Activity", surge.activity_id),
+                        "date": day,
+                        "action": "BOOK",
+                    }
+                ]
+            },
+        },
+    }
+
+
 def write_plan(path: Path, server: str, surge: Surge, run: str) -> None:
     """The wrk script's plan: each family's request, the day left as a gap (twice)."""
-    lines = ["/graphql" if server == "ours" else "/submit", " ".join(map(str, surge.days))]
+    lines = ["/submit" if server == "raw" else "/graphql", " ".join(map(str, surge.days))]
     for account, household, child in surge.families:
         key = f"surge-{run}-@DAY@-{household}"
-        if server == "ours":
-            body: dict[str, Any] = {
-                "query": SUBMIT,
-                "operationName": "Submit",
-                "variables": {
-                    "householdId": encode_id("Household", household),
-                    "key": key,
-                    "input": {
-                        "changes": [
-                            {
-                                "childId": encode_id("Child", child),
-                                "activityId": encode_id("Activity", surge.activity_id),
-                                "date": "@DAY@",
-                                "action": "BOOK",
-                            }
-                        ]
-                    },
-                },
-            }
+        body: dict[str, Any]
+        if server in ("ours", "versus"):
+            body = ours_submit(surge, household, child, "@DAY@", key)
         else:
             body = {
                 "householdId": household,
@@ -436,7 +456,7 @@ def report(households: int, surge: Surge, runs: list[Run], seconds: float) -> bo
     passed = True
     for run in runs:
         raw = next((r for r in runs if r.server == "raw" and r.clients == run.clients), None)
-        ratio = f"{run.throughput / raw.throughput:.0%}" if raw and run.server == "ours" else ""
+        ratio = f"{run.throughput / raw.throughput:.0%}" if raw and run.server != "raw" else ""
         limit = run.clients / run.throughput * 1.5 * 1000 if run.throughput else float("inf")
         check = run.check
         checks = "ok" if check.ok else (
@@ -498,12 +518,19 @@ async def bench_size(households: int, args: argparse.Namespace, logs: Path) -> b
         stats = await seed(households)
         print(describe(stats) + f" ({time.perf_counter() - started:.0f} s)")
     surge = await prepare(households)
+    if args.profile:  # a fresh interpreter: the profile's heap is the app's alone
+        command = [sys.executable, "-m", "bench.surge_profile"]
+        await asyncio.to_thread(subprocess.run, command, cwd=ROOT, check=True)
     started_at = time.perf_counter()
     servers: dict[str, Server] = {}
     try:
         for name in args.servers:
-            app = "gql.app:create_app" if name == "ours" else "bench.raw_app:create_app"
-            servers[name] = start_server(name, app, logs)
+            app = "bench.raw_app:create_app" if name == "raw" else "gql.app:create_app"
+            root = args.versus if name == "versus" else ROOT
+            workers = {"raw": 1, "versus": args.versus_workers or args.workers}.get(
+                name, args.workers
+            )
+            servers[name] = start_server(name, app, logs, root, workers=workers)
         await asyncio.gather(*(wait_ready(server) for server in servers.values()))
         await reset(surge)
         await warm_up(servers, surge, logs)
@@ -538,7 +565,30 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=10, help="seconds per run")
     parser.add_argument("--no-seed", action="store_true", help="reuse famille_bench_surge")
     parser.add_argument("--servers", type=lambda s: s.split(","), default=["ours", "raw"])
+    parser.add_argument(
+        "--versus",
+        type=Path,
+        default=None,
+        help="another checkout (with its .venv) whose app is measured too, in the same run",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=1, help="uvicorn worker processes of our app (and versus)"
+    )
+    parser.add_argument(
+        "--versus-workers",
+        type=int,
+        default=0,
+        help="uvicorn processes of the versus app (default --workers): --versus . "
+        "--versus-workers 2 measures 1 and 2 processes of this checkout in one run",
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="profile our one-day submit in process first"
+    )
     args = parser.parse_args()
+    if args.versus is not None and "versus" not in args.servers:
+        args.servers.append("versus")
+    if "versus" in args.servers and args.versus is None:
+        parser.error("the versus server needs --versus PATH")
     if args.no_seed and len(args.households) > 1:
         parser.error("--no-seed reuses one database: give one --households")
     # wrk and the servers each hold a socket per client.

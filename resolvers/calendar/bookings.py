@@ -14,7 +14,6 @@ from enum import StrEnum
 from typing import Any, NamedTuple, cast
 
 import orjson
-from tortoise.exceptions import IntegrityError
 from tortoise.fields import CharField
 
 from models.accounts import Account, AccountRole
@@ -39,8 +38,8 @@ from resolvers.core.errors import CalendarErrorCode, CommonErrorCode, DomainErro
 from resolvers.core.french import format_date
 from resolvers.core.outbox import jobs_insert, mail_job, queue_mail
 from resolvers.core.sql import Params, connection, fetch, is_postgres, rows_table
-from resolvers.core.transactions import atomic, savepoint
-from resolvers.households.households import guardian_emails, household_for
+from resolvers.core.transactions import atomic
+from resolvers.households.households import guardian_emails
 from resolvers.live import live
 
 MAX_LINES = 2000  # a school year for a few children and activities
@@ -49,6 +48,9 @@ _KEY_COLUMN = cast("CharField[str]", Request._meta.fields_map["idempotency_key"]
 IDEMPOTENCY_KEY_MAX_LENGTH = _KEY_COLUMN.max_length
 FREED_COLUMNS = [("activity_id", "INTEGER"), ("site_id", "INTEGER"), ("day", "DATE")]
 WRITTEN_COLUMNS = [("child_id", "INTEGER"), *FREED_COLUMNS, ("status", "VARCHAR(16)")]
+_EVENT_COLUMNS = [("status", "VARCHAR(16)"), ("comment", "TEXT")]
+# In the submit's one statement (``_Written.at_once``): its request was written.
+WRITTEN = "EXISTS (SELECT 1 FROM req)"
 
 
 class BookingAction(StrEnum):
@@ -368,11 +370,15 @@ def _evaluate(
 
 
 async def _context_for(
-    actor: Account | None, household_id: int, change_set: ChangeSet
+    actor: Account | None,
+    household_id: int,
+    change_set: ChangeSet,
+    idempotency_key: str | None = None,
 ) -> CalendarContext:
     """The household's access check and the enrolments of the children the change set
     names (only theirs: their bookings are the rows statement 2 then reads). A child of
-    nobody or of another household is NOT_FOUND, naming where it came."""
+    nobody or of another household is NOT_FOUND, naming where it came. A key that already
+    made a request raises ``_KeyTaken`` first: a retry answers the first result."""
     start, end = _span(change_set)
     named = {
         "changes.childId": {c.child_id for c in change_set.changes},
@@ -381,7 +387,11 @@ async def _context_for(
         "sameForChildIds": set(change_set.same_for_child_ids),
     }
     child_ids = sorted(set().union(*named.values()))
-    context = await load_context(actor, household_id, start, end, child_ids=child_ids)
+    context = await load_context(
+        actor, household_id, start, end, child_ids=child_ids, idempotency_key=idempotency_key
+    )
+    if context.replay_of is not None:
+        raise _KeyTaken(context.replay_of)
     for field_name, ids in named.items():
         check_children(context, ids, field_name)
     return context
@@ -555,30 +565,37 @@ async def submit_changes(
             "idempotencyKey",
         )
     fingerprint = change_set.fingerprint(household_id)
-    if idempotency_key:
-        earlier = await _request_of_key(household_id, idempotency_key)
-        if earlier is not None:
-            await household_for(actor, household_id)
-            return _replay(earlier, fingerprint)
-    if not idempotency_key:
-        # No twin to look for after an integrity failure: the caller's transaction is enough.
-        async with atomic():
-            return await _apply(actor, household_id, change_set, clock, None, fingerprint)
+    idempotency_key = idempotency_key or None
     try:
-        # A savepoint, not atomic(): after a twin's IntegrityError the lookup below must
-        # still run, and PostgreSQL refuses statements in a transaction after an error.
-        async with savepoint():
+        # atomic(), not a savepoint: the request's INSERT gives way to a twin's key
+        # (ON CONFLICT DO NOTHING) instead of failing, so the transaction stays usable for
+        # the lookup below, and a submit pays no SAVEPOINT and RELEASE round trips.
+        async with atomic():
             return await _apply(
                 actor, household_id, change_set, clock, idempotency_key, fingerprint
             )
-    except IntegrityError:
-        # The same key raced in from a second connection: answer what the first one did.
-        earlier = await Request.get_or_none(
-            household_id=household_id, idempotency_key=idempotency_key
+    except _KeyTaken as taken:
+        # A retry, or the same key raced in from a second connection (committed:
+        # PostgreSQL's INSERT waited for it): answer what the first one did; nothing of
+        # ours was written.
+        earlier = await (
+            Request.get_or_none(id=taken.request_id)
+            if taken.request_id is not None
+            else _request_of_key(household_id, cast(str, idempotency_key))
         )
         if earlier is None:
-            raise
+            raise RuntimeError("an idempotency key was taken by no request") from None
         return _replay(earlier, fingerprint)
+
+
+class _KeyTaken(Exception):
+    """The idempotency key already made a request (``request_id`` when known): found with
+    the household's context (a retry), or a twin submit wrote its request first, and
+    this one wrote nothing (its statement's other rows are conditioned on its request's)."""
+
+    def __init__(self, request_id: int | None = None) -> None:
+        super().__init__(request_id)
+        self.request_id = request_id
 
 
 async def _request_of_key(household_id: int, idempotency_key: str) -> Request | None:
@@ -615,7 +632,7 @@ async def _apply(
     idempotency_key: str | None,
     fingerprint: str,
 ) -> ChangeResult:
-    context = await _context_for(actor, household_id, change_set)
+    context = await _context_for(actor, household_id, change_set, idempotency_key)
     assert actor is not None
     staff = actor.role != AccountRole.PARENT
     # A recurrence skips closed days: the context knows them (the town's calendar).
@@ -631,8 +648,8 @@ async def _apply(
     recipients = await _recipients(actor, context)
     written = _Written(context, actor, result, now, idempotency_key, fingerprint)
     # The request claims the idempotency key before any booking is written (or in the
-    # same statement): a concurrent twin fails on it (IntegrityError, see submit_changes)
-    # and nothing of it is applied.
+    # same statement): a concurrent twin's INSERT does nothing (_KeyTaken, see
+    # submit_changes) and nothing of it is applied.
     if request_id is not None:
         anyone_waiting = await written.at_once(request_id, recipients)
     else:
@@ -685,7 +702,8 @@ class _Written:
     fingerprint: str
 
     async def at_once(self, request_id: int, recipients: list[str]) -> bool:
-        """Everything in one statement; whether somebody waits for a freed day."""
+        """Everything in one statement; whether somebody waits for a freed day. Raises
+        ``_KeyTaken``, having written nothing, when a twin's request holds the key."""
         self.result.request_id = request_id
         params = Params()
         freed = _freed_days(self.result)
@@ -697,23 +715,31 @@ class _Written:
                               AND w.day = f.day AND w.status = 'waiting')"""
         # The EXISTS reads the rows as they were before this statement: a line's own child
         # leaving the waiting list still counts, which only costs the promotion's lookup.
+        # Every other row is written only with the request (``WRITTEN``): a twin's key
+        # makes the request's INSERT do nothing, and so the whole statement.
         [row] = await fetch(
-            f"""WITH r AS ({self._request(params, request_id)}),
-                     h AS ({self._history(params, request_id)}),
-                     j AS ({jobs_insert(params, self._jobs(recipients), self.now)}),
-                     b AS ({self._bookings(params, request_id)})
-                SELECT {waiting} AS waiting""",
+            f"""WITH req AS ({self._request(params, request_id)} RETURNING id),
+                     h AS ({self._history(params, request_id, guard=WRITTEN)}),
+                     j AS ({jobs_insert(params, self._jobs(recipients), self.now, guard=WRITTEN)}),
+                     b AS ({_bookings_upsert(params, self.result, request_id, self.now, WRITTEN)})
+                SELECT {WRITTEN} AS written, {waiting} AS waiting""",
             params,
         )
+        if not row["written"]:
+            raise _KeyTaken
         return bool(row["waiting"])
 
     async def one_by_one(self, recipients: list[str]) -> bool:
         params = Params()
-        [row] = await fetch(f"{self._request(params, None)} RETURNING id", params)
-        request_id = self.result.request_id = row["id"]
-        for build in (self._history, self._bookings):
-            params = Params()
-            await connection().execute_query(build(params, request_id), params.values)
+        rows = await fetch(f"{self._request(params, None)} RETURNING id", params)
+        if not rows:
+            raise _KeyTaken
+        request_id = self.result.request_id = rows[0]["id"]
+        params = Params()
+        await connection().execute_query(self._history(params, request_id), params.values)
+        params = Params()
+        upsert = _bookings_upsert(params, self.result, request_id, self.now)
+        await connection().execute_query(upsert, params.values)
         params = Params()
         jobs = jobs_insert(params, self._jobs(recipients), self.now)
         await connection().execute_query(jobs, params.values)
@@ -740,21 +766,24 @@ class _Written:
         )
         if request_id is not None:
             columns, values = f"id, {columns}", [request_id, *values]
-        return f"INSERT INTO request ({columns}) VALUES ({params.many(values)})"
-
-    def _history(self, params: Params, request_id: int) -> str:
-        """Submitted then completed (``bulk_create`` would send one execution per row)."""
-        request, actor, at = params(request_id), params(self.actor.id), params(self.now)
-        comment = f"Traitée automatiquement. {self.result.summary()}"[:500]
+        # A twin's key (a retry that raced in) leaves this INSERT without a row rather
+        # than failing the transaction: see submit_changes.
         return (
-            "INSERT INTO request_event (request_id, status, comment, actor_id, created_at) "
-            f"VALUES ({request}, {params(RequestStatus.SUBMITTED.value)}, {params('')}, "
-            f"{actor}, {at}), ({request}, {params(RequestStatus.COMPLETED.value)}, "
-            f"{params(comment)}, {actor}, {at})"
+            f"INSERT INTO request ({columns}) VALUES ({params.many(values)}) "
+            "ON CONFLICT (household_id, idempotency_key) DO NOTHING"
         )
 
-    def _bookings(self, params: Params, request_id: int) -> str:
-        return _bookings_upsert(params, self.result, request_id, self.now)
+    def _history(self, params: Params, request_id: int, *, guard: str = "true") -> str:
+        """Submitted then completed (``bulk_create`` would send one execution per row),
+        written when ``guard`` holds."""
+        request, actor, at = params(request_id), params(self.actor.id), params(self.now)
+        comment = f"Traitée automatiquement. {self.result.summary()}"[:500]
+        events = [(RequestStatus.SUBMITTED.value, ""), (RequestStatus.COMPLETED.value, comment)]
+        rows = rows_table(params, "e", events, _EVENT_COLUMNS)
+        return (
+            "INSERT INTO request_event (request_id, status, comment, actor_id, created_at) "
+            f"SELECT {request}, e.status, e.comment, {actor}, {at} FROM {rows} WHERE {guard}"
+        )
 
     def _jobs(self, recipients: list[str]) -> list[tuple[str, dict[str, Any]]]:
         """The confirmation mail(s) and the live events (with the request's id)."""
@@ -852,14 +881,18 @@ async def _lock_openings(
     return cast(int | None, drawn["request_id"])
 
 
-def _bookings_upsert(params: Params, result: ChangeResult, request_id: int, now: datetime) -> str:
+def _bookings_upsert(
+    params: Params, result: ChangeResult, request_id: int, now: datetime, guard: str = "true"
+) -> str:
     """One INSERT … SELECT … ON CONFLICT statement for the whole change set, never row by
-    row (Tortoise's bulk_create uses executemany, which the server runs once per row).
+    row (Tortoise's bulk_create uses executemany, which the server runs once per row);
+    written when ``guard`` holds.
 
     The rows come as one array per column (``rows_table``): the text and the 7 parameters
     stay the same for any number of rows (prepared once), the server decodes each array in
     one pass, and no placeholder is built per value (1,260 for 180 rows as VALUES lists).
-    ``WHERE true``: SQLite's grammar needs it between a SELECT and ON CONFLICT.
+    A ``WHERE`` (``true`` by default): SQLite's grammar needs one between a SELECT and ON
+    CONFLICT.
     """
     rows = [
         (line.child_id, line.activity_id, line.site_id, line.day, _WRITTEN[line.outcome])
@@ -870,7 +903,7 @@ def _bookings_upsert(params: Params, result: ChangeResult, request_id: int, now:
     return (
         "INSERT INTO booking (child_id, activity_id, site_id, day, status, request_id, "
         "updated_at) SELECT r.child_id, r.activity_id, r.site_id, r.day, r.status, "
-        f"{params(request_id)}, {params(now)} FROM {changed} WHERE true "
+        f"{params(request_id)}, {params(now)} FROM {changed} WHERE {guard} "
         "ON CONFLICT (child_id, activity_id, day) DO UPDATE SET "
         "status = excluded.status, site_id = excluded.site_id, "
         "request_id = excluded.request_id, updated_at = excluded.updated_at"

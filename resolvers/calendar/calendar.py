@@ -86,6 +86,8 @@ class CalendarContext:
     # The town's unpaid_block_days and the household's oldest unpaid due date (statement 1).
     unpaid_block_days: int | None = None
     oldest_unpaid_due: date | None = None
+    # The request an idempotency key already made, when load_context was given one.
+    replay_of: int | None = None
     _days_facts: dict[int, list[DayFacts]] = field(default_factory=dict, repr=False)
     _rows_of: dict[tuple[int, int], list[EnrollmentRow]] | None = field(default=None, repr=False)
 
@@ -216,11 +218,14 @@ async def load_context(
     end: date,
     *,
     child_ids: list[int] | None = None,
+    idempotency_key: str | None = None,
 ) -> CalendarContext:
     """Access check, the children and their enrolments with their rules, and the town's
     exceptional days and school holidays of the range (statement 1): every day's closure
     is known before ``load_day_rows`` loads the bookings (statement 2), which then counts
-    the booked places of the open days only."""
+    the booked places of the open days only. With an ``idempotency_key`` (a submit), the
+    same statement looks for the request the key already made (``replay_of``): a phone
+    sends a key with every submit, and a lookup of its own would cost a round trip."""
     if actor is None:
         raise NotAuthenticated()
     check_range(start, end)
@@ -229,6 +234,7 @@ async def load_context(
     household = params(household_id)
     access = _access_predicate(actor, params)
     first, last = params(start), params(end)
+    replay = _replay_branch(params, idempotency_key, household, access)
     # An archived child is out of the calendar; an archived file keeps its children but no
     # enrolment, so nothing can be booked (families/staff see why in the file).
     # One household row, checked in every branch; the town's rows reuse a few columns:
@@ -275,13 +281,32 @@ async def load_context(
             FROM household h
             JOIN school_holiday sh ON sh.tenant_id = h.tenant_id
             WHERE h.id = {household} AND {access}
-              AND sh.starts_on <= {last} AND sh.ends_on >= {first}
+              AND sh.starts_on <= {last} AND sh.ends_on >= {first}{replay}
             ORDER BY kind, birth_date, child_id, code, starts_on""",
         params,
     )
     if not rows or rows[0]["kind"] != "enrollment":
         raise NotFound("Foyer", "householdId")
-    return context_from_rows(rows, household_id, start, end)
+    context = context_from_rows(rows, household_id, start, end)
+    if rows[-1]["kind"] == "replay":  # sorted last
+        context.replay_of = rows[-1]["enrollment_id"]
+    return context
+
+
+def _replay_branch(params: Params, key: str | None, household: str, access: str) -> str:
+    """Statement 1's rows for a submit's idempotency key: the request it already made, if
+    any, its id in the ``enrollment_id`` column (``context_from_rows`` skips the row: no
+    child)."""
+    if key is None:
+        return ""
+    return f"""
+            UNION ALL
+            SELECT 'replay', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, r.id, NULL,
+                   NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+                   NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+            FROM household h
+            JOIN request r ON r.household_id = h.id AND r.idempotency_key = {params(key)}
+            WHERE h.id = {household} AND {access}"""
 
 
 def check_children(context: "CalendarContext", child_ids: "Iterable[int]", field: str) -> None:

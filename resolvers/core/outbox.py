@@ -7,7 +7,7 @@ import orjson
 
 from models.outbox import OutboxJob
 from resolvers.core.clock import Clock
-from resolvers.core.sql import Params, connection
+from resolvers.core.sql import Params, connection, rows_table
 
 
 async def record_job(function: str, kwargs: dict[str, Any], *, clock: Clock) -> OutboxJob:
@@ -31,9 +31,19 @@ async def record_jobs(jobs: list[tuple[str, dict[str, Any]]], *, clock: Clock) -
     await connection().execute_query(jobs_insert(params, jobs, clock.now()), params.values)
 
 
-def jobs_insert(params: Params, jobs: list[tuple[str, dict[str, Any]]], now: datetime) -> str:
-    """The INSERT of ``record_jobs``, for a caller that sends it with other writes."""
+def jobs_insert(
+    params: Params, jobs: list[tuple[str, dict[str, Any]]], now: datetime, *, guard: str = ""
+) -> str:
+    """The INSERT of ``record_jobs``, for a caller that sends it with other writes; with a
+    ``guard`` (PostgreSQL, in a data-modifying CTE), written only when it holds."""
     at = params(now)
+    if guard:
+        encoded = [(function, orjson.dumps(kwargs).decode()) for function, kwargs in jobs]
+        rows = rows_table(params, "j", encoded, [("function", "VARCHAR(64)"), ("kwargs", "JSONB")])
+        return (
+            "INSERT INTO outbox_job (function, kwargs, created_at, attempts, last_error) "
+            f"SELECT j.function, j.kwargs, {at}, 0, '' FROM {rows} WHERE {guard}"
+        )
     values = ", ".join(
         f"({params(function)}, {params(orjson.dumps(kwargs).decode())}, {at}, 0, '')"
         for function, kwargs in jobs

@@ -121,3 +121,39 @@ async def test_a_submit_sends_as_many_statements_for_two_days_as_for_a_school_ye
     # waiting children after a cancellation.
     expected = [6, 6, 6, 6] if backend.name == "postgres" else [8, 8, 9, 9]
     assert counts == expected
+
+
+async def test_an_idempotency_key_costs_no_statement_of_its_own(
+    api: GraphQL, clock: FrozenClock, backend: Backend
+) -> None:
+    # given a family booking one day from a phone (with a key), one without
+    household_id, token, [child], activity_id = await family(clock, children=1)
+    keyed = SUBMIT.replace(
+        "$input: BookingChangesInput!)", "$input: BookingChangesInput!, $key: String)"
+    )
+    keyed = keyed.replace("input: $input)", "input: $input, idempotencyKey: $key)")
+
+    def day(date: str) -> dict[str, Any]:
+        change = {
+            "childId": encode_id("Child", child),
+            "activityId": activity_id,
+            "date": date,
+            "action": "BOOK",
+        }
+        return {"householdId": household_id, "input": {"changes": [change]}}
+
+    counts = []
+    for document, variables in (
+        (SUBMIT, day("2026-12-01")),
+        (keyed, {**day("2026-12-03"), "key": "telephone-1"}),
+        (keyed, {**day("2026-12-03"), "key": "telephone-1"}),  # the retry
+    ):
+        async with count_queries() as statements:
+            answer = await api(document, variables, token=token)
+        assert answer["data"]["submitBookingChanges"]["summary"] == "Réservations : 1 jour réservé"
+        counts.append(statements.count)
+    # then the key is looked up with the household's enrolments, not by a statement of its
+    # own; its retry costs the token, that statement, reading the first request and the
+    # relay every mutation asks for after its commit
+    assert counts[1] == counts[0]
+    assert counts[2] == 4

@@ -1,5 +1,6 @@
 """The outbox: a Redis outage delays mail but loses none; jobs run once; failures retry."""
 
+import asyncio
 import os
 from collections.abc import Iterator
 from datetime import timedelta
@@ -10,6 +11,7 @@ import pytest
 from arq import ArqRedis, Retry
 
 from gql.app import create_app
+from gql.schema import _relay_after_commit
 from jobs.mail import send_mail
 from jobs.outbox import backoff_seconds, relay_outbox
 from models.outbox import OutboxJob
@@ -17,6 +19,7 @@ from resolvers.core.outbox import queue_mail
 from settings import get_settings
 from tests.conftest import Backend, Mailbox
 from tests.factories import make_town
+from tests.sql_count import count_queries
 
 REGISTER = """
 mutation Register($input: RegisterInput!) {
@@ -173,3 +176,27 @@ async def test_jobs_lost_by_redis_are_relayed_again(
     await OutboxJob.filter(id=job.id).update(relayed_at=clock.now() - timedelta(minutes=11))
     await run_jobs()
     assert len(mailbox.to("perdu@exemple.fr")) == 1
+
+
+async def test_mutations_committed_at_once_share_relays_and_each_mail_goes_once(
+    backend: Backend, clock: Any, mailbox: Mailbox, run_jobs: Any
+) -> None:
+    # given ten mails committed at once (the opening day's submits), each mutation then
+    # asking for the relay after its commit
+    for n in range(10):
+        await queue_mail(
+            f"parent{n}@exemple.fr",
+            "password_changed",
+            {"town": "Ville de Test", "first_names": "Anne"},
+            clock=clock,
+        )
+    async with count_queries() as log:
+        await asyncio.gather(*(_relay_after_commit(backend.redis, clock) for _ in range(10)))
+    # then two relays handed them all over (the first, then one for everybody who asked
+    # while it ran), not ten competing for the same rows, and each mail goes once
+    relays = [s for s in log.statements if s.startswith("UPDATE outbox_job SET relayed_at")]
+    assert len(relays) == 2
+    assert await OutboxJob.filter(relayed_at__isnull=True).count() == 0
+    await run_jobs()
+    for n in range(10):
+        assert len(mailbox.to(f"parent{n}@exemple.fr")) == 1
