@@ -138,7 +138,11 @@ async def _relay_fresh(redis: ArqRedis, now: datetime, limit: int) -> int:
                 else:
                     _enqueue(pipe, redis, row["function"], int(row["id"]), kwargs)
             await pipe.execute()
-    except Exception as exc:
+    except BaseException as exc:
+        # BaseException: a relay cancelled mid-pipeline (the API's 2 s ``wait_for``) must
+        # give its claims back too, or its mails would wait for the 10-minute stale relay.
+        # If Redis took the jobs before the cancellation, the next relay's SET NX keeps
+        # them single; live events may then be published twice, which clients tolerate.
         params = Params()
         live_function = params(LIVE_EVENTS_FUNCTION)
         await connection().execute_query(
