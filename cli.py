@@ -1,5 +1,5 @@
 """The ``famille`` command: serve, worker, migrate, demo, create-town, invoice, sepa-export,
-tax-certificates, import-families, register-documents, export-schema, dev."""
+tax-certificates, import-families, register-documents, export-schema, check, dev."""
 
 import argparse
 import asyncio
@@ -420,6 +420,40 @@ def cmd_register_documents(args: argparse.Namespace) -> None:
     asyncio.run(run())
 
 
+def cmd_check(_: argparse.Namespace) -> None:
+    """After a restore (docs/backups.md): verify what must hold in the data, say in French
+    what is broken, exit 1 if anything is."""
+
+    async def run() -> bool:
+        from jobs.worker import FUNCTIONS
+        from models.database import close_db, init_db
+        from resolvers.integrity.checks import run_checks
+        from resolvers.live.live import LIVE_EVENTS_FUNCTION
+
+        await init_db()
+        try:
+            known = {function.__name__ for function in FUNCTIONS} | {LIVE_EVENTS_FUNCTION}
+            results = await run_checks(known)
+        finally:
+            await close_db()
+        for result in results:
+            mark = "OK " if result.ok else "ERREUR"
+            print(f"{mark:<6} {result.title} : {result.checked or 'non vérifié'}")
+            for problem in result.problems:
+                print(f"       - {problem}")
+            for note in result.notes:
+                print(f"       (i) {note}")
+        problems = sum(len(result.problems) for result in results)
+        if problems:
+            print(f"{problems} problème(s) : les données ne sont pas cohérentes.")
+        else:
+            print("Tout est cohérent.")
+        return problems == 0
+
+    if not asyncio.run(run()):
+        sys.exit(1)
+
+
 def cmd_export_schema(args: argparse.Namespace) -> None:
     from gql.schema import export_sdl
 
@@ -551,6 +585,11 @@ def build_parser() -> argparse.ArgumentParser:
         ("worker", cmd_worker, "worker arq (FAMILLE_REDIS_URL requis)"),
         ("migrate", cmd_migrate, "applique les migrations"),
         ("demo", cmd_demo, "crée la commune de démo et affiche les accès"),
+        (
+            "check",
+            cmd_check,
+            "vérifie la cohérence des données (après une restauration) ; code 1 sinon",
+        ),
     ):
         add_parser(name, help=help_text, description=help_text).set_defaults(func=command)
     town = add_parser(
