@@ -24,6 +24,7 @@ from tortoise import Tortoise
 import models
 from models.documents import DocumentFile
 from resolvers.billing.invoicing import invoice_number
+from resolvers.core.french import format_euros
 from resolvers.core.sql import Params, fetch, is_postgres
 from resolvers.documents.storage import store_for
 from resolvers.payments.numbering import PREFIXES, Series
@@ -32,6 +33,8 @@ from settings import get_settings
 MIGRATIONS_DIR = Path(models.__file__).resolve().parent / "migrations"
 # Missing numbers listed in one message; the count says how many more.
 SHOWN = 10
+# Invoices named one by one in the ledger check (the rest are counted).
+MAX_NAMED = 500
 # Document files read per statement: their bytes are in the rows with the database backend.
 FILE_BATCH = 100
 
@@ -358,16 +361,23 @@ async def check_ledger() -> CheckResult:
             balance[int(row["id"])] += rest
         elif row["corrects_id"] is None:
             result.problems.append(
-                f"{where} (avoir) : réglé de {rest} centime(s) sans paiement ni facture corrigée"
+                f"{where} (avoir) : réglé de {format_euros(rest)} sans paiement ni facture corrigée"
             )
         elif not int(row["total_cents"]) <= rest <= 0:
             result.problems.append(
-                f"{where} (avoir) : a soldé {-rest} centime(s) pour un montant de "
-                f"{-int(row['total_cents'])}"
+                f"{where} (avoir) : a soldé {format_euros(-rest)} pour un montant de "
+                f"{format_euros(-int(row['total_cents']))}"
             )
         else:
             balance[int(row["corrects_id"])] += rest
-    broken = sorted(invoice_id for invoice_id, cents in balance.items() if cents)
+    unbalanced = sorted(invoice_id for invoice_id, cents in balance.items() if cents)
+    # Named one by one up to a bound (one IN list); past it, counted.
+    broken = unbalanced[:MAX_NAMED]
+    if len(unbalanced) > MAX_NAMED:
+        result.problems.append(
+            f"et {len(unbalanced) - MAX_NAMED} autre(s) facture(s) dont le montant réglé "
+            "diffère du grand livre"
+        )
     if broken:
         params = Params()
         numbers = {
@@ -380,10 +390,11 @@ async def check_ledger() -> CheckResult:
         }
         for invoice_id in broken:
             row = numbers[invoice_id]
+            explained = int(row["settled_cents"]) - balance[invoice_id]
             result.problems.append(
                 f"{_regie(names, int(row['authority_id']))}, facture {row['number']} : réglée "
-                f"de {row['settled_cents']} centime(s), le grand livre (paiements et avoirs) "
-                f"en explique {int(row['settled_cents']) - balance[invoice_id]}"
+                f"de {format_euros(int(row['settled_cents']))}, le grand livre (paiements et "
+                f"avoirs) en explique {format_euros(explained)}"
             )
     result.checked = f"{total['n']} facture(s) et avoir(s)"
     return result

@@ -13,6 +13,7 @@ from models.documents import DocumentFile
 from models.outbox import OutboxJob
 from models.payments import DocumentCounter
 from resolvers.core.clock import FrozenClock
+from resolvers.core.french import format_euros
 from resolvers.integrity.checks import CheckResult, run_checks
 from resolvers.live.live import LIVE_EVENTS_FUNCTION
 from tests.conftest import Backend
@@ -78,8 +79,8 @@ async def test_each_kind_of_damage_is_named(backend: Backend, clock: FrozenClock
     assert problems == [
         f"{regie}, 2026-10 : 1 numéro(s) de facture manquant(s) : {lost.number}",
         f"{regie}, reçus de 2026 : 1 numéro(s) manquant(s) : R{authority_id}-2026-000002",
-        f"{regie}, facture {paid.number} : réglée de {paid.settled_cents + 1} centime(s), le "
-        f"grand livre (paiements et avoirs) en explique {paid.settled_cents}",
+        f"{regie}, facture {paid.number} : réglée de {format_euros(paid.settled_cents + 1)}, "
+        f"le grand livre (paiements et avoirs) en explique {format_euros(paid.settled_cents)}",
         f"document {seeded.document_id}, fichier 1 « attestation.pdf » (database) : "
         "contenu absent de la base",
     ]
