@@ -403,7 +403,7 @@ async def check_ledger() -> CheckResult:
 async def check_sequences() -> CheckResult:
     """PostgreSQL: each table's id sequence is past its largest id. pg_restore sets them;
     a copy made another way (data-only, table by table, logical replication) may not, and
-    the next insert into that table fails on a duplicate key."""
+    the next row added to that table fails on a duplicate key."""
     result = CheckResult("Séquences des identifiants")
     if not is_postgres():
         result.checked = "sans objet sous SQLite"
