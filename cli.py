@@ -1,5 +1,6 @@
-"""The ``famille`` command: serve, worker, migrate, demo, create-town, invoice, sepa-export,
-tax-certificates, import-families, register-documents, export-schema, check, dev."""
+"""The ``famille`` command: serve, worker, migrate, demo, doctor, create-town, invoice,
+sepa-export, tax-certificates, import-families, register-documents, export-schema, check,
+dev."""
 
 import argparse
 import asyncio
@@ -106,6 +107,9 @@ def cmd_serve(args: argparse.Namespace) -> None:
         host=settings.host,
         port=settings.port,
         proxy_headers=True,
+        # Only these proxies' X-Forwarded-For is believed (docs/deployment.md): anyone else
+        # could write a client address of their choosing in it.
+        forwarded_allow_ips=settings.forwarded_allow_ips,
         workers=workers,
     )
 
@@ -121,6 +125,35 @@ def cmd_worker(_: argparse.Namespace) -> None:
 
     # Not arq's run_worker: it exits when Redis goes away (jobs/worker.py).
     asyncio.run(run_worker_until_signalled(settings))
+
+
+def cmd_doctor(_: argparse.Namespace) -> None:
+    """Each check on a line (OK, ATTENTION, ERREUR), then exit 1 if any says ERREUR."""
+
+    async def run() -> int:
+        from jobs.doctor import Level, diagnose
+        from jobs.queue import open_pool
+        from models.database import close_db, init_db
+        from resolvers.core.clock import SystemClock
+
+        settings = get_settings()
+        redis = await open_pool(settings) if settings.redis_url else None
+        try:
+            findings = await diagnose(
+                settings, redis=redis, now=SystemClock().now(), open_orm=init_db
+            )
+        finally:
+            if redis is not None:
+                await redis.aclose()
+            await close_db()
+        for finding in findings:
+            print(finding.line())
+        errors = sum(finding.level == Level.ERREUR for finding in findings)
+        warnings = sum(finding.level == Level.ATTENTION for finding in findings)
+        print(f"\n{errors} erreur(s), {warnings} point(s) d'attention.")
+        return 1 if errors else 0
+
+    sys.exit(asyncio.run(run()))
 
 
 class ProgressBar:
@@ -488,6 +521,7 @@ def cmd_dev(args: argparse.Namespace) -> None:
             host=settings.host,
             port=settings.port,
             log_level="info",
+            forwarded_allow_ips=settings.forwarded_allow_ips,
         )
         access_log.install()
         server = uvicorn.Server(config)
@@ -525,6 +559,9 @@ def logger_levels(command: str, log_level: str) -> dict[str, int]:
     `famille worker` keeps its job log."""
     if command == "dev" and log_level != "debug":
         return {"arq": logging.WARNING}
+    if command in ("doctor", "check") and log_level != "debug":
+        # The report is read by people: the ORM's start and stop lines would cut into it.
+        return {"tortoise": logging.WARNING}
     return {}
 
 
@@ -585,6 +622,12 @@ def build_parser() -> argparse.ArgumentParser:
         ("worker", cmd_worker, "worker arq (FAMILLE_REDIS_URL requis)"),
         ("migrate", cmd_migrate, "applique les migrations"),
         ("demo", cmd_demo, "crée la commune de démo et affiche les accès"),
+        (
+            "doctor",
+            cmd_doctor,
+            "vérifie l'installation (clé, HTTPS, base, Redis, SMTP, paiements, worker, "
+            "disque) ; code 1 en cas d'erreur",
+        ),
         (
             "check",
             cmd_check,

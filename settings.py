@@ -44,6 +44,12 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Address `serve` and `dev` listen on")
     port: int = Field(default=8000, description="Port `serve` and `dev` listen on")
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1,::1",
+        description="Comma-separated addresses or networks of the reverse proxies whose "
+        "X-Forwarded-For and X-Forwarded-Proto `serve` and `dev` believe; * = any (never "
+        "on a public port)",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info",
         description="Level of the logs every command prints; `debug` also shows arq's "
@@ -202,6 +208,19 @@ class Settings(BaseSettings):
     )
     document_expiry_reminder_days: int = Field(
         default=30, description="Days before a stored document expires that its owners are mailed"
+    )
+
+    doctor_cron_max_minutes: int = Field(
+        default=5,
+        ge=1,
+        description="Minutes without a run of the worker's outbox relay (every 20 s) or with "
+        "an outbox row waiting after which `famille doctor` says the crons are not running",
+    )
+    doctor_min_free_disk_mb: int = Field(
+        default=1024,
+        ge=0,
+        description="Free space under the document directory (filesystem storage) below "
+        "which `famille doctor` reports an error",
     )
 
     retention_days: int = Field(

@@ -8,28 +8,24 @@ state, for monitoring.
 
 import asyncio
 
-import aiosmtplib
 from arq import ArqRedis
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 from tortoise import connections
 
+from jobs.probes import failure_text, smtp_greeting_failure
 from settings import get_settings
 
 # Seconds each check may take: a dependency that hangs is reported, not waited for.
 CHECK_TIMEOUT = 2.0
 
 
-def _failure(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}"[:200] if str(exc) else type(exc).__name__
-
-
 async def _database() -> tuple[str, str]:
     try:
         await asyncio.wait_for(connections.get("default").execute_query("SELECT 1"), CHECK_TIMEOUT)
     except Exception as exc:  # noqa: BLE001 - reported, not raised
-        return "down", _failure(exc)
+        return "down", failure_text(exc)
     return "ok", ""
 
 
@@ -41,31 +37,16 @@ async def _redis(redis: ArqRedis | None) -> tuple[str, str]:
     try:
         await asyncio.wait_for(redis.ping(), CHECK_TIMEOUT)
     except Exception as exc:  # noqa: BLE001
-        return "down", _failure(exc)
+        return "down", failure_text(exc)
     return "ok", ""
 
 
 async def _smtp() -> tuple[str, str]:
-    """Connect and read the greeting (a 421 greeting or silence is a failure), then QUIT."""
     settings = get_settings()
     if not settings.smtp_host:
         return "files", ""
-    client = aiosmtplib.SMTP(
-        hostname=settings.smtp_host,
-        port=settings.smtp_port,
-        use_tls=settings.smtp_security == "tls",
-        start_tls=False,
-        timeout=CHECK_TIMEOUT,
-    )
-    try:
-        await asyncio.wait_for(client.connect(), CHECK_TIMEOUT)
-    except Exception as exc:  # noqa: BLE001
-        return "down", _failure(exc)
-    try:
-        await asyncio.wait_for(client.quit(), CHECK_TIMEOUT)
-    except Exception:  # noqa: BLE001 - it greeted us: up
-        client.close()
-    return "ok", ""
+    failure = await smtp_greeting_failure(settings, CHECK_TIMEOUT)
+    return ("down", failure) if failure else ("ok", "")
 
 
 async def _checks(request: Request) -> dict[str, tuple[str, str]]:

@@ -196,7 +196,16 @@ async def _relay_stale(redis: ArqRedis, now: datetime, limit: int, stale_after: 
     return len(rows)
 
 
+def relay_heartbeat_key(queue_name: str) -> str:
+    """Redis key holding when the worker's relay cron last ran (ISO 8601, UTC): `famille
+    doctor` reads it to tell whether any worker runs its crons."""
+    return f"{queue_name}:heartbeat:relay_outbox"
+
+
 async def relay_outbox_cron(ctx: dict[str, Any]) -> int:
-    """Worker cron: the safety net when the API could not reach Redis after a commit."""
+    """Worker cron: the safety net when the API could not reach Redis after a commit. Each
+    run that went through leaves its time in Redis (``relay_heartbeat_key``)."""
     clock: Clock = ctx.get("clock") or SystemClock()
-    return await relay_outbox(ctx["redis"], clock=clock)
+    relayed = await relay_outbox(ctx["redis"], clock=clock)
+    await ctx["redis"].set(relay_heartbeat_key(get_settings().queue_name), clock.now().isoformat())
+    return relayed
