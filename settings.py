@@ -101,6 +101,15 @@ class Settings(BaseSettings):
     login_address_max_delay_seconds: float = Field(
         default=10, description="Longest wait of a login from a client address that failed often"
     )
+    question_window_minutes: int = Field(
+        default=60, description="Window over which public questions (« Poser une question ») count"
+    )
+    question_max_per_address: int = Field(
+        default=10, description="Public questions from one client address over the window"
+    )
+    question_max_per_email: int = Field(
+        default=3, description="Public questions from one e-mail address over the window"
+    )
 
     graphql_max_depth: int = Field(default=12, description="Maximum query depth")
     graphql_max_aliases: int = Field(default=30, description="Maximum aliases per operation")
@@ -150,6 +159,7 @@ class Settings(BaseSettings):
     )
     upload_max_file_kb: int = Field(default=3200, description="Largest accepted file, in KB")
     upload_max_files: int = Field(default=4, description="Files per document")
+    town_logo_max_kb: int = Field(default=300, description="Largest town logo (PNG or JPEG), in KB")
     upload_max_files_per_request: int = Field(
         default=12,
         description="Files in one request: a document's 4 plus room for a fifth to be refused "

@@ -61,6 +61,9 @@ STAFF_OPERATIONS: dict[str, Access] = {
     "setFamilyQuotient": staff(AGENT),
     "setHouseholdArchived": staff(AGENT),
     "completeFamilyQuotientRequest": staff(AGENT),
+    "answerAppointmentRequest": staff(AGENT),
+    "townQuestions": staff(AGENT),
+    "answerTownQuestion": staff(AGENT),
     # The consents a town asks are one of its settings.
     "saveConsentType": staff(),
     "townRequests": staff(AGENT),

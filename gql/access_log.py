@@ -10,22 +10,16 @@ stay: ``?token=…``; a GraphQL GET's document and variables may hold tokens as 
 import logging
 from urllib.parse import parse_qsl, quote
 
+from resolvers.core.signed_links import LINK_KINDS
+
 ACCESS_LOGGER = "uvicorn.access"
 REDACTED = "…"
 # Routes whose path after the prefix is a token (gql/app.py, gql/downloads.py,
-# gql/payment_routes.py).
+# gql/payment_routes.py; the signed links' from resolvers/core/signed_links.py).
 TOKEN_PREFIXES = (
     "/activation/",
     "/mot-de-passe/",
-    "/files/",
-    "/factures/",
-    "/prelevements/",
-    "/titres/",
-    "/attestations/",
-    "/recus/",
-    "/bordereaux/",
-    "/journal-caisse/",
-    "/export/",
+    *(kind.prefix for kind in LINK_KINDS),
     "/ics/",
     "/paiement/retour/",
 )

@@ -58,6 +58,7 @@ from jobs.queue import open_pool
 from models.database import close_db, init_db
 from resolvers.accounts.accounts import authenticate
 from resolvers.calendar.booking_rules import public_holiday
+from resolvers.core import signed_links
 from resolvers.core.clock import Clock, SystemClock
 from settings import get_settings
 
@@ -250,20 +251,20 @@ def create_app(*, clock: Clock | None = None, redis: ArqRedis | None = None) -> 
             Route("/graphql", graphql_view, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql_view),
             *health.routes(),
-            Route("/files/{token}", file_download(clock)),
+            Route(signed_links.DOCUMENT_FILE.route, file_download(clock)),
             Route("/activation/{token}", pages.activation_page(clock), methods=["GET", "POST"]),
             Route(
                 "/mot-de-passe/{token}", pages.password_reset_page(clock), methods=["GET", "POST"]
             ),
             *downloads.routes(clock),
-            Route("/factures/{token}", invoice_pdf(clock)),
-            Route("/prelevements/{token}", direct_debit_xml(clock)),
-            Route("/titres/{token}", pes_xml(clock)),
-            Route("/attestations/{token}", tax_certificate_pdf(clock)),
-            Route("/recus/{token}", desk_receipt_pdf(clock)),
-            Route("/bordereaux/{token}", deposit_slip_pdf(clock)),
-            Route("/journal-caisse/{token}", cash_journal_file(clock)),
-            Route("/export/{token}", household_export(clock)),
+            Route(signed_links.INVOICE_PDF.route, invoice_pdf(clock)),
+            Route(signed_links.DIRECT_DEBIT_XML.route, direct_debit_xml(clock)),
+            Route(signed_links.PES_XML.route, pes_xml(clock)),
+            Route(signed_links.TAX_CERTIFICATE.route, tax_certificate_pdf(clock)),
+            Route(signed_links.DESK_RECEIPT.route, desk_receipt_pdf(clock)),
+            Route(signed_links.DEPOSIT_SLIP.route, deposit_slip_pdf(clock)),
+            Route(signed_links.CASH_JOURNAL.route, cash_journal_file(clock)),
+            Route(signed_links.HOUSEHOLD_EXPORT.route, household_export(clock)),
             *payment_routes.routes(clock),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],

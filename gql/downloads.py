@@ -14,7 +14,6 @@ from starlette.routing import Route
 
 from gql.access import STAFF_OPERATIONS
 from gql.ids import decode_id
-from gql.operations.queries import ATTENDANCE_PDF, KITCHEN_CSV
 from models.accounts import Account
 from resolvers.core import signed_links
 from resolvers.core.clock import Clock
@@ -29,7 +28,7 @@ _STATUS = {CommonErrorCode.NOT_FOUND.value: 404, CommonErrorCode.INVALID.value: 
 
 
 def _signed(
-    purpose: str,
+    kind: signed_links.LinkKind,
     operation: str,
     clock: Clock,
     produce: Callable[[Account, dict[str, str]], Awaitable[Response]],
@@ -40,9 +39,7 @@ def _signed(
 
     async def handler(request: Request) -> Response:
         try:
-            account, params = await signed_links.verify(
-                request.query_params.get("token", ""), purpose, clock=clock
-            )
+            account, params = await kind.verify(request.query_params.get("token", ""), clock=clock)
             with running(roles):
                 return await produce(account, params)
         except signed_links.InvalidLink:
@@ -102,12 +99,12 @@ def routes(clock: Clock) -> list[Route]:
 
     return [
         Route(
-            f"/exports/{KITCHEN_CSV}",
-            _signed(KITCHEN_CSV, "kitchenForecastExport", clock, kitchen_csv),
+            signed_links.KITCHEN_CSV.route,
+            _signed(signed_links.KITCHEN_CSV, "kitchenForecastExport", clock, kitchen_csv),
         ),
         Route(
-            f"/exports/{ATTENDANCE_PDF}",
-            _signed(ATTENDANCE_PDF, "attendanceSheetsPdf", clock, attendance_file),
+            signed_links.ATTENDANCE_PDF.route,
+            _signed(signed_links.ATTENDANCE_PDF, "attendanceSheetsPdf", clock, attendance_file),
         ),
         Route("/ics/{token}.ics", ics_feed),
     ]

@@ -71,6 +71,7 @@ LIST_LIMITS: dict[str, Callable[[Settings], int]] = {
     "Mutation.decideReenrollments(refuseIds)": lambda s: s.input_max_ids,
     "Mutation.uploadDocument(files)": lambda s: s.upload_max_files_per_request,
     "Mutation.requestFamilyQuotient(documentIds)": lambda s: s.upload_max_files_per_request,
+    "Mutation.requestAppointment(preferredSlots)": lambda s: s.input_max_items,
     "Mutation.startPayment(invoiceIds)": lambda s: s.input_max_ids,
     "AbsenceInput.activityIds": lambda s: s.input_max_ids,
     "AbsenceInput.attachments": lambda s: s.upload_max_files_per_request,

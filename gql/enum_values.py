@@ -65,6 +65,8 @@ ERROR_CODES = {
     "TOKEN_USED": "The link or token was already used.",
     "INVALID_CREDENTIALS": "Wrong e-mail or password.",
     "ACCOUNT_NOT_ACTIVATED": "The account's activation link was not followed yet.",
+    "RATE_LIMITED": "Too many submissions of a public form from this address or e-mail: "
+    "the message says when to retry.",
     "TOO_MANY_ATTEMPTS": "Too many failed logins: the message says when to retry.",
     "WRONG_PASSWORD": "The current password given is wrong.",
     "OWN_ACCOUNT": "An administrator may not disable or change the role of their own account.",
@@ -154,6 +156,8 @@ VALUES: dict[type[Enum], dict[str, str]] = {
         "ABSENCE_REPORT": "An absence reported.",
         "CHILD_UPDATE": "A change of a child's details, diet or PAI, decided by staff.",
         "FAMILY_QUOTIENT": "A proof of income sent for the town to set the family quotient.",
+        "APPOINTMENT": "An appointment asked of the town (e.g. for a crèche place); staff "
+        "answer it with a date, a time and a place.",
     },
     Residency: {
         "BY_POSTAL_CODE": "Resident when the postal code is one of the régie's.",
@@ -387,7 +391,10 @@ VALUES: dict[type[Enum], dict[str, str]] = {
     },
     ReviewReason: {
         "AMOUNT_MISMATCH": "The amount paid differs from the amount asked.",
-        "REFUND_NEEDED": "Paid invoices were already settled: refund the family.",
+        "REFUND_NEEDED": (
+            "Paid invoices were already settled: the surplus is the household's credit "
+            "(its next invoices use it, or the régie refunds it)."
+        ),
         "LATE_PAYMENT": "Paid after the attempt was given up.",
         "REVERSED": "A payment was reversed by the provider.",
         "UNMATCHED_REFUND": "A refund we did not ask for.",

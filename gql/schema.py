@@ -61,6 +61,7 @@ from gql.reminders.dunning import DunningMutations, DunningQueries
 from gql.reminders.mutations import ReminderMutations
 from gql.requests.mutations import RequestMutations
 from gql.requests.queries import RequestQueries
+from gql.requests.questions import QuestionMutations, QuestionQueries
 from gql.sepa.mutations import SepaMutations
 from gql.sepa.queries import SepaQueries
 from gql.staff.mutations import StaffMutations
@@ -93,6 +94,7 @@ class Query(
     QuotientQueries,
     AccountingQueries,
     RequestQueries,
+    QuestionQueries,
     PaymentQueries,
     TillQueries,
     DunningQueries,
@@ -122,6 +124,7 @@ class Mutation(
     TreasuryMutations,
     QuotientMutations,
     RequestMutations,
+    QuestionMutations,
     PrivacyMutations,
     ReminderMutations,
     PaymentMutations,

@@ -22,7 +22,8 @@ class Diet(StrEnum):
 
 
 class FamilyQuotientSource(StrEnum):
-    """Where the town took the family quotient from."""
+    """Where the town took the family quotient from: the one answer, whoever set it (an
+    agent, a family's proof, API Particulier: CAF or MSA with ``family_quotient_month``)."""
 
     MANUAL = "manual"
     CAF = "caf"
@@ -63,11 +64,13 @@ class Household(Model):
     resident_override = fields.BooleanField(
         null=True, description="Resident for pricing whatever the postal code, null by postal code"
     )
-    # Set when the quotient came from API Particulier, null when staff typed it. Nullable
-    # so that adding the columns to a town's existing households needs no default.
+    # Set when the quotient came from API Particulier (source CAF or MSA), null when staff
+    # typed it. Nullable so that adding the columns to existing households needs no default.
     family_quotient_month = fields.DateField(
         null=True, description="First day of the month the CAF/MSA quotient applies to"
     )
+    # Deprecated (0021): the source says CAF or MSA. Still written in step with it for the
+    # code of the previous release during a deploy, read by nothing; to be dropped.
     family_quotient_provider = fields.CharField(
         max_length=4, null=True, description="CNAF or MSA, null = entered by staff"
     )

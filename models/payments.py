@@ -132,6 +132,12 @@ class PaymentAttempt(Model):
         max_length=64, default="", description="vads_trans_uuid, Paybox S, PayFiP idOp"
     )
     email = fields.CharField(max_length=254, description="Where the receipt goes")
+    # Money an online payment brought that no invoice needed any more (paid at the desk
+    # meanwhile, paid twice): the household's credit at the régie, like a desk payment's
+    # (resolvers/billing/credits.py). Marks the attempts the credit query reads.
+    credit_cents = fields.IntField(
+        default=0, description="Surplus of its online payments kept as the household's credit"
+    )
     created_at = fields.DatetimeField()
     expires_at = fields.DatetimeField(description="End of the provider's session")
     updated_at = fields.DatetimeField()

@@ -2,8 +2,9 @@
 with the identity the API matches (kept so the nightly refresh can ask again), and the
 local fake provider's files.
 
-The quotient itself lives on the household (``family_quotient``, ``family_quotient_month``,
-``family_quotient_provider``, ``family_quotient_valid_until``), where pricing reads it.
+The quotient itself lives on the household (``family_quotient``, ``family_quotient_source``
+CAF or MSA, ``family_quotient_month``, ``family_quotient_valid_until``), where pricing
+reads it.
 """
 
 from typing import TYPE_CHECKING

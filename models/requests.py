@@ -24,6 +24,7 @@ class RequestKind(StrEnum):
     ABSENCE_REPORT = "absence_report"
     CHILD_UPDATE = "child_update"
     FAMILY_QUOTIENT = "family_quotient"
+    APPOINTMENT = "appointment"
 
 
 class RequestStatus(StrEnum):
@@ -85,3 +86,29 @@ class RequestEvent(Model):
 
     class Meta:
         table = "request_event"
+
+
+class TownQuestion(Model):
+    """A question asked of the town without an account (« Poser une question »): kept before
+    anything else is done with it, answered by staff by mail."""
+
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation["Tenant"] = fields.ForeignKeyField(
+        "models.Tenant", related_name="questions", on_delete=fields.RESTRICT
+    )
+    tenant_id: int
+    name = fields.CharField(max_length=100, description="Who asks, as typed")
+    email = fields.CharField(max_length=254, description="Where the answer is mailed")
+    subject = fields.CharField(max_length=150)
+    message = fields.TextField()
+    created_at = fields.DatetimeField()
+    answer = fields.TextField(null=True, description="The staff's answer, as mailed")
+    answered_at = fields.DatetimeField(null=True)
+    answered_by: fields.ForeignKeyNullableRelation["Account"] = fields.ForeignKeyField(
+        "models.Account", related_name="answered_questions", null=True, on_delete=fields.SET_NULL
+    )
+    answered_by_id: int | None
+
+    class Meta:
+        table = "town_question"
+        indexes = (("tenant_id", "created_at"),)

@@ -34,3 +34,22 @@ class Tenant(Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class TownLogo(Model):
+    """The town's logo printed on its PDFs: PNG or JPEG bytes, checked by decoding them. A
+    table of its own, so that loading a town (most requests) never loads the picture."""
+
+    id = fields.IntField(primary_key=True)
+    tenant: fields.OneToOneRelation[Tenant] = fields.OneToOneField(
+        "models.Tenant", related_name="logo", on_delete=fields.CASCADE
+    )
+    tenant_id: int
+    content = fields.BinaryField()
+    content_type = fields.CharField(max_length=16, description="image/png or image/jpeg")
+    width = fields.IntField()
+    height = fields.IntField()
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "town_logo"

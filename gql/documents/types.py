@@ -11,8 +11,7 @@ from gql.ids import encode_id
 from gql.node import Node
 from gql.pagination import EDGES, Edge, PageInfo
 from models.documents import Document as DocumentModel
-from resolvers.documents.documents import download_token
-from settings import get_settings
+from resolvers.documents.documents import download_url
 
 
 @strawberry.type(description="One file of a document, with a short-lived download link.")
@@ -52,18 +51,17 @@ class Document(Node):
     @strawberry.field(description="Its files, in upload order.")
     async def files(self, info: Info) -> list[DocumentFile]:
         account = info.context.require_account()
-        base = get_settings().public_url.rstrip("/")
         rows = await info.context.loaders.files_by_document.load(self.pk)
         files = []
         for row in rows:
-            token, expires_at = download_token(row.id, account, clock=info.context.clock)
+            url, expires_at = download_url(row.id, account, clock=info.context.clock)
             files.append(
                 DocumentFile(
                     id=strawberry.ID(encode_id("DocumentFile", row.id)),
                     filename=row.filename,
                     content_type=row.content_type,
                     size=row.size,
-                    download_url=f"{base}/files/{token}",
+                    download_url=url,
                     download_url_expires_at=expires_at,
                 )
             )

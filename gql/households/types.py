@@ -24,6 +24,7 @@ from models.accounts import AccountRole
 from models.requests import Request as RequestModel
 from resolvers.households import family_files
 from resolvers.households.consents import ChildConsent as ChildConsentRow
+from resolvers.requests import appointments
 
 
 @strawberry.type(description="A consent the town asks for each child (autorisation parentale).")
@@ -229,6 +230,17 @@ class RequestEvent:
     created_at: datetime = strawberry.field(description="When (UTC).")
 
 
+@strawberry.type(description="The meeting staff set for an appointment request.")
+class Appointment:
+    starts_at: datetime = strawberry.field(description="When it starts (UTC).")
+    place: str = strawberry.field(description="Where, as told to the family.")
+
+    @classmethod
+    def of(cls, row: RequestModel) -> "Appointment | None":
+        found = appointments.appointment_of(row)
+        return cls(starts_at=found.starts_at, place=found.place) if found else None
+
+
 @strawberry.type(description="A request (demande) of the household, with its history.")
 class Request(Node):
     pk: strawberry.Private[int]
@@ -239,6 +251,7 @@ class Request(Node):
     summary: str = strawberry.field(description="One line in French for the list.")
     created_at: datetime = strawberry.field(description="Submitted at (UTC).")
     updated_at: datetime = strawberry.field(description="Last status change (UTC).")
+    appointment_set: strawberry.Private[Appointment | None] = None
 
     @strawberry.field(description="Documents given to justify it (absence reports…).")
     async def attachments(self, info: Info) -> list[Document]:
@@ -266,6 +279,12 @@ class Request(Node):
             MessageThread.from_model(row, count) for row, count in zip(rows, unread, strict=True)
         ]
 
+    @strawberry.field(
+        description="An APPOINTMENT request's meeting once staff set it (null otherwise)."
+    )
+    def appointment(self) -> Appointment | None:
+        return self.appointment_set
+
     @strawberry.field(description="Every status step, oldest first.")
     async def history(self, info: Info) -> list[RequestEvent]:
         rows = await info.context.loaders.events_by_request.load(self.pk)
@@ -290,6 +309,7 @@ class Request(Node):
             summary=row.summary,
             created_at=row.created_at,
             updated_at=row.updated_at,
+            appointment_set=Appointment.of(row),
         )
 
 
@@ -320,10 +340,15 @@ class Household(Node):
         description="Last day the quotient applies; past it the maximum tariff applies."
     )
     family_quotient_source: FamilyQuotientSource | None = strawberry.field(
-        description="Where the quotient came from (CAF, MSA, a proof, typed by an agent)."
+        description="Where the quotient came from (CAF, MSA, a proof, typed by an agent); "
+        "when fetched through API Particulier, CAF or MSA with `familyQuotientMonth`."
     )
     family_quotient_set_on: date | None = strawberry.field(
         description="Day the quotient was last set."
+    )
+    family_quotient_month: date | None = strawberry.field(
+        description="First day of the month the CAF/MSA computed the quotient for, when it "
+        "was fetched through API Particulier; null when typed or read from a proof."
     )
     residency: Residency = strawberry.field(
         description="How the household is priced: by postal code or as decided by an agent."
@@ -404,6 +429,7 @@ class Household(Node):
             family_quotient_valid_until=row.family_quotient_valid_until,
             family_quotient_source=row.family_quotient_source,
             family_quotient_set_on=row.family_quotient_set_on,
+            family_quotient_month=row.family_quotient_month,
             residency=family_files.residency_of(row),
             paperless=row.paperless,
             archived_at=row.archived_at,

@@ -3,7 +3,6 @@ download links), and a household's calendar feeds."""
 
 import datetime as dt
 from typing import Annotated
-from urllib.parse import urlencode
 
 import strawberry
 
@@ -30,16 +29,11 @@ from gql.pagination import (
 from resolvers.core import signed_links
 from resolvers.households.households import require_staff
 from resolvers.operations import attendance, feeds, kitchen
-from settings import get_settings
-
-KITCHEN_CSV = "kitchen-forecast.csv"
-ATTENDANCE_PDF = "attendance.pdf"
 
 
-def _link(info: Info, purpose: str, params: dict[str, str | None]) -> DownloadLink:
+def _link(info: Info, kind: signed_links.LinkKind, params: dict[str, str | None]) -> DownloadLink:
     staff = require_staff(info.context.account)
-    token, expires_at = signed_links.sign(purpose, staff, params, clock=info.context.clock)
-    url = f"{get_settings().public_url}/exports/{purpose}?{urlencode({'token': token})}"
+    url, expires_at = kind.url(staff, params, clock=info.context.clock)
     return DownloadLink(url=url, expires_at=expires_at)
 
 
@@ -96,7 +90,7 @@ class OperationsQueries:
         )
         return _link(
             info,
-            KITCHEN_CSV,
+            signed_links.KITCHEN_CSV,
             {"from": start.isoformat(), "to": end.isoformat(), "site": site_id},
         )
 
@@ -146,7 +140,7 @@ class OperationsQueries:
         )
         return _link(
             info,
-            ATTENDANCE_PDF,
+            signed_links.ATTENDANCE_PDF,
             {"site": site_id, "date": date.isoformat(), "activity": activity_id},
         )
 

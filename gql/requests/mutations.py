@@ -1,5 +1,7 @@
-"""Requests inbox mutations: an agent moves a request along; the family is mailed."""
+"""Requests inbox mutations: an agent moves a request along; the family is mailed. A parent
+asks for an appointment; an agent answers it with a date and a place."""
 
+from datetime import datetime
 from typing import Annotated
 
 import strawberry
@@ -9,10 +11,13 @@ from gql.enums import RequestAction
 from gql.errors import CommunicationError, handles_errors
 from gql.households.types import Request
 from gql.ids import decode_id
-from resolvers.requests import requests_inbox
+from resolvers.requests import appointments, requests_inbox
 
 
-@strawberry.type(description="Result of `changeRequestStatus`.")
+@strawberry.type(
+    description="Result of `changeRequestStatus`, `requestAppointment` and "
+    "`answerAppointmentRequest`."
+)
 class RequestStatusPayload:
     request: Request | None = strawberry.field(
         default=None, description="The request, with its new status."
@@ -44,6 +49,72 @@ class RequestMutations:
             info.context.account,
             decode_id(request_id, "Request", field="requestId"),
             action,
+            comment,
+            clock=info.context.clock,
+        )
+        return RequestStatusPayload(request=Request.from_model(row))
+
+    @strawberry.mutation(
+        description="A guardian asks the town for an appointment (« Solliciter un "
+        "rendez-vous », e.g. for a crèche place): an APPOINTMENT request staff answer with "
+        "`answerAppointmentRequest` (date, time, place) or refuse with `changeRequestStatus` "
+        "(a reason is then required); both are in the request history and mailed."
+    )
+    @handles_errors()
+    async def request_appointment(
+        self,
+        info: Info,
+        household_id: Annotated[strawberry.ID, strawberry.argument(description="Household.")],
+        subject: Annotated[
+            str,
+            strawberry.argument(
+                description="What the appointment is about, e.g. « Demande de place en "
+                f"crèche » ({appointments.MAX_SUBJECT} characters at most)."
+            ),
+        ],
+        preferred_slots: Annotated[
+            list[str],
+            strawberry.argument(
+                description="When it suits the family, in their words (« mardi matin »), "
+                f"{appointments.MAX_SLOTS} at most of {appointments.MAX_SLOT} characters."
+            ),
+        ],
+        message: Annotated[
+            str, strawberry.argument(description="A word for the town (optional).")
+        ] = "",
+    ) -> RequestStatusPayload:
+        row = await appointments.request_appointment(
+            info.context.account,
+            decode_id(household_id, "Household", field="householdId"),
+            subject,
+            preferred_slots,
+            message,
+            clock=info.context.clock,
+        )
+        return RequestStatusPayload(request=Request.from_model(row))
+
+    @strawberry.mutation(
+        description="Staff: answer an APPOINTMENT request with the meeting's date, time and "
+        "place: the request is completed, the family sees it in its history and is mailed."
+    )
+    @handles_errors()
+    async def answer_appointment_request(
+        self,
+        info: Info,
+        request_id: Annotated[strawberry.ID, strawberry.argument(description="The request.")],
+        starts_at: Annotated[
+            datetime, strawberry.argument(description="When the meeting starts (a future time).")
+        ],
+        place: Annotated[
+            str, strawberry.argument(description="Where, e.g. « Mairie, service petite enfance ».")
+        ],
+        comment: Annotated[str, strawberry.argument(description="Told to the family.")] = "",
+    ) -> RequestStatusPayload:
+        row = await appointments.answer_appointment(
+            info.context.account,
+            decode_id(request_id, "Request", field="requestId"),
+            starts_at,
+            place,
             comment,
             clock=info.context.clock,
         )

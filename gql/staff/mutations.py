@@ -3,6 +3,7 @@
 from typing import Annotated
 
 import strawberry
+from strawberry.file_uploads import Upload
 
 from gql.accounts.types import Account
 from gql.context import Info
@@ -110,12 +111,19 @@ class AcceptStaffInvitationPayload:
 
 @strawberry.type
 class StaffMutations:
-    @strawberry.mutation(description="Administrators: set the town's rules (audited).")
+    @strawberry.mutation(description="Administrators: set the town's rules and its logo (audited).")
     @handles_errors()
     async def update_town(
         self,
         info: Info,
         input: Annotated[UpdateTownInput, strawberry.argument(description="Rules.")],
+        logo: Annotated[
+            Upload | None,
+            strawberry.argument(
+                description="The town's logo for its PDFs (invoices, receipts): a PNG or JPEG "
+                "file (FAMILLE_TOWN_LOGO_MAX_KB), checked by decoding it; left out, it stays."
+            ),
+        ] = None,
     ) -> TownSettingsPayload:
         rules = towns.TownRules(
             name=input.name,
@@ -130,7 +138,11 @@ class StaffMutations:
             unpaid_block_days=input.unpaid_block_days,
             clear_unpaid_block=input.clear_unpaid_block,
         )
-        tenant = await towns.update_town(info.context.account, rules, clock=info.context.clock)
+        # Starlette's UploadFile, which the resolver's Upload protocol describes.
+        checked = await towns.check_logo(logo) if logo is not None else None  # type: ignore[arg-type]
+        tenant = await towns.update_town(
+            info.context.account, rules, clock=info.context.clock, logo=checked
+        )
         return TownSettingsPayload(town=TownSettings.from_model(tenant))
 
     @strawberry.mutation(

@@ -5,13 +5,14 @@ Rendered from the stored invoice each time (an issued invoice never changes, so 
 does not either) rather than stored: mails and downloads produce the same document.
 """
 
+import io
 from dataclasses import dataclass
 
 from fpdf import FPDF
 
 from models.authorities import BillingAuthority
 from models.billing import Invoice, InvoiceKind, InvoiceLine
-from models.tenants import Tenant
+from models.tenants import Tenant, TownLogo
 from resolvers.billing.invoicing import payment_window_text
 from resolvers.core.french import format_euros, format_short_date, month_label
 
@@ -34,6 +35,8 @@ class InvoiceDocument:
     # The town's postal address (``updateTown``), printed at the top right, lines as typed.
     town_address: str = ""
     corrects_number: str | None = None
+    # The town's logo (``updateTown``), drawn above its name.
+    logo: bytes | None = None
 
 
 async def load_document(invoice: Invoice) -> InvoiceDocument:
@@ -51,7 +54,22 @@ async def load_document(invoice: Invoice) -> InvoiceDocument:
         tenant.timezone,
         tenant.postal_address or "",
         corrects,
+        await town_logo(tenant.id),
     )
+
+
+async def town_logo(tenant_id: int) -> bytes | None:
+    """The town's logo for its PDFs, if it set one."""
+    rows = await TownLogo.filter(tenant_id=tenant_id).values_list("content", flat=True)
+    return bytes(rows[0]) if rows else None
+
+
+def draw_logo(pdf: FPDF, logo: bytes | None, x: float, y: float) -> float:
+    """Draw the logo at (x, y), 16 mm high; how far down the page it reaches (0: none)."""
+    if logo is None:
+        return 0.0
+    pdf.image(io.BytesIO(logo), x=x, y=y, h=LOGO_HEIGHT)
+    return y + LOGO_HEIGHT
 
 
 def invoice_title(invoice: Invoice) -> str:
@@ -89,6 +107,7 @@ class _Page:
 _QUANTITY_RIGHT, _UNIT_RIGHT, _AMOUNT_RIGHT = 133.0, 163.0, 193.0
 _LABEL_WIDTH = 108.0
 _ADDRESS_LINES = 4  # beside the town's name and the régie's, above the payer
+LOGO_HEIGHT = 16.0
 
 
 def render_pdf(document: InvoiceDocument) -> bytes:
@@ -103,6 +122,9 @@ def render_pdf(document: InvoiceDocument) -> bytes:
     pdf.add_page()
     page = _Page(pdf)
     left = page.LEFT
+    if document.logo is not None:
+        # The logo heads the left column; the name and the régie follow below it.
+        page.y = draw_logo(pdf, document.logo, left, 8.0) + 6.0
     page.font(9)
     top = page.y
     for line in document.town_address.splitlines()[:_ADDRESS_LINES]:

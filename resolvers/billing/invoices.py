@@ -12,9 +12,8 @@ from models.tenants import Tenant
 from resolvers.core import signed_links
 from resolvers.core.clock import Clock
 from resolvers.core.errors import DomainError, NotAuthenticated, NotFound
-from resolvers.core.roles import authority_ids_of
+from resolvers.core.roles import FamilyData, authority_ids_of
 from resolvers.households.households import household_for
-from settings import get_settings
 
 
 class InvoiceFilter(StrEnum):
@@ -68,7 +67,7 @@ async def invoices_of(
     """Newest first. Parents see their household's; staff one household's or the town's
     (``delivery=PRINT``: the ones to print and post)."""
     if household_id is not None:
-        household = await household_for(actor, household_id)
+        household = await household_for(actor, household_id, FamilyData.BILLING)
         query = Invoice.filter(household_id=household.id)
     else:
         if actor is None:
@@ -96,7 +95,7 @@ async def invoices_of(
 
 async def unpaid_count(actor: Account | None, household_id: int) -> int:
     """« Vous avez 1 facture non réglée »"""
-    household = await household_for(actor, household_id)
+    household = await household_for(actor, household_id, FamilyData.BILLING)
     return (
         await Invoice.filter(household_id=household.id)
         .annotate(due=F("total_cents") - F("settled_cents"))
@@ -111,7 +110,7 @@ async def invoice_for(actor: Account | None, invoice_id: int) -> Invoice:
     if invoice is None:
         raise NotFound("Facture", "invoiceId")
     try:
-        await household_for(actor, invoice.household_id)
+        await household_for(actor, invoice.household_id, FamilyData.BILLING)
     except DomainError as error:
         if error.code.value == "NOT_FOUND":
             raise NotFound("Facture", "invoiceId") from error
@@ -133,14 +132,11 @@ async def time_zones(tenant_ids: set[int]) -> dict[int, str]:
     return {int(tenant_id): str(timezone) for tenant_id, timezone in rows}
 
 
-PDF_PURPOSE = "invoice-pdf"
-
-
 def pdf_url(invoice_id: int, account: Account, *, clock: Clock) -> str:
     """A short-lived signed link to one invoice's PDF, followed without the bearer token
     (a browser opens it); it names the account it was issued to."""
-    token, _ = signed_links.sign(PDF_PURPOSE, account, {"invoice": invoice_id}, clock=clock)
-    return f"{get_settings().public_url}/factures/{token}"
+    url, _ = signed_links.INVOICE_PDF.url(account, {"invoice": invoice_id}, clock=clock)
+    return url
 
 
 async def invoice_from_token(token: str, *, clock: Clock) -> Invoice:
@@ -148,5 +144,5 @@ async def invoice_from_token(token: str, *, clock: Clock) -> Invoice:
 
     Raises ``signed_links.InvalidLink`` (tampered, expired) or NOT_FOUND.
     """
-    account, params = await signed_links.verify(token, PDF_PURPOSE, clock=clock)
+    account, params = await signed_links.INVOICE_PDF.verify(token, clock=clock)
     return await invoice_for(account, int(params["invoice"]))

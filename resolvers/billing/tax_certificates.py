@@ -32,10 +32,9 @@ from resolvers.core import signed_links
 from resolvers.core.clock import Clock
 from resolvers.core.errors import BillingErrorCode, DomainError, NotFound
 from resolvers.core.french import format_euros, format_short_date
+from resolvers.core.roles import FamilyData
 from resolvers.households.households import household_for
-from settings import get_settings
 
-PURPOSE = "tax-certificate"
 AGE_LIMIT = 6
 
 
@@ -159,7 +158,7 @@ async def certificates_of(
     actor: Account | None, household_id: int, year: int, *, clock: Clock
 ) -> list[ChildCertificate]:
     """A household's certificates of a year (its parents and staff of its town)."""
-    household = await household_for(actor, household_id)
+    household = await household_for(actor, household_id, FamilyData.BILLING)
     tenant = await Tenant.get(id=household.tenant_id)
     check_year(year, clock.now().astimezone(ZoneInfo(tenant.timezone)).date())
     return await certificates(household.tenant_id, year, household_id=household.id)
@@ -168,8 +167,7 @@ async def certificates_of(
 def certificate_url(
     certificate: ChildCertificate, account: Account, *, clock: Clock
 ) -> tuple[str, datetime]:
-    token, expires_at = signed_links.sign(
-        PURPOSE,
+    return signed_links.TAX_CERTIFICATE.url(
         account,
         {
             "household": certificate.household.id,
@@ -178,7 +176,6 @@ def certificate_url(
         },
         clock=clock,
     )
-    return f"{get_settings().public_url}/attestations/{token}", expires_at
 
 
 async def certificate_from_token(token: str, *, clock: Clock) -> ChildCertificate:
@@ -186,8 +183,8 @@ async def certificate_from_token(token: str, *, clock: Clock) -> ChildCertificat
 
     Raises ``signed_links.InvalidLink`` or NOT_FOUND.
     """
-    account, params = await signed_links.verify(token, PURPOSE, clock=clock)
-    household = await household_for(account, int(params["household"]))
+    account, params = await signed_links.TAX_CERTIFICATE.verify(token, clock=clock)
+    household = await household_for(account, int(params["household"]), FamilyData.BILLING)
     for certificate in await certificates(
         household.tenant_id, int(params["year"]), household_id=household.id
     ):

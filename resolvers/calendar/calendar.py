@@ -32,6 +32,7 @@ from resolvers.calendar.booking_rules import (
 )
 from resolvers.core.clock import Clock
 from resolvers.core.errors import CommonErrorCode, DomainError, NotAuthenticated, NotFound
+from resolvers.core.roles import FamilyData, require_family_data
 from resolvers.core.sql import Params, fetch_rows, rows_table
 
 _Shown = TypeVar("_Shown")
@@ -186,7 +187,9 @@ def as_date(value: Any) -> date:
 
 
 def _access_predicate(actor: Account, params: Params) -> str:
-    """``households.household_for``'s rule, in SQL for the hot path: keep them equal."""
+    """``households.household_for``'s rule, in SQL for the hot path: keep them equal (the
+    staff roles a family file reaches are checked on the actor, before any statement)."""
+    require_family_data(actor, FamilyData.FILE)
     if actor.role == AccountRole.PARENT:
         return (
             "EXISTS (SELECT 1 FROM guardian g WHERE g.household_id = h.id "

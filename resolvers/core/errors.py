@@ -96,13 +96,14 @@ class DocumentErrorCode(StrEnum):
 
 
 class CommunicationErrorCode(StrEnum):
-    """Codes of news and messages operations."""
+    """Codes of news, messages, requests and public questions operations."""
 
     NOT_AUTHENTICATED = "NOT_AUTHENTICATED"
     FORBIDDEN = "FORBIDDEN"
     NOT_FOUND = "NOT_FOUND"
     INVALID = "INVALID"
     REQUIRED = "REQUIRED"
+    RATE_LIMITED = "RATE_LIMITED"
 
 
 class BillingErrorCode(StrEnum):

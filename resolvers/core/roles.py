@@ -9,13 +9,16 @@ there is no operation: ``require_staff`` only checks that the actor is staff.
 
 What each domain's rows a role reaches is said here once: a régisseur the régies they are
 given (``authority_ids_of``), a site member their sites (``site_ids_of``), everyone else
-the whole town (None).
+the whole town (None). Which staff roles reach a family's data at all (its file, calendar,
+requests, messages; or only its bills) is ``FAMILY_DATA_ROLES``, enforced by the one access
+rule of family files (``households.household_for``) and its SQL copy in the calendar.
 """
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from enum import StrEnum
 
 from models.accounts import Account, AccountRole, StaffAuthority, StaffSite
 from resolvers.core.errors import Forbidden, NotAuthenticated
@@ -59,6 +62,33 @@ def running(operation: OperationRoles) -> Iterator[None]:
         yield
     finally:
         current_operation.reset(token)
+
+
+class FamilyData(StrEnum):
+    """What part of a family's data an operation shared by parents and staff reads."""
+
+    # The family file: people, health, calendar, bookings, requests, messages, documents.
+    FILE = "file"
+    # What billing needs: invoices, payments, refunds, mandates, tax certificates.
+    BILLING = "billing"
+
+
+# A site member works from attendance sheets and kitchen forecasts of their sites only; a
+# régisseur bills and collects, so reads a family's bills but not its file (health notes,
+# PAI, consents are not theirs to see).
+FAMILY_DATA_ROLES: dict[FamilyData, frozenset[AccountRole]] = {
+    FamilyData.FILE: frozenset({AccountRole.ADMIN, AccountRole.AGENT}),
+    FamilyData.BILLING: frozenset({AccountRole.ADMIN, AccountRole.AGENT, AccountRole.REGISSEUR}),
+}
+
+
+def require_family_data(actor: Account, data: FamilyData) -> None:
+    """Staff whose role does not reach this part of family data are refused (FORBIDDEN),
+    whatever the household: the refusal says nothing of which households exist."""
+    if actor.role == AccountRole.PARENT:
+        return
+    if actor.role not in FAMILY_DATA_ROLES[data]:
+        raise refusal(actor.role)
 
 
 def is_staff(account: Account) -> bool:

@@ -34,8 +34,6 @@ from resolvers.documents.storage import current_store, store_for
 from resolvers.households.households import household_for
 from settings import get_settings
 
-DOWNLOAD_PURPOSE = "document-file"
-
 
 class Upload(Protocol):
     """What the multipart parser hands over (Starlette's UploadFile)."""
@@ -324,9 +322,9 @@ async def delete_document(actor: Account | None, document_id: int, *, clock: Clo
     return True
 
 
-def download_token(file_id: int, actor: Account, *, clock: Clock) -> tuple[str, datetime]:
-    """A short-lived link token for one file, naming who it was issued to; its expiry."""
-    return signed_links.sign(DOWNLOAD_PURPOSE, actor, {"file": file_id}, clock=clock)
+def download_url(file_id: int, actor: Account, *, clock: Clock) -> tuple[str, datetime]:
+    """A short-lived link to one file, naming who it was issued to; its expiry."""
+    return signed_links.DOCUMENT_FILE.url(actor, {"file": file_id}, clock=clock)
 
 
 @dataclass(frozen=True)
@@ -343,7 +341,7 @@ async def open_download(token: str, *, clock: Clock) -> Download:
     Tampered, expired or disabled-account links raise ``signed_links.InvalidLink``; a file
     gone, or a document no longer readable by the link's account, NOT_FOUND.
     """
-    reader, params = await signed_links.verify(token, DOWNLOAD_PURPOSE, clock=clock)
+    reader, params = await signed_links.DOCUMENT_FILE.verify(token, clock=clock)
     row = await DocumentFile.get_or_none(id=int(params["file"])).select_related("document")
     if row is None:
         raise NotFound("Fichier")

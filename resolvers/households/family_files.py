@@ -485,12 +485,17 @@ async def set_family_quotient(
         household.family_quotient_valid_until = valid_until if quotient is not None else None
         household.family_quotient_source = source if quotient is not None else None  # type: ignore[assignment]
         household.family_quotient_set_on = today
+        # Typed or read from a proof: no longer the quotient API Particulier gave.
+        household.family_quotient_month = None
+        household.family_quotient_provider = None
         await household.save(
             update_fields=[
                 "family_quotient",
                 "family_quotient_valid_until",
                 "family_quotient_source",
                 "family_quotient_set_on",
+                "family_quotient_month",
+                "family_quotient_provider",
             ]
         )
         await _audit(

@@ -24,6 +24,7 @@ from resolvers.core.errors import (
 )
 from resolvers.core.french import format_date
 from resolvers.core.outbox import queue_mail
+from resolvers.core.roles import FamilyData, require_family_data
 from resolvers.core.roles import require_staff as require_staff  # the guard, re-exported
 from resolvers.core.security import digest, new_access_key, normalise_access_key
 from resolvers.core.transactions import atomic
@@ -116,13 +117,17 @@ class IssuedAccessKey:
     mailed_to: str | None
 
 
-async def household_for(actor: Account | None, household_id: int) -> Household:
-    """The one access rule of family files: its guardians, or staff of its town.
+async def household_for(
+    actor: Account | None, household_id: int, data: FamilyData = FamilyData.FILE
+) -> Household:
+    """The one access rule of family files: its guardians, or staff of its town whose role
+    reaches ``data`` (a site member never; a régisseur the billing part only).
 
     The calendar's hot path states the same rule in SQL (calendar._access_predicate).
     """
     if actor is None:
         raise NotAuthenticated()
+    require_family_data(actor, data)
     household = await Household.get_or_none(id=household_id)
     if household is None:
         raise NotFound("Foyer", "householdId")

@@ -15,14 +15,14 @@ stays in the family file.
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import Enum
 from typing import Any
 
 from tortoise.exceptions import BaseORMException
 
 from models.accounts import Account
-from models.households import AccessKey, Child, Contact, Guardian, Household
+from models.households import AccessKey, Child, Contact, FamilyQuotientSource, Guardian, Household
 from models.tenants import Tenant
 from resolvers.core import audit
 from resolvers.core.clock import Clock
@@ -65,6 +65,8 @@ HOUSEHOLD_FIELDS = (
     "email",
     "family_quotient",
     "family_quotient_valid_until",
+    "family_quotient_source",
+    "family_quotient_set_on",
     "paperless",
 )
 # Each person kind: the model fields written, with the file column each comes from.
@@ -103,6 +105,7 @@ _TYPES = {
     "guardian_id": "INTEGER",
     "family_quotient": "INTEGER",
     "family_quotient_valid_until": "DATE",
+    "family_quotient_set_on": "DATE",
     "birth_date": "DATE",
     "paperless": "BOOLEAN",
     "is_payer": "BOOLEAN",
@@ -180,6 +183,8 @@ class _Plan:
     written: list[Family] = field(default_factory=list)
     # The ids of the households the town already has, by reference.
     ids: dict[str, int] = field(default_factory=dict)
+    # The import's day: a quotient it brings is set on it.
+    today: date = date.min
 
 
 def _stored(value: Any) -> Any:
@@ -305,7 +310,13 @@ async def _import_chunk(
     if not candidates:
         return
     if dry_run:
-        await _plan(tenant, candidates, report, keys_at=clock.now() if keys else None)
+        await _plan(
+            tenant,
+            candidates,
+            report,
+            keys_at=clock.now() if keys else None,
+            today=clock.now().date(),
+        )
         return
     try:
         async with savepoint():
@@ -333,7 +344,7 @@ async def _write(
             "SELECT pg_advisory_xact_lock($1, $2)", [_LOCK_NAMESPACE, tenant.id]
         )
     draft = ImportReport(dry_run=False)
-    plan = await _plan(tenant, families, draft, keys_at=None)
+    plan = await _plan(tenant, families, draft, keys_at=None, today=clock.now().date())
     now = clock.now()
     ids = plan.ids | await _upsert_households(tenant.id, plan.households, now)
     for kind in _KINDS:
@@ -354,7 +365,12 @@ def _add(report: ImportReport, draft: ImportReport) -> None:
 
 
 async def _plan(
-    tenant: Tenant, families: list[Family], report: ImportReport, *, keys_at: datetime | None
+    tenant: Tenant,
+    families: list[Family],
+    report: ImportReport,
+    *,
+    keys_at: datetime | None,
+    today: date,
 ) -> _Plan:
     """What to write for these families, counted into ``report``; refuses in place the
     families the database makes impossible. With ``keys_at`` (a dry run asked to send
@@ -382,7 +398,7 @@ async def _plan(
                 {name: _stored(value) for name, value in row.items()}
             )
         people[kind.kind] = by_household
-    plan = _Plan(ids={reference: row["id"] for reference, row in stored.items()})
+    plan = _Plan(ids={reference: row["id"] for reference, row in stored.items()}, today=today)
     for family in families:
         household = stored.get(family.reference)
         if household is None and GENERATED_REFERENCE.match(family.reference):
@@ -417,13 +433,17 @@ def _plan_family(
             "email": "",
             "family_quotient": None,
             "family_quotient_valid_until": None,
+            "family_quotient_source": None,
+            "family_quotient_set_on": None,
             "paperless": False,
         }
         values.update(family.household)
+        _stamp_quotient(values, family, None, plan.today)
         plan.households.append((family.reference, *(values[f] for f in HOUSEHOLD_FIELDS)))
     else:
         values = {name: household[name] for name in HOUSEHOLD_FIELDS}
         values.update(family.household)
+        _stamp_quotient(values, family, household, plan.today)
         if any(values[name] != household[name] for name in HOUSEHOLD_FIELDS):
             plan.households.append((family.reference, *(values[f] for f in HOUSEHOLD_FIELDS)))
             changed = True
@@ -461,6 +481,36 @@ def _plan_family(
         report.families_unchanged += 1
 
 
+def _stamp_quotient(
+    values: dict[str, Any], family: Family, stored: dict[str, Any] | None, today: date
+) -> None:
+    """The quotient's source and day, as ``setFamilyQuotient`` records them: a quotient the
+    file brings (new, changed, or with another source) is the file's source (the town's
+    entry without the column) set today; one the file leaves as it was keeps its own."""
+    quotient = values["family_quotient"]
+    before = stored["family_quotient"] if stored else None
+    if quotient is None:
+        values["family_quotient_source"] = None
+        values["family_quotient_set_on"] = (
+            today if before is not None else (stored or {}).get("family_quotient_set_on")
+        )
+        return
+    source = family.household.get("family_quotient_source") or (
+        stored["family_quotient_source"]
+        if stored and before == quotient and stored["family_quotient_source"]
+        else FamilyQuotientSource.MANUAL
+    )
+    values["family_quotient_source"] = str(FamilyQuotientSource(source).value)
+    unchanged = (
+        stored is not None
+        and before == quotient
+        and stored["family_quotient_source"] == values["family_quotient_source"]
+    )
+    values["family_quotient_set_on"] = (
+        stored["family_quotient_set_on"] if stored is not None and unchanged else today
+    )
+
+
 def _columns(names: Sequence[str]) -> list[tuple[str, str]]:
     return [(name, _TYPES.get(name, "TEXT")) for name in names]
 
@@ -477,15 +527,19 @@ async def _upsert_households(
     inserted = await fetch(
         "INSERT INTO household (tenant_id, reference, name, address_line, address_complement, "
         "postal_code, city, phone, email, family_quotient, family_quotient_valid_until, "
+        "family_quotient_source, family_quotient_set_on, "
         f"paperless, created_at, updated_at) SELECT {p(tenant_id)}, r.reference, r.name, "
         "r.address_line, r.address_complement, r.postal_code, r.city, r.phone, r.email, "
-        "r.family_quotient, r.family_quotient_valid_until, r.paperless, "
+        "r.family_quotient, r.family_quotient_valid_until, r.family_quotient_source, "
+        "r.family_quotient_set_on, r.paperless, "
         f"{at}, {at} FROM {source} WHERE true "
         "ON CONFLICT (tenant_id, reference) DO UPDATE SET name = excluded.name, "
         "address_line = excluded.address_line, address_complement = excluded.address_complement, "
         "postal_code = excluded.postal_code, city = excluded.city, phone = excluded.phone, "
         "email = excluded.email, family_quotient = excluded.family_quotient, "
         "family_quotient_valid_until = excluded.family_quotient_valid_until, "
+        "family_quotient_source = excluded.family_quotient_source, "
+        "family_quotient_set_on = excluded.family_quotient_set_on, "
         "paperless = excluded.paperless, updated_at = excluded.updated_at "
         "RETURNING id, reference",
         p,

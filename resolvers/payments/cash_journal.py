@@ -27,7 +27,6 @@ from resolvers.core.errors import BillingErrorCode, DomainError
 from resolvers.core.french import format_euros, format_short_date
 from resolvers.households.households import require_staff
 from resolvers.payments.deposits import authority_of
-from settings import get_settings
 
 _PROVIDER_LABELS = {
     PaymentProvider.PAYZEN: "Paiement en ligne (PayZen)",
@@ -247,27 +246,23 @@ def journal_pdf(journal: CashJournal) -> bytes:
     return bytes(pdf.output())
 
 
-JOURNAL_PURPOSE = "cash-journal"
-
-
 def journal_url(
     authority_id: int, day: date, file_format: str, account: Account, *, clock: Clock
 ) -> str:
     """A short-lived signed link to a day's journal as ``csv`` or ``pdf``, for staff."""
-    token, _ = signed_links.sign(
-        JOURNAL_PURPOSE,
+    url, _ = signed_links.CASH_JOURNAL.url(
         account,
         {"authority": authority_id, "day": day.isoformat(), "format": file_format},
         clock=clock,
     )
-    return f"{get_settings().public_url}/journal-caisse/{token}"
+    return url
 
 
 async def journal_from_token(token: str, *, clock: Clock) -> tuple[CashJournal, str]:
     """The journal a link names and its format, if its account is still staff there.
 
     Raises ``signed_links.InvalidLink`` or a DomainError (FORBIDDEN, NOT_FOUND)."""
-    account, params = await signed_links.verify(token, JOURNAL_PURPOSE, clock=clock)
+    account, params = await signed_links.CASH_JOURNAL.verify(token, clock=clock)
     journal = await cash_journal(
         account, int(params["authority"]), date.fromisoformat(params["day"]), clock=clock
     )

@@ -25,7 +25,6 @@ from resolvers.core.errors import BillingErrorCode, DomainError, NotFound
 from resolvers.core.transactions import atomic
 from resolvers.households.households import require_staff
 from resolvers.payments.numbering import Series, next_number
-from settings import get_settings
 
 DEPOSIT_MODES = (DeskPaymentMode.CASH, DeskPaymentMode.CHEQUE)
 
@@ -190,18 +189,15 @@ async def load_slip(slip: DepositSlip) -> SlipDocument:
     return SlipDocument(slip, tenant.name, authority.name, payments)
 
 
-SLIP_PURPOSE = "deposit-slip"
-
-
 def slip_url(slip_id: int, account: Account, *, clock: Clock) -> str:
     """A short-lived signed link to a slip's PDF, for the town's staff."""
-    token, _ = signed_links.sign(SLIP_PURPOSE, account, {"slip": slip_id}, clock=clock)
-    return f"{get_settings().public_url}/bordereaux/{token}"
+    url, _ = signed_links.DEPOSIT_SLIP.url(account, {"slip": slip_id}, clock=clock)
+    return url
 
 
 async def slip_from_token(token: str, *, clock: Clock) -> DepositSlip:
     """The slip a link names, if its account is still staff of that town.
 
     Raises ``signed_links.InvalidLink`` or a DomainError (FORBIDDEN, NOT_FOUND)."""
-    account, params = await signed_links.verify(token, SLIP_PURPOSE, clock=clock)
+    account, params = await signed_links.DEPOSIT_SLIP.verify(token, clock=clock)
     return await deposit_slip_for(account, int(params["slip"]))

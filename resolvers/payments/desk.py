@@ -41,17 +41,17 @@ from models.payments import (
 )
 from models.tenants import Tenant
 from resolvers.billing.credits import credit_balance
+from resolvers.billing.invoice_pdf import town_logo
 from resolvers.billing.invoices import amount_due
 from resolvers.core import audit, signed_links
 from resolvers.core.clock import Clock
 from resolvers.core.errors import BillingErrorCode, DomainError, NotFound, ValidationErrors
 from resolvers.core.french import format_euros
 from resolvers.core.outbox import record_job
-from resolvers.core.roles import require_authority
+from resolvers.core.roles import FamilyData, require_authority
 from resolvers.core.transactions import atomic
 from resolvers.households.households import guardian_emails, household_for, require_staff
 from resolvers.payments.numbering import Series, next_number
-from settings import get_settings
 
 MODE_LABELS = {
     DeskPaymentMode.CASH: "Espèces",
@@ -99,6 +99,8 @@ class DeskReceipt:
     # (invoice number, cents applied by this payment, still due on it now)
     allocations: list[tuple[str, int, int]]
     credit_left_cents: int
+    # The town's logo (``updateTown``), drawn above its name.
+    logo: bytes | None = None
 
 
 def _invalid(message: str, field_name: str) -> DomainError:
@@ -161,7 +163,7 @@ async def record_desk_payment(
 
     Roles: REGISSEUR"""
     staff = require_staff(actor)
-    household = await household_for(staff, form.household_id)
+    household = await household_for(staff, form.household_id, FamilyData.BILLING)
     tenant = await Tenant.get(id=staff.tenant_id)
     now = clock.now()
     today = now.astimezone(ZoneInfo(tenant.timezone)).date()
@@ -396,7 +398,7 @@ async def desk_payment_for(actor: Account | None, desk_payment_id: int) -> DeskP
     if desk is None:
         raise NotFound("Encaissement", "id")
     try:
-        await household_for(actor, desk.household_id)
+        await household_for(actor, desk.household_id, FamilyData.BILLING)
     except DomainError as error:
         if error.code.value == "NOT_FOUND":
             raise NotFound("Encaissement", "id") from error
@@ -406,13 +408,13 @@ async def desk_payment_for(actor: Account | None, desk_payment_id: int) -> DeskP
 
 async def desk_payments_of(actor: Account | None, household_id: int) -> list[DeskPayment]:
     """A household's desk payments, newest first (200 at most)."""
-    household = await household_for(actor, household_id)
+    household = await household_for(actor, household_id, FamilyData.BILLING)
     return await DeskPayment.filter(household_id=household.id).order_by("-id").limit(200)
 
 
 async def household_credit(actor: Account | None, household_id: int, authority_id: int) -> int:
     """The household's credit at a régie, in cents (its parents and staff)."""
-    household = await household_for(actor, household_id)
+    household = await household_for(actor, household_id, FamilyData.BILLING)
     return await credit_balance(household.id, authority_id)
 
 
@@ -445,6 +447,7 @@ async def load_receipt(desk: DeskPayment) -> DeskReceipt:
         tenant.timezone,
         allocations,
         await credit_balance(desk.household_id, desk.authority_id),
+        await town_logo(tenant.id),
     )
 
 
@@ -466,21 +469,16 @@ def receipt_context(receipt: DeskReceipt) -> dict[str, object]:
     }
 
 
-RECEIPT_PURPOSE = "desk-receipt"
-
-
 def receipt_url(desk_payment_id: int, account: Account, *, clock: Clock) -> str:
     """A short-lived signed link to a desk payment's receipt (PDF), for its household's
     parents and the town's staff."""
-    token, _ = signed_links.sign(
-        RECEIPT_PURPOSE, account, {"desk_payment": desk_payment_id}, clock=clock
-    )
-    return f"{get_settings().public_url}/recus/{token}"
+    url, _ = signed_links.DESK_RECEIPT.url(account, {"desk_payment": desk_payment_id}, clock=clock)
+    return url
 
 
 async def receipt_from_token(token: str, *, clock: Clock) -> DeskPayment:
     """The desk payment a link names, if its account may still read it.
 
     Raises ``signed_links.InvalidLink`` (tampered, expired) or NOT_FOUND."""
-    account, params = await signed_links.verify(token, RECEIPT_PURPOSE, clock=clock)
+    account, params = await signed_links.DESK_RECEIPT.verify(token, clock=clock)
     return await desk_payment_for(account, int(params["desk_payment"]))

@@ -9,6 +9,7 @@ cancelled payment's receipt says it was cancelled.
 from fpdf import FPDF
 
 from models.payments import DeskPaymentMode
+from resolvers.billing.invoice_pdf import draw_logo
 from resolvers.core.french import format_datetime, format_euros, format_short_date
 from resolvers.payments.desk import MODE_LABELS, DeskReceipt
 
@@ -47,6 +48,8 @@ def render_receipt(receipt: DeskReceipt) -> bytes:
     pdf.set_auto_page_break(auto=True, margin=15)
     pdf.add_page()
     pdf.set_left_margin(_LEFT)
+    if receipt.logo is not None:
+        pdf.set_y(draw_logo(pdf, receipt.logo, _LEFT, 8.0) + 4.0)
     pdf.set_font("Helvetica", "B", 14)
     pdf.cell(0, 7, receipt.town, new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 10)

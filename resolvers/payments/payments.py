@@ -45,7 +45,7 @@ from resolvers.core.errors import (
     ValidationErrors,
 )
 from resolvers.core.french import format_euros, format_time
-from resolvers.core.roles import authority_ids_of
+from resolvers.core.roles import FamilyData, authority_ids_of
 from resolvers.core.transactions import atomic, savepoint
 from resolvers.households.households import household_for, require_staff
 from resolvers.payments import payment_protocols as protocols
@@ -466,7 +466,7 @@ class PaymentEntry:
 
 async def payments_of(actor: Account | None, household_id: int) -> list[PaymentEntry]:
     """Payment history of a household, newest first (the household's access rule)."""
-    household = await household_for(actor, household_id)
+    household = await household_for(actor, household_id, FamilyData.BILLING)
     payments = await Payment.filter(household_id=household.id).order_by("-id").limit(200)
     return await _entries(payments)
 
@@ -476,7 +476,7 @@ async def payments_page(
 ) -> tuple[list[PaymentEntry], bool, int]:
     """A page of a household's payment history, newest first (``after_id``: the last id
     already shown), whether more follow, and how many there are in all."""
-    household = await household_for(actor, household_id)
+    household = await household_for(actor, household_id, FamilyData.BILLING)
     query = Payment.filter(household_id=household.id)
     total = await query.count()
     if after_id is not None:
@@ -491,7 +491,7 @@ async def payment_for(actor: Account | None, payment_id: int) -> PaymentEntry:
     if payment is None:
         raise NotFound("Paiement", "id")
     try:
-        await household_for(actor, payment.household_id)
+        await household_for(actor, payment.household_id, FamilyData.BILLING)
     except DomainError as error:
         if error.code == CommonErrorCode.NOT_FOUND:
             raise NotFound("Paiement", "id") from None

@@ -363,7 +363,9 @@ async def _settle(
     clock: Clock,
 ) -> None:
     """Record the money; allocate it to the attempt's invoices unless it is not what we
-    asked for; whatever no invoice still needs is flagged for refund."""
+    asked for; whatever no invoice still needs (paid at the desk meanwhile, paid twice) is
+    the household's credit at the régie (billing.credits: its next invoices use it, or the
+    régie refunds it), and the régisseur is told."""
     amount = event.amount_cents if event.amount_cents is not None else attempt.amount_cents
     payment = await Payment.create(
         attempt_id=attempt.id,
@@ -412,13 +414,19 @@ async def _settle(
         settled.append((invoice, take))
         remaining -= take
     if remaining > 0:
+        # Under the attempt's lock (reconcile), as the credit query locks it: a callback
+        # and an invoice run using the credit wait for each other.
+        await PaymentAttempt.filter(id=attempt.id).update(
+            credit_cents=F("credit_cents") + remaining
+        )
         await _flag(
             attempt,
             ReviewReason.REFUND_NEEDED,
             txn_key,
             remaining,
             f"{format_euros(remaining)} reçus alors que la facture était déjà réglée : "
-            "à rembourser à la famille.",
+            "gardés en avoir de la famille (déduit de ses prochaines factures, ou à lui "
+            "rembourser).",
             now,
             payment,
         )

@@ -1,8 +1,8 @@
 """Refunding a household's credit at a régie (remboursement d'avoir): money the régie holds
-for it (desk overpayments, ``billing.credits``) paid back in cash, by cheque or by
-transfer, with a reason, audited.
+for it (desk overpayments, online surpluses: ``billing.credits``) paid back in cash, by
+cheque or by transfer, with a reason, audited.
 
-The ledger says so: one REFUND entry (negative) per desk payment whose credit it takes,
+The ledger says so: one REFUND entry (negative) per payment whose credit it takes,
 oldest credit first, on that payment's attempt, so that the credit, the household's
 payment history, the RGPD export and the cash journal all read it from the ledger. A
 refund is numbered without gaps per régie and year (« V… », ``numbering``).
@@ -15,7 +15,6 @@ from models.accounts import Account
 from models.authorities import BillingAuthority
 from models.payments import (
     CreditRefund,
-    DeskPayment,
     DeskPaymentMode,
     Payment,
     PaymentKind,
@@ -27,6 +26,7 @@ from resolvers.core import audit
 from resolvers.core.clock import Clock
 from resolvers.core.errors import BillingErrorCode, DomainError, NotFound
 from resolvers.core.french import format_euros
+from resolvers.core.roles import FamilyData
 from resolvers.core.transactions import atomic
 from resolvers.households.households import household_for, require_staff
 from resolvers.payments.numbering import Series, next_number
@@ -61,7 +61,7 @@ async def refund_credit(actor: Account | None, form: RefundForm, *, clock: Clock
 
     Roles: REGISSEUR"""
     staff = require_staff(actor)
-    household = await household_for(staff, form.household_id)
+    household = await household_for(staff, form.household_id, FamilyData.BILLING)
     authority = await BillingAuthority.get_or_none(id=form.authority_id, tenant_id=staff.tenant_id)
     if authority is None:
         raise NotFound("Régie", "authorityId")
@@ -89,28 +89,33 @@ async def refund_credit(actor: Account | None, form: RefundForm, *, clock: Clock
                 f"L'avoir de la famille n'est que de {format_euros(available)}.", "amountCents"
             )
         number = await next_number(authority.id, Series.REFUND, today.year)
-        attempts = dict(
-            await DeskPayment.filter(id__in=[c.desk_payment_id for c in credits]).values_list(
-                "id", "attempt_id"
-            )
-        )
         left = amount
         taken: dict[str, int] = {}
+        taken_online: dict[str, int] = {}
         for credit in credits:
             take = min(left, credit.cents)
             if take <= 0:
                 break
+            # Desk credit by its desk payment's id; an online surplus by its attempt's ("A").
+            holder = (
+                str(credit.desk_payment_id)
+                if credit.desk_payment_id is not None
+                else f"A{credit.attempt_id}"
+            )
             await Payment.create(
-                attempt_id=attempts[credit.desk_payment_id],
+                attempt_id=credit.attempt_id,
                 household_id=household.id,
                 provider=PaymentProvider.DESK,
-                provider_txn_id=f"{number}/{credit.desk_payment_id}",
+                provider_txn_id=f"{number}/{holder}",
                 kind=PaymentKind.REFUND,
                 amount_cents=-take,
                 currency="978",
                 created_at=now,
             )
-            taken[str(credit.desk_payment_id)] = take
+            if credit.desk_payment_id is not None:
+                taken[holder] = take
+            else:
+                taken_online[str(credit.attempt_id)] = take
             left -= take
         refund = await CreditRefund.create(
             tenant_id=staff.tenant_id,
@@ -137,6 +142,7 @@ async def refund_credit(actor: Account | None, form: RefundForm, *, clock: Clock
                 "amount_cents": amount,
                 "reason": refund.reason,
                 "desk_payments": taken,
+                "online_payments": taken_online,
             },
         )
     return refund
@@ -146,7 +152,7 @@ async def refunds_of(
     actor: Account | None, household_id: int, authority_id: int | None = None
 ) -> list[CreditRefund]:
     """A household's credit refunds, newest first (its parents and staff)."""
-    household = await household_for(actor, household_id)
+    household = await household_for(actor, household_id, FamilyData.BILLING)
     query = CreditRefund.filter(household_id=household.id)
     if authority_id is not None:
         query = query.filter(authority_id=authority_id)

@@ -53,7 +53,6 @@ from resolvers.households.households import (
 from settings import get_settings
 
 PARIS = ZoneInfo("Europe/Paris")
-EXPORT_PURPOSE = "household-export"
 ANONYMOUS = "Anonymisé"
 
 
@@ -70,10 +69,7 @@ async def export_url(
     """A guardian's short-lived link to the ZIP of their household's data."""
     household = await household_for(actor, household_id)
     parent = _require_guardian(actor)
-    token, expires_at = signed_links.sign(
-        EXPORT_PURPOSE, parent, {"household": household.id}, clock=clock
-    )
-    return f"{get_settings().public_url}/export/{token}", expires_at
+    return signed_links.HOUSEHOLD_EXPORT.url(parent, {"household": household.id}, clock=clock)
 
 
 @dataclass
@@ -92,7 +88,7 @@ async def export_from_token(token: str, *, clock: Clock) -> Export:
     Raises ``signed_links.InvalidLink`` (tampered, expired) or NOT_FOUND. A fixed number of
     statements plus one read per stored file.
     """
-    account, params = await signed_links.verify(token, EXPORT_PURPOSE, clock=clock)
+    account, params = await signed_links.HOUSEHOLD_EXPORT.verify(token, clock=clock)
     household = await household_for(account, int(params["household"]))
     _require_guardian(account)
     h = household.id

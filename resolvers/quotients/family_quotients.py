@@ -2,8 +2,10 @@
 identity API Particulier matches, fetch the quotient, and the nightly job asks again for the
 quotients about to lapse.
 
-A fetched quotient is stored on the household with the month it applies to and its
-provider (``family_quotient_month``, ``family_quotient_provider``), valid for the number of
+A fetched quotient is stored on the household with its source (CAF or MSA, the one field
+that says where any quotient came from), the month it applies to and the day it was
+fetched (``family_quotient_source``, ``family_quotient_month``, ``family_quotient_set_on``),
+valid for the number of
 months the town chose when recording the consent: pricing reads it from there like a
 quotient typed by staff. A failure keeps the quotient already known and records the
 provider's reason in French on the consent, for staff to read.
@@ -19,7 +21,7 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from models.accounts import Account
-from models.households import Guardian, Household
+from models.households import FamilyQuotientSource, Guardian, Household
 from models.quotients import QuotientConsent
 from models.tenants import Tenant
 from resolvers.core import audit
@@ -147,6 +149,11 @@ async def _today(tenant_id: int, clock: Clock) -> date:
     return clock.now().astimezone(ZoneInfo(tenant.timezone)).date()
 
 
+def source_of(provider: str) -> FamilyQuotientSource:
+    """The quotient's source for API Particulier's provider (``fournisseur``)."""
+    return FamilyQuotientSource.MSA if provider == "MSA" else FamilyQuotientSource.CAF
+
+
 async def _store(
     consent: QuotientConsent,
     outcome: QuotientAnswer | QuotientFailure,
@@ -167,6 +174,8 @@ async def _store(
         await consent.save(update_fields=["last_attempt_on", "last_error", "updated_at"])
         await Household.filter(id=consent.household_id).update(
             family_quotient=outcome.value,
+            family_quotient_source=source_of(outcome.provider),
+            family_quotient_set_on=today,
             family_quotient_month=date(outcome.year, outcome.month, 1),
             family_quotient_provider=outcome.provider,
             family_quotient_valid_until=add_months(today, consent.validity_months)

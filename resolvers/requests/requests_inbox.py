@@ -7,7 +7,8 @@ rejecting them here calls those, so billing of absence days and enrolment status
 the one rule. Other kinds (contact changes, booking changes) have no object of their own
 to decide: staff apply or reject the request itself; accepting a child's change
 (``CHILD_UPDATE``) applies it to the file, and a ``FAMILY_QUOTIENT`` request is completed
-with the quotient read on its proof (``family_quotient.complete_family_quotient``). A
+with the quotient read on its proof (``family_quotient.complete_family_quotient``), an
+``APPOINTMENT`` request with the meeting's date and place (``appointments``). A
 finished request (completed or rejected) does not move again. Every change adds a history
 step, an audit entry and a French mail to the family's guardians.
 """
@@ -143,6 +144,12 @@ async def change_request_status(
             raise DomainError(
                 CommunicationErrorCode.INVALID,
                 "Indiquez le quotient lu sur le justificatif (completeFamilyQuotientRequest).",
+                "action",
+            )
+        if request.kind == RequestKind.APPOINTMENT and action == RequestAction.COMPLETE:
+            raise DomainError(
+                CommunicationErrorCode.INVALID,
+                "Indiquez la date, l'heure et le lieu du rendez-vous (answerAppointmentRequest).",
                 "action",
             )
         if request.kind == RequestKind.CHILD_UPDATE and action == RequestAction.COMPLETE:

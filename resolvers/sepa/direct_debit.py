@@ -44,7 +44,6 @@ from resolvers.core.roles import require_authority
 from resolvers.core.sql import Params, connection
 from resolvers.core.transactions import atomic
 from resolvers.households.households import guardian_emails, require_staff
-from settings import get_settings
 
 # ISO 20022 / EPC reason codes a French bank returns, with the label the household reads.
 REJECT_REASONS: dict[str, str] = {
@@ -70,7 +69,6 @@ REJECT_REASONS: dict[str, str] = {
 # After these the mandate cannot be used again: no mandate, closed account, holder deceased.
 REVOKING_REASONS = frozenset({"MD01", "AC04", "MD07"})
 
-XML_PURPOSE = "direct-debit-xml"
 _SEPA = PaymentProvider.SEPA.value
 SCHEMA = "pain.008.001.02"
 
@@ -299,11 +297,12 @@ async def _write_ledger(batch: DirectDebitBatch, now: datetime) -> None:
     await connection().execute_query(
         "INSERT INTO payment_attempt (tenant_id, authority_id, household_id, account_id, "
         "provider, mode, shop, order_ref, trans_id, trans_day, return_token, amount_cents, "
-        "currency, status, provider_txn_id, email, created_at, expires_at, updated_at) "
+        "currency, status, provider_txn_id, email, credit_cents, created_at, expires_at, "
+        "updated_at) "
         f"SELECT i.tenant_id, i.authority_id, i.household_id, NULL, {p(_SEPA)}, "
         f"{p(PaymentMode.PRODUCTION.value)}, 'sepa', l.end_to_end_id, NULL, "
         f"{p(batch.collection_date)}, 'sepa-' || l.end_to_end_id, l.amount_cents, '978', "
-        f"{p(AttemptStatus.PAID.value)}, l.end_to_end_id, '', {p(now)}, {p(now)}, {p(now)} "
+        f"{p(AttemptStatus.PAID.value)}, l.end_to_end_id, '', 0, {p(now)}, {p(now)}, {p(now)} "
         "FROM direct_debit_line l JOIN invoice i ON i.id = l.invoice_id "
         f"WHERE l.batch_id = {batch_param} AND l.status = {pending}",
         p.values,
@@ -539,8 +538,7 @@ async def lines_of(batch_ids: list[int]) -> dict[int, list[LineRow]]:
 
 def xml_url(batch: DirectDebitBatch, account: Account, *, clock: Clock) -> tuple[str, datetime]:
     """A short-lived signed link to the batch's pain.008 file, for the staff member."""
-    token, expires_at = signed_links.sign(XML_PURPOSE, account, {"batch": batch.id}, clock=clock)
-    return f"{get_settings().public_url}/prelevements/{token}", expires_at
+    return signed_links.DIRECT_DEBIT_XML.url(account, {"batch": batch.id}, clock=clock)
 
 
 async def batch_from_token(token: str, *, clock: Clock) -> DirectDebitBatch:
@@ -548,7 +546,7 @@ async def batch_from_token(token: str, *, clock: Clock) -> DirectDebitBatch:
 
     Raises ``signed_links.InvalidLink`` or a DomainError (FORBIDDEN, NOT_FOUND).
     """
-    account, params = await signed_links.verify(token, XML_PURPOSE, clock=clock)
+    account, params = await signed_links.DIRECT_DEBIT_XML.verify(token, clock=clock)
     return await _batch_for(require_staff(account), int(params["batch"]))
 
 

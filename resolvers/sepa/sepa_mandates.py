@@ -17,7 +17,7 @@ from resolvers.core import audit
 from resolvers.core.clock import Clock
 from resolvers.core.errors import DirectDebitErrorCode, DomainError, NotFound, ValidationErrors
 from resolvers.core.pages import Page, page_of_ids
-from resolvers.core.roles import require_authority
+from resolvers.core.roles import FamilyData, require_authority
 from resolvers.core.transactions import atomic
 from resolvers.households.households import household_for, require_staff
 
@@ -206,7 +206,7 @@ async def create_mandate(
     """Record a payer's mandate (staff). One active mandate per household: the old one is
     revoked first, so the bank never receives two for the same invoices."""
     staff = require_staff(actor)
-    household = await household_for(staff, household_id)
+    household = await household_for(staff, household_id, FamilyData.BILLING)
     guardian = await Guardian.get_or_none(id=guardian_id, household_id=household.id)
     if guardian is None:
         raise NotFound("Responsable", "guardianId")
@@ -292,7 +292,7 @@ async def _mandate_for(actor: Account | None, mandate_id: int) -> SepaMandate:
     if mandate is None:
         raise NotFound("Mandat", "mandateId")
     try:
-        await household_for(actor, mandate.household_id)
+        await household_for(actor, mandate.household_id, FamilyData.BILLING)
     except DomainError as error:
         if error.code.value == "NOT_FOUND":
             raise NotFound("Mandat", "mandateId") from error
@@ -334,7 +334,7 @@ async def choose_direct_debit(
 ) -> SepaMandate:
     """The household's choice (a parent of it, or staff): pay invoices by direct debit
     under its active mandate, or not (card, cheque at the régie)."""
-    household = await household_for(actor, household_id)
+    household = await household_for(actor, household_id, FamilyData.BILLING)
     mandate = await SepaMandate.get_or_none(household_id=household.id, status=MandateStatus.ACTIVE)
     if mandate is None:
         raise NotFound("Mandat actif", "householdId")
@@ -355,7 +355,7 @@ async def choose_direct_debit(
 
 async def mandates_of(actor: Account | None, household_id: int) -> list[SepaMandate]:
     """A household's mandates, active first then newest (its parents and staff)."""
-    household = await household_for(actor, household_id)
+    household = await household_for(actor, household_id, FamilyData.BILLING)
     rows = await SepaMandate.filter(household_id=household.id).order_by("-id")
     return sorted(rows, key=lambda row: row.status != MandateStatus.ACTIVE)
 
@@ -364,7 +364,7 @@ async def mandates_page(
     actor: Account | None, household_id: int, *, first: int, after_id: int | None
 ) -> Page[SepaMandate]:
     """A page of ``mandates_of`` (``after_id``: the last mandate shown)."""
-    household = await household_for(actor, household_id)
+    household = await household_for(actor, household_id, FamilyData.BILLING)
     rows = (
         await SepaMandate.filter(household_id=household.id)
         .order_by("-id")

@@ -7,13 +7,16 @@ next login), the time zone (deadlines, reminders, invoices), the first-illness-d
 (calendar), and the name printed on PDFs and mails and the postal address heading invoices.
 """
 
+import io
 import re
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from PIL import Image, UnidentifiedImageError
+
 from models.accounts import Account, AccountRole
-from models.tenants import Tenant
+from models.tenants import Tenant, TownLogo
 from resolvers.accounts.accounts import EMAIL
 from resolvers.core import audit
 from resolvers.core.clock import Clock
@@ -21,10 +24,15 @@ from resolvers.core.errors import AccountErrorCode, DomainError, ValidationError
 from resolvers.core.roles import require_admin, require_staff
 from resolvers.core.transactions import atomic
 from resolvers.staff.staff import Invitation, RoleForm, send_invitation
+from settings import get_settings
 
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 # Bounds a town may choose: below 8 characters a password is too easy to guess.
 PASSWORD_MIN_LENGTH_RANGE = (8, 64)
+# A logo heads a page: larger pictures are refused rather than shrunk (and never decoded
+# past their header, so a crafted file cannot make the server allocate a huge bitmap).
+LOGO_MAX_SIDE = 4000
+_LOGO_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg"}
 UNPAID_BLOCK_DAYS_RANGE = (1, 365)
 
 
@@ -132,8 +140,56 @@ def _rule_problems(rules: TownRules) -> list[DomainError]:
     return problems
 
 
-async def update_town(actor: Account | None, rules: TownRules, *, clock: Clock) -> Tenant:
-    """An administrator sets the town's rules; the audit keeps what changed, before/after."""
+class Upload(Protocol):
+    """What the multipart parser hands over (Starlette's UploadFile)."""
+
+    async def read(self, size: int = -1) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class CheckedLogo:
+    """A logo whose bytes decode as a PNG or JPEG picture of a sensible size."""
+
+    content: bytes
+    content_type: str
+    width: int
+    height: int
+
+
+async def check_logo(upload: Upload) -> CheckedLogo:
+    """Read the uploaded logo and decode its header: what the PDFs will draw must be a
+    picture, whatever the file's name says."""
+    limit = get_settings().town_logo_max_kb * 1024
+    data = await upload.read(limit + 1)
+    if not data:
+        raise _invalid("Le fichier du logo est vide.", "logo")
+    if len(data) > limit:
+        raise _invalid(f"Le logo dépasse la taille maximale de {limit // 1024} Ko.", "logo")
+    try:
+        with Image.open(io.BytesIO(data)) as picture:
+            kind, (width, height) = picture.format, picture.size
+            picture.verify()
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError):
+        kind, width, height = None, 0, 0
+    if kind not in _LOGO_TYPES:
+        raise _invalid(
+            "Le logo doit être une image PNG ou JPEG lisible : son contenu a été vérifié, "
+            "quel que soit son nom.",
+            "logo",
+        )
+    if not (0 < width <= LOGO_MAX_SIDE and 0 < height <= LOGO_MAX_SIDE):
+        raise _invalid(
+            f"Le logo mesure {width} × {height} pixels : {LOGO_MAX_SIDE} au plus de chaque côté.",
+            "logo",
+        )
+    return CheckedLogo(data, _LOGO_TYPES[kind], width, height)
+
+
+async def update_town(
+    actor: Account | None, rules: TownRules, *, clock: Clock, logo: CheckedLogo | None = None
+) -> Tenant:
+    """An administrator sets the town's rules (and its logo); the audit keeps what changed,
+    before/after."""
     admin = require_admin(actor)
     problems = _rule_problems(rules)
     if problems:
@@ -141,6 +197,9 @@ async def update_town(actor: Account | None, rules: TownRules, *, clock: Clock) 
     async with atomic():
         tenant = await Tenant.filter(id=admin.tenant_id).select_for_update().get()
         changed: dict[str, Any] = {}
+        if logo is not None:
+            await _save_logo(tenant, logo, clock)
+            changed["logo"] = ["…", f"{logo.content_type} {logo.width}×{logo.height}"]
         for rule in fields(TownRules):
             value = getattr(rules, rule.name)
             if rule.name == "clear_unpaid_block" or value is None:
@@ -154,7 +213,8 @@ async def update_town(actor: Account | None, rules: TownRules, *, clock: Clock) 
             changed["unpaid_block_days"] = [tenant.unpaid_block_days, None]
             tenant.unpaid_block_days = None
         if changed:
-            await tenant.save(update_fields=list(changed))
+            if set(changed) - {"logo"}:
+                await tenant.save(update_fields=[key for key in changed if key != "logo"])
             await audit.record(
                 "town.update",
                 tenant_id=tenant.id,
@@ -169,3 +229,15 @@ async def update_town(actor: Account | None, rules: TownRules, *, clock: Clock) 
                 },
             )
     return tenant
+
+
+async def _save_logo(tenant: Tenant, logo: CheckedLogo, clock: Clock) -> None:
+    values: dict[str, Any] = {
+        "content": logo.content,
+        "content_type": logo.content_type,
+        "width": logo.width,
+        "height": logo.height,
+        "updated_at": clock.now(),
+    }
+    if await TownLogo.filter(tenant_id=tenant.id).update(**values) == 0:
+        await TownLogo.create(tenant_id=tenant.id, **values)

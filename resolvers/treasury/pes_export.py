@@ -56,9 +56,7 @@ from resolvers.treasury.pes_xml import (
     build_pes,
     pes_text,
 )
-from settings import get_settings
 
-XML_PURPOSE = "pes-xml"
 SENDER = "FAMILLE"
 _POSTAL_CODE = re.compile(r"^\d{5}$")
 # The SEPA rulebook's characters for a mandate reference (RUM), at most 35.
@@ -526,8 +524,7 @@ async def titres_of(batch_ids: list[int]) -> dict[int, list[TitreRow]]:
 
 def pes_url(batch: PesBatch, account: Account, *, clock: Clock) -> tuple[str, datetime]:
     """A short-lived signed link to the batch's PES file, for the staff member."""
-    token, expires_at = signed_links.sign(XML_PURPOSE, account, {"batch": batch.id}, clock=clock)
-    return f"{get_settings().public_url}/titres/{token}", expires_at
+    return signed_links.PES_XML.url(account, {"batch": batch.id}, clock=clock)
 
 
 async def batch_from_token(token: str, *, clock: Clock) -> PesBatch:
@@ -535,7 +532,7 @@ async def batch_from_token(token: str, *, clock: Clock) -> PesBatch:
 
     Raises ``signed_links.InvalidLink`` or a DomainError (FORBIDDEN, NOT_FOUND).
     """
-    account, params = await signed_links.verify(token, XML_PURPOSE, clock=clock)
+    account, params = await signed_links.PES_XML.verify(token, clock=clock)
     return await _batch_for(require_staff(account), int(params["batch"]))
 
 

@@ -20,12 +20,13 @@ from models.accounts import Account, AccountRole
 from models.households import Guardian, Household
 from resolvers.calendar.calendar import load_context
 from resolvers.core.clock import FrozenClock
-from resolvers.core.errors import NotAuthenticated, NotFound
+from resolvers.core.errors import Forbidden, NotAuthenticated, NotFound
 from resolvers.households.households import household_for, issue_access_key, link_household
 from tests.conftest import Backend
 from tests.factories import make_account, make_household, make_town
 
 ALLOWED, NOT_FOUND, NOT_AUTHENTICATED = "allowed", "not found", "not authenticated"
+FORBIDDEN = "forbidden"
 MISSING_HOUSEHOLD = -1  # an id no household has
 
 
@@ -55,6 +56,12 @@ CASES = [
     Case("parent of another town, guardian row", "parent_elsewhere", "martin", ALLOWED),
     Case("agent of the town", "agent", "martin", ALLOWED),
     Case("admin of the town", "admin", "martin", ALLOWED),
+    # A site member works from attendance sheets, a régisseur from bills: neither reads a
+    # family file, in their town or another (the refusal names no household).
+    Case("site member of the town", "site", "martin", FORBIDDEN),
+    Case("régisseur of the town", "regisseur", "martin", FORBIDDEN),
+    Case("site member of another town", "site_elsewhere", "martin", FORBIDDEN),
+    Case("site member, a household that does not exist", "site", "missing", FORBIDDEN),
     Case("agent of another town", "agent_elsewhere", "martin", NOT_FOUND),
     Case("admin of another town", "admin_elsewhere", "martin", NOT_FOUND),
     # Staff are judged by their town only, even holding a guardian row.
@@ -97,6 +104,9 @@ async def world(backend: Backend) -> World:
         "agent_elsewhere": agent_elsewhere,
         "admin_elsewhere": await make_account(elsewhere, clock, role=AccountRole.ADMIN),
         "agent_guardian": await make_account(elsewhere, clock, role=AccountRole.AGENT),
+        "site": await make_account(town, clock, role=AccountRole.SITE),
+        "regisseur": await make_account(town, clock, role=AccountRole.REGISSEUR),
+        "site_elsewhere": await make_account(elsewhere, clock, role=AccountRole.SITE),
     }
     for name in ("martin", "bernard", "unlinked", "unlinked_later", "removed", "disabled"):
         accounts[f"parent_{name}"] = await make_account(town, clock)
@@ -127,6 +137,8 @@ async def _outcome(call: Callable[[], Awaitable[object]]) -> str:
         return NOT_AUTHENTICATED
     except NotFound:
         return NOT_FOUND
+    except Forbidden:
+        return FORBIDDEN
     return ALLOWED
 
 

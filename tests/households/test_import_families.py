@@ -7,7 +7,7 @@ import os
 import re
 import sys
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -545,3 +545,52 @@ async def test_two_imports_of_one_file_at_once_write_each_family_once(
     assert sorted(r.families_created for r in reports) == [0, 2]
     assert sorted(r.families_unchanged for r in reports) == [0, 2]
     assert await people(town) == (2, 3, 3, 3)
+
+
+# --- the quotient's source ------------------------------------------------------------------
+
+
+async def test_an_imported_quotient_is_recorded_with_its_source_and_day(
+    http: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    # given a town's file: a quotient without a source column, then one read from the CAF
+    town, token = await agent(clock)
+    header = [*HEADER, "quotient_source"]
+    today = clock.now().date()
+    await report_of(http, token, csv_file([guardian("Q-1", quotient="540")], header=header))
+    first = await Household.get(tenant=town, reference="Q-1")
+    # then the quotient is the town's entry, set on the import's day (as setFamilyQuotient)
+    assert (first.family_quotient, first.family_quotient_source) == (540, "manual")
+    assert first.family_quotient_set_on == today
+
+    # when the same quotient comes again a week later: nothing changes, not even its day
+    clock.advance(timedelta(days=7))
+    again = await report_of(http, token, csv_file([guardian("Q-1", quotient="540")], header=header))
+    assert again["familiesUnchanged"] == 1
+    assert (await Household.get(id=first.id)).family_quotient_set_on == today
+
+    # when the CAF's quotient replaces it: its source and the new day are recorded
+    changed = await report_of(
+        http,
+        token,
+        csv_file([guardian("Q-1", quotient="610", quotient_source="CAF")], header=header),
+    )
+    assert changed["familiesUpdated"] == 1
+    stored = await Household.get(id=first.id)
+    assert (stored.family_quotient, stored.family_quotient_source) == (610, "caf")
+    assert stored.family_quotient_set_on == clock.now().date()
+
+    # and a source without a quotient, or an unknown one, is a refused row, in French
+    refused = await report_of(
+        http,
+        token,
+        csv_file(
+            [
+                guardian("Q-2", quotient_source="CAF"),
+                guardian("Q-3", quotient="300", quotient_source="impots"),
+            ],
+            header=header,
+        ),
+    )
+    assert messages(refused)[2] == "source du quotient sans quotient."
+    assert "source du quotient : « impots » inconnu" in messages(refused)[3]

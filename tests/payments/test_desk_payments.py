@@ -301,7 +301,7 @@ async def test_a_cancelled_payment_is_reversed_in_the_ledger_and_audited(
     assert history["data"]["payments"][0]["allocations"] == [
         {"invoiceNumber": family.invoices[0].number, "amount": {"cents": -4000}}
     ]
-    [entry] = await AuditEntry.filter(action="desk_payment.cancelled")
+    [entry] = await AuditEntry.filter(action="desk_payment.cancelled", tenant_id=family.tenant.id)
     assert entry.details["reason"] == "Titres CESU refusés"
     text = pdf_text((await http.get(cancelled["deskPayment"]["receiptUrl"])).content)
     assert "ANNULÉ" in text and "0123456789, 0123456790" in text

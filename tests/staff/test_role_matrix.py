@@ -273,3 +273,49 @@ def _names_rows(variables: dict[str, Any], world: World) -> bool:
     """Whether the call names rows of the town (one of its ids anywhere in the variables)."""
     text = orjson.dumps(variables).decode()
     return any(encode_id(kind, pk) in text for kind, pk in world.ids.items())
+
+
+# Operations shared by parents and staff that a régisseur runs for billing: a family's bills,
+# payments, refunds, mandates and tax certificates (``roles.FamilyData.BILLING``).
+REGISSEUR_SHARED = {
+    "invoices",
+    "unpaidInvoiceCount",
+    "taxCertificates",
+    "payments",
+    "paymentsConnection",
+    "householdCredit",
+    "creditRefunds",
+    "sepaMandates",
+    "sepaMandatesConnection",
+    "setDirectDebit",
+}
+# A generated input the operation refuses before deciding access (an id of the wrong type)
+# is a refusal too: nothing of the family is answered.
+REFUSALS = ({"FORBIDDEN"}, {"INVALID"})
+
+
+async def test_shared_operations_refuse_site_members_and_give_regisseurs_the_bills_only(
+    http: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    """Every operation parents run too (no declaration) that names one of the family's rows:
+    a site member is refused (attendance sheets and kitchen forecasts are theirs, not family
+    files), a régisseur too unless it is billing; an agent is never refused."""
+    world = await make_world(clock)
+    family_rows = {key: world.ids[key] for key in ("Household", "Child", "Guardian")}
+    problems: list[str] = []
+    for kind, name, field in sorted(root_fields(), key=lambda f: f[0] == "mutation"):
+        if name in STAFF_OPERATIONS:
+            continue
+        query, variables, uploads = document(kind, name, field, world)
+        text = orjson.dumps(variables).decode()
+        if not any(encode_id(k, pk) in text for k, pk in family_rows.items()):
+            continue
+        site = codes(await send(http, query, variables, uploads, world.tokens["site"]))
+        if site not in REFUSALS:
+            problems.append(f"{name}: SITE got {site or 'success'}, not FORBIDDEN")
+        regisseur = codes(await send(http, query, variables, uploads, world.tokens["regisseur"]))
+        if name in REGISSEUR_SHARED and "FORBIDDEN" in regisseur:
+            problems.append(f"{name}: REGISSEUR refused a billing operation")
+        if name not in REGISSEUR_SHARED and regisseur not in REFUSALS:
+            problems.append(f"{name}: REGISSEUR got {regisseur or 'success'}, not FORBIDDEN")
+    assert not problems, "\n".join(problems)
