@@ -4,9 +4,12 @@ dev."""
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import sys
+import tempfile
+from collections.abc import Iterator
 from datetime import date
 from importlib import metadata
 from pathlib import Path
@@ -32,6 +35,10 @@ async def _seed_demo() -> str:
 
     await init_db()
     creds = await seed_demo(clock=SystemClock())
+    # The family app's documents (gql/mobile/), answered by their compiled path.
+    from gql.mobile.compiled import register_shipped_documents
+
+    await register_shipped_documents(now=SystemClock().now())
     settings = get_settings()
     lines = [
         "",
@@ -100,7 +107,16 @@ def cmd_serve(args: argparse.Namespace) -> None:
         # (FAMILLE_SECRET_KEY unset) must be the same in all of them, or a signed link made
         # by one is refused by the next.
         os.environ.setdefault("FAMILLE_SECRET_KEY", settings.secret_key)
-    # Each process installs the access log's token redaction itself (gql/app.py).
+    # Metrics of every process added up at each scrape: prometheus-client's multiprocess
+    # mode, in a directory emptied now (docs/monitoring.md). Before anything imports
+    # prometheus_client: it reads the variable once.
+    from gql.observability.multiproc import prepare_multiprocess_dir
+
+    prepare_multiprocess_dir(
+        Path(tempfile.gettempdir()) / f"famille-metrics-{settings.host}-{settings.port}"
+    )
+    # Each process installs the access log's token redaction itself (gql/app.py), and
+    # its logging (log_config=None: uvicorn's own lines take the famille format too).
     uvicorn.run(
         "gql.app:create_app",
         factory=True,
@@ -111,7 +127,16 @@ def cmd_serve(args: argparse.Namespace) -> None:
         # could write a client address of their choosing in it.
         forwarded_allow_ips=settings.forwarded_allow_ips,
         workers=workers,
+        log_config=None,
     )
+
+
+class _ServerWithoutSignals(uvicorn.Server):
+    """uvicorn beside the worker, which handles SIGINT and SIGTERM itself."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
 
 
 def cmd_worker(_: argparse.Namespace) -> None:
@@ -121,10 +146,40 @@ def cmd_worker(_: argparse.Namespace) -> None:
             "FAMILLE_REDIS_URL est requis pour un worker séparé ; "
             "`famille dev` lance le worker dans le même processus sans Redis."
         )
+    # One process: its metrics are its own (FAMILLE_WORKER_METRICS_PORT), never mixed
+    # into the API's multiprocess files if the environment is shared.
+    os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    from gql.observability.tracing import configure_tracing
     from jobs.worker import run_worker_until_signalled
 
-    # Not arq's run_worker: it exits when Redis goes away (jobs/worker.py).
-    asyncio.run(run_worker_until_signalled(settings))
+    configure_tracing()
+
+    async def run() -> None:
+        metrics = None
+        if settings.worker_metrics_port:
+            from gql.observability.endpoint import metrics_app
+
+            config = uvicorn.Config(
+                metrics_app(),
+                host=settings.host,
+                port=settings.worker_metrics_port,
+                log_config=None,
+                access_log=False,
+                lifespan="off",
+            )
+            metrics = _ServerWithoutSignals(config)
+            metrics_task = asyncio.create_task(metrics.serve())
+        try:
+            # Not arq's run_worker: it exits when Redis goes away (jobs/worker.py).
+            await run_worker_until_signalled(settings)
+        finally:
+            if metrics is not None:
+                metrics.should_exit = True
+                # A port already taken: uvicorn logged it and gave up; the jobs ran anyway.
+                with contextlib.suppress(Exception, SystemExit):
+                    await metrics_task
+
+    asyncio.run(run())
 
 
 def cmd_doctor(_: argparse.Namespace) -> None:
@@ -566,10 +621,13 @@ def logger_levels(command: str, log_level: str) -> dict[str, int]:
 
 
 def configure_logging(command: str) -> None:
-    level = get_settings().log_level
-    logging.basicConfig(
-        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    """Plain lines or JSON ones (FAMILLE_LOG_FORMAT), secrets masked either way
+    (resolvers/core/logs.py)."""
+    from resolvers.core import logs
+
+    settings = get_settings()
+    level = settings.log_level
+    logs.configure(level=level, json_lines=settings.log_format == "json")
     for name, logger_level in logger_levels(command, level).items():
         logging.getLogger(name).setLevel(logger_level)
 

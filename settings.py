@@ -55,6 +55,20 @@ class Settings(BaseSettings):
         description="Level of the logs every command prints; `debug` also shows arq's "
         "log of each job and cron run under `famille dev`",
     )
+    log_format: Literal["plain", "json"] = Field(
+        default="plain",
+        description="`json`: one JSON object a line (time, level, logger, message, request id, "
+        "operation, town, duration, trace id) for a log collector; `plain` for a terminal",
+    )
+    metrics_token: str = Field(
+        default="",
+        description="Bearer token Prometheus sends to scrape /metrics; empty = no /metrics (404)",
+    )
+    worker_metrics_port: int = Field(
+        default=0,
+        ge=0,
+        description="Port on which `famille worker` serves its own /metrics (same token); 0 = none",
+    )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Comma-separated origins of browser front ends allowed to call the API "

@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -27,6 +28,8 @@ HOST = "127.0.0.1"
 REDIS_URL = os.environ.get("FAMILLE_BENCH_REDIS", "redis://127.0.0.1:6379/14")
 QUEUE_NAME = "famille:bench"  # arq queue of the bench's mails: no worker reads it
 P50_LIMITS = {"month": 3.0, "year": 6.0}  # ms, ours, 1 connection
+# Issue 17: the registered mobile document's compiled path, at 8 connections.
+COMPILED_RATIO = 0.60
 
 # Set before any project import: settings are read once per process.
 from bench.seed import DATABASE_URL, describe, seed, vacuum_written  # noqa: E402
@@ -68,6 +71,12 @@ def start_server(name: str, app: str, logs: Path, root: Path = ROOT) -> Server:
     with log.open("wb") as out:
         process = subprocess.Popen(command, cwd=root, stdout=out, stderr=subprocess.STDOUT, env=env)
     return Server(name, port, process, log)
+
+
+def process_cpu(server: Server) -> float:
+    """CPU seconds (user + system) the server's process has used so far."""
+    fields = Path(f"/proc/{server.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def wait_ready(server: Server, timeout: float = 180) -> None:
@@ -156,9 +165,18 @@ class CalendarRun:
 
     loaded: Result
     single: Result
+    # The server process's CPU seconds during the loaded run (PostgreSQL's not included):
+    # on a shared machine throughputs follow the others' load, this much less.
+    cpu_seconds: float = 0.0
+
+    @property
+    def cpu_ms_per_request(self) -> float:
+        requests = self.loaded.requests
+        return self.cpu_seconds * 1000 / requests if requests else float("nan")
 
     def add(self, other: "CalendarRun") -> None:
         """Count ``other`` (another round on the same server) in."""
+        self.cpu_seconds += other.cpu_seconds
         for mine, theirs in ((self.loaded, other.loaded), (self.single, other.single)):
             mine.latencies += theirs.latencies
             mine.seconds += theirs.seconds
@@ -256,7 +274,9 @@ async def measure_calendar(
         results[name] = {}
         requests: dict[str, list[bytes]] = {}
         for server, days in servers:
-            if server.name != "raw":
+            if server.name == "compiled":
+                payloads = [(t, scenarios.compiled_calendar(t, span)) for t in targets]
+            elif server.name != "raw":
                 payloads = [(t, scenarios.ours_calendar(t, span, days)) for t in targets]
             else:
                 payloads = [(t, scenarios.raw_calendar(t, span)) for t in targets]
@@ -287,6 +307,7 @@ async def measure_one(
         seed=99,
     )
     print(f", {args.concurrency} connections × {args.duration:g} s", end="", flush=True)
+    cpu_before = process_cpu(server)
     loaded = await run_load(
         HOST,
         server.port,
@@ -296,6 +317,7 @@ async def measure_one(
         duration=args.duration,
         seed=1,
     )
+    cpu_seconds = process_cpu(server) - cpu_before
     print(
         f" → {loaded.throughput:,.0f} req/s; 1 connection × {args.latency_duration:g} s",
         end="",
@@ -311,7 +333,7 @@ async def measure_one(
         seed=2,
     )
     print(f" → p50 {single.p50:.2f} ms")
-    return CalendarRun(loaded, single)
+    return CalendarRun(loaded, single, cpu_seconds)
 
 
 # The raw forms of the 180-row upsert: (connection name, raw_app mode).
@@ -432,6 +454,26 @@ def print_report(report: Report, args: argparse.Namespace) -> bool:
                 verdict(ok),
             ]
         )
+    compiled_labels = {"month": "(a) month, compiled", "year": "(b) year, compiled"}
+    for name, runs in report.calendar.items():
+        if "compiled" not in runs:
+            continue
+        mine, raw = runs["compiled"], runs["raw"]
+        ratio = mine.loaded.throughput / raw.loaded.throughput if raw.loaded.throughput else 0
+        ok = ratio >= COMPILED_RATIO and not mine.loaded.errors
+        passed &= ok
+        rows.append(
+            [
+                compiled_labels[name],
+                f"{mine.loaded.throughput:,.0f}",
+                f"{raw.loaded.throughput:,.0f}",
+                f"{ratio:.1%}",
+                f"{mine.single.p50:.2f} / {mine.single.p95:.2f}",
+                f"{raw.single.p50:.2f} / {raw.single.p95:.2f}",
+                f"≥ {COMPILED_RATIO:.0%} of raw",
+                verdict(ok),
+            ]
+        )
     if report.booking:
         b = report.booking
         ratio = booking_ratio(report)
@@ -502,6 +544,12 @@ def print_report(report: Report, args: argparse.Namespace) -> bool:
                     f"  {label:32} {result.throughput:8,.0f} {result.errors:6} "
                     f"{result.p50:7.2f} {result.p95:7.2f} {result.p99:7.2f}"
                 )
+    print("Server process CPU per request at 8 connections (ms; PostgreSQL's not included):")
+    for name, runs in report.calendar.items():
+        print(
+            f"  {name:5} "
+            + ", ".join(f"{server} {run.cpu_ms_per_request:.2f}" for server, run in runs.items())
+        )
     if report.booking:
         for label, result in (
             ("ours: submitBookingChanges", report.booking.ours),
@@ -590,8 +638,20 @@ def targets_met(report: Report) -> bool:
     return booking_ratio(report) <= 3 and all(
         run["ours"].loaded.throughput >= 0.15 * run["raw"].loaded.throughput
         and run["ours"].single.p50 <= P50_LIMITS[name]
+        and (
+            "compiled" not in run
+            or run["compiled"].loaded.throughput >= COMPILED_RATIO * run["raw"].loaded.throughput
+        )
         for name, run in report.calendar.items()
     )
+
+
+async def register_mobile_documents() -> None:
+    """`famille register-documents gql/mobile/persisted-query-manifest.json` on the bench's
+    database (idempotent), through the in-process app's connection."""
+    from gql.mobile.compiled import register_shipped_documents
+
+    await register_shipped_documents(now=datetime.now(UTC))
 
 
 async def settle_outbox() -> None:
@@ -620,6 +680,10 @@ async def bench(args: argparse.Namespace, logs: Path) -> bool:
             report.days_kind = await detect_days_kind(ours)
             days = scenarios.days_selection(report.days_kind)
             measured = [(ours, days)]
+            if report.days_kind == "OBJECT":
+                # Our app again, asked for the registered mobile document (gql/mobile/).
+                await register_mobile_documents()
+                measured.append((Server("compiled", ours.port, ours.process, ours.log), ""))
             if versus is not None:
                 report.versus = args.versus
                 report.versus_days_kind = await detect_days_kind(versus)

@@ -1,9 +1,11 @@
 """What the benchmark asks, of our GraphQL API and of the raw endpoint: the seeded children
 to pick from, the calendar ranges, the GraphQL documents, and the 180-day booking plan."""
 
+import hashlib
 import random
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -15,7 +17,13 @@ MONTH = (date(2026, 12, 1), date(2026, 12, 31))
 YEAR = (date(2026, 9, 1), date(2027, 7, 3))
 BOOKING_DAYS = 180
 
+# The family app's calendar document, shipped and registered (gql/mobile/): the API answers
+# it by its compiled path, here sent as a phone in trusted mode does, by its hash alone.
+MOBILE_CALENDAR = (Path(__file__).parent.parent / "gql" / "mobile" / "calendar.graphql").read_text()
+MOBILE_CALENDAR_SHA256 = hashlib.sha256(MOBILE_CALENDAR.encode()).hexdigest()
+
 # What a family app asks for a calendar screen; `days` is completed by `days_selection`.
+# The same fields as MOBILE_CALENDAR in another text (no final newline): the general executor.
 CALENDAR_QUERY = """query Calendar($householdId: ID!, $from: Date!, $to: Date!, $childIds: [ID!]) {
   calendar(householdId: $householdId, from: $from, to: $to, childIds: $childIds) {
     enrollmentId child { id firstNames } activity { id code name } site { id name }
@@ -81,6 +89,19 @@ def ours_calendar(
             "from": span[0].isoformat(),
             "to": span[1].isoformat(),
             "childIds": None if whole_household else [encode_id("Child", target.child_id)],
+        },
+    }
+
+
+def compiled_calendar(target: Target, span: tuple[date, date]) -> dict[str, object]:
+    """One child's calendar as the app sends it: the registered document's hash alone."""
+    return {
+        "extensions": {"persistedQuery": {"version": 1, "sha256Hash": MOBILE_CALENDAR_SHA256}},
+        "variables": {
+            "householdId": encode_id("Household", target.household_id),
+            "from": span[0].isoformat(),
+            "to": span[1].isoformat(),
+            "childIds": [encode_id("Child", target.child_id)],
         },
     }
 

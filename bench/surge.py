@@ -38,7 +38,15 @@ os.environ.setdefault("FAMILLE_BENCH_DATABASE", "famille_bench_surge")
 import asyncpg  # noqa: E402
 import orjson  # noqa: E402
 
-from bench.main import HOST, ROOT, Server, start_server, stop, wait_ready  # noqa: E402
+from bench.main import (  # noqa: E402
+    HOST,
+    ROOT,
+    Server,
+    process_cpu,
+    start_server,
+    stop,
+    wait_ready,
+)
 from bench.seed import (  # noqa: E402
     CLOSURE,
     DATABASE_URL,
@@ -331,12 +339,6 @@ def run_wrk(
     if not summary:
         raise RuntimeError(f"wrk failed ({process.returncode}):\n{output[-3000:]}")
     return summary, error, usage.ru_utime + usage.ru_stime
-
-
-def process_cpu(server: Server) -> float:
-    """CPU seconds (user + system) the server's process has used so far."""
-    fields = Path(f"/proc/{server.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def sample_backends(run: "Run") -> None:

@@ -21,7 +21,7 @@ from strawberry.extensions.field_extension import FieldExtension
 from strawberry.types.field import StrawberryField
 
 from gql.context import Info
-from models.accounts import AccountRole
+from models.accounts import Account, AccountRole
 from resolvers.core.errors import DomainError, Forbidden, NotAuthenticated
 from resolvers.core.roles import OperationRoles, current_operation, refusal, role_allowed
 
@@ -177,9 +177,12 @@ class OperationAccess(FieldExtension):
         self.refuse = getattr(resolver, "refuse", None)
 
     def _refusal(self, info: Info) -> DomainError | None:
+        return self.refusal_of(info.context.account)
+
+    def refusal_of(self, actor: Account | None) -> DomainError | None:
+        """Why ``actor`` may not run the operation, or None."""
         if self.access is None:
             return None
-        actor = info.context.account
         if actor is None:
             return NotAuthenticated()
         if actor.role == AccountRole.PARENT:
@@ -215,6 +218,19 @@ class OperationAccess(FieldExtension):
         token = current_operation.set(self.operation)
         try:
             return await next_(source, info, **kwargs)
+        finally:
+            current_operation.reset(token)
+
+    async def run(self, actor: Account | None, call: Callable[[], Awaitable[Any]]) -> Any:
+        """``call()`` as the field's resolver runs under this extension, for a caller that
+        skips the executor (gql/mobile/compiled.py): the same check, the same current
+        operation."""
+        failure = self.refusal_of(actor)
+        if failure is not None:
+            return self._refused(failure)
+        token = current_operation.set(self.operation)
+        try:
+            return await call()
         finally:
             current_operation.reset(token)
 

@@ -4,6 +4,7 @@ GraphiQL from local assets, health (gql/health.py), mail links."""
 import contextlib
 import gc
 import logging
+import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import date
@@ -13,6 +14,7 @@ from typing import Any
 import orjson
 from arq import ArqRedis
 from cross_web import HTTPException
+from graphql import GraphQLError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -22,8 +24,10 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http.parse_content_type import parse_content_type
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from gql import access_log, downloads, edge, health, pages, payment_routes
 from gql.admission import Admission
@@ -46,6 +50,9 @@ from gql.http_cache import cache_headers
 from gql.http_errors import GRAPHQL_RESPONSE_JSON, http_error_response
 from gql.live.websocket import TextFrameWebSocketAdapter
 from gql.loaders import make_loaders
+from gql.mobile import compiled
+from gql.observability import endpoint, operations
+from gql.observability.tracing import configure_tracing, instrument_app
 from gql.schema import schema
 from gql.security_headers import SecurityHeaders
 from gql.uploads import (
@@ -55,16 +62,23 @@ from gql.uploads import (
     close_uploads,
 )
 from jobs.queue import open_pool
+from models import pool_metrics
+from models.accounts import Account
 from models.database import close_db, init_db
 from resolvers.accounts.accounts import authenticate
 from resolvers.calendar.booking_rules import public_holiday
-from resolvers.core import signed_links
+from resolvers.core import logs, signed_links
 from resolvers.core.clock import Clock, SystemClock
 from settings import get_settings
 
 logger = logging.getLogger("famille.http")
 
 STATIC_DIR = Path(__file__).parent / "static"
+
+
+def _request_id(request: Request) -> str:
+    """The client's X-Request-ID (64 characters at most), else a new one."""
+    return request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex[:16]
 
 
 class FamilleGraphQL(GraphQL[Context, None]):
@@ -87,11 +101,65 @@ class FamilleGraphQL(GraphQL[Context, None]):
 
     async def run(self, request: Any, context: Any = None, root_value: Any = None) -> Any:
         try:
+            if isinstance(request, Request) and request.method == "POST":
+                compiled = await self._compiled_response(request)
+                if compiled is not None:
+                    return compiled
             return await super().run(request)
         except HTTPException as exc:  # a GraphQL error body, not Strawberry's text/plain
             return http_error_response(request.headers, exc)
         finally:
             await close_uploads(request)
+
+    async def _compiled_response(self, request: Request) -> Response | None:
+        """The answer of the mobile app's compiled documents (gql/mobile/compiled.py), with
+        the headers the general path gives it; None: the general path answers."""
+        content_type = request.headers.get("content-type", "")
+        if content_type != "application/json":  # as Strawberry reads it (the slower way)
+            content_type, _ = parse_content_type(content_type)
+        if "application/json" not in content_type or self._get_stream_transport_from_headers(
+            request.headers
+        ):
+            return None
+        start = time.perf_counter()
+        request_id = _request_id(request)
+        logs.start(request_id=request_id)
+        redis = getattr(request.app.state, "redis", None)
+
+        async def account_of() -> Account | None:
+            token = bearer_token(request.headers)
+            found = await authenticate(token, clock=self.clock) if token else None
+            if found:
+                logs.update(town=str(found[0].tenant_id))
+            return found[0] if found else None
+
+        answered = await compiled.answer(
+            await request.body(),
+            account_of=account_of,
+            clock=self.clock,
+            request_id=request_id,
+            redis=redis,
+        )
+        if answered is None:
+            return None
+        # Metrics and the log line, as OperationMetrics gives the executor's answers.
+        errors = (
+            [
+                GraphQLError("", extensions=e.get("extensions"))
+                for e in orjson.loads(answered.body)["errors"]
+            ]
+            if answered.failed
+            else []
+        )
+        operations.record(
+            answered.operation, OperationType.QUERY, errors, [], time.perf_counter() - start
+        )
+        sub_response = await self.get_sub_response(request)
+        sub_response.headers["X-Request-ID"] = request_id
+        response = Response(answered.body, status_code=200, media_type="application/json")
+        response.headers.raw.extend(sub_response.headers.raw)
+        # What _finish reads of a body: whether it has data (it has) and errors.
+        return self._finish(response, {"data": None, "errors": answered.failed}, sub_response)
 
     def parse_json(self, data: str | bytes) -> Any:
         return edge.parse_json_object(data)
@@ -99,7 +167,7 @@ class FamilleGraphQL(GraphQL[Context, None]):
     async def get_context(self, request: Any, response: Any) -> Context:
         if isinstance(request, WebSocket):
             return self._websocket_context(request)
-        request_id = request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex[:16]
+        request_id = _request_id(request)
         response.headers["X-Request-ID"] = request_id
         context = Context(
             request=request,
@@ -110,11 +178,13 @@ class FamilleGraphQL(GraphQL[Context, None]):
             client_address=request.client.host if request.client else "unknown",
             loaders=make_loaders(self.clock),
         )
+        logs.start(request_id=request_id)
         token = bearer_token(request.headers)
         if token:
             found = await authenticate(token, clock=self.clock)
             if found:
                 context.account, context.session_id = found
+                logs.update(town=str(context.account.tenant_id))
         return context
 
     def _websocket_context(self, websocket: WebSocket) -> Context:
@@ -166,6 +236,11 @@ class FamilleGraphQL(GraphQL[Context, None]):
 
     def create_response(self, response_data: Any, sub_response: Response) -> Response:
         response = super().create_response(response_data, sub_response)
+        return self._finish(response, response_data, sub_response)
+
+    def _finish(self, response: Response, response_data: Any, sub_response: Response) -> Response:
+        """The headers every GraphQL answer over HTTP gets (media type, status of a request
+        that failed before execution, caching), the compiled documents' included."""
         if getattr(sub_response, "graphql_response_json", False):
             response.headers["content-type"] = f"{GRAPHQL_RESPONSE_JSON}; charset=utf-8"
             # (unless the operation chose its status: a persisted-query miss stays 200)
@@ -226,10 +301,16 @@ def create_app(*, clock: Clock | None = None, redis: ArqRedis | None = None) -> 
     # Here, in each process: `famille serve --workers N` spawns processes that set up
     # uvicorn's logging anew (access_log.install keeps one filter however often it runs).
     access_log.install()
+    logs.ensure_configured(
+        level=get_settings().log_level, json_lines=get_settings().log_format == "json"
+    )
+    # Traces when the OTEL_* variables ask for them (gql/observability/tracing.py).
+    configure_tracing()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await init_db()
+        pool_metrics.instrument()
         app.state.redis = redis or await open_pool(get_settings())
         # The public holidays (the holidays package takes about 0.3 s to load): read now,
         # not by the first family's calendar.
@@ -244,6 +325,8 @@ def create_app(*, clock: Clock | None = None, redis: ArqRedis | None = None) -> 
             if redis is None:
                 await app.state.redis.aclose()
             await close_db()
+            # This process's gauges leave the sums of `famille serve --workers N`.
+            endpoint.mark_process_dead()
 
     graphql_view = FamilleGraphQL(clock)
     app = Starlette(
@@ -251,6 +334,7 @@ def create_app(*, clock: Clock | None = None, redis: ArqRedis | None = None) -> 
             Route("/graphql", graphql_view, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql_view),
             *health.routes(),
+            endpoint.metrics_route(),
             Route(signed_links.DOCUMENT_FILE.route, file_download(clock)),
             Route("/activation/{token}", pages.activation_page(clock), methods=["GET", "POST"]),
             Route(
@@ -284,6 +368,7 @@ def create_app(*, clock: Clock | None = None, redis: ArqRedis | None = None) -> 
         ],
     )
     app.state.clock = clock
+    instrument_app(app)
     if redis is not None:
         app.state.redis = redis
     return app

@@ -23,6 +23,8 @@ from strawberry.extensions import SchemaExtension
 from tortoise.exceptions import DBConnectionError
 from tortoise.exceptions import ValidationError as ModelValidationError
 
+from gql.observability.operations import payload_error
+from resolvers.core import logs
 from resolvers.core.errors import (
     AccountErrorCode,
     BillingErrorCode,
@@ -327,13 +329,17 @@ def handles_errors(
                 async with _atomic():
                     return await resolver(*args, **kwargs)
             except DomainFailure as failure:
-                return from_errors(to_user_errors(failure, error_type))
+                return _refused(to_user_errors(failure, error_type))
             except ModelValidationError as refused:
-                return from_errors(to_user_errors(model_refusal(refused), error_type))
+                return _refused(to_user_errors(model_refusal(refused), error_type))
+
+        def _refused(errors: list[Any]) -> R:
+            payload_error([error.code.value for error in errors])
+            return from_errors(errors)
 
         def refuse(failure: DomainError) -> R:
             """The payload of a refusal decided before the resolver runs (gql/access.py)."""
-            return from_errors(to_user_errors(failure, error_type))
+            return _refused(to_user_errors(failure, error_type))
 
         wrapper.refuse = refuse  # type: ignore[attr-defined]
         HANDLED.append(HandledMutation(resolver, error_type, atomic))
@@ -406,13 +412,21 @@ class ErrorPolicy(SchemaExtension):
                 path=error.path,
                 extensions={"code": SERVICE_UNAVAILABLE, "requestId": request_id},
             )
+        # With tracing on, the reference also names the trace: the support finds the
+        # failing request's spans (its SQL statements) as well as its log lines.
+        trace_id = logs.trace_id()
+        reference = f"{request_id}, trace {trace_id}" if trace_id else request_id
         return GraphQLError(
-            f"Une erreur inattendue est survenue. Référence : {request_id}.",
+            f"Une erreur inattendue est survenue. Référence : {reference}.",
             nodes=error.nodes,
             source=error.source,
             positions=error.positions,
             path=error.path,
-            extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
+            extensions={
+                "code": "INTERNAL_SERVER_ERROR",
+                "requestId": request_id,
+                **({"traceId": trace_id} if trace_id else {}),
+            },
         )
 
 

@@ -142,9 +142,12 @@ class Shared:
     the module's docstring). Its subclasses are neither awaitable nor exceptions."""
 
     _completions: dict[int, dict[str, Any]]
+    # Its JSON per compiled selection (gql/mobile/compiled.py), built once as well.
+    _encoded: dict[int, Any]
 
     def __post_init__(self) -> None:
         self._completions = {}
+        self._encoded = {}
 
 
 _COMPLETIONS = attrgetter("_completions")

@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from gql.observability import callbacks
 from gql.pages import _page as page
 from gql.pages import escape
 from jobs.outbox import job_id
@@ -57,6 +58,7 @@ def callback(provider: PaymentProvider, clock: Clock) -> Endpoint:
             source_ip=request.client.host if request.client else "unknown",
             clock=clock,
         )
+        callbacks.record(provider, answer.status_code)
         task = None
         redis = getattr(request.app.state, "redis", None)
         if answer.outbox_id is not None and answer.notification_id is not None and redis:

@@ -109,6 +109,14 @@ async def _apq_text(redis: Any, sha256: str) -> str | None:
     return await registered_text(sha256)
 
 
+async def persisted_text(key: str, redis: Any) -> str | None:
+    """The text a hash-only request runs: in trusted mode a registered one only, else one
+    sent earlier with this hash (this process, Redis) or a registered one; None: unknown."""
+    if get_settings().persisted_only:
+        return await registered_text(key)
+    return await _apq_text(redis, key)
+
+
 async def _keep(redis: Any, sha256: str, text: str) -> None:
     _Known.put(sha256, text, registered=False)
     if redis is None or len(text) > MAX_KEPT_CHARS:
@@ -184,7 +192,7 @@ class PersistedQueries(SchemaExtension):
             ), 400
         redis = getattr(execution.context, "redis", None)
         if not query:
-            text = await (registered_text(key) if trusted else _apq_text(redis, key))
+            text = await persisted_text(key, redis)
             if text is None:
                 if trusted:
                     return _not_allowed(), 400

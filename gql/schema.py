@@ -47,6 +47,8 @@ from gql.messages.queries import MessageQueries
 from gql.news.mutations import NewsMutations
 from gql.news.queries import NewsQueries
 from gql.nodes import NodeQueries
+from gql.observability.operations import OperationMetrics
+from gql.observability.tracing import operation_extension
 from gql.operation_cache import OperationCache
 from gql.operations.mutations import OperationsMutations
 from gql.operations.queries import OperationsQueries
@@ -187,7 +189,11 @@ async def _relay_after_commit(redis: ArqRedis, clock: Clock) -> None:
 
 
 class FamilleSchema(strawberry.Schema):
-    """Logs unexpected errors once, with the request id; expected ones are not noise."""
+    """Logs unexpected errors once, with the request id; expected ones are not noise.
+    ``input_limits``: each list argument's maximum (gql/edge.py), which ``InputGuard``
+    enforces and the compiled documents (gql/mobile/compiled.py) check the same way."""
+
+    input_limits: dict[str, int]
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -196,7 +202,7 @@ class FamilleSchema(strawberry.Schema):
         log_unexpected(errors, getattr(context, "request_id", "-"))
 
 
-def build_schema() -> strawberry.Schema:
+def build_schema() -> FamilleSchema:
     # Each mutation's error enum must hold every code its operations can raise.
     check_error_codes(HANDLED)
     describe_enum_values()
@@ -208,15 +214,20 @@ def build_schema() -> strawberry.Schema:
         *MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases).validation_rules,
     ]
     limits: dict[str, int] = {}
+    root_fields: frozenset[str] = frozenset()
     built = FamilleSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         execution_context_class=FamilleExecutionContext,
         extensions=[
+            # Outermost: the trace's operation span, then the metrics, which see the errors
+            # as ErrorPolicy rewrote them (extensions leave in the reverse order).
+            operation_extension,
+            lambda: OperationMetrics(root_fields),
             # A factory: strawberry builds fresh extensions per request; the cache of
             # checked operations is shared (class level), the limits' rules built once above.
-            # First: a persisted query's hash becomes its text before anything parses it.
+            # Then: a persisted query's hash becomes its text before anything parses it.
             PersistedQueries,
             lambda: OperationCache(limit_rules, max_tokens=settings.graphql_max_tokens),
             lambda: InputGuard(limits),
@@ -227,6 +238,13 @@ def build_schema() -> strawberry.Schema:
     )
     # Every list argument's maximum, in its description and refused past it (gql/edge.py).
     limits.update(list_limits(built._schema, settings))
+    built.input_limits = limits
+    # The operation labels of the metrics: the root fields' names (gql/observability).
+    root_fields = frozenset(
+        name
+        for root in (Query, Mutation, Subscription)
+        for name in built._schema.get_type(root.__name__).fields  # type: ignore[union-attr]
+    )
     return built
 
 

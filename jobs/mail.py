@@ -10,6 +10,7 @@ from typing import Any
 import aiosmtplib
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from jobs.metrics import MAILS
 from jobs.outbox import outbox_job
 from resolvers.core.french import format_date, format_days
 from settings import Settings, get_settings
@@ -86,6 +87,15 @@ async def load_attachment(spec: dict[str, Any]) -> tuple[str, bytes]:
 
 async def deliver(message: EmailMessage, *, name: str, settings: Settings) -> None:
     """SMTP when configured; otherwise an .eml file, written atomically."""
+    try:
+        await _deliver(message, name=name, settings=settings)
+    except Exception:
+        MAILS.labels("failed").inc()
+        raise
+    MAILS.labels("sent").inc()
+
+
+async def _deliver(message: EmailMessage, *, name: str, settings: Settings) -> None:
     if settings.smtp_host:
         await aiosmtplib.send(
             message,

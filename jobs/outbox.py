@@ -12,7 +12,7 @@ import functools
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from arq import ArqRedis, Retry
@@ -200,6 +200,15 @@ def relay_heartbeat_key(queue_name: str) -> str:
     """Redis key holding when the worker's relay cron last ran (ISO 8601, UTC): `famille
     doctor` reads it to tell whether any worker runs its crons."""
     return f"{queue_name}:heartbeat:relay_outbox"
+
+
+async def backlog() -> tuple[datetime | None, int]:
+    """The creation time of the oldest row not handed over to Redis yet, and how many
+    wait: the outbox's lag (/metrics, docs/monitoring.md). A few rows at most between two
+    relays; many, or an old one, mean no relay runs."""
+    waiting = OutboxJob.filter(relayed_at__isnull=True)
+    oldest = await waiting.order_by("created_at").first().values_list("created_at", flat=True)
+    return cast(datetime | None, oldest), await waiting.count()
 
 
 async def relay_outbox_cron(ctx: dict[str, Any]) -> int:

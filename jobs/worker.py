@@ -22,6 +22,7 @@ from arq.connections import ArqRedis
 from jobs.invoicing import invoice_previous_month
 from jobs.kitchen import kitchen_forecast_cron, send_kitchen_forecast
 from jobs.mail import send_mail
+from jobs.metrics import measured
 from jobs.outbox import relay_outbox, relay_outbox_cron
 from jobs.payments import reconcile_payment, recover_payments
 from jobs.privacy import apply_retention_cron
@@ -36,6 +37,7 @@ from jobs.reminders import (
 )
 from jobs.resilience import REDIS_DOWN, Dependency
 from jobs.school_year import school_year_cron
+from models import pool_metrics
 from models.database import close_db, init_db
 from resolvers.core.clock import SystemClock
 from settings import Settings, get_settings
@@ -44,35 +46,45 @@ logger = logging.getLogger("famille.worker")
 
 # Cron schedules are read in the towns' time zone.
 PARIS = ZoneInfo("Europe/Paris")
-FUNCTIONS = [send_mail, send_kitchen_forecast, reconcile_payment]
+# Each run counted by outcome and timed (jobs/metrics.py).
+FUNCTIONS = [measured(f) for f in (send_mail, send_kitchen_forecast, reconcile_payment)]
 CRON_JOBS = [
     # The safety net of the outbox: relays what the API could not hand over after commit.
-    cron(relay_outbox_cron, name="relay_outbox", second={0, 20, 40}, run_at_startup=True),
-    cron(remind_expiring_documents, name="remind_expiring_documents", hour={8}, minute={0}),
-    cron(sweep_document_files, name="sweep_document_files", minute={17}),
+    cron(measured(relay_outbox_cron), name="relay_outbox", second={0, 20, 40}, run_at_startup=True),
+    cron(
+        measured(remind_expiring_documents), name="remind_expiring_documents", hour={8}, minute={0}
+    ),
+    cron(measured(sweep_document_files), name="sweep_document_files", minute={17}),
     # Reminders: a booking deadline can fall at any minute, so every quarter of an hour.
-    cron(remind_unbooked_weeks, name="remind_unbooked_weeks", minute={5, 20, 35, 50}),
-    cron(remind_unpaid_invoices, name="remind_unpaid_invoices", hour={9}, minute={0}),
-    cron(remind_overdue_invoices, name="remind_overdue_invoices", hour={9}, minute={30}),
+    cron(measured(remind_unbooked_weeks), name="remind_unbooked_weeks", minute={5, 20, 35, 50}),
+    cron(measured(remind_unpaid_invoices), name="remind_unpaid_invoices", hour={9}, minute={0}),
+    cron(measured(remind_overdue_invoices), name="remind_overdue_invoices", hour={9}, minute={30}),
     # Each canteen's booking cut-off (town time) queues the kitchens' forecast of that day.
-    cron(kitchen_forecast_cron, name="kitchen_forecast", second=30),
+    cron(measured(kitchen_forecast_cron), name="kitchen_forecast", second=30),
     # Bills the month that ended; a second run (or a manual `famille invoice`) is a no-op.
-    cron(invoice_previous_month, name="invoice_month", day=1, hour=2, minute=0, second=0),
+    cron(measured(invoice_previous_month), name="invoice_month", day=1, hour=2, minute=0, second=0),
     # RGPD: files and health data of families gone for FAMILLE_RETENTION_DAYS.
-    cron(apply_retention_cron, name="apply_retention", hour={3}, minute={30}, second=0),
+    cron(measured(apply_retention_cron), name="apply_retention", hour={3}, minute={30}, second=0),
     # CAF/MSA quotients lapsing within FAMILLE_QUOTIENT_REFRESH_DAYS, asked again at night.
     cron(
-        refresh_family_quotients, name="refresh_family_quotients", hour={4}, minute={10}, second=0
+        measured(refresh_family_quotients),
+        name="refresh_family_quotients",
+        hour={4},
+        minute={10},
+        second=0,
     ),
     # Online payments nobody called us back about (PayFiP asked again, others abandoned).
-    cron(recover_payments, name="recover_payments", minute=set(range(0, 60, 5)), second=10),
+    cron(
+        measured(recover_payments), name="recover_payments", minute=set(range(0, 60, 5)), second=10
+    ),
     # Re-enrolment reminders before a campaign's last day; classes up at the rentrée.
-    cron(school_year_cron, name="school_year", hour={7}, minute={15}, second=0),
+    cron(measured(school_year_cron), name="school_year", hour={7}, minute={15}, second=0),
 ]
 
 
 async def startup(ctx: dict[str, Any]) -> None:
     await init_db()
+    pool_metrics.instrument()
     ctx.setdefault("clock", SystemClock())
 
 
@@ -125,6 +137,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     redis_state = Dependency("Redis")
     clock = SystemClock()
     await init_db()
+    pool_metrics.instrument()
     try:
         while not stop.is_set():
             redis = await open_pool(settings)

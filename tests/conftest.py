@@ -5,6 +5,7 @@ The real servers must be up (see docs/development.md); a missing one is an error
 """
 
 import email
+import logging
 import os
 import shutil
 import socket
@@ -25,6 +26,7 @@ from aiosmtpd.controller import Controller
 from arq import ArqRedis
 from tortoise import Tortoise
 
+from resolvers.core import logs
 from settings import Settings, get_settings
 
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -36,6 +38,16 @@ RUN_ID = f"{os.getpid()}_{uuid.uuid4().hex[:6]}"
 TEST_DATABASE = f"famille_test_{RUN_ID}"
 
 _TMP = Path(tempfile.mkdtemp(prefix="famille-tests-"))
+
+# Every log record of the session, at DEBUG, through the production redaction and JSON
+# format (resolvers/core/logs.py): tests/test_log_secrets.py, run last, reads it back
+# for the secrets the suite used.
+SUITE_LOG = _TMP / "suite.log"
+SECRETS_USED: set[str] = set()
+logging.getLogger().addHandler(
+    logs.make_handler(logging.FileHandler(SUITE_LOG, encoding="utf-8"), json_lines=True)
+)
+logging.getLogger().setLevel(logging.DEBUG)
 os.environ.update(
     {
         "FAMILLE_PUBLIC_URL": "http://famille.test",
@@ -174,8 +186,27 @@ async def http(backend: Backend, clock: Any) -> AsyncIterator[httpx.AsyncClient]
 
     app = create_app(clock=clock, redis=backend.redis)
     transport = httpx.ASGITransport(app=app, client=("198.51.100.7", 40000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://famille.test") as client:
+    async with httpx.AsyncClient(
+        transport=transport,
+        base_url="http://famille.test",
+        event_hooks={"request": [_remember_bearer_token]},
+    ) as client:
         yield client
+
+
+async def _remember_bearer_token(request: httpx.Request) -> None:
+    """Each session token a test sends is a secret the logs must never show."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and len(token) >= 16:
+        SECRETS_USED.add(token.strip())
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The scan of the session's logs runs after every other test."""
+    last = [item for item in items if "test_log_secrets.py::" in item.nodeid]
+    others = [item for item in items if item not in last]
+    items[:] = others + last
 
 
 class GraphQL:

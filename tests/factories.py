@@ -22,8 +22,9 @@ from resolvers.calendar.enrollments import enroll
 from resolvers.core.clock import Clock
 from resolvers.core.security import hash_password
 from resolvers.households.households import ChildForm, GuardianForm, HouseholdForm, create_household
+from tests.samples import PASSWORDS
 
-PASSWORD = "motdepasse1"
+PASSWORD = PASSWORDS[0]  # a secret the logs must not show (tests/samples.py)
 _PASSWORD_HASH = hash_password(PASSWORD)  # argon2 is slow on purpose: hash once
 
 

@@ -63,3 +63,26 @@ def spreadsheet() -> bytes:
         archive.writestr("[Content_Types].xml", "<Types/>")
         archive.writestr("xl/workbook.xml", "<workbook/>")
     return buffer.getvalue()
+
+
+# Secrets the suite types in (tests/factories.py, sepa_factories.py, ops_factories.py and
+# the tests' own forms): none may ever reach a log (tests/test_log_secrets.py scans the
+# whole session's log for them, and for every session token sent).
+PASSWORDS = ("motdepasse1", "soleil2026", "Soleil2026", "nouveau2026", "intrus2026")
+IBANS = ("FR76 3000 6000 0112 3456 7890 189", "FR14 2004 1010 0505 0001 3M02 606")
+HEALTH_NOTES = (
+    "Stylo d'adrénaline dans le cartable",
+    "Panier-repas fourni par la famille",
+    "Gluten, lait",
+    "Asthme : Ventoline",
+    "Allergie aux arachides",
+    "Trousse d'urgence",
+)
+
+
+def known_secrets() -> set[str]:
+    """Each secret as it could be written: IBANs with and without their spaces."""
+    found = {*PASSWORDS, *HEALTH_NOTES}
+    for iban in IBANS:
+        found |= {iban, iban.replace(" ", "")}
+    return found

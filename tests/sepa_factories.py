@@ -8,11 +8,11 @@ from models.sepa import SepaCreditor, SepaMandate
 from resolvers.core.clock import FrozenClock
 from resolvers.sepa.sepa_mandates import CreditorForm, create_mandate, save_creditor
 from tests.billing_factories import BillingTown, Family
+from tests.samples import IBANS
 
 # Valid test data: the EPC's example creditor identifier and public example IBANs.
 ICS = "FR72ZZZ123456"
-REGIE_IBAN = "FR76 3000 6000 0112 3456 7890 189"
-PAYER_IBAN = "FR14 2004 1010 0505 0001 3M02 606"
+REGIE_IBAN, PAYER_IBAN = IBANS
 PAYER_BIC = "PSSTFRPP"
 
 

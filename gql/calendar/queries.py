@@ -1,5 +1,6 @@
 """Calendar-area queries: the town's catalogue and a household's calendar."""
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Annotated
 
@@ -15,9 +16,11 @@ from gql.calendar.types import (
 )
 from gql.context import Info
 from gql.ids import decode_id
+from models.accounts import Account
 from resolvers.accounts.accounts import get_town
 from resolvers.calendar.calendar import household_calendar
 from resolvers.calendar.catalogue import town_catalogue
+from resolvers.core.clock import Clock
 
 
 @strawberry.type(description="What a town offers: activities, sites and periods.")
@@ -56,17 +59,34 @@ class CalendarQueries:
             strawberry.argument(description="Only these children (default: all)."),
         ] = None,
     ) -> list[CalendarLine]:
-        household = decode_id(household_id, "Household", field="householdId")
-        lines = await household_calendar(
-            info.context.account,
-            household,
-            start,
-            end,
-            calendar_day,
-            clock=info.context.clock,
-            child_ids=[decode_id(c, "Child", field="childIds") for c in child_ids]
-            if child_ids
-            else None,
+        return await calendar_lines(
+            info.context.account, household_id, start, end, child_ids, clock=info.context.clock
         )
-        pricing = CalendarPrices(household, sorted({line.enrollment.activity_id for line in lines}))
-        return [CalendarLine.from_row(line, pricing) for line in lines]
+
+
+async def calendar_lines(
+    account: Account | None,
+    household_id: str,
+    start: date,
+    end: date,
+    child_ids: Sequence[str] | None = None,
+    *,
+    clock: Clock,
+) -> list[CalendarLine]:
+    """``calendar``'s answer, for the field's resolver and for the mobile app's compiled
+    document (gql/mobile/compiled.py), which serialises these same lines straight to JSON:
+    one place for the ids' decoding, the access rule and the days' evaluation."""
+    household = decode_id(household_id, "Household", field="householdId")
+    lines = await household_calendar(
+        account,
+        household,
+        start,
+        end,
+        calendar_day,
+        clock=clock,
+        child_ids=[decode_id(c, "Child", field="childIds") for c in child_ids]
+        if child_ids
+        else None,
+    )
+    pricing = CalendarPrices(household, sorted({line.enrollment.activity_id for line in lines}))
+    return [CalendarLine.from_row(line, pricing) for line in lines]

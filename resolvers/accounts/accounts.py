@@ -13,6 +13,7 @@ from models.tenants import Tenant
 from resolvers.core.clock import Clock
 from resolvers.core.errors import AccountErrorCode, DomainError, NotAuthenticated, ValidationErrors
 from resolvers.core.french import format_time
+from resolvers.core.metrics import LOGINS_THROTTLED
 from resolvers.core.outbox import queue_mail
 from resolvers.core.security import digest, hash_password, new_token, verify_password
 from resolvers.core.sql import Params, fetch
@@ -288,6 +289,7 @@ async def _check_throttle(
         .values_list("created_at", flat=True),
     )
     if len(recent) >= limit:
+        LOGINS_THROTTLED.labels("locked").inc()
         retry_at = recent[-1] + timedelta(minutes=settings.login_window_minutes)
         raise DomainError(
             AccountErrorCode.TOO_MANY_ATTEMPTS,
@@ -340,6 +342,7 @@ async def login(
     email = email.strip().lower()
     delay = await _check_throttle(tenant, email, client_address, clock=clock)
     if delay:
+        LOGINS_THROTTLED.labels("delayed").inc()
         # Before the password is checked, right or wrong: how long the answer takes tells
         # nothing about the password.
         await clock.sleep(delay)
