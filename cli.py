@@ -1,5 +1,6 @@
-"""The ``famille`` command: serve, worker, migrate, demo, doctor, create-town, invoice, sepa-export,
-tax-certificates, import-families, register-documents, export-schema, dev."""
+"""The ``famille`` command: serve, worker, migrate, demo, doctor, create-town, invoice,
+sepa-export, tax-certificates, import-families, register-documents, export-schema, check,
+dev."""
 
 import argparse
 import asyncio
@@ -507,6 +508,40 @@ def cmd_register_documents(args: argparse.Namespace) -> None:
     asyncio.run(run())
 
 
+def cmd_check(_: argparse.Namespace) -> None:
+    """After a restore (docs/backups.md): verify what must hold in the data, say in French
+    what is broken, exit 1 if anything is."""
+
+    async def run() -> bool:
+        from jobs.worker import FUNCTIONS
+        from models.database import close_db, init_db
+        from resolvers.integrity.checks import run_checks
+        from resolvers.live.live import LIVE_EVENTS_FUNCTION
+
+        await init_db()
+        try:
+            known = {function.__name__ for function in FUNCTIONS} | {LIVE_EVENTS_FUNCTION}
+            results = await run_checks(known)
+        finally:
+            await close_db()
+        for result in results:
+            mark = "OK " if result.ok else "ERREUR"
+            print(f"{mark:<6} {result.title} : {result.checked or 'non vérifié'}")
+            for problem in result.problems:
+                print(f"       - {problem}")
+            for note in result.notes:
+                print(f"       (i) {note}")
+        problems = sum(len(result.problems) for result in results)
+        if problems:
+            print(f"{problems} problème(s) : les données ne sont pas cohérentes.")
+        else:
+            print("Tout est cohérent.")
+        return problems == 0
+
+    if not asyncio.run(run()):
+        sys.exit(1)
+
+
 def cmd_export_schema(args: argparse.Namespace) -> None:
     from gql.schema import export_sdl
 
@@ -579,7 +614,7 @@ def logger_levels(command: str, log_level: str) -> dict[str, int]:
     `famille worker` keeps its job log."""
     if command == "dev" and log_level != "debug":
         return {"arq": logging.WARNING}
-    if command == "doctor" and log_level != "debug":
+    if command in ("doctor", "check") and log_level != "debug":
         # The report is read by people: the ORM's start and stop lines would cut into it.
         return {"tortoise": logging.WARNING}
     return {}
@@ -650,6 +685,11 @@ def build_parser() -> argparse.ArgumentParser:
             cmd_doctor,
             "vérifie l'installation (clé, HTTPS, base, Redis, SMTP, paiements, worker, "
             "disque) ; code 1 en cas d'erreur",
+        ),
+        (
+            "check",
+            cmd_check,
+            "vérifie la cohérence des données (après une restauration) ; code 1 sinon",
         ),
     ):
         add_parser(name, help=help_text, description=help_text).set_defaults(func=command)

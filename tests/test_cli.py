@@ -42,7 +42,7 @@ def test_every_command_and_flag_has_a_help_text() -> None:
             elif not action.help:
                 missing.append(f"{name} {'/'.join(action.option_strings) or action.dest}")
     assert missing == []
-    assert len(list(parsers())) == 15  # famille and its 14 commands
+    assert len(list(parsers())) == 16  # famille and its 15 commands
 
 
 @pytest.fixture

@@ -37,7 +37,7 @@ class Migration(migrations.Migration):
                 ('answered_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('answered_by', fields.ForeignKeyField('models.Account', source_field='answered_by_id', null=True, db_constraint=True, to_field='id', related_name='answered_questions', on_delete=OnDelete.SET_NULL)),
             ],
-            options={'table': 'town_question', 'app': 'models', 'indexes': [Index(fields=['tenant_id', 'created_at'])], 'pk_attr': 'id', 'table_description': 'A question asked of the town without an account (« Poser une question »): kept before anything else is done with it, answered by staff by mail.'},
+            options={'table': 'town_question', 'app': 'models', 'indexes': [Index(fields=['tenant_id', 'created_at'])], 'pk_attr': 'id', 'table_description': 'A question asked of the town without an account (« Poser une question »): kept before'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -51,7 +51,7 @@ class Migration(migrations.Migration):
                 ('height', fields.IntField()),
                 ('updated_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'town_logo', 'app': 'models', 'pk_attr': 'id', 'table_description': 'The town\'s logo printed on its PDFs: PNG or JPEG bytes, checked by decoding them. A table of its own, so that loading a town (most requests) never loads the picture.'},
+            options={'table': 'town_logo', 'app': 'models', 'pk_attr': 'id', 'table_description': "The town's logo printed on its PDFs: PNG or JPEG bytes, checked by decoding them. A"},
             bases=['Model'],
         ),
         StateOnlyAlterField(
