@@ -32,12 +32,17 @@ from settings import Settings
 ALLOWED: dict[str, str] = {
     # The migrations' own bookkeeping table, not a model.
     "table tortoise_migrations: migrations only": "Tortoise's record of applied migrations",
-    # 0019, 0020 and 0021 added NOT NULL columns to tables with rows: the server default fills the
+    # 0019, 0020, 0021 and 0023 added NOT NULL columns to tables with rows: the server default fills the
     # existing rows and lets a server still running the previous release insert during the
     # upgrade (expand, docs/upgrades.md). Tortoise's CREATE TABLE puts no server default.
     "column billing_authority.dunning_days: default": "0020_regie_ledger, expand",
     "column guardian.receives_mail: default": "0019_family_files, expand",
     "column payment_attempt.credit_cents: default": "0021_credit_and_quotient_source, expand",
+    "column account.birth_city: default": "0023_franceconnect, expand",
+    "column account.birth_country: default": "0023_franceconnect, expand",
+    "column account.birth_department: default": "0023_franceconnect, expand",
+    "column account.birth_place_code: default": "0023_franceconnect, expand",
+    "column account.preferred_contact: default": "0023_franceconnect, expand",
 }
 # SQLite keeps a column's type as written: 0019's RunSQL says BOOLEAN where Tortoise writes
 # INT for a BooleanField. Both store 0 and 1 (PostgreSQL has boolean either way).
