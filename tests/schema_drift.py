@@ -32,9 +32,10 @@ from settings import Settings
 ALLOWED: dict[str, str] = {
     # The migrations' own bookkeeping table, not a model.
     "table tortoise_migrations: migrations only": "Tortoise's record of applied migrations",
-    # 0019, 0020, 0021 and 0023 added NOT NULL columns to tables with rows: the server default fills the
-    # existing rows and lets a server still running the previous release insert during the
-    # upgrade (expand, docs/upgrades.md). Tortoise's CREATE TABLE puts no server default.
+    # 0019, 0020, 0021 and 0023 added NOT NULL columns to tables with rows: the server
+    # default fills the existing rows and lets a server still running the previous release
+    # insert during the upgrade (expand, docs/upgrades.md). Tortoise's CREATE TABLE puts no
+    # server default.
     "column billing_authority.dunning_days: default": "0020_regie_ledger, expand",
     "column guardian.receives_mail: default": "0019_family_files, expand",
     "column payment_attempt.credit_cents: default": "0021_credit_and_quotient_source, expand",
