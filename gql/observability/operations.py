@@ -130,7 +130,12 @@ class OperationMetrics(SchemaExtension):
         try:
             yield
         finally:
-            _payload_codes.reset(token)
+            try:
+                _payload_codes.reset(token)
+            except ValueError:
+                # An operation strawberry never resumed (an APQ miss, a refused request) is
+                # closed by the garbage collector in another context: nothing to reset there.
+                pass
         execution = self.execution_context
         try:
             kind = execution.operation_type
