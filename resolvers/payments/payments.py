@@ -502,9 +502,11 @@ async def payment_for(actor: Account | None, payment_id: int) -> PaymentEntry:
 
 async def _entries(payments: list[Payment]) -> list[PaymentEntry]:
     """The payments with the invoices each one settled (one statement)."""
-    allocations = await PaymentAllocation.filter(
-        payment_id__in=[payment.id for payment in payments]
-    ).values_list("payment_id", "invoice__number", "amount_cents")
+    allocations = (
+        await PaymentAllocation.filter(payment_id__in=[payment.id for payment in payments])
+        .order_by("id")  # in the order they were made (PostgreSQL promises none without it)
+        .values_list("payment_id", "invoice__number", "amount_cents")
+    )
     by_payment: dict[int, list[tuple[str, int]]] = {payment.id: [] for payment in payments}
     for payment_id, number, cents in allocations:
         by_payment[payment_id].append((number, cents))
