@@ -2,6 +2,7 @@
 the pinned versions and no extras in a fresh venv, `famille migrate`, `famille serve` on the
 embedded defaults. Once per run, not per backend: it uses neither test database."""
 
+import json
 import os
 import shutil
 import socket
@@ -104,6 +105,36 @@ def test_every_module_imports_without_the_dev_extra(installed: tuple[Path, str])
     home = venv.parent / "empty"
     home.mkdir(exist_ok=True)
     assert run(venv / "bin" / "python", "-c", script, cwd=home, env=clean_env()).strip() == "ok"
+
+
+def test_a_plain_pip_install_resolves_without_the_constraints(
+    installed: tuple[Path, str], tmp_path: Path
+) -> None:
+    """What a town's IT types from the docs, without our constraints file: pip must find one
+    set of versions that pyproject's ranges allow (open ranges on OpenTelemetry's lockstep
+    packages once made it fail with ResolutionImpossible while the pinned install passed)."""
+    venv, _ = installed
+    source = tmp_path / "source"
+    shutil.copytree(ROOT, source, ignore=NOT_SOURCE)
+    report = tmp_path / "report.json"
+    run(
+        venv / "bin" / "python",
+        "-m",
+        "pip",
+        "install",
+        "--disable-pip-version-check",
+        "--quiet",
+        "--dry-run",
+        "--ignore-installed",
+        "--report",
+        report,
+        ".",
+        cwd=source,
+    )
+    resolved = {
+        item["metadata"]["name"].lower() for item in json.loads(report.read_text())["install"]
+    }
+    assert {"famille", "strawberry-graphql", "opentelemetry-sdk", "authlib"} <= resolved
 
 
 def test_famille_serve_answers(installed: tuple[Path, str]) -> None:
