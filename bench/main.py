@@ -28,9 +28,9 @@ HOST = "127.0.0.1"
 REDIS_URL = os.environ.get("FAMILLE_BENCH_REDIS", "redis://127.0.0.1:6379/14")
 QUEUE_NAME = "famille:bench"  # arq queue of the bench's mails: no worker reads it
 P50_LIMITS = {"month": 3.0, "year": 6.0}  # ms, ours, 1 connection
-# Issue 17: the registered mobile document's compiled path, at 8 connections.
 # Issue 17: the 180-day submit at most twice the raw single-statement upsert (was 3×).
 BOOKING_RATIO = 2
+# Issue 17: the registered mobile document's compiled path, at 8 connections.
 COMPILED_RATIO = 0.60
 
 # Set before any project import: settings are read once per process.
