@@ -34,6 +34,8 @@ REDIS_URL = os.environ.get("FAMILLE_BENCH_REDIS", "redis://127.0.0.1:6379/14")
 QUEUE_NAME = "famille:bench-payments"
 P50_TARGET_MS = 5.0
 SITE_ID, TEST_KEY = "12345678", "7654321098765432"
+# Well under uvicorn's keep-alive timeout (--timeout-keep-alive, 5 s by default).
+IDLE_REUSE_S = 2.0
 
 from bench.client import Connection, Reply  # noqa: E402
 from bench.load import Result, client_gc_paused, record_error, run_load  # noqa: E402
@@ -148,13 +150,25 @@ async def seed(attempts: int) -> list[dict[str, str]]:
 async def open_loop(port: int, requests: list[bytes], rate: float, duration: float) -> Result:
     """Requests sent at a fixed rate whatever the answers (a provider does not wait for
     our previous answer), each on an idle keep-alive connection; latency counts from the
-    scheduled send time, so queueing in our server is included."""
+    scheduled send time, so queueing in our server is included.
+
+    A connection idle for ``IDLE_REUSE_S`` or more is closed rather than reused: uvicorn
+    closes one idle for its keep-alive timeout, and a request written to it meanwhile
+    gets no answer (``IncompleteReadError: 0 bytes read``, the client's error, not the
+    server's). After a burst, the connections it opened sit at the bottom of the pool
+    and would be picked again only by the next burst, seconds later."""
     result = Result()
-    idle: list[Connection] = []
+    idle: list[tuple[Connection, float]] = []  # the most recently used last
     tasks: list[asyncio.Task[None]] = []
 
     async def one(request: bytes, scheduled: float) -> None:
-        conn = idle.pop() if idle else Connection(HOST, port)
+        conn = Connection(HOST, port)
+        if idle:
+            reused, since = idle.pop()
+            if time.perf_counter() - since < IDLE_REUSE_S:
+                conn = reused
+            else:
+                await reused.close()
         try:
             reply = await conn.send(request)
         except (OSError, asyncio.IncompleteReadError) as error:
@@ -165,7 +179,7 @@ async def open_loop(port: int, requests: list[bytes], rate: float, duration: flo
             result.latencies.append(time.perf_counter() - scheduled)
         else:
             record_error(result, reply)
-        idle.append(conn)
+        idle.append((conn, time.perf_counter()))
 
     with client_gc_paused():
         started = time.perf_counter()
@@ -177,7 +191,7 @@ async def open_loop(port: int, requests: list[bytes], rate: float, duration: flo
             tasks.append(asyncio.create_task(one(requests[n % len(requests)], scheduled)))
         await asyncio.gather(*tasks)
         result.seconds = time.perf_counter() - started
-    for conn in idle:
+    for conn, _ in idle:
         await conn.close()
     return result
 
