@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 
 import httpx
 
+from models.outbox import OutboxJob
 from models.payments import (
     AttemptStatus,
     NotificationOutcome,
@@ -14,7 +15,7 @@ from models.payments import (
     PaymentNotification,
 )
 from resolvers.core.clock import FrozenClock
-from tests.conftest import GraphQL, Mailbox
+from tests.conftest import Backend, GraphQL, Mailbox
 from tests.factories import token_for
 from tests.payment_factories import (
     PAYMENTS,
@@ -31,6 +32,7 @@ from tests.payment_factories import (
     post_payzen,
     start,
 )
+from tests.sql_count import count_queries
 
 Jobs = Callable[[], Awaitable[None]]
 
@@ -387,3 +389,25 @@ async def test_two_workers_on_the_same_payment_at_once_count_it_once(
     await family.invoices[0].refresh_from_db()
     assert family.invoices[0].settled_cents == 4250
     assert await Payment.filter(household_id=family.household.id).count() == 1
+
+
+async def test_a_callback_is_stored_checked_and_recorded_in_three_statements(
+    backend: Backend, api: GraphQL, http: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    # The route answers PayZen's IPNs, hundreds a second on a busy evening: the bytes
+    # stored (committed alone), the attempt found, then the outcome with its job, one
+    # statement on PostgreSQL (two in a transaction on SQLite); the job is marked handed
+    # over after the answer.
+    family = await paying_family(clock)
+    request = (await start(api, family))["request"]
+    async with count_queries() as accepted:
+        assert (await post_payzen(http, payzen_ipn(request))).status_code == 200
+    async with count_queries() as forged:
+        assert (await post_payzen(http, payzen_ipn(request, key="not-the-key"))).status_code == 400
+    outcome_with_job = 1 if backend.name == "postgres" else 2
+    assert accepted.count == 2 + outcome_with_job + 1
+    assert forged.count == 3
+    stored = await PaymentNotification.filter(provider="payzen").order_by("id")
+    assert [n.outcome for n in stored] == ["verified", "forged"]
+    [job] = await OutboxJob.filter(function="reconcile_payment")
+    assert job.kwargs == {"notification_id": stored[0].id} and job.relayed_at is not None
