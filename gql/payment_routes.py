@@ -2,14 +2,13 @@
 page the parent's browser comes back to.
 
 Callbacks answer at once, on the exact path (a redirect would lose PayZen's POST): the
-notification is stored and its reconcile job recorded in one transaction
-(resolvers/payments/reconcile.py), then handed to arq after the answer. The return page reads our
-own records, never the parameters the browser brings back.
+notification is stored and its reconcile job recorded with the outcome
+(resolvers/payments/reconcile.py), then handed to arq after the answer
+(gql/outbox_relay.py). The return page reads our own records, never the parameters the
+browser brings back.
 """
 
-import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from starlette.background import BackgroundTask
 from starlette.requests import Request
@@ -17,32 +16,15 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from gql.observability import callbacks
+from gql.outbox_relay import relay_after_commit
 from gql.pages import _page as page
 from gql.pages import escape
-from jobs.outbox import job_id
-from models.outbox import OutboxJob
 from models.payments import PaymentProvider
 from resolvers.core.clock import Clock
 from resolvers.payments.payments import CALLBACK_PATHS, return_state
 from resolvers.payments.reconcile import receive_callback
 
-logger = logging.getLogger("famille.payments")
-
 Endpoint = Callable[[Request], Awaitable[Response]]
-
-
-async def _hand_over(redis: Any, outbox_id: int, notification_id: int, clock: Clock) -> None:
-    """After the answer: enqueue the job now (the outbox relay cron is the safety net)."""
-    try:
-        await redis.enqueue_job(
-            "reconcile_payment",
-            _job_id=job_id(outbox_id),
-            outbox_id=outbox_id,
-            notification_id=notification_id,
-        )
-        await OutboxJob.filter(id=outbox_id).update(relayed_at=clock.now())
-    except Exception:  # Redis down: the worker's relay cron will hand it over.
-        logger.warning("could not enqueue payment job %s; the relay will", outbox_id)
 
 
 def callback(provider: PaymentProvider, clock: Clock) -> Endpoint:
@@ -61,10 +43,11 @@ def callback(provider: PaymentProvider, clock: Clock) -> Endpoint:
         callbacks.record(provider, answer.status_code)
         task = None
         redis = getattr(request.app.state, "redis", None)
-        if answer.outbox_id is not None and answer.notification_id is not None and redis:
-            task = BackgroundTask(
-                _hand_over, redis, answer.outbox_id, answer.notification_id, clock
-            )
+        if answer.outbox_id is not None and redis:
+            # The relay mutations use: at a few hundred IPNs a second, one relay (an
+            # UPDATE … RETURNING and a Redis pipeline) hands over every callback's job
+            # committed meanwhile, rather than each enqueuing its own.
+            task = BackgroundTask(relay_after_commit, redis, clock)
         return PlainTextResponse(answer.body, status_code=answer.status_code, background=task)
 
     return endpoint

@@ -68,7 +68,6 @@ class CallbackAnswer:
     status_code: int
     body: str
     outbox_id: int | None = None
-    notification_id: int | None = None
 
 
 def callback_payload(query: bytes, body: bytes) -> bytes:
@@ -124,7 +123,7 @@ async def receive_callback(
     if job_id is None:
         logger.warning("%s callback %s refused: %s", provider, notification_id, detail)
         return CallbackAnswer(400, "refused")
-    return CallbackAnswer(200, "", job_id, notification_id)
+    return CallbackAnswer(200, "", job_id)
 
 
 async def _store(

@@ -11,7 +11,7 @@ import pytest
 from arq import ArqRedis, Retry
 
 from gql.app import create_app
-from gql.schema import _relay_after_commit
+from gql.outbox_relay import relay_after_commit
 from jobs.mail import send_mail
 from jobs.outbox import backoff_seconds, relay_outbox
 from models.outbox import OutboxJob
@@ -227,7 +227,7 @@ async def test_mutations_committed_at_once_share_relays_and_each_mail_goes_once(
             clock=clock,
         )
     async with count_queries() as log:
-        await asyncio.gather(*(_relay_after_commit(backend.redis, clock) for _ in range(10)))
+        await asyncio.gather(*(relay_after_commit(backend.redis, clock) for _ in range(10)))
     # then two relays handed them all over (the first, then one for everybody who asked
     # while it ran), not ten competing for the same rows, and each mail goes once
     relays = [s for s in log.statements if s.startswith("UPDATE outbox_job SET relayed_at")]
