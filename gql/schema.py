@@ -161,15 +161,23 @@ class OutboxRelay(SchemaExtension):
             execution.graphql_document is None or execution.operation_type != OperationType.MUTATION
         ):
             return
-        redis = getattr(execution.context, "redis", None)
-        if redis is None:
-            return
-        clock = execution.context.clock
-        response = getattr(execution.context, "response", None)
-        if response is not None and response.background is None:
-            response.background = BackgroundTask(_relay_after_commit, redis, clock)
-        else:
-            await _relay_after_commit(redis, clock)
+        context = execution.context
+        await relay_after_mutation(
+            getattr(context, "redis", None), context.clock, getattr(context, "response", None)
+        )
+
+
+async def relay_after_mutation(redis: ArqRedis | None, clock: Clock, response: Any) -> None:
+    """What ``OutboxRelay`` does once a mutation ran: a background task of ``response``
+    (the sub-response whose background the answer takes) when there is one free, else the
+    relay at once; nothing without Redis. The mobile app's compiled submit
+    (gql/mobile/compiled.py) calls it too."""
+    if redis is None:
+        return
+    if response is not None and response.background is None:
+        response.background = BackgroundTask(_relay_after_commit, redis, clock)
+    else:
+        await _relay_after_commit(redis, clock)
 
 
 RELAY_LIMIT = 500  # rows one relay claims (relay_outbox's default)
