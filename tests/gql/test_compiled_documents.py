@@ -11,7 +11,6 @@ from typing import Any
 import httpx
 import pytest
 
-from gql.app import FamilleGraphQL
 from gql.ids import encode_id
 from gql.manifests import read_manifest
 from gql.mobile import compiled
@@ -43,22 +42,6 @@ mutation($householdId: ID!, $input: BookingChangesInput!) {
 }
 """
 REQUEST_ID = {"X-Request-ID": "compiled-test"}
-
-
-@pytest.fixture
-def compiled_answers(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
-    """How many answers the compiled path gave (one entry each)."""
-    answered: list[int] = []
-    original = FamilleGraphQL._compiled_response
-
-    async def counted(self: FamilleGraphQL, request: Any) -> Any:
-        response = await original(self, request)
-        if response is not None:
-            answered.append(response.status_code)
-        return response
-
-    monkeypatch.setattr(FamilleGraphQL, "_compiled_response", counted)
-    yield answered
 
 
 async def families(api: GraphQL, clock: FrozenClock) -> dict[str, Any]:
