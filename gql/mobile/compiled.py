@@ -1,12 +1,15 @@
 """The mobile app's documents answered by a compiled path: database rows to JSON bytes.
 
-The family app sends the same few documents all day long, and the calendar is most of
-its traffic. For the documents shipped here (``gql/mobile/*.graphql``, registered with
-``famille register-documents gql/mobile/persisted-query-manifest.json`` and by the demo),
-each document is compiled once, when this module loads, against the schema: its root
-field's resolver function (the same one the field calls: ``calendar_lines``, so the ids'
-decoding, the access rule and the days' evaluation exist once) and, for each selected
-field, the attribute to read and the GraphQL type's own output coercion. A request
+The family app sends the same few documents all day long: the calendar is most of its
+traffic, the booking submit most of its writes (the opening day's surge). For the
+documents shipped here (``gql/mobile/*.graphql``, registered with ``famille
+register-documents gql/mobile/persisted-query-manifest.json`` and by the demo), each
+document is compiled once, when this module loads, against the schema: its root field's
+resolver function (the same one the field calls: ``calendar_lines``, ``submitted_changes``,
+so the ids' decoding, the access rule and the domain's work exist once), a mutation's
+``handles_errors`` (its ``handle``: the transaction, the refusals as the payload's errors)
+and, for each selected field, the attribute to read and the GraphQL type's own output
+coercion. A request
 carrying such a document (its exact text, or its SHA-256 as a persisted query) then skips
 Strawberry's and graphql-core's per-request work (the extensions' hooks, the execution
 context, a resolve info and a completion per field) and serialises the resolver's objects
@@ -16,14 +19,20 @@ costs one lookup per day.
 
 The answer is the general executor's, byte for byte, status and headers included: the
 variables are coerced by graphql-core's ``get_variable_values`` and checked by the same
-edge rules (``operation_input_errors``), a domain failure becomes the same error object
-(graphql-core's ``located_error``, then ``ErrorPolicy``'s rewrite), and the response goes
-through the view's own headers (``X-Request-ID``, media type, caching). Whatever it does
-not handle exactly goes to the general executor, which answers it as before: another
-operation name, a GET, variables that fail coercion or the edge rules (their errors are the
-executor's), a hash+text registration, a value the compiled plan does not expect (a null
-where none may be), or any exception other than a domain failure (the executor then masks
-and logs it). tests/gql/test_compiled_documents.py compares both answers byte for byte.
+edge rules (``operation_input_errors``), the arguments converted as the executor converts
+them (graphql-core's ``get_argument_values``, then Strawberry's ``convert_arguments``), a
+domain failure becomes the same error object (graphql-core's ``located_error``, then
+``ErrorPolicy``'s rewrite), and the response goes through the view's own headers
+(``X-Request-ID``, media type, caching). Whatever it does not handle exactly goes to the
+general executor, which answers it as before: another operation name, a GET, variables
+that fail coercion or the edge rules (their errors are the executor's), a hash+text
+registration; for a query, also a value the compiled plan does not expect (a null where
+none may be) or any exception other than a domain failure (the executor then masks and
+logs it). A mutation is never handed over once its function was called: it may have
+committed, and must not run twice; whatever fails from there is answered as the executor
+answers a failing root field. After a mutation the view relays the outbox as
+``OutboxRelay`` does (``relay_after_mutation``). tests/gql/test_compiled_documents.py and
+test_compiled_submit.py compare both answers byte for byte.
 """
 
 import json
