@@ -60,6 +60,7 @@ from gql.calendar.queries import calendar_lines
 from gql.edge import operation_input_errors
 from gql.errors import DomainFailure, ErrorPolicy
 from gql.execution import Shared
+from gql.home.queries import home_screen
 from gql.manifests import Registration, read_manifest, register_documents
 from gql.persisted import persisted_text, registered_text, sha256_hex
 from gql.schema import schema
@@ -85,6 +86,7 @@ ROOTS: dict[str, tuple[RootFunction, dict[str, str]]] = {
         calendar_lines,
         {"householdId": "household_id", "from": "start", "to": "end", "childIds": "child_ids"},
     ),
+    "home": (home_screen, {"householdId": "household_id"}),
 }
 
 
