@@ -1,11 +1,13 @@
 """The mobile app's documents answered by a compiled path: database rows to JSON bytes.
 
-The family app sends the same few documents all day long, and the calendar is most of
-its traffic. For the documents shipped here (``gql/mobile/*.graphql``, registered with
+The family app sends the same few documents all day long: the calendar is most of its
+traffic, the home screen is what every opening of the app asks. For the documents shipped
+here (``gql/mobile/*.graphql``, registered with
 ``famille register-documents gql/mobile/persisted-query-manifest.json`` and by the demo),
 each document is compiled once, when this module loads, against the schema: its root
-field's resolver function (the same one the field calls: ``calendar_lines``, so the ids'
-decoding, the access rule and the days' evaluation exist once) and, for each selected
+field's resolver function (the same one the field calls: ``calendar_lines``,
+``home_screen``, so the ids' decoding, the access rule and the days' evaluation exist
+once) and, for each selected
 field, the attribute to read and the GraphQL type's own output coercion. A request
 carrying such a document (its exact text, or its SHA-256 as a persisted query) then skips
 Strawberry's and graphql-core's per-request work (the extensions' hooks, the execution
