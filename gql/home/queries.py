@@ -20,9 +20,9 @@ class HomeQueries:
         "next days (today and the next school days, as `calendar` shows them), the unpaid "
         "invoices and what they owe, the unread messages, the latest requests. Parents "
         "reach their own household, agents and administrators those of their town; any "
-        "other id answers NOT_FOUND, whether or not it exists. 7 SQL statements whatever "
-        "the family's size; the shipped document gql/mobile/home.graphql is answered by "
-        "the compiled path."
+        "other id answers NOT_FOUND, whether or not it exists. 8 SQL statements (the "
+        "bearer token's lookup included) whatever the family's size; the shipped "
+        "document gql/mobile/home.graphql is answered by the compiled path."
     )
     async def home(
         self,

@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, timedelta
+from operator import itemgetter
 from typing import Generic, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -93,14 +94,9 @@ async def household_home(
     children = []
     for child_id, (first_names, _) in context.children.items():
         found = open_days.get(child_id, [])
-        shown_days = sorted({day for day, _ in found})[:HOME_DAYS]
+        shown_days = set(sorted({day for day, _ in found})[:HOME_DAYS])
         # By day, then in the calendar's order of the child's activities (a stable sort).
-        days = [
-            item
-            for _, item in sorted(
-                (entry for entry in found if entry[0] in shown_days), key=lambda e: e[0]
-            )
-        ]
+        days = [item for day, item in sorted(found, key=itemgetter(0)) if day in shown_days]
         children.append(ChildHome(child_id, first_names, days))
     pages = await request_pages([household_id], first=HOME_REQUESTS, after_id=None)
     return HouseholdHome(
