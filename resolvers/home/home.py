@@ -54,6 +54,8 @@ class ChildHome(Generic[_Shown]):
 
 @dataclass
 class HouseholdHome(Generic[_Shown]):
+    """What the home screen shows, each part as its own domain reads it."""
+
     household_id: int
     household_name: str
     children: list[ChildHome[_Shown]]
