@@ -37,6 +37,7 @@ from gql.enum_values import describe_enum_values
 from gql.error_codes import check_error_codes
 from gql.errors import HANDLED, ErrorPolicy, log_unexpected
 from gql.execution import FamilleExecutionContext
+from gql.home.queries import HomeQueries
 from gql.households.family_files import FamilyFileMutations
 from gql.households.imports import HouseholdImportMutations
 from gql.households.mutations import HouseholdMutations
@@ -84,6 +85,7 @@ class Query(
     AccountQueries,
     HouseholdQueries,
     CalendarQueries,
+    HomeQueries,
     SchoolYearQueries,
     StaffDeskQueries,
     AbsenceQueries,

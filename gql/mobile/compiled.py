@@ -1,12 +1,13 @@
 """The mobile app's documents answered by a compiled path: database rows to JSON bytes.
 
 The family app sends the same few documents all day long: the calendar is most of its
-traffic, the booking submit most of its writes (the opening day's surge). For the
-documents shipped here (``gql/mobile/*.graphql``, registered with ``famille
-register-documents gql/mobile/persisted-query-manifest.json`` and by the demo), each
-document is compiled once, when this module loads, against the schema: its root field's
-resolver function (the same one the field calls: ``calendar_lines``, ``submitted_changes``,
-so the ids' decoding, the access rule and the domain's work exist once), a mutation's
+traffic, the home screen is what every opening of the app asks, the booking submit most
+of its writes (the opening day's surge). For the documents shipped here
+(``gql/mobile/*.graphql``, registered with ``famille register-documents
+gql/mobile/persisted-query-manifest.json`` and by the demo), each document is compiled
+once, when this module loads, against the schema: its root field's resolver function (the
+same one the field calls: ``calendar_lines``, ``home_screen``, ``submitted_changes``, so
+the ids' decoding, the access rule and the domain's work exist once), a mutation's
 ``handles_errors`` (its ``handle``: the transaction, the refusals as the payload's errors)
 and, for each selected field, the attribute to read and the GraphQL type's own output
 coercion. A request
@@ -75,6 +76,7 @@ from gql.calendar.queries import calendar_lines
 from gql.edge import operation_input_errors
 from gql.errors import DomainFailure, ErrorPolicy, log_unexpected
 from gql.execution import Shared
+from gql.home.queries import home_screen
 from gql.manifests import Registration, read_manifest, register_documents
 from gql.observability.operations import payload_codes
 from gql.persisted import persisted_text, registered_text, sha256_hex
@@ -101,6 +103,7 @@ MAX_BODY_BYTES = 8192
 RootFunction = Callable[..., Awaitable[Any]]
 ROOTS: dict[str, RootFunction] = {
     "calendar": calendar_lines,
+    "home": home_screen,
     "submitBookingChanges": submitted_changes,
 }
 # What a compiled document may be.

@@ -35,10 +35,10 @@ from tests.factories import (
     make_town,
     token_for,
 )
-from tests.gql.test_compiled_documents import REQUEST_ID
+from tests.gql.test_compiled_documents import REQUEST_ID, shipped
 
 MOBILE_SUBMIT = (compiled.DOCUMENTS_DIR / "submit.graphql").read_text()
-[SUBMIT] = [d for d in compiled.COMPILED.values() if d.name == "SubmitBookingChanges"]
+SUBMIT = shipped("SubmitBookingChanges")
 # The same document with a comment: the general executor answers it.
 GENERAL_SUBMIT = MOBILE_SUBMIT + "# general executor\n"
 # Mondays to Fridays of the canteen as of the test clock (Monday 23 November 2026, 7 days'
