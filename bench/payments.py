@@ -1,6 +1,6 @@
 """Payment callback benchmark (``bench/callbacks``): PayZen IPNs posted to our server as
 PayZen sends them, signed, while the route stores the raw notification, verifies the HMAC,
-records the reconcile job in the outbox (one transaction) and enqueues it in arq.
+records the reconcile job in the outbox with the outcome and relays it to arq.
 
     bench/callbacks [--attempts 500] [--duration 10] [--rates 50,100,200] [--concurrency 1,8]
                     [--server-root ../main]
