@@ -27,9 +27,11 @@ from tests.conftest import Backend, GraphQL
 from tests.faults.proxy import CuttableProxy
 from tests.payment_factories import paying_family, payzen_ipn, start
 
-# Sent inside the transactions under test, after their first writes and before COMMIT.
+# Sent after the first writes of the request under test and before what commits them: in
+# the submit's transaction; the callback's outcome with its job (one statement on
+# PostgreSQL), after its notification was stored.
 SUBMIT_MARKER = b"INSERT INTO booking"
-CALLBACK_MARKER = b'INSERT INTO "outbox_job"'
+CALLBACK_MARKER = b"INSERT INTO outbox_job"
 ANSWER_WITHIN = 10  # seconds: an answer later than this is a hang
 
 
@@ -110,7 +112,7 @@ async def test_connections_cut_mid_submit_and_mid_callback(
         health = (await http.get("/healthz")).json()
         assert health["status"] == "down" and health["database"] == "down", health
 
-        # 3. The callback's connection dies inside its transaction: 503, PayZen retries.
+        # 3. The callback's connection dies as it records the outcome: 503, PayZen retries.
         proxied.restore()
         proxied.cut_when(CALLBACK_MARKER)
         response = await post_callback()

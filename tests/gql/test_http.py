@@ -129,7 +129,7 @@ async def test_a_mutation_is_answered_before_its_jobs_are_handed_to_redis(
 ) -> None:
     """The phone gets its answer first; the outbox relay runs once the body is sent, the
     body compressed or not (gql/compression.py; threshold 0 so that this small one is)."""
-    import gql.schema
+    import gql.outbox_relay
     from gql.app import create_app
     from jobs.outbox import relay_outbox
     from settings import get_settings
@@ -143,7 +143,7 @@ async def test_a_mutation_is_answered_before_its_jobs_are_handed_to_redis(
         happened.append("relay")
         return await relay_outbox(*args, **kwargs)
 
-    monkeypatch.setattr(gql.schema, "relay_outbox", watched_relay)
+    monkeypatch.setattr(gql.outbox_relay, "relay_outbox", watched_relay)
     body = orjson.dumps(
         {
             "query": "mutation($town: String!) { requestPasswordReset(town: $town, "
