@@ -359,7 +359,6 @@ async def answer_reenrollments(
             status=RequestStatus.COMPLETED if dropped_only else RequestStatus.SUBMITTED,
             done="Inscriptions arrêtées pour l'année prochaine",
             at=now,
-            by_staff=False,
         )
         for row in rows.values():
             row.answered_by_id = actor.id
