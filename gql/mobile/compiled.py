@@ -65,6 +65,7 @@ from gql.persisted import persisted_text, registered_text, sha256_hex
 from gql.schema import schema
 from models.accounts import Account
 from resolvers.core.clock import Clock
+from resolvers.core.sql import one_connection
 from settings import get_settings
 
 logger = logging.getLogger("famille.compiled")
@@ -356,27 +357,34 @@ async def answer(
         return None  # the edge's errors, as InputGuard reports them
     values = coerced.coerced
     kwargs = {name: values[variable] for variable, name in document.arguments if variable in values}
-    account = await account_of()
-    try:
-        result = await document.access.run(
-            account, lambda: document.function(account, clock=clock, **kwargs)
-        )
-    except DomainFailure as failure:
-        error = located_error(failure, [document.root], [document.root.name.value])
-        formatted = ErrorPolicy._rewrite(error, request_id).formatted
-        return Answer(
-            orjson.dumps({"data": None, "errors": [formatted]}),
-            failed=True,
-            operation=document.root.name.value,
-        )
-    except Exception:  # noqa: BLE001 - the executor runs it again, then masks and logs it
-        logger.warning("compiled %s failed: the executor answers", document.name, exc_info=True)
-        return None
+    # The token lookup and the root function's statements on one pooled connection.
+    async with one_connection():
+        account = await account_of()
+        try:
+            result = await document.access.run(
+                account, lambda: document.function(account, clock=clock, **kwargs)
+            )
+        except DomainFailure as failure:
+            return _failed(document, failure, request_id)
+        except Exception:  # noqa: BLE001 - the executor runs it again, then masks and logs it
+            logger.warning("compiled %s failed: the executor answers", document.name, exc_info=True)
+            return None
     try:
         data = {document.root.name.value: _complete(document.plan, result)}
     except Exception:  # noqa: BLE001 - _Unexpected, or a coercion's error: the executor's
         return None
     return Answer(orjson.dumps({"data": data}), failed=False, operation=document.root.name.value)
+
+
+def _failed(document: CompiledDocument, failure: Exception, request_id: str) -> Answer:
+    """A domain failure as the executor answers it (its error object, ``data: null``)."""
+    error = located_error(failure, [document.root], [document.root.name.value])
+    formatted = ErrorPolicy._rewrite(error, request_id).formatted
+    return Answer(
+        orjson.dumps({"data": None, "errors": [formatted]}),
+        failed=True,
+        operation=document.root.name.value,
+    )
 
 
 async def _recognise(body: bytes, redis: Any) -> tuple[CompiledDocument, dict[str, Any]] | None:
