@@ -156,22 +156,26 @@ class CalendarContext:
         bookings, counts, absences = self.bookings, self.booked_counts, self.absences
         child, activity, site = row.child_id, row.activity_id, row.site_id
         blocked = self.unpaid_blocked(now)
-        shown = []
+        closed = Outcome.CLOSED
+        shown: list[_Shown] = []
+        show = shown.append
+        # A year is hundreds of days: no lookup in the counts or absences when there are
+        # none (a slot that is not crowded, a family without absences), the usual case.
         for facts in self.days_facts(row):
             if facts.closed is not None:
-                shown.append(facts.shown(Outcome.CLOSED, render))
+                show(facts.shown(closed, render))
                 continue
             day = facts.day
             outcome = decide(
                 facts,
                 booking_status=bookings.get((child, activity, day)),
-                booked_count=counts.get((activity, site, day), 0),
+                booked_count=counts.get((activity, site, day), 0) if counts else 0,
                 now=now,
                 staff=staff,
-                absence=absences.get((child, activity, day)),
+                absence=absences.get((child, activity, day)) if absences else None,
                 unpaid_blocked=blocked,
             )
-            shown.append(facts.shown(outcome, render))
+            show(facts.shown(outcome, render))
         return shown
 
 
@@ -438,7 +442,7 @@ def calendar_counted(context: CalendarContext, now: datetime, *, staff: bool) ->
         if capacity is None:
             continue
         for facts in context.days_facts(row):
-            if (
+            if facts.closed is None and (  # a closed day is CLOSED (as show_days skips it)
                 decide(
                     facts, booking_status=None, booked_count=0, now=now, staff=staff, absence=None
                 )
