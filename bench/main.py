@@ -28,6 +28,8 @@ HOST = "127.0.0.1"
 REDIS_URL = os.environ.get("FAMILLE_BENCH_REDIS", "redis://127.0.0.1:6379/14")
 QUEUE_NAME = "famille:bench"  # arq queue of the bench's mails: no worker reads it
 P50_LIMITS = {"month": 3.0, "year": 6.0}  # ms, ours, 1 connection
+# Issue 17: the 180-day submit at most twice the raw single-statement upsert (was 3×).
+BOOKING_RATIO = 2
 # Issue 17: the registered mobile document's compiled path, at 8 connections.
 COMPILED_RATIO = 0.60
 
@@ -490,7 +492,7 @@ def print_report(report: Report, args: argparse.Namespace) -> bool:
         ratio = booking_ratio(report)
         writes = report.sql.booking_writes if report.sql else []
         one_write = len(writes) == 1 and not writes[0].executemany
-        ok = ratio <= 3 and one_write and not b.ours.errors
+        ok = ratio <= BOOKING_RATIO and one_write and not b.ours.errors
         passed &= ok
         rows.append(
             [
@@ -500,7 +502,7 @@ def print_report(report: Report, args: argparse.Namespace) -> bool:
                 f"{ratio:.1f}×",
                 f"{b.ours.p50:.1f} / {b.ours.p95:.1f}",
                 f"{b.raw_best.p50:.1f} / {b.raw_best.p95:.1f}",
-                "≤ 3× raw upsert, 1 statement",
+                f"≤ {BOOKING_RATIO}× raw upsert, 1 statement",
                 verdict(ok),
             ]
         )
@@ -646,7 +648,7 @@ def booking_ratio(report: Report) -> float:
 
 def targets_met(report: Report) -> bool:
     """The timing targets (the table says which)."""
-    return booking_ratio(report) <= 3 and all(
+    return booking_ratio(report) <= BOOKING_RATIO and all(
         run["ours"].loaded.throughput >= 0.15 * run["raw"].loaded.throughput
         and run["ours"].single.p50 <= P50_LIMITS[name]
         and (
