@@ -10,13 +10,16 @@ from typing import Any
 
 import asyncpg
 import orjson
-from tortoise import connections
 from tortoise.backends.asyncpg.client import AsyncpgDBClient
 from tortoise.backends.base.client import ConnectionWrapper, TransactionContext
+from tortoise.context import require_context
 
 
 def connection() -> Any:
-    return connections.get("default")
+    """Tortoise's client of the ``default`` connection in this context (a transaction's, or
+    ``one_connection``'s, inside one). What ``tortoise.connections.get`` returns, without
+    its proxy, which runs an import statement on each call (a calendar asks several times)."""
+    return require_context().connections.get("default")
 
 
 class OneConnectionTransaction(RuntimeError):
@@ -62,11 +65,12 @@ async def one_connection() -> AsyncIterator[None]:
         yield
         return
     async with client.acquire_connection() as pinned:
-        token = connections.set("default", _OneConnection(client, pinned))
+        handler = require_context().connections
+        token = handler.set("default", _OneConnection(client, pinned))
         try:
             yield
         finally:
-            connections.reset(token)
+            handler.reset(token)
 
 
 def is_postgres() -> bool:
