@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 from models.absences import AbsenceOutcome
@@ -513,8 +513,9 @@ async def load_day_rows(context: CalendarContext, counted: Counted) -> None:
     )
     bookings, counts, absences = context.bookings, context.booked_counts, context.absences
     # Unpacked in the SELECT's order (kind, a, b, day, status, n): a year's few hundred
-    # rows, where five lookups by name each cost more than the loop.
-    for kind, a, b, day, status, n in rows:
+    # rows, where five lookups by name each cost more than the loop (asyncpg's Record and
+    # sqlite3.Row are sequences of their values too).
+    for kind, a, b, day, status, n in cast(Sequence[Sequence[Any]], rows):
         if type(day) is not date:  # SQLite's ISO text (a call per row costs on a year)
             day = as_date(day)
         if kind == "booking":

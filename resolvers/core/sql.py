@@ -101,8 +101,8 @@ async def fetch(sql: str, params: Params) -> list[dict[str, Any]]:
 
 async def fetch_rows(sql: str, params: Params) -> Sequence[Mapping[str, Any]]:
     """A SELECT's rows as the driver gives them (asyncpg ``Record``, ``sqlite3.Row``), read
-    by column name only: for the hot reads, where copying each row into a dict costs as
-    much as decoding it."""
+    by column name, or unpacked in the SELECT's order (both are sequences of their values):
+    for the hot reads, where copying each row into a dict costs as much as decoding it."""
     rows: Sequence[Mapping[str, Any]]
     _, rows = await connection().execute_query(sql, params.values)
     return rows
