@@ -66,11 +66,10 @@ WEDNESDAY = 2
 LUA = ROOT / "bench" / "surge.lua"
 WRK_THREADS = 2
 
-SUBMIT = """mutation Submit($householdId: ID!, $input: BookingChangesInput!, $key: String) {
-  submitBookingChanges(householdId: $householdId, input: $input, idempotencyKey: $key) {
-    summary requestId lines { date outcome } errors { code message }
-  }
-}"""
+# The mobile app's shipped submit (gql/mobile/submit.graphql), sent by its text as the
+# phone sends it: our app answers it by its compiled path, a checkout without it
+# (``--versus``) by its general executor.
+SUBMIT = (ROOT / "gql" / "mobile" / "submit.graphql").read_text()
 
 
 @dataclass
@@ -182,10 +181,10 @@ def ours_submit(surge: Surge, household: int, child: int, day: str, key: str) ->
     """Our ``submitBookingChanges`` of one family's day, as a phone sends it."""
     return {
         "query": SUBMIT,
-        "operationName": "Submit",
+        "operationName": "SubmitBookingChanges",
         "variables": {
             "householdId": encode_id("Household", household),
-            "key": key,
+            "idempotencyKey": key,
             "input": {
                 "changes": [
                     {

@@ -53,7 +53,7 @@ from gql.loaders import make_loaders
 from gql.mobile import compiled
 from gql.observability import endpoint, operations
 from gql.observability.tracing import configure_tracing, instrument_app
-from gql.schema import schema
+from gql.schema import relay_after_mutation, schema
 from gql.security_headers import SecurityHeaders
 from gql.uploads import (
     PREFLIGHT_HEADERS,
@@ -151,13 +151,20 @@ class FamilleGraphQL(GraphQL[Context, None]):
             if answered.failed
             else []
         )
-        operations.record(
-            answered.operation, OperationType.QUERY, errors, [], time.perf_counter() - start
-        )
         sub_response = await self.get_sub_response(request)
+        if answered.kind == OperationType.MUTATION:  # what OutboxRelay does after one
+            await relay_after_mutation(redis, self.clock, sub_response)
+        operations.record(
+            answered.operation,
+            answered.kind,
+            errors,
+            list(answered.payload_codes),
+            time.perf_counter() - start,
+        )
         sub_response.headers["X-Request-ID"] = request_id
         response = Response(answered.body, status_code=200, media_type="application/json")
         response.headers.raw.extend(sub_response.headers.raw)
+        response.background = sub_response.background
         # What _finish reads of a body: whether it has data (it has) and errors.
         return self._finish(response, {"data": None, "errors": answered.failed}, sub_response)
 

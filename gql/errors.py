@@ -321,17 +321,23 @@ def handles_errors(
             payload, "from_errors", lambda errors: payload(errors=errors)
         )
 
-        @functools.wraps(resolver)
-        async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        async def handle(call: Callable[[], Awaitable[R]]) -> R:
+            """``call()`` as the resolver runs under this wrapper: the resolver's own
+            call, and the mobile app's compiled document (gql/mobile/compiled.py), which
+            skips the executor but not the transaction nor the payload's errors."""
             try:
                 if not atomic:
-                    return await resolver(*args, **kwargs)
+                    return await call()
                 async with _atomic():
-                    return await resolver(*args, **kwargs)
+                    return await call()
             except DomainFailure as failure:
                 return _refused(to_user_errors(failure, error_type))
             except ModelValidationError as refused:
                 return _refused(to_user_errors(model_refusal(refused), error_type))
+
+        @functools.wraps(resolver)
+        async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            return await handle(lambda: resolver(*args, **kwargs))
 
         def _refused(errors: list[Any]) -> R:
             payload_error([error.code.value for error in errors])
@@ -342,6 +348,7 @@ def handles_errors(
             return _refused(to_user_errors(failure, error_type))
 
         wrapper.refuse = refuse  # type: ignore[attr-defined]
+        wrapper.handle = handle  # type: ignore[attr-defined]
         HANDLED.append(HandledMutation(resolver, error_type, atomic))
         return wrapper
 

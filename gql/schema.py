@@ -37,6 +37,7 @@ from gql.enum_values import describe_enum_values
 from gql.error_codes import check_error_codes
 from gql.errors import HANDLED, ErrorPolicy, log_unexpected
 from gql.execution import FamilleExecutionContext
+from gql.home.queries import HomeQueries
 from gql.households.family_files import FamilyFileMutations
 from gql.households.imports import HouseholdImportMutations
 from gql.households.mutations import HouseholdMutations
@@ -84,6 +85,7 @@ class Query(
     AccountQueries,
     HouseholdQueries,
     CalendarQueries,
+    HomeQueries,
     SchoolYearQueries,
     StaffDeskQueries,
     AbsenceQueries,
@@ -161,15 +163,23 @@ class OutboxRelay(SchemaExtension):
             execution.graphql_document is None or execution.operation_type != OperationType.MUTATION
         ):
             return
-        redis = getattr(execution.context, "redis", None)
-        if redis is None:
-            return
-        clock = execution.context.clock
-        response = getattr(execution.context, "response", None)
-        if response is not None and response.background is None:
-            response.background = BackgroundTask(_relay_after_commit, redis, clock)
-        else:
-            await _relay_after_commit(redis, clock)
+        context = execution.context
+        await relay_after_mutation(
+            getattr(context, "redis", None), context.clock, getattr(context, "response", None)
+        )
+
+
+async def relay_after_mutation(redis: ArqRedis | None, clock: Clock, response: Any) -> None:
+    """What ``OutboxRelay`` does once a mutation ran: a background task of ``response``
+    (the sub-response whose background the answer takes) when there is one free, else the
+    relay at once; nothing without Redis. The mobile app's compiled submit
+    (gql/mobile/compiled.py) calls it too."""
+    if redis is None:
+        return
+    if response is not None and response.background is None:
+        response.background = BackgroundTask(_relay_after_commit, redis, clock)
+    else:
+        await _relay_after_commit(redis, clock)
 
 
 RELAY_LIMIT = 500  # rows one relay claims (relay_outbox's default)

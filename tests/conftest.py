@@ -11,7 +11,7 @@ import shutil
 import socket
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -250,3 +250,22 @@ def run_jobs(backend: Backend, clock: Any) -> Callable[[], Awaitable[None]]:
         await worker.main()
 
     return run
+
+
+@pytest.fixture
+def compiled_answers(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
+    """The statuses of the answers the mobile app's compiled path gave (gql/mobile), one
+    entry each."""
+    from gql.app import FamilleGraphQL
+
+    answered: list[int] = []
+    original = FamilleGraphQL._compiled_response
+
+    async def counted(self: Any, request: Any) -> Any:
+        response = await original(self, request)
+        if response is not None:
+            answered.append(response.status_code)
+        return response
+
+    monkeypatch.setattr(FamilleGraphQL, "_compiled_response", counted)
+    yield answered

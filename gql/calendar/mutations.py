@@ -24,8 +24,10 @@ from gql.enums import (
 from gql.errors import CalendarError, handles_errors
 from gql.ids import decode_id, encode_id
 from gql.inputs import to_form
+from models.accounts import Account
 from models.bookings import Enrollment as EnrollmentModel
 from resolvers.calendar import bookings, catalogue, enrollments
+from resolvers.core.clock import Clock
 
 
 @strawberry.input(description="An activity and its booking rules.")
@@ -431,12 +433,29 @@ class CalendarMutations:
             ),
         ] = None,
     ) -> BookingChangesPayload:
-        household = decode_id(household_id, "Household", field="householdId")
-        result = await bookings.submit_changes(
-            info.context.account,
-            household,
-            _change_set(input),
-            clock=info.context.clock,
-            idempotency_key=idempotency_key or None,
+        return await submitted_changes(
+            info.context.account, household_id, input, idempotency_key, clock=info.context.clock
         )
-        return BookingChangesPayload.from_result(result, household)
+
+
+async def submitted_changes(
+    account: Account | None,
+    household_id: str,
+    input: BookingChangesInput,
+    idempotency_key: str | None = None,
+    *,
+    clock: Clock,
+) -> BookingChangesPayload:
+    """``submitBookingChanges``'s answer, for the field's resolver and for the mobile app's
+    compiled document (gql/mobile/compiled.py), which runs it under the same
+    ``handles_errors`` and serialises the payload straight to JSON: one place for the ids'
+    decoding and the submit."""
+    household = decode_id(household_id, "Household", field="householdId")
+    result = await bookings.submit_changes(
+        account,
+        household,
+        _change_set(input),
+        clock=clock,
+        idempotency_key=idempotency_key or None,
+    )
+    return BookingChangesPayload.from_result(result, household)

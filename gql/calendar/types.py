@@ -33,6 +33,7 @@ from resolvers.billing.billing import HouseholdPrices, household_prices
 from resolvers.calendar.booking_rules import DayView, Deadline
 from resolvers.calendar.bookings import ChangeResult
 from resolvers.calendar.calendar import CalendarLine as CalendarLineRow
+from resolvers.calendar.calendar import EnrollmentRow
 from resolvers.calendar.costs import ChangeCost, change_cost
 
 
@@ -169,11 +170,23 @@ class CalendarActivity:
     code: str = strawberry.field(description="The town's code.")
     name: str = strawberry.field(description="Name shown to families.")
 
+    @classmethod
+    def of(cls, row: EnrollmentRow) -> "CalendarActivity":
+        return cls(
+            id=strawberry.ID(encode_id("Activity", row.activity_id)),
+            code=row.activity_code,
+            name=row.activity_name,
+        )
+
 
 @strawberry.type(description="A site as the calendar names it.")
 class CalendarSite:
     id: strawberry.ID = strawberry.field(description="Site id.")
     name: str = strawberry.field(description="Name shown to families.")
+
+    @classmethod
+    def of(cls, row: EnrollmentRow) -> "CalendarSite":
+        return cls(id=strawberry.ID(encode_id("Site", row.site_id)), name=row.site_name)
 
 
 @strawberry.type(
@@ -262,12 +275,8 @@ class CalendarLine:
                 id=strawberry.ID(encode_id("Child", row.child_id)),
                 first_names=row.child_first_names,
             ),
-            activity=CalendarActivity(
-                id=strawberry.ID(encode_id("Activity", row.activity_id)),
-                code=row.activity_code,
-                name=row.activity_name,
-            ),
-            site=CalendarSite(id=strawberry.ID(encode_id("Site", row.site_id)), name=row.site_name),
+            activity=CalendarActivity.of(row),
+            site=CalendarSite.of(row),
             days=line.days,
             activity_pk=row.activity_id,
             pricing=pricing,

@@ -1,12 +1,16 @@
 """The mobile app's documents answered by a compiled path: database rows to JSON bytes.
 
-The family app sends the same few documents all day long, and the calendar is most of
-its traffic. For the documents shipped here (``gql/mobile/*.graphql``, registered with
-``famille register-documents gql/mobile/persisted-query-manifest.json`` and by the demo),
-each document is compiled once, when this module loads, against the schema: its root
-field's resolver function (the same one the field calls: ``calendar_lines``, so the ids'
-decoding, the access rule and the days' evaluation exist once) and, for each selected
-field, the attribute to read and the GraphQL type's own output coercion. A request
+The family app sends the same few documents all day long: the calendar is most of its
+traffic, the home screen is what every opening of the app asks, the booking submit most
+of its writes (the opening day's surge). For the documents shipped here
+(``gql/mobile/*.graphql``, registered with ``famille register-documents
+gql/mobile/persisted-query-manifest.json`` and by the demo), each document is compiled
+once, when this module loads, against the schema: its root field's resolver function (the
+same one the field calls: ``calendar_lines``, ``home_screen``, ``submitted_changes``, so
+the ids' decoding, the access rule and the domain's work exist once), a mutation's
+``handles_errors`` (its ``handle``: the transaction, the refusals as the payload's errors)
+and, for each selected field, the attribute to read and the GraphQL type's own output
+coercion. A request
 carrying such a document (its exact text, or its SHA-256 as a persisted query) then skips
 Strawberry's and graphql-core's per-request work (the extensions' hooks, the execution
 context, a resolve info and a completion per field) and serialises the resolver's objects
@@ -16,21 +20,29 @@ costs one lookup per day.
 
 The answer is the general executor's, byte for byte, status and headers included: the
 variables are coerced by graphql-core's ``get_variable_values`` and checked by the same
-edge rules (``operation_input_errors``), a domain failure becomes the same error object
-(graphql-core's ``located_error``, then ``ErrorPolicy``'s rewrite), and the response goes
-through the view's own headers (``X-Request-ID``, media type, caching). Whatever it does
-not handle exactly goes to the general executor, which answers it as before: another
-operation name, a GET, variables that fail coercion or the edge rules (their errors are the
-executor's), a hash+text registration, a value the compiled plan does not expect (a null
-where none may be), or any exception other than a domain failure (the executor then masks
-and logs it). tests/gql/test_compiled_documents.py compares both answers byte for byte.
+edge rules (``operation_input_errors``), the arguments converted as the executor converts
+them (graphql-core's ``get_argument_values``, then Strawberry's ``convert_arguments``), a
+domain failure becomes the same error object (graphql-core's ``located_error``, then
+``ErrorPolicy``'s rewrite), and the response goes through the view's own headers
+(``X-Request-ID``, media type, caching). Whatever it does not handle exactly goes to the
+general executor, which answers it as before: another operation name, a GET, variables
+that fail coercion or the edge rules (their errors are the executor's), a hash+text
+registration; for a query, also a value the compiled plan does not expect (a null where
+none may be) or any exception other than a domain failure (the executor then masks and
+logs it). A mutation is never handed over once its function was called: it may have
+committed, and must not run twice; whatever fails from there is answered as the executor
+answers a failing root field. After a mutation the view relays the outbox as
+``OutboxRelay`` does (``relay_after_mutation``). tests/gql/test_compiled_documents.py and
+test_compiled_submit.py compare both answers byte for byte.
 """
 
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from contextlib import nullcontext
+from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import partial
 from operator import attrgetter
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -39,6 +51,7 @@ import orjson
 from graphql import (
     DocumentNode,
     FieldNode,
+    GraphQLField,
     GraphQLLeafType,
     GraphQLList,
     GraphQLNonNull,
@@ -49,21 +62,28 @@ from graphql import (
     VariableNode,
     is_leaf_type,
     parse,
+    validate,
 )
 from graphql.error import located_error
-from graphql.execution.values import get_variable_values
+from graphql.execution.values import get_argument_values, get_variable_values
 from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.arguments import convert_arguments
 from strawberry.types.field import StrawberryField
+from strawberry.types.graphql import OperationType
 
 from gql.access import OperationAccess
+from gql.calendar.mutations import submitted_changes
 from gql.calendar.queries import calendar_lines
 from gql.edge import operation_input_errors
-from gql.errors import DomainFailure, ErrorPolicy
+from gql.errors import DomainFailure, ErrorPolicy, log_unexpected
 from gql.execution import Shared
+from gql.home.queries import home_screen
 from gql.manifests import Registration, read_manifest, register_documents
+from gql.observability.operations import payload_codes
 from gql.persisted import persisted_text, registered_text, sha256_hex
 from gql.schema import schema
 from models.accounts import Account
+from resolvers.core import logs
 from resolvers.core.clock import Clock
 from resolvers.core.sql import one_connection
 from settings import get_settings
@@ -78,15 +98,18 @@ MANIFEST = DOCUMENTS_DIR / "persisted-query-manifest.json"
 MAX_BODY_BYTES = 8192
 
 # The root fields a compiled document may select, each with the function its resolver
-# calls and the arguments' Python names. Each function takes the account first and the
-# clock by keyword, as the resolver passes them from the context.
+# calls. Each function takes the account first, the field's arguments by their Python
+# names (as Strawberry converts them for the resolver) and the clock by keyword, as the
+# resolver passes them from the context. A mutation's function runs under its resolver's
+# ``handles_errors`` (its ``handle``: the transaction, the payload's errors).
 RootFunction = Callable[..., Awaitable[Any]]
-ROOTS: dict[str, tuple[RootFunction, dict[str, str]]] = {
-    "calendar": (
-        calendar_lines,
-        {"householdId": "household_id", "from": "start", "to": "end", "childIds": "child_ids"},
-    ),
+ROOTS: dict[str, RootFunction] = {
+    "calendar": calendar_lines,
+    "home": home_screen,
+    "submitBookingChanges": submitted_changes,
 }
+# What a compiled document may be.
+KINDS = {"query": OperationType.QUERY, "mutation": OperationType.MUTATION}
 
 
 class CompileError(Exception):
@@ -112,10 +135,13 @@ class _Field(NamedTuple):
 
 class _Plan(NamedTuple):
     """The selected fields of an object type, in response order; ``shared``: the number
-    under which a ``Shared`` item keeps its bytes (0: not shared)."""
+    under which a ``Shared`` item keeps its bytes (0: not shared); ``is_type_of``: the
+    check graphql-core makes of each object (Strawberry's, for a type implementing an
+    interface: an error type), which reads no resolve info."""
 
     fields: tuple[_Field, ...]
     shared: int = 0
+    is_type_of: Callable[[Any, Any], Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -125,12 +151,15 @@ class CompiledDocument:
     name: str
     document: DocumentNode
     operation: OperationDefinitionNode
+    kind: OperationType
     arguments_only: OperationDefinitionNode
     root: FieldNode
+    field_def: GraphQLField
+    field: StrawberryField
     function: RootFunction
     access: OperationAccess
-    # response argument name → (variable name, Python parameter name)
-    arguments: tuple[tuple[str, str], ...]
+    # A mutation's ``handles_errors`` (gql/errors.py), which its function runs under.
+    handle: Callable[[Callable[[], Awaitable[Any]]], Awaitable[Any]] | None
     plan: _Field
 
 
@@ -177,7 +206,7 @@ def _kind(
         return _Field(
             key, read, nullable, items=_kind(key, _identity, inner.of_type, selection_set)
         )
-    if isinstance(inner, GraphQLObjectType) and inner.is_type_of is None and selection_set:
+    if isinstance(inner, GraphQLObjectType) and selection_set:
         return _Field(key, read, nullable, sub=_compile_plan(inner, selection_set))
     raise CompileError(f"{key}: {inner} is not compiled")
 
@@ -196,41 +225,47 @@ def _compile_plan(object_type: GraphQLObjectType, selection_set: SelectionSetNod
             raise CompileError(f"{object_type.name}.{selection.name.value}: no such field")
         fields.append(_compile_field(object_type, selection, field_def.type))
     definition = (object_type.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    if object_type.is_type_of is not None and getattr(definition, "is_type_of", True) is not None:
+        raise CompileError(f"{object_type.name}: its own is_type_of is not compiled")
     origin = getattr(definition, "origin", None)
     shared = isinstance(origin, type) and issubclass(origin, Shared)
-    return _Plan(tuple(fields), next(_shared_numbers) if shared else 0)
+    if shared and object_type.is_type_of is not None:
+        raise CompileError(f"{object_type.name}: a shared type with is_type_of")
+    return _Plan(tuple(fields), next(_shared_numbers) if shared else 0, object_type.is_type_of)
 
 
 def compile_document(text: str) -> CompiledDocument:
     """One shipped document, compiled against the schema; raises ``CompileError``."""
     document = parse(text)
+    if errors := validate(schema._schema, document):
+        raise CompileError(f"not valid: {errors[0].message}")
     if len(document.definitions) != 1 or not isinstance(
         operation := document.definitions[0], OperationDefinitionNode
     ):
         raise CompileError("one operation, no fragment")
-    if operation.operation.value != "query" or operation.name is None or operation.directives:
-        raise CompileError("a named query without directives")
+    kind = KINDS.get(operation.operation.value)
+    if kind is None or operation.name is None or operation.directives:
+        raise CompileError("a named query or mutation without directives")
     [root] = operation.selection_set.selections
     if not isinstance(root, FieldNode) or root.alias or root.directives:
         raise CompileError("one root field, without alias nor directive")
     if root.name.value not in ROOTS:
         raise CompileError(f"{root.name.value}: no compiled root function")
-    function, parameters = ROOTS[root.name.value]
-    arguments = []
-    for argument in root.arguments or ():
-        if not isinstance(argument.value, VariableNode):
-            raise CompileError("root arguments must be variables")
-        arguments.append((argument.value.name.value, parameters[argument.name.value]))
-    query_type = schema._schema.query_type
-    assert query_type is not None
-    field_def = query_type.fields[root.name.value]
+    if not all(isinstance(argument.value, VariableNode) for argument in root.arguments or ()):
+        raise CompileError("root arguments must be variables")
+    root_type = schema._schema.get_root_type(operation.operation)
+    assert root_type is not None
+    field_def = root_type.fields[root.name.value]
     strawberry_field = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
-    access = next(
-        (e for e in getattr(strawberry_field, "extensions", ()) if isinstance(e, OperationAccess)),
-        None,
-    )
+    if not isinstance(strawberry_field, StrawberryField):
+        raise CompileError(f"{root.name.value}: not a Strawberry field")
+    access = next((e for e in strawberry_field.extensions if isinstance(e, OperationAccess)), None)
     if access is None:
         raise CompileError(f"{root.name.value}: no OperationAccess (gql/access.py)")
+    resolver = strawberry_field.base_resolver
+    handle = getattr(resolver.wrapped_func if resolver else None, "handle", None)
+    if (kind is OperationType.MUTATION) != (handle is not None):
+        raise CompileError(f"{root.name.value}: a mutation runs under handles_errors, a query not")
     plan = _kind(root.name.value, _identity, field_def.type, root.selection_set)
     # What the edge rules walk: only the root field takes arguments (nested ones are not
     # compiled), so the operation without the root's selection is checked the same way.
@@ -249,11 +284,14 @@ def compile_document(text: str) -> CompiledDocument:
         name=operation.name.value,
         document=document,
         operation=operation,
+        kind=kind,
         arguments_only=arguments_only,
         root=root,
-        function=function,
+        field_def=field_def,
+        field=strawberry_field,
+        function=ROOTS[root.name.value],
         access=access,
-        arguments=tuple(arguments),
+        handle=handle,
         plan=plan,
     )
 
@@ -315,6 +353,8 @@ def _shared_items(plan: _Plan, items: list[Any]) -> list[Any]:
 
 
 def _object(plan: _Plan, value: Any) -> dict[str, Any]:
+    if plan.is_type_of is not None and not plan.is_type_of(value, None):
+        raise _Unexpected(type(value).__name__)
     return {field.key: _complete(field, field.read(value)) for field in plan.fields}
 
 
@@ -329,6 +369,9 @@ class Answer:
     failed: bool
     # The root field answered: the metrics' and logs' operation (gql/observability).
     operation: str = ""
+    kind: OperationType = OperationType.QUERY
+    # The codes of a mutation payload's ``errors``, for the metrics (``payload_error``).
+    payload_codes: tuple[str, ...] = ()
 
 
 async def answer(
@@ -355,35 +398,88 @@ async def answer(
         schema._schema, document.document, document.arguments_only, variables, schema.input_limits
     ):
         return None  # the edge's errors, as InputGuard reports them
-    values = coerced.coerced
-    kwargs = {name: values[variable] for variable, name in document.arguments if variable in values}
-    # The token lookup and the root function's statements on one pooled connection.
-    async with one_connection():
+    try:
+        kwargs = _arguments(document, coerced)
+    except Exception:  # noqa: BLE001 - the executor reports them, nothing has run
+        return None
+    operation = document.root.name.value
+    # A query's token lookup and statements on one pooled connection (one_connection: a
+    # mutation's transaction takes its own).
+    async with one_connection() if document.handle is None else nullcontext():
         account = await account_of()
+        logs.update(operation=operation)  # as OperationMetrics does before executing
+        call = partial(document.function, account, clock=clock, **kwargs)
+        if document.handle is not None:
+            return await _mutation(document, partial(document.handle, call), account, request_id)
         try:
-            result = await document.access.run(
-                account, lambda: document.function(account, clock=clock, **kwargs)
-            )
+            result = await document.access.run(account, call)
         except DomainFailure as failure:
             return _failed(document, failure, request_id)
         except Exception:  # noqa: BLE001 - the executor runs it again, then masks and logs it
             logger.warning("compiled %s failed: the executor answers", document.name, exc_info=True)
             return None
     try:
-        data = {document.root.name.value: _complete(document.plan, result)}
+        data = {operation: _complete(document.plan, result)}
     except Exception:  # noqa: BLE001 - _Unexpected, or a coercion's error: the executor's
         return None
-    return Answer(orjson.dumps({"data": data}), failed=False, operation=document.root.name.value)
+    return Answer(orjson.dumps({"data": data}), failed=False, operation=operation)
+
+
+def _arguments(document: CompiledDocument, coerced: Any) -> dict[str, Any]:
+    """The root field's arguments as its resolver receives them: graphql-core's values
+    (the variables, the arguments' defaults), then Strawberry's conversion (input types,
+    Python names) and the field extensions' reshaping, as the executor does."""
+    values = get_argument_values(document.field_def, document.root, coerced)
+    kwargs = convert_arguments(
+        values,
+        document.field.arguments,
+        scalar_registry=schema.schema_converter.scalar_registry,
+        config=schema.config,
+    )
+    for extension in document.field.extensions:
+        kwargs = extension.map_arguments(kwargs)
+    return kwargs
+
+
+async def _mutation(
+    document: CompiledDocument,
+    call: Callable[[], Awaitable[Any]],
+    account: Account | None,
+    request_id: str,
+) -> Answer:
+    """A mutation's answer. Once its function is called the general executor never runs
+    it again (it may have committed): whatever fails from there is answered as the
+    executor answers a failing root field (located there, rewritten by ``ErrorPolicy``:
+    masked, or SERVICE_UNAVAILABLE; logged), so the changes are applied once at most."""
+    operation = document.root.name.value
+    with payload_codes() as codes:
+        try:
+            result = await document.access.run(account, call)
+            # A value the plan does not expect (none does: a bug) after the commit: the
+            # executor would report it deeper in the payload; here, at the root field.
+            data = {operation: _complete(document.plan, result)}
+        except Exception as exc:  # noqa: BLE001 - answered as the executor answers it
+            return replace(_failed(document, exc, request_id), payload_codes=tuple(codes))
+    return Answer(
+        orjson.dumps({"data": data}),
+        failed=False,
+        operation=operation,
+        kind=OperationType.MUTATION,
+        payload_codes=tuple(codes),
+    )
 
 
 def _failed(document: CompiledDocument, failure: Exception, request_id: str) -> Answer:
-    """A domain failure as the executor answers it (its error object, ``data: null``)."""
+    """The executor's answer to a root field that raised ``failure``: its error located
+    at the field, as ``ErrorPolicy`` rewrites it, logged as the schema logs errors."""
     error = located_error(failure, [document.root], [document.root.name.value])
+    log_unexpected([error], request_id)
     formatted = ErrorPolicy._rewrite(error, request_id).formatted
     return Answer(
         orjson.dumps({"data": None, "errors": [formatted]}),
         failed=True,
         operation=document.root.name.value,
+        kind=document.kind,
     )
 
 
@@ -449,7 +545,7 @@ def mobile_manifest() -> Mapping[str, Any]:
         "format": "apollo-persisted-query-manifest",
         "version": 1,
         "operations": [
-            {"id": d.sha256, "name": d.name, "type": "query", "body": d.text}
+            {"id": d.sha256, "name": d.name, "type": d.kind.value, "body": d.text}
             for d in COMPILED.values()
         ],
     }

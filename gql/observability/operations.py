@@ -14,6 +14,7 @@ import logging
 import re
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
@@ -63,6 +64,22 @@ def payload_error(codes: list[str]) -> None:
     recorded = _payload_codes.get()
     if recorded is not None:
         recorded.extend(codes)
+
+
+@contextmanager
+def payload_codes() -> Iterator[list[str]]:
+    """The codes ``payload_error`` records while the block runs (one operation's)."""
+    codes: list[str] = []
+    token = _payload_codes.set(codes)
+    try:
+        yield codes
+    finally:
+        try:
+            _payload_codes.reset(token)
+        except ValueError:
+            # An operation strawberry never resumed (an APQ miss, a refused request) is
+            # closed by the garbage collector in another context: nothing to reset there.
+            pass
 
 
 def code_label(code: object) -> str:
@@ -125,17 +142,8 @@ class OperationMetrics(SchemaExtension):
 
     def on_operation(self) -> Iterator[None]:
         start = time.perf_counter()
-        codes: list[str] = []
-        token = _payload_codes.set(codes)
-        try:
+        with payload_codes() as codes:
             yield
-        finally:
-            try:
-                _payload_codes.reset(token)
-            except ValueError:
-                # An operation strawberry never resumed (an APQ miss, a refused request) is
-                # closed by the garbage collector in another context: nothing to reset there.
-                pass
         execution = self.execution_context
         try:
             kind = execution.operation_type

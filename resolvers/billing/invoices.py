@@ -13,6 +13,7 @@ from resolvers.core import signed_links
 from resolvers.core.clock import Clock
 from resolvers.core.errors import DomainError, NotAuthenticated, NotFound
 from resolvers.core.roles import FamilyData, authority_ids_of
+from resolvers.core.sql import Params, fetch
 from resolvers.households.households import household_for
 
 
@@ -93,15 +94,34 @@ async def invoices_of(
     return rows[:first], len(rows) > first, total
 
 
+@dataclass(frozen=True)
+class Unpaid:
+    """A household's unpaid invoices: how many, and what they still owe together."""
+
+    count: int
+    due_cents: int
+
+
+async def unpaid_of(household_id: int) -> Unpaid:
+    """The household's invoices with something still to pay (``amount_due`` above 0: a
+    credit note or an overpaid invoice owes nothing) and their sum, in one statement: the
+    dashboard's count and the home screen's total read the same rule, after their own
+    access check."""
+    params = Params()
+    [row] = await fetch(
+        f"""SELECT COUNT(*) AS n, CAST(COALESCE(SUM(total_cents - settled_cents), 0) AS BIGINT)
+                   AS due
+            FROM invoice
+            WHERE household_id = {params(household_id)} AND total_cents > settled_cents""",
+        params,
+    )
+    return Unpaid(count=int(row["n"]), due_cents=int(row["due"]))
+
+
 async def unpaid_count(actor: Account | None, household_id: int) -> int:
     """« Vous avez 1 facture non réglée »"""
     household = await household_for(actor, household_id, FamilyData.BILLING)
-    return (
-        await Invoice.filter(household_id=household.id)
-        .annotate(due=F("total_cents") - F("settled_cents"))
-        .filter(due__gt=0)
-        .count()
-    )
+    return (await unpaid_of(household.id)).count
 
 
 async def invoice_for(actor: Account | None, invoice_id: int) -> Invoice:

@@ -547,6 +547,19 @@ async def household_calendar(
     context = await load_context(actor, household_id, start, end, child_ids=child_ids)
     check_children(context, child_ids or (), "childIds")
     assert actor is not None
+    return await context_lines(context, actor, render, clock=clock)
+
+
+async def context_lines(
+    context: CalendarContext,
+    actor: Account,
+    render: Callable[[DayView], _Shown],
+    *,
+    clock: Clock,
+) -> list[CalendarLine[_Shown]]:
+    """Statement 2 for a loaded context, then every day of its enrolments in its range as
+    ``render`` shows it, in ``days_facts`` order: the household calendar's lines, and the
+    days the home screen picks from (resolvers/home)."""
     now, staff = clock.now(), actor.role != AccountRole.PARENT
     await load_day_rows(context, calendar_counted(context, now, staff=staff))
     return [

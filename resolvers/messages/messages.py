@@ -298,4 +298,11 @@ async def unread_count(actor: Account | None, household_id: int | None) -> int:
         staff = require_staff(actor)
         return sum((await _unread(staff)).values())
     await household_for(actor, household_id)
-    return sum((await _unread(actor, household_id=household_id)).values())
+    return await household_unread(actor, household_id)
+
+
+async def household_unread(account: Account, household_id: int) -> int:
+    """The household's messages ``account`` has not read (the other side's, newer than its
+    marker of each thread), for a caller that checked the household's access rule: the
+    dashboard's count and the home screen's."""
+    return sum((await _unread(account, household_id=household_id)).values())

@@ -1,26 +1,30 @@
-"""The mobile app's compiled calendar answers exactly what the general executor answers:
-same status, same headers, same bytes, errors included, on random families, ranges and
-children; anything it does not handle is the executor's."""
+"""The mobile app's compiled documents (the calendar, the home screen) answer exactly what
+the general executor answers: same status, same headers, same bytes, errors included, on
+random families, ranges and children; anything they do not handle is the executor's."""
 
 import json
 import random
 from collections.abc import Callable, Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
-from gql.app import FamilleGraphQL
 from gql.ids import encode_id
 from gql.manifests import read_manifest
 from gql.mobile import compiled
 from gql.persisted import _Known
 from models.accounts import AccountRole
 from models.persisted import PersistedDocument
+from models.requests import RequestKind
+from resolvers.calendar.bookings import BookingAction, BookingChange, ChangeSet, submit_changes
 from resolvers.calendar.catalogue import add_calendar_exception
 from resolvers.core.clock import FrozenClock
+from resolvers.households.requests import record_completed_request
+from resolvers.messages.messages import start_thread
 from settings import get_settings
+from tests.billing_factories import make_billing_town
 from tests.calendar.test_bookings import parent_of
 from tests.conftest import GraphQL
 from tests.factories import (
@@ -31,11 +35,14 @@ from tests.factories import (
     make_town,
     token_for,
 )
+from tests.payment_factories import make_invoice
 
 MOBILE_CALENDAR = (compiled.DOCUMENTS_DIR / "calendar.graphql").read_text()
+MOBILE_HOME = (compiled.DOCUMENTS_DIR / "home.graphql").read_text()
 # The same document with a comment: a text the compiled path does not know, so the general
 # executor answers it (its errors' locations are the same: the comment comes last).
-GENERAL_CALENDAR = MOBILE_CALENDAR + "# general executor\n"
+GENERAL = "# general executor\n"
+GENERAL_CALENDAR = MOBILE_CALENDAR + GENERAL
 SUBMIT = """
 mutation($householdId: ID!, $input: BookingChangesInput!) {
   submitBookingChanges(householdId: $householdId, input: $input) { errors { code } }
@@ -44,20 +51,9 @@ mutation($householdId: ID!, $input: BookingChangesInput!) {
 REQUEST_ID = {"X-Request-ID": "compiled-test"}
 
 
-@pytest.fixture
-def compiled_answers(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
-    """How many answers the compiled path gave (one entry each)."""
-    answered: list[int] = []
-    original = FamilleGraphQL._compiled_response
-
-    async def counted(self: FamilleGraphQL, request: Any) -> Any:
-        response = await original(self, request)
-        if response is not None:
-            answered.append(response.status_code)
-        return response
-
-    monkeypatch.setattr(FamilleGraphQL, "_compiled_response", counted)
-    yield answered
+def shipped(name: str) -> compiled.CompiledDocument:
+    [document] = [d for d in compiled.COMPILED.values() if d.name == name]
+    return document
 
 
 async def families(api: GraphQL, clock: FrozenClock) -> dict[str, Any]:
@@ -145,7 +141,7 @@ async def test_the_compiled_calendar_answers_byte_for_byte_as_the_executor(
     # Given three families with booked days and waiting lists, the mobile document registered
     town = await families(api, clock)
     await compiled.register_shipped_documents(now=clock.now())
-    [document] = compiled.COMPILED.values()
+    document = shipped("Calendar")
     persisted = {"persistedQuery": {"version": 1, "sha256Hash": document.sha256}}
     rng = random.Random(17)
     codes: set[str] = set()
@@ -242,9 +238,9 @@ async def test_in_trusted_mode_only_the_registered_document_is_compiled(
     mine = town["families"][1]
     headers = {**REQUEST_ID, "Authorization": f"Bearer {mine['token']}"}
     variables = {"householdId": mine["id"], "from": "2026-12-01", "to": "2026-12-31"}
-    [document] = compiled.COMPILED.values()
+    document = shipped("Calendar")
     by_hash = {"extensions": {"persistedQuery": {"version": 1, "sha256Hash": document.sha256}}}
-    await PersistedDocument.filter(sha256=document.sha256).delete()  # an earlier test's
+    await PersistedDocument.filter(sha256__in=list(compiled.COMPILED)).delete()  # earlier tests'
     _Known.texts.clear()
 
     # when the phone sends the mobile calendar, then it is refused as any unregistered one
@@ -260,7 +256,7 @@ async def test_in_trusted_mode_only_the_registered_document_is_compiled(
     # answers it
     await compiled.register_shipped_documents(now=clock.now())
     again = await compiled.register_shipped_documents(now=clock.now())
-    assert (again.added, again.known) == (0, 1)
+    assert (again.added, again.known) == (0, len(compiled.COMPILED))
     answered = await http.post(
         "/graphql", json={**by_hash, "variables": variables}, headers=headers
     )
@@ -272,5 +268,123 @@ async def test_in_trusted_mode_only_the_registered_document_is_compiled(
 
 def test_the_shipped_manifest_is_the_shipped_documents() -> None:
     assert json.loads(compiled.MANIFEST.read_text()) == compiled.mobile_manifest()
-    [document] = read_manifest(json.loads(compiled.MANIFEST.read_text()))
-    assert document.body == MOBILE_CALENDAR and document.name == "Calendar"
+    documents = read_manifest(json.loads(compiled.MANIFEST.read_text()))
+    assert [(d.name, d.body) for d in documents] == [
+        ("Calendar", MOBILE_CALENDAR),
+        ("Home", MOBILE_HOME),
+        ("SubmitBookingChanges", (compiled.DOCUMENTS_DIR / "submit.graphql").read_text()),
+    ]
+    assert [d.operation_type for d in documents] == ["query", "query", "mutation"]
+
+
+async def households(clock: FrozenClock, rng: random.Random) -> dict[str, Any]:
+    """A town that bills, with families of 0 to 3 children: some days booked, invoices
+    paid, unpaid or none, messages from either side, a few requests; a régisseur (whom a
+    family file refuses) and an agent of another town."""
+    town = await make_billing_town(clock)
+    found: list[dict[str, Any]] = []
+    for children in (0, 1, 2, 3):
+        household = await make_household(town.staff, clock, children=children, guardians=1)
+        child_ids = await enroll_all(town.staff, household, town.catalogue, clock)
+        parent, token = await parent_of(household, town.tenant, clock)
+        for child in rng.sample(child_ids, rng.randint(0, children)):
+            days = sorted(rng.sample([date(2026, 11, d) for d in (23, 24, 26, 27, 30)], 3))
+            await submit_changes(
+                town.staff,
+                household.id,
+                ChangeSet(
+                    changes=[
+                        BookingChange(child, town.catalogue.canteen.id, day, BookingAction.BOOK)
+                        for day in days
+                    ]
+                ),
+                clock=clock,
+            )
+        for revision in range(rng.randint(0, 3)):
+            invoice = await make_invoice(
+                town.tenant,
+                town.authority,
+                household,
+                rng.choice([1250, 4250, -300]),
+                f"{household.id:04d}{revision:06d}",
+                revision,
+            )
+            invoice.settled_cents = rng.choice([0, 0, 500, invoice.total_cents])
+            await invoice.save()
+        for n in range(rng.randint(0, 3)):
+            author = rng.choice([town.staff, parent])
+            await start_thread(author, household.id, f"Objet {n}", "Bonjour", clock=clock)
+        for n in range(rng.randint(0, 4)):
+            await record_completed_request(
+                household, RequestKind.CONTACT_UPDATE, f"Changement {n}", actor=parent, clock=clock
+            )
+        found.append({"id": encode_id("Household", household.id), "token": token})
+    regisseur = await make_account(town.tenant, clock, role=AccountRole.REGISSEUR)
+    stranger = await make_account(await make_town(), clock, role=AccountRole.AGENT)
+    return {
+        "families": found,
+        "staff": await token_for(town.staff, clock),
+        "regisseur": await token_for(regisseur, clock),
+        "stranger": await token_for(stranger, clock),
+    }
+
+
+async def test_the_compiled_home_screen_answers_byte_for_byte_as_the_executor(
+    http: httpx.AsyncClient, clock: FrozenClock, compiled_answers: list[int]
+) -> None:
+    # Given families of every size with or without bookings, bills, messages and
+    # requests, the mobile documents registered
+    rng = random.Random(23)
+    town = await households(clock, rng)
+    await compiled.register_shipped_documents(now=clock.now())
+    persisted = {"persistedQuery": {"version": 1, "sha256Hash": shipped("Home").sha256}}
+    codes: set[str] = set()
+    for _ in range(40):
+        # when a phone opens the app, at some moment of the next two weeks (the town's
+        # today, a day late in UTC, the Christmas holidays' eve), rightly or not
+        clock.current = rng.choice(
+            [
+                datetime(2026, 11, 23, 9, 0, tzinfo=UTC),
+                datetime(2026, 11, 24, 23, 30, tzinfo=UTC),
+                datetime(2026, 12, 4, 16, 0, tzinfo=UTC),
+            ]
+        )
+        mine, other = rng.sample(town["families"], 2)
+        token = rng.choice(
+            [mine["token"], mine["token"], mine["token"], town["staff"], town["regisseur"],
+             town["stranger"], None, "x"]
+        )  # fmt: skip
+        household = rng.choice(
+            [mine["id"], mine["id"], mine["id"], other["id"], "bm9wZQ", encode_id("Child", 1),
+             encode_id("Household", 999_999)]
+        )  # fmt: skip
+        headers = dict(REQUEST_ID)
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        variables = {"householdId": household}
+
+        # and the same request goes to the general executor
+        general = await http.post(
+            "/graphql", json={"query": MOBILE_HOME + GENERAL, "variables": variables},
+            headers=headers,
+        )  # fmt: skip
+        by_text = await http.post(
+            "/graphql",
+            json={"query": MOBILE_HOME, "variables": variables, "operationName": "Home"},
+            headers=headers,
+        )
+        by_hash = await http.post(
+            "/graphql", json={"extensions": persisted, "variables": variables}, headers=headers
+        )
+
+        # then the answers are the same bytes, with the same status and headers
+        same(general, by_text)
+        same(general, by_hash)
+        body = general.json()
+        codes |= {error["extensions"]["code"] for error in body.get("errors", ())}
+        if "errors" not in body:
+            codes.add("OK")
+
+    # and the compiled path gave every one of them, successes and each kind of failure
+    assert len(compiled_answers) == 80
+    assert codes == {"OK", "NOT_AUTHENTICATED", "NOT_FOUND", "INVALID", "FORBIDDEN"}

@@ -23,7 +23,6 @@ from settings import get_settings
 from tests.calendar.test_bookings import setup
 from tests.conftest import Backend, GraphQL
 from tests.factories import make_account, make_town
-from tests.gql.test_compiled_documents import compiled_answers  # noqa: F401, F811 - a fixture
 from tests.jobs.test_outbox import REGISTER, registration
 
 TOKEN = "jeton-de-prometheus-" + uuid.uuid4().hex
@@ -203,7 +202,7 @@ async def test_the_compiled_calendar_is_counted_like_the_executors_answers(
     http: httpx.AsyncClient,
     clock: Any,
     metrics_token: str,
-    compiled_answers: list[int],  # noqa: F811 - the fixture imported above
+    compiled_answers: list[int],
 ) -> None:
     # given a family, and the mobile app's calendar document (gql/mobile/compiled.py)
     f = await setup(clock)
@@ -230,4 +229,45 @@ async def test_the_compiled_calendar_is_counted_like_the_executors_answers(
     assert value(after, requests, **refused) - value(before, requests, **refused) == 1
     duration = "famille_graphql_request_duration_seconds_count"
     timed = {"operation": "calendar", "type": "query"}
+    assert value(after, duration, **timed) - value(before, duration, **timed) == 2
+
+
+async def test_the_compiled_submit_is_counted_like_the_executors_answers(
+    http: httpx.AsyncClient,
+    clock: Any,
+    metrics_token: str,
+    compiled_answers: list[int],
+) -> None:
+    # given a family, and the mobile app's submit document (gql/mobile/compiled.py)
+    f = await setup(clock)
+    document = (Path(compiled.__file__).parent / "submit.graphql").read_text()
+    change = {"activityId": f["activity_id"], "date": "2026-12-07", "action": "BOOK"}
+    before = await scrape(http)
+
+    # when the app books a day, then one for a child that is not an id
+    for child_id in (encode_id("Child", f["child_ids"][0]), "pas-un-id"):
+        variables = {
+            "householdId": f["household_id"],
+            "input": {"changes": [{**change, "childId": child_id}]},
+        }
+        response = await http.post(
+            "/graphql",
+            json={"query": document, "variables": variables},
+            headers={"Authorization": f"Bearer {f['token']}"},
+        )
+        assert response.status_code == 200
+    after = await scrape(http)
+
+    # then the compiled path answered both, counted as mutations, the refusal by its code
+    assert compiled_answers == [200, 200]
+    requests = "famille_graphql_requests_total"
+    ok = {"operation": "submitBookingChanges", "type": "mutation", "outcome": "ok"}
+    refused = {**ok, "outcome": "client_error"}
+    assert value(after, requests, **ok) - value(before, requests, **ok) == 1
+    assert value(after, requests, **refused) - value(before, requests, **refused) == 1
+    invalid = {"code": "INVALID"}
+    errors = "famille_graphql_errors_total"
+    assert value(after, errors, **invalid) - value(before, errors, **invalid) == 1
+    duration = "famille_graphql_request_duration_seconds_count"
+    timed = {"operation": "submitBookingChanges", "type": "mutation"}
     assert value(after, duration, **timed) - value(before, duration, **timed) == 2
