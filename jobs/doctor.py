@@ -27,9 +27,8 @@ from redis.asyncio import Redis
 from tortoise.backends.base.config_generator import expand_db_url
 
 import models.migrations
-from jobs.outbox import relay_heartbeat_key
+from jobs.outbox import backlog, relay_heartbeat_key
 from jobs.probes import failure_text, smtp_greeting_failure
-from models.outbox import OutboxJob
 from models.payments import PaymentMode, PaymentProvider, PaymentSetup
 from settings import Settings
 
@@ -238,20 +237,18 @@ async def check_payments(settings: Settings) -> list[Finding]:
 
 async def check_crons(settings: Settings, redis: Redis | None, now: datetime) -> Finding:
     """The worker's relay cron runs every 20 s and leaves its time in Redis; outbox rows
-    not handed over for long mean no API nor worker relays them."""
+    not handed over for long mean no API nor worker relays them (the outbox's lag, read as
+    /metrics reads it: ``jobs.outbox.backlog``)."""
     name = "Worker et crons"
     limit = timedelta(minutes=settings.doctor_cron_max_minutes)
-    waiting = OutboxJob.filter(relayed_at__isnull=True, created_at__lte=now - limit)
-    count = await waiting.count()
-    if count:
-        oldest = await waiting.order_by("created_at").first().values_list("created_at", flat=True)
-        assert isinstance(oldest, datetime)
+    oldest, count = await backlog()
+    if oldest is not None and now - oldest >= limit:
         minutes = int((now - oldest).total_seconds() // 60)
         return Finding(
             name,
             Level.ERREUR,
-            f"{count} travail(aux) en attente depuis {minutes} min : aucun worker ne relaie "
-            "la file (famille worker arrêté, ou Redis injoignable)",
+            f"{count} travail(aux) en attente, le plus ancien depuis {minutes} min : aucun "
+            "worker ne relaie la file (famille worker arrêté, ou Redis injoignable)",
         )
     if not settings.redis_url or redis is None:
         return Finding(name, Level.OK, "aucun travail en retard (worker de `famille dev`)")

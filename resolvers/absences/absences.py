@@ -28,6 +28,7 @@ from resolvers.core.outbox import queue_mail
 from resolvers.core.transactions import atomic
 from resolvers.documents import documents
 from resolvers.households.households import guardian_emails, household_for, require_staff
+from resolvers.households.requests import create_request, record_opening
 from resolvers.live import live
 
 _REASONS = {
@@ -169,15 +170,13 @@ async def report_absence(
         f"({_REASONS[form.reason]})"
     )
     async with atomic():
-        request = await Request.create(
-            tenant_id=household.tenant_id,
-            household=household,
-            submitted_by=actor,
-            kind=RequestKind.ABSENCE_REPORT,
-            summary=summary[:300],
+        request = await create_request(
+            household,
+            RequestKind.ABSENCE_REPORT,
+            summary,
+            actor=actor,
             status=RequestStatus.IN_REVIEW if late else RequestStatus.COMPLETED,
-            created_at=now,
-            updated_at=now,
+            at=now,
         )
         report = await AbsenceReport.create(
             household=household,
@@ -231,42 +230,20 @@ async def report_absence(
         await documents.attach(request, attached, clock=clock)
         if in_time:
             await cancel_in_time(context, in_time, request_id=request.id, clock=clock)
-        comment = (
-            f"{len(in_time)} jour(s) annulé(s) dans les délais, "
-            f"{len(late)} jour(s) hors délai soumis au service"
-        )
-        events = [
-            RequestEvent(
-                request=request,
-                status=RequestStatus.SUBMITTED,
-                actor=actor,
-                comment=comment,
-                created_at=now,
-            )
-        ]
-        if not late:
-            events.append(
-                RequestEvent(
-                    request=request,
-                    status=RequestStatus.COMPLETED,
-                    actor=actor,
-                    comment="Jours annulés",
-                    created_at=now,
-                )
-            )
-        await RequestEvent.bulk_create(events)
         staff = actor.role != AccountRole.PARENT
         reported = live.CalendarChanges(
             live.CalendarChangeKind.ABSENCE_REPORTED, by_staff=staff, request_id=request.id
         )
         for child_id, activity_id, day in [*in_time, *late]:
             reported.add(child_id, activity_id, day)
-        await live.record(
-            [
-                *reported.events({form.child_id: household.id}),
-                live.request_event(request, live.RequestChangeKind.CREATED, by_staff=staff),
-            ],
+        await record_opening(
+            request,
+            actor=actor,
             clock=clock,
+            comment=f"{len(in_time)} jour(s) annulé(s) dans les délais, "
+            f"{len(late)} jour(s) hors délai soumis au service",
+            done="Jours annulés",
+            with_events=reported.events({form.child_id: household.id}),
         )
         saved = await AbsenceDay.filter(report=report).order_by("day", "activity_id")
         await queue_mail(

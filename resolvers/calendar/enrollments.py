@@ -14,6 +14,7 @@ from resolvers.core.outbox import queue_mail
 from resolvers.core.transactions import atomic
 from resolvers.households import consents
 from resolvers.households.households import guardian_emails, household_for, require_staff
+from resolvers.households.requests import create_request, record_opening
 from resolvers.live import live
 
 _DECISIONS = {
@@ -84,17 +85,15 @@ async def enroll(
     summary = f"Inscription de {child.first_names} : {activity.name} ({site.name}, {period.name})"
     try:
         async with atomic():
-            request = await Request.create(
-                tenant_id=household.tenant_id,
-                household=household,
-                submitted_by=actor,
-                kind=RequestKind.ENROLLMENT,
-                summary=summary[:300],
+            request = await create_request(
+                household,
+                RequestKind.ENROLLMENT,
+                summary,
+                actor=actor,
                 status=RequestStatus.COMPLETED
                 if status == EnrollmentStatus.ACTIVE
                 else RequestStatus.SUBMITTED,
-                created_at=now,
-                updated_at=now,
+                at=now,
             )
             enrollment = await Enrollment.create(
                 child=child,
@@ -108,26 +107,8 @@ async def enroll(
                 decided_by=actor if status == EnrollmentStatus.ACTIVE else None,
                 decided_at=now if status == EnrollmentStatus.ACTIVE else None,
             )
-            events = [
-                RequestEvent(
-                    request=request, status=RequestStatus.SUBMITTED, actor=actor, created_at=now
-                )
-            ]
-            if status == EnrollmentStatus.ACTIVE:
-                events.append(
-                    RequestEvent(
-                        request=request,
-                        status=RequestStatus.COMPLETED,
-                        actor=actor,
-                        created_at=now,
-                        comment="Inscription active",
-                    )
-                )
-            await RequestEvent.bulk_create(events)
-            await live.record(
-                [live.request_event(request, live.RequestChangeKind.CREATED, by_staff=staff)],
-                clock=clock,
-            )
+            # The enrolment's row first: a duplicate fails before the history is written.
+            await record_opening(request, actor=actor, clock=clock, done="Inscription active")
     except IntegrityError:
         raise DomainError(
             CommonErrorCode.INVALID,

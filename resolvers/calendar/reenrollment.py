@@ -41,6 +41,7 @@ from resolvers.core.french import format_date
 from resolvers.core.outbox import mail_job, queue_mail, record_jobs
 from resolvers.core.transactions import atomic
 from resolvers.households.households import guardian_emails, household_for, require_staff
+from resolvers.households.requests import open_request
 from resolvers.live import live
 from settings import get_settings
 
@@ -347,35 +348,18 @@ async def answer_reenrollments(
             f"{row.child.first_names} — {row.activity.name} ({_WORDS[row.status]})"
             for row in rows.values()
         )
-        request = await Request.create(
-            tenant_id=household.tenant_id,
-            household=household,
-            submitted_by=actor,
-            kind=RequestKind.ENROLLMENT,
-            summary=summary[:300],
-            status=RequestStatus.SUBMITTED,
-            created_at=now,
-            updated_at=now,
+        dropped_only = all(row.status == ReenrollmentStatus.DROPPED for row in rows.values())
+        request = await open_request(
+            household,
+            RequestKind.ENROLLMENT,
+            summary,
+            actor=actor,
+            clock=clock,
+            # Nothing for staff to decide when every line is dropped: done at once.
+            status=RequestStatus.COMPLETED if dropped_only else RequestStatus.SUBMITTED,
+            done="Inscriptions arrêtées pour l'année prochaine",
+            at=now,
         )
-        events = [
-            RequestEvent(
-                request=request, status=RequestStatus.SUBMITTED, actor=actor, created_at=now
-            )
-        ]
-        if all(row.status == ReenrollmentStatus.DROPPED for row in rows.values()):
-            # Nothing for staff to decide: the request is done at once.
-            request.status = RequestStatus.COMPLETED
-            await request.save(update_fields=["status"])
-            events.append(
-                RequestEvent(
-                    request=request,
-                    status=RequestStatus.COMPLETED,
-                    actor=actor,
-                    created_at=now,
-                    comment="Inscriptions arrêtées pour l'année prochaine",
-                )
-            )
-        await RequestEvent.bulk_create(events)
         for row in rows.values():
             row.answered_by_id = actor.id
             row.answered_at = now
@@ -390,10 +374,6 @@ async def answer_reenrollments(
                     "request_id",
                 ]
             )
-        await live.record(
-            [live.request_event(request, live.RequestChangeKind.CREATED, by_staff=False)],
-            clock=clock,
-        )
         await _close_replaced(replaced, request, actor, clock)
         for email in await guardian_emails(household.id):
             await queue_mail(

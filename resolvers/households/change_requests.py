@@ -11,14 +11,14 @@ from typing import Any
 
 from models.accounts import Account, AccountRole
 from models.households import Child, Diet
-from models.requests import Request, RequestEvent, RequestKind, RequestStatus
+from models.requests import Request, RequestKind
 from resolvers.core import audit
 from resolvers.core.clock import Clock
 from resolvers.core.errors import DomainError, Forbidden, HouseholdErrorCode, NotFound
 from resolvers.core.transactions import atomic
 from resolvers.households.family_files import ChildChanges, check_child
 from resolvers.households.households import household_for
-from resolvers.live import live
+from resolvers.households.requests import open_request
 
 PAYLOAD_VERSION = 1
 _LABELS = {
@@ -79,27 +79,15 @@ async def request_child_update(
         )
     labels = list(dict.fromkeys(_LABELS[name] for name in wanted))
     summary = f"Modification de la fiche de {child.first_names} : {', '.join(labels)}"
-    now = clock.now()
     async with atomic():
-        request = await Request.create(
-            tenant_id=household.tenant_id,
-            household=household,
-            submitted_by=actor,
-            kind=RequestKind.CHILD_UPDATE,
-            status=RequestStatus.SUBMITTED,
-            summary=summary[:300],
-            payload={"version": PAYLOAD_VERSION, "child": child.id, "changes": wanted},
-            created_at=now,
-            updated_at=now,
-        )
-        await RequestEvent.create(
-            request=request, status=RequestStatus.SUBMITTED, actor=actor, created_at=now
-        )
-        await live.record(
-            [live.request_event(request, live.RequestChangeKind.CREATED, by_staff=False)],
+        return await open_request(
+            household,
+            RequestKind.CHILD_UPDATE,
+            summary,
+            actor=actor,
             clock=clock,
+            payload={"version": PAYLOAD_VERSION, "child": child.id, "changes": wanted},
         )
-    return request
 
 
 async def apply_child_update(staff: Account, request: Request, *, clock: Clock) -> Child:

@@ -19,7 +19,7 @@ from models.billing import Attendance, InvoiceLine
 from models.bookings import Booking, BookingStatus
 from models.feeds import CalendarFeed
 from models.households import Child, Diet, FamilyQuotientSource, Guardian, Household
-from models.requests import RequestKind
+from models.requests import RequestKind, RequestStatus
 from resolvers.core import audit
 from resolvers.core.clock import Clock
 from resolvers.core.errors import (
@@ -35,7 +35,7 @@ from resolvers.households.households import (
     household_for,
     require_staff,
 )
-from resolvers.households.requests import record_completed_request
+from resolvers.households.requests import open_request
 
 
 class Residency(StrEnum):
@@ -564,12 +564,13 @@ async def set_paperless(
         household.paperless = paperless
         await household.save(update_fields=["paperless"])
         if actor.role == AccountRole.PARENT:
-            await record_completed_request(
+            await open_request(
                 household,
                 RequestKind.CONTACT_DETAILS_UPDATE,
                 "Facture en ligne activée" if paperless else "Factures papier demandées",
                 actor=actor,
                 clock=clock,
+                status=RequestStatus.COMPLETED,
                 payload={"changes": {"paperless": {"before": not paperless, "after": paperless}}},
             )
         else:

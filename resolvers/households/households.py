@@ -10,7 +10,7 @@ from tortoise.expressions import Q
 
 from models.accounts import Account, AccountRole, Civility
 from models.households import AccessKey, Child, Contact, ContactKind, Diet, Guardian, Household
-from models.requests import RequestKind
+from models.requests import RequestKind, RequestStatus
 from models.tenants import Tenant
 from resolvers.core import audit
 from resolvers.core.clock import Clock
@@ -28,7 +28,7 @@ from resolvers.core.roles import FamilyData, require_family_data
 from resolvers.core.roles import require_staff as require_staff  # the guard, re-exported
 from resolvers.core.security import digest, new_access_key, normalise_access_key
 from resolvers.core.transactions import atomic
-from resolvers.households.requests import record_completed_request
+from resolvers.households.requests import open_request
 from settings import get_settings
 
 # References generated from the row id; typed ones may not take this shape (no collision).
@@ -428,12 +428,13 @@ async def update_contact_details(
                     changes[name] = {"before": getattr(guardian, name), "after": value}
                     setattr(guardian, name, value)
             await guardian.save()
-        await record_completed_request(
+        await open_request(
             household,
             RequestKind.CONTACT_DETAILS_UPDATE,
             "Mise à jour des coordonnées" if changes else "Coordonnées confirmées sans changement",
             actor=actor,
             clock=clock,
+            status=RequestStatus.COMPLETED,
             payload={"changes": changes},
         )
     return household
@@ -493,12 +494,13 @@ async def add_contact(
     form = _checked_contact(form)
     async with atomic():
         contact = await Contact.create(household=household, **asdict(form))
-        await record_completed_request(
+        await open_request(
             household,
             RequestKind.CONTACT_ADD,
             contact_request_summary(RequestKind.CONTACT_ADD, _contact_label(form)),
             actor=actor,
             clock=clock,
+            status=RequestStatus.COMPLETED,
             payload={"contact": contact.id},
         )
     return contact
@@ -526,12 +528,13 @@ async def update_contact(
     async with atomic():
         contact.update_from_dict(asdict(form))
         await contact.save()
-        await record_completed_request(
+        await open_request(
             household,
             RequestKind.CONTACT_UPDATE,
             contact_request_summary(RequestKind.CONTACT_UPDATE, _contact_label(form)),
             actor=actor,
             clock=clock,
+            status=RequestStatus.COMPLETED,
             payload={"contact": contact.id},
         )
     return contact
@@ -541,12 +544,13 @@ async def remove_contact(actor: Account | None, contact_id: int, *, clock: Clock
     contact, household = await _contact_for(actor, contact_id)
     assert actor is not None
     async with atomic():
-        await record_completed_request(
+        await open_request(
             household,
             RequestKind.CONTACT_REMOVE,
             contact_request_summary(RequestKind.CONTACT_REMOVE, _contact_label(contact)),
             actor=actor,
             clock=clock,
+            status=RequestStatus.COMPLETED,
             payload={"contact": contact.id},
         )
         await contact.delete()

@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from tortoise.functions import Count
@@ -13,55 +14,122 @@ from resolvers.core.clock import Clock
 from resolvers.core.sql import Params, fetch
 from resolvers.live import live
 
+# The comment of the COMPLETED step of a request processed on submission, unless the caller
+# says what was done.
+PROCESSED_AT_ONCE = "Traitée automatiquement"
 
-async def record_completed_request(
+
+async def open_request(
     household: Household,
     kind: RequestKind,
     summary: str,
     *,
     actor: Account,
     clock: Clock,
+    status: RequestStatus = RequestStatus.SUBMITTED,
     payload: dict[str, Any] | None = None,
-    comment: str = "Traitée automatiquement",
+    comment: str = "",
+    done: str = PROCESSED_AT_ONCE,
+    at: datetime | None = None,
+    by_staff: bool | None = None,
 ) -> Request:
-    """A request processed on submission: history 'submitted' then 'completed'."""
-    now = clock.now()
-    request = await Request.create(
+    """A family's request is opened: its row, the history it starts with, and the live event
+    that tells the family's phones and the staff's inbox it exists.
+
+    Every domain that records a request goes through here (or through ``create_request`` then
+    ``record_opening``), so that one place decides what a new request looks like in
+    « dernières demandes » and in the inbox. The booking submit writes the same rows in its
+    own SQL statement (resolvers/calendar/bookings.py, the opening-day surge path).
+    """
+    request = await create_request(
+        household,
+        kind,
+        summary,
+        actor=actor,
+        status=status,
+        payload=payload,
+        at=at or clock.now(),
+    )
+    await record_opening(
+        request, actor=actor, clock=clock, comment=comment, done=done, by_staff=by_staff
+    )
+    return request
+
+
+async def create_request(
+    household: Household,
+    kind: RequestKind,
+    summary: str,
+    *,
+    actor: Account,
+    status: RequestStatus,
+    at: datetime,
+    payload: dict[str, Any] | None = None,
+) -> Request:
+    """The request's row alone, for a caller whose own rows must point at the request before
+    its history and live event are written (``record_opening``, in the same transaction).
+
+    ``status`` is where the request starts: ``SUBMITTED`` for staff to decide, ``COMPLETED``
+    when it was processed on submission, ``IN_REVIEW`` when part of it already waits for an
+    agent (an absence reported late). The summary is cut to the column's 300 characters.
+    """
+    return await Request.create(
         tenant_id=household.tenant_id,
         household=household,
         submitted_by=actor,
         kind=kind,
-        status=RequestStatus.COMPLETED,
+        status=status,
         summary=summary[:300],
         payload=payload or {},
-        created_at=now,
-        updated_at=now,
+        created_at=at,
+        updated_at=at,
     )
-    await RequestEvent.bulk_create(
-        [
-            RequestEvent(
-                request=request, status=RequestStatus.SUBMITTED, actor=actor, created_at=now
-            ),
+
+
+async def record_opening(
+    request: Request,
+    *,
+    actor: Account,
+    clock: Clock,
+    comment: str = "",
+    done: str = PROCESSED_AT_ONCE,
+    by_staff: bool | None = None,
+    with_events: Sequence[live.LiveEvent] = (),
+) -> None:
+    """The history a new request starts with and the live event of its creation.
+
+    History: a ``SUBMITTED`` step (with the family's words, ``comment``), then a
+    ``COMPLETED`` step (``done``) if the request was processed on submission, both at the
+    request's creation time, in one statement. The live event says whether staff opened it
+    (``by_staff``: by default, whether the actor is an agent); ``with_events`` are the
+    caller's other live events of the same change, recorded before it in the same outbox row.
+    """
+    at = request.created_at
+    events = [
+        RequestEvent(
+            request=request,
+            status=RequestStatus.SUBMITTED,
+            actor=actor,
+            comment=comment,
+            created_at=at,
+        )
+    ]
+    if request.status == RequestStatus.COMPLETED:
+        events.append(
             RequestEvent(
                 request=request,
                 status=RequestStatus.COMPLETED,
                 actor=actor,
-                comment=comment,
-                created_at=now,
-            ),
-        ]
-    )
-    await live.record(
-        [
-            live.request_event(
-                request,
-                live.RequestChangeKind.CREATED,
-                by_staff=actor.role != AccountRole.PARENT,
+                comment=done,
+                created_at=at,
             )
-        ],
+        )
+    await RequestEvent.bulk_create(events)
+    staff = actor.role != AccountRole.PARENT if by_staff is None else by_staff
+    await live.record(
+        [*with_events, live.request_event(request, live.RequestChangeKind.CREATED, by_staff=staff)],
         clock=clock,
     )
-    return request
 
 
 @dataclass

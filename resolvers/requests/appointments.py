@@ -9,14 +9,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from models.accounts import Account, AccountRole
-from models.requests import Request, RequestEvent, RequestKind, RequestStatus
+from models.requests import Request, RequestKind, RequestStatus
 from models.tenants import Tenant
 from resolvers.core.clock import Clock
 from resolvers.core.errors import CommunicationErrorCode, DomainError, Forbidden, NotFound
 from resolvers.core.french import format_datetime
 from resolvers.core.transactions import atomic
 from resolvers.households.households import household_for, require_staff
-from resolvers.live import live
+from resolvers.households.requests import open_request
 from resolvers.requests.requests_inbox import MAX_COMMENT, move_request
 
 PAYLOAD_VERSION = 1
@@ -80,32 +80,17 @@ async def request_appointment(
             "preferredSlots",
         )
     message = _text(message, MAX_COMMENT, "message", "le message", required=False)
-    now = clock.now()
     async with atomic():
-        request = await Request.create(
-            tenant_id=household.tenant_id,
-            household=household,
-            submitted_by=actor,
-            kind=RequestKind.APPOINTMENT,
-            status=RequestStatus.SUBMITTED,
-            summary=f"Demande de rendez-vous : {subject}"[:300],
-            payload={"version": PAYLOAD_VERSION, "subject": subject, "slots": slots},
-            created_at=now,
-            updated_at=now,
-        )
         # The parent's own words live in the history step, as for the other requests.
-        await RequestEvent.create(
-            request=request,
-            status=RequestStatus.SUBMITTED,
+        return await open_request(
+            household,
+            RequestKind.APPOINTMENT,
+            f"Demande de rendez-vous : {subject}",
             actor=actor,
-            comment=f"Créneaux souhaités : {', '.join(slots)}. {message}".strip()[:MAX_COMMENT],
-            created_at=now,
-        )
-        await live.record(
-            [live.request_event(request, live.RequestChangeKind.CREATED, by_staff=False)],
             clock=clock,
+            payload={"version": PAYLOAD_VERSION, "subject": subject, "slots": slots},
+            comment=f"Créneaux souhaités : {', '.join(slots)}. {message}".strip()[:MAX_COMMENT],
         )
-    return request
 
 
 async def answer_appointment(

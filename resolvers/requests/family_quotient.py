@@ -8,14 +8,14 @@ from datetime import date
 
 from models.accounts import Account, AccountRole
 from models.households import FamilyQuotientSource
-from models.requests import Request, RequestEvent, RequestKind, RequestStatus
+from models.requests import Request, RequestKind, RequestStatus
 from resolvers.core.clock import Clock
 from resolvers.core.errors import DomainError, Forbidden, HouseholdErrorCode, NotFound
 from resolvers.core.transactions import atomic
 from resolvers.documents import documents
 from resolvers.households.family_files import set_family_quotient
 from resolvers.households.households import household_for, require_staff
-from resolvers.live import live
+from resolvers.households.requests import open_request
 from resolvers.requests.requests_inbox import MAX_COMMENT, move_request
 
 PAYLOAD_VERSION = 1
@@ -51,32 +51,18 @@ async def request_family_quotient(
         attached = await documents.owned_documents(actor, household.id, document_ids)
     except NotFound:
         raise NotFound("Document", "documentIds") from None
-    now = clock.now()
     async with atomic():
-        request = await Request.create(
-            tenant_id=household.tenant_id,
-            household=household,
-            submitted_by=actor,
-            kind=RequestKind.FAMILY_QUOTIENT,
-            status=RequestStatus.SUBMITTED,
-            summary="Mise à jour du quotient familial (justificatif joint)",
+        request = await open_request(
+            household,
+            RequestKind.FAMILY_QUOTIENT,
+            "Mise à jour du quotient familial (justificatif joint)",
+            actor=actor,
+            clock=clock,
             # The parent's words live in the history step (erased with it by retention).
             payload={"version": PAYLOAD_VERSION},
-            created_at=now,
-            updated_at=now,
-        )
-        await RequestEvent.create(
-            request=request,
-            status=RequestStatus.SUBMITTED,
-            actor=actor,
             comment=comment,
-            created_at=now,
         )
         await documents.attach(request, attached, clock=clock)
-        await live.record(
-            [live.request_event(request, live.RequestChangeKind.CREATED, by_staff=False)],
-            clock=clock,
-        )
     return request
 
 

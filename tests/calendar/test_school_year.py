@@ -10,9 +10,11 @@ from models.accounts import AccountRole
 from models.bookings import Enrollment, EnrollmentStatus
 from models.catalogue import Opening, Period
 from models.households import Child
+from models.outbox import OutboxJob
 from models.requests import Request, RequestStatus
 from resolvers.calendar.catalogue import create_site
 from resolvers.core.clock import FrozenClock
+from resolvers.live.live import LIVE_EVENTS_FUNCTION
 from tests.calendar.test_bookings import parent_of
 from tests.conftest import GraphQL, Mailbox
 from tests.factories import (
@@ -476,3 +478,37 @@ async def test_a_familys_proposals_cost_the_same_whatever_its_size(
 
     assert (len(small["data"]["reenrollments"]), len(large["data"]["reenrollments"])) == (2, 5)
     assert big_log.count == small_log.count, big_log.statements
+
+
+async def test_an_answer_given_by_an_agent_shows_as_the_towns(
+    api: GraphQL, clock: FrozenClock
+) -> None:
+    f = await school(clock)
+    await opened(api, f)
+    lines = (await api(LINES, {"householdId": f["household_id"]}, token=f["token"]))["data"][
+        "reenrollments"
+    ]
+    cp = next(line for line in lines if line["status"] == "PROPOSED")
+
+    # an agent at the desk answers for the family, who said so on the phone
+    answer = await api(
+        ANSWER,
+        {
+            "householdId": f["household_id"],
+            "answers": [{"reenrollmentId": cp["id"], "choice": "CONFIRM"}],
+        },
+        token=f["agent_token"],
+    )
+    assert answer["data"]["answerReenrollments"]["errors"] == []
+
+    # the family's live view says the town made the change, not the family
+    request = await Request.get(
+        household_id=f["household"].id, summary__startswith="Réinscriptions"
+    )
+    created = [
+        event
+        for job in await OutboxJob.filter(function=LIVE_EVENTS_FUNCTION)
+        for event in job.kwargs["events"]
+        if event.get("request_id") == request.id
+    ]
+    assert [event["by_staff"] for event in created] == [True]

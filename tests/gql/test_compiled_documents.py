@@ -17,11 +17,11 @@ from gql.mobile import compiled
 from gql.persisted import _Known
 from models.accounts import AccountRole
 from models.persisted import PersistedDocument
-from models.requests import RequestKind
+from models.requests import RequestKind, RequestStatus
 from resolvers.calendar.bookings import BookingAction, BookingChange, ChangeSet, submit_changes
 from resolvers.calendar.catalogue import add_calendar_exception
 from resolvers.core.clock import FrozenClock
-from resolvers.households.requests import record_completed_request
+from resolvers.households.requests import open_request
 from resolvers.messages.messages import start_thread
 from settings import get_settings
 from tests.billing_factories import make_billing_town
@@ -315,8 +315,13 @@ async def households(clock: FrozenClock, rng: random.Random) -> dict[str, Any]:
             author = rng.choice([town.staff, parent])
             await start_thread(author, household.id, f"Objet {n}", "Bonjour", clock=clock)
         for n in range(rng.randint(0, 4)):
-            await record_completed_request(
-                household, RequestKind.CONTACT_UPDATE, f"Changement {n}", actor=parent, clock=clock
+            await open_request(
+                household,
+                RequestKind.CONTACT_UPDATE,
+                f"Changement {n}",
+                actor=parent,
+                clock=clock,
+                status=RequestStatus.COMPLETED,
             )
         found.append({"id": encode_id("Household", household.id), "token": token})
     regisseur = await make_account(town.tenant, clock, role=AccountRole.REGISSEUR)

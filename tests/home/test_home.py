@@ -8,11 +8,11 @@ from typing import Any
 from gql.ids import encode_id
 from models.accounts import AccountRole
 from models.households import Child
-from models.requests import RequestKind
+from models.requests import RequestKind, RequestStatus
 from resolvers.calendar.bookings import BookingAction, ChangeSet, Recurrence, submit_changes
 from resolvers.calendar.enrollments import enroll
 from resolvers.core.clock import FrozenClock
-from resolvers.households.requests import record_completed_request
+from resolvers.households.requests import open_request
 from resolvers.messages.messages import start_thread
 from tests.billing_factories import BillingTown, make_billing_town
 from tests.calendar.test_bookings import parent_of
@@ -91,8 +91,13 @@ async def test_a_parent_sees_the_next_days_the_bills_the_messages_and_the_reques
     await start_thread(town.staff, household.id, "Cantine", "Bonjour", clock=clock)
     await start_thread(parent, household.id, "Question", "Bonjour", clock=clock)
     for n in range(3):
-        await record_completed_request(
-            household, RequestKind.CONTACT_UPDATE, f"Changement {n}", actor=parent, clock=clock
+        await open_request(
+            household,
+            RequestKind.CONTACT_UPDATE,
+            f"Changement {n}",
+            actor=parent,
+            clock=clock,
+            status=RequestStatus.COMPLETED,
         )
 
     # when the parent opens the app
@@ -234,8 +239,13 @@ async def test_the_home_screen_costs_the_same_statements_whatever_the_family(
     for n in range(5):
         await make_invoice(town.tenant, town.authority, big, 1000 + n, f"26100000{n:02d}", n)
         await start_thread(town.staff, big.id, f"Objet {n}", "Bonjour", clock=clock)
-        await record_completed_request(
-            big, RequestKind.CONTACT_UPDATE, f"Changement {n}", actor=parent, clock=clock
+        await open_request(
+            big,
+            RequestKind.CONTACT_UPDATE,
+            f"Changement {n}",
+            actor=parent,
+            clock=clock,
+            status=RequestStatus.COMPLETED,
         )
 
     # when each parent opens the app

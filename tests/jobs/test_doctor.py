@@ -268,15 +268,18 @@ async def test_an_outbox_row_waiting_for_minutes_is_an_error(
     while await relay_outbox(backend.redis, clock=clock, stale=False):
         pass
     await relay_outbox_cron({"redis": backend.redis, "clock": clock})
-    row = await OutboxJob.create(
+    # given a row stuck for 7 minutes, and one written just now behind it
+    stuck = await OutboxJob.create(
         function="doctor_test", kwargs={}, created_at=clock.now() - timedelta(minutes=7)
     )
+    fresh = await OutboxJob.create(function="doctor_test", kwargs={}, created_at=clock.now())
     try:
         finding = await check_crons(settings(redis_url=REDIS_URL), backend.redis, clock.now())
     finally:
-        await row.delete()
+        await OutboxJob.filter(id__in=[stuck.id, fresh.id]).delete()
+    # then the doctor counts both, and dates the lag from the oldest (as /metrics does)
     assert finding.level == Level.ERREUR
-    assert finding.message.startswith("1 travail(aux) en attente depuis 7 min")
+    assert finding.message.startswith("2 travail(aux) en attente, le plus ancien depuis 7 min")
 
 
 # --- disk
