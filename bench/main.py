@@ -287,7 +287,7 @@ async def measure_calendar(
         results[name] = {}
         requests: dict[str, list[bytes]] = {}
         for server, days in servers:
-            if server.name == "compiled":
+            if server.name.endswith("compiled"):
                 payloads = [(t, scenarios.compiled_calendar(t, span)) for t in targets]
             elif server.name != "raw":
                 payloads = [(t, scenarios.ours_calendar(t, span, days)) for t in targets]
@@ -613,6 +613,14 @@ def print_report(report: Report, args: argparse.Namespace) -> bool:
                 f"versus {runs['versus'].loaded.throughput / raw_rate:6.1%} of raw; p50 "
                 f"{runs['ours'].single.p50:.2f} vs {runs['versus'].single.p50:.2f} ms"
             )
+            if "compiled" in runs and "versus compiled" in runs:
+                ours, versus = runs["compiled"], runs["versus compiled"]
+                print(
+                    f"  {name:5} compiled {ours.loaded.throughput / raw_rate:6.1%} of raw, "
+                    f"versus compiled {versus.loaded.throughput / raw_rate:6.1%}; CPU per "
+                    f"request {ours.cpu_ms_per_request:.2f} vs {versus.cpu_ms_per_request:.2f} "
+                    f"ms (raw {runs['raw'].cpu_ms_per_request:.2f})"
+                )
     if report.profile:
         print()
         print(report.profile.rstrip())
@@ -701,6 +709,10 @@ async def bench(args: argparse.Namespace, logs: Path) -> bool:
                 report.versus = args.versus
                 report.versus_days_kind = await detect_days_kind(versus)
                 measured.append((versus, scenarios.days_selection(report.versus_days_kind)))
+                if report.versus_days_kind == "OBJECT":  # its compiled path too, if it has one
+                    measured.append(
+                        (Server("versus compiled", versus.port, versus.process, versus.log), "")
+                    )
             measured.append((raw, ""))
             chosen = await booking_children(ours, all_targets, days)
             print("in process: SQL statements per request, raw SQL check")

@@ -1,8 +1,13 @@
-"""Where our requests spend their time: the month calendar, the year calendar and the
-180-day submit, run in process under pyinstrument, in a fresh interpreter so that its heap
-(and so its garbage collections) is the app's, as in the server.
+"""Where our requests spend their time: the month calendar, the year calendar (through the
+general executor, and as the mobile app's compiled document asks them) and the 180-day
+submit, run in process under pyinstrument, in a fresh interpreter so that its heap (and so
+its garbage collections) is the app's, as in the server.
 
-    .venv/bin/python -m bench.profile [--booking-child ID]
+    .venv/bin/python -m bench.profile [--booking-child ID] [--only compiled]
+
+``--only`` keeps the runs whose name contains the word (``compiled``: the two compiled
+calendars). Each run also prints the process's CPU time per request (unprofiled): on a
+shared machine it moves much less than the wall time.
 
 pyinstrument is a sampling profiler (graphql-core's many small calls are not inflated as
 under cProfile); it is not a project dependency: ``.venv/bin/pip install pyinstrument``.
@@ -17,6 +22,7 @@ import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from bench.client import Reply
@@ -32,6 +38,10 @@ PHASES: list[tuple[str | None, str, str]] = [
     (None, "graphql/execution/", "graphql-core execution (fields, result completion)"),
     ("convert_arguments", "strawberry/", "strawberry: arguments → input objects"),
     ("get_context", "gql/app.py", "ours: context (request id, DataLoaders)"),
+    ("_compiled_response", "gql/app.py", "ours: compiled view (headers, metrics, log)"),
+    ("answer", "gql/mobile/compiled.py", "ours: compiled (recognise, variables, edge rules)"),
+    ("persisted_text", "gql/persisted.py", "ours: persisted query lookup"),
+    ("_complete", "gql/mobile/compiled.py", "ours: compiled: objects → JSON"),
     (
         "authenticate",
         "resolvers/accounts/accounts.py",
@@ -105,6 +115,7 @@ class Profile:
 
     requests: int
     per_request_ms: float  # in process, unprofiled
+    cpu_per_request_ms: float  # this process's CPU time (PostgreSQL's not included)
     phases: list[tuple[str, float]]
     packages: list[tuple[str, float]]
     top: list[tuple[str, float]]  # functions by self time
@@ -121,9 +132,10 @@ async def profile(run: Callable[[], Awaitable[None]], requests: int) -> Profile:
     from pyinstrument import Profiler
 
     with GcWatch() as collections:
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         await run()
         per_request = (time.perf_counter() - started) / requests * 1000
+        cpu_per_request = (time.process_time() - cpu_started) / requests * 1000
     profiler = Profiler(interval=0.0002, async_mode="disabled")
     profiler.start()
     await run()
@@ -162,6 +174,7 @@ async def profile(run: Callable[[], Awaitable[None]], requests: int) -> Profile:
     return Profile(
         requests=requests,
         per_request_ms=per_request,
+        cpu_per_request_ms=cpu_per_request,
         phases=_ranked(phases, total),
         packages=_ranked(packages, total),
         top=_ranked(functions, total)[:15],
@@ -173,7 +186,8 @@ def describe(name: str, prof: Profile) -> str:
     width = 58
     lines = [
         f"Profile of our {name}, in process (pyinstrument, {prof.requests} requests; "
-        f"{prof.per_request_ms:.2f} ms per request unprofiled, without uvicorn and HTTP):",
+        f"{prof.per_request_ms:.2f} ms per request unprofiled, "
+        f"{prof.cpu_per_request_ms:.2f} ms of CPU, without uvicorn and HTTP):",
         f"  {'by phase (innermost)':{width}}   by package (self time)",
     ]
     for n in range(max(len(prof.phases), len(prof.packages))):
@@ -198,7 +212,7 @@ def describe(name: str, prof: Profile) -> str:
     return "\n".join(lines)
 
 
-async def profile_ours(booking_child: int | None) -> list[str]:
+async def profile_ours(booking_child: int | None, only: str = "") -> list[str]:
     from bench import scenarios
 
     def calendar_ok(reply: Reply) -> bool:
@@ -221,6 +235,11 @@ async def profile_ours(booking_child: int | None) -> list[str]:
                 [(t, scenarios.ours_calendar(t, span, days)) for t in sample],
                 calendar_ok,
             )
+            if days:  # the mobile document (gql/mobile/), by its hash as a phone sends it
+                runs[f"compiled {name}"] = (
+                    [(t, scenarios.compiled_calendar(t, span)) for t in sample],
+                    calendar_ok,
+                )
         if booking_child is not None:
             target = next(t for t in targets if t.child_id == booking_child)
             lines = await booking_lines(client, target, days)
@@ -232,7 +251,13 @@ async def profile_ours(booking_child: int | None) -> list[str]:
                 "/graphql", scenarios.ours_booking(target, lines, "BOOK"), target.token
             )
             runs[f"{len(lines)}-day submit"] = (submits, booking_ok)
+        if any("compiled" in name for name in runs):
+            from gql.mobile.compiled import register_shipped_documents
+
+            await register_shipped_documents(now=datetime.now(UTC))
         for name, (payloads, ok) in runs.items():
+            if only not in name:
+                continue
 
             async def run(
                 payloads: list[tuple[Target, dict[str, object]]] = payloads,
@@ -260,6 +285,7 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description="profile our requests in process")
     parser.add_argument("--booking-child", type=int, default=None)
+    parser.add_argument("--only", default="", help="the runs whose name contains this")
     args = parser.parse_args()
     os.environ.setdefault("FAMILLE_DATABASE_URL", DATABASE_URL)
     try:
@@ -269,7 +295,7 @@ def main() -> None:
         return
     import uvloop
 
-    print("\n\n".join(uvloop.run(profile_ours(args.booking_child))))
+    print("\n\n".join(uvloop.run(profile_ours(args.booking_child, args.only))))
 
 
 if __name__ == "__main__":

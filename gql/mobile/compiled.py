@@ -39,6 +39,7 @@ test_compiled_submit.py compare both answers byte for byte.
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
@@ -84,6 +85,7 @@ from gql.schema import schema
 from models.accounts import Account
 from resolvers.core import logs
 from resolvers.core.clock import Clock
+from resolvers.core.sql import one_connection
 from settings import get_settings
 
 logger = logging.getLogger("famille.compiled")
@@ -400,19 +402,22 @@ async def answer(
         kwargs = _arguments(document, coerced)
     except Exception:  # noqa: BLE001 - the executor reports them, nothing has run
         return None
-    account = await account_of()
     operation = document.root.name.value
-    logs.update(operation=operation)  # as OperationMetrics does before executing
-    call = partial(document.function, account, clock=clock, **kwargs)
-    if document.handle is not None:
-        return await _mutation(document, partial(document.handle, call), account, request_id)
-    try:
-        result = await document.access.run(account, call)
-    except DomainFailure as failure:
-        return _failed(document, failure, request_id)
-    except Exception:  # noqa: BLE001 - the executor runs it again, then masks and logs it
-        logger.warning("compiled %s failed: the executor answers", document.name, exc_info=True)
-        return None
+    # A query's token lookup and statements on one pooled connection (one_connection: a
+    # mutation's transaction takes its own).
+    async with one_connection() if document.handle is None else nullcontext():
+        account = await account_of()
+        logs.update(operation=operation)  # as OperationMetrics does before executing
+        call = partial(document.function, account, clock=clock, **kwargs)
+        if document.handle is not None:
+            return await _mutation(document, partial(document.handle, call), account, request_id)
+        try:
+            result = await document.access.run(account, call)
+        except DomainFailure as failure:
+            return _failed(document, failure, request_id)
+        except Exception:  # noqa: BLE001 - the executor runs it again, then masks and logs it
+            logger.warning("compiled %s failed: the executor answers", document.name, exc_info=True)
+            return None
     try:
         data = {operation: _complete(document.plan, result)}
     except Exception:  # noqa: BLE001 - _Unexpected, or a coercion's error: the executor's

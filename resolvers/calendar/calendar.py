@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 from models.absences import AbsenceOutcome
@@ -156,22 +156,26 @@ class CalendarContext:
         bookings, counts, absences = self.bookings, self.booked_counts, self.absences
         child, activity, site = row.child_id, row.activity_id, row.site_id
         blocked = self.unpaid_blocked(now)
-        shown = []
+        closed = Outcome.CLOSED
+        shown: list[_Shown] = []
+        show = shown.append
+        # A year is hundreds of days: no lookup in the counts or absences when there are
+        # none (a slot that is not crowded, a family without absences), the usual case.
         for facts in self.days_facts(row):
             if facts.closed is not None:
-                shown.append(facts.shown(Outcome.CLOSED, render))
+                show(facts.shown(closed, render))
                 continue
             day = facts.day
             outcome = decide(
                 facts,
                 booking_status=bookings.get((child, activity, day)),
-                booked_count=counts.get((activity, site, day), 0),
+                booked_count=counts.get((activity, site, day), 0) if counts else 0,
                 now=now,
                 staff=staff,
-                absence=absences.get((child, activity, day)),
+                absence=absences.get((child, activity, day)) if absences else None,
                 unpaid_blocked=blocked,
             )
-            shown.append(facts.shown(outcome, render))
+            show(facts.shown(outcome, render))
         return shown
 
 
@@ -438,7 +442,7 @@ def calendar_counted(context: CalendarContext, now: datetime, *, staff: bool) ->
         if capacity is None:
             continue
         for facts in context.days_facts(row):
-            if (
+            if facts.closed is None and (  # a closed day is CLOSED (as show_days skips it)
                 decide(
                     facts, booking_status=None, booked_count=0, now=now, staff=staff, absence=None
                 )
@@ -508,16 +512,18 @@ async def load_day_rows(context: CalendarContext, counted: Counted) -> None:
         params,
     )
     bookings, counts, absences = context.bookings, context.booked_counts, context.absences
-    for row in rows:
-        kind, day = row["kind"], row["day"]
+    # Unpacked in the SELECT's order (kind, a, b, day, status, n): a year's few hundred
+    # rows, where five lookups by name each cost more than the loop (asyncpg's Record and
+    # sqlite3.Row are sequences of their values too).
+    for kind, a, b, day, status, n in cast(Sequence[Sequence[Any]], rows):
         if type(day) is not date:  # SQLite's ISO text (a call per row costs on a year)
             day = as_date(day)
         if kind == "booking":
-            bookings[(row["a"], row["b"], day)] = _BOOKING_STATUSES[row["status"]]
+            bookings[(a, b, day)] = _BOOKING_STATUSES[status]
         elif kind == "count":
-            counts[(row["a"], row["b"], day)] = row["n"]
+            counts[(a, b, day)] = n
         else:
-            absences[(row["a"], row["b"], day)] = _ABSENCE_OUTCOMES[row["status"]]
+            absences[(a, b, day)] = _ABSENCE_OUTCOMES[status]
 
 
 def days_of(row: EnrollmentRow, start: date, end: date) -> list[date]:
