@@ -53,7 +53,8 @@ from gql.loaders import make_loaders
 from gql.mobile import compiled
 from gql.observability import endpoint, operations
 from gql.observability.tracing import configure_tracing, instrument_app
-from gql.schema import relay_after_mutation, schema
+from gql.outbox_relay import relay_after_mutation
+from gql.schema import schema
 from gql.security_headers import SecurityHeaders
 from gql.uploads import (
     PREFLIGHT_HEADERS,
@@ -127,10 +128,7 @@ class FamilleGraphQL(GraphQL[Context, None]):
         redis = getattr(request.app.state, "redis", None)
 
         async def account_of() -> Account | None:
-            token = bearer_token(request.headers)
-            found = await authenticate(token, clock=self.clock) if token else None
-            if found:
-                logs.update(town=str(found[0].tenant_id))
+            found = await self._signed_in(request)
             return found[0] if found else None
 
         answered = await compiled.answer(
@@ -186,13 +184,19 @@ class FamilleGraphQL(GraphQL[Context, None]):
             loaders=make_loaders(self.clock),
         )
         logs.start(request_id=request_id)
-        token = bearer_token(request.headers)
-        if token:
-            found = await authenticate(token, clock=self.clock)
-            if found:
-                context.account, context.session_id = found
-                logs.update(town=str(context.account.tenant_id))
+        found = await self._signed_in(request)
+        if found:
+            context.account, context.session_id = found
         return context
+
+    async def _signed_in(self, request: Request) -> tuple[Account, int] | None:
+        """The account and session of the request's bearer token, if valid (its town in
+        the log lines from here): the general path's context and the compiled path alike."""
+        token = bearer_token(request.headers)
+        found = await authenticate(token, clock=self.clock) if token else None
+        if found:
+            logs.update(town=str(found[0].tenant_id))
+        return found
 
     def _websocket_context(self, websocket: WebSocket) -> Context:
         """One context for the connection; the account is read from the connection_init

@@ -1,13 +1,16 @@
 """Handing the jobs a request committed to arq, right after it: one relay at a time per
-Redis client, shared by every commit made meanwhile (mutations, gql/schema.py
-``OutboxRelay``; the payment callbacks, gql/payment_routes.py). If Redis is unreachable the
+Redis client, shared by every commit made meanwhile (mutations: gql/schema.py
+``OutboxRelay`` and the compiled submit, through ``relay_after_mutation``; the payment
+callbacks, gql/payment_routes.py). If Redis is unreachable the
 rows stay in the outbox table and the worker's relay cron picks them up later."""
 
 import asyncio
 import logging
 import weakref
+from typing import Any
 
 from arq import ArqRedis
+from starlette.background import BackgroundTask
 
 from jobs.outbox import relay_outbox
 from jobs.resilience import REDIS_DOWN, redis_state
@@ -74,3 +77,16 @@ async def relay_after_commit(redis: ArqRedis, clock: Clock) -> None:
             state.back()
             if relayed < RELAY_LIMIT:  # a full batch may have left rows for the next one
                 turns.covered = began
+
+
+async def relay_after_mutation(redis: ArqRedis | None, clock: Clock, response: Any) -> None:
+    """What ``OutboxRelay`` does once a mutation ran: a background task of ``response``
+    (the sub-response whose background the answer takes) when there is one free, else the
+    relay at once; nothing without Redis. The mobile app's compiled submit (gql/app.py)
+    calls it too."""
+    if redis is None:
+        return
+    if response is not None and response.background is None:
+        response.background = BackgroundTask(relay_after_commit, redis, clock)
+    else:
+        await relay_after_commit(redis, clock)

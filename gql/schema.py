@@ -3,9 +3,7 @@
 from typing import Any
 
 import strawberry
-from arq import ArqRedis
 from graphql import GraphQLError
-from starlette.background import BackgroundTask
 from strawberry.extensions import (
     MaxAliasesLimiter,
     QueryDepthLimiter,
@@ -51,7 +49,7 @@ from gql.observability.tracing import operation_extension
 from gql.operation_cache import OperationCache
 from gql.operations.mutations import OperationsMutations
 from gql.operations.queries import OperationsQueries
-from gql.outbox_relay import relay_after_commit
+from gql.outbox_relay import relay_after_mutation
 from gql.payments.mutations import PaymentMutations
 from gql.payments.queries import PaymentQueries
 from gql.payments.till import TillMutations, TillQueries
@@ -70,7 +68,6 @@ from gql.staff.mutations import StaffMutations
 from gql.staff.queries import StaffQueries
 from gql.treasury.mutations import TreasuryMutations
 from gql.treasury.queries import TreasuryQueries
-from resolvers.core.clock import Clock
 from settings import get_settings
 
 
@@ -161,19 +158,6 @@ class OutboxRelay(SchemaExtension):
         await relay_after_mutation(
             getattr(context, "redis", None), context.clock, getattr(context, "response", None)
         )
-
-
-async def relay_after_mutation(redis: ArqRedis | None, clock: Clock, response: Any) -> None:
-    """What ``OutboxRelay`` does once a mutation ran: a background task of ``response``
-    (the sub-response whose background the answer takes) when there is one free, else the
-    relay at once; nothing without Redis. The mobile app's compiled submit
-    (gql/mobile/compiled.py) calls it too."""
-    if redis is None:
-        return
-    if response is not None and response.background is None:
-        response.background = BackgroundTask(relay_after_commit, redis, clock)
-    else:
-        await relay_after_commit(redis, clock)
 
 
 class FamilleSchema(strawberry.Schema):
