@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from arq import Worker, cron
 from arq.connections import ArqRedis
+from arq.cron import CronJob
 
 from jobs.invoicing import invoice_previous_month
 from jobs.kitchen import kitchen_forecast_cron, send_kitchen_forecast
@@ -48,9 +49,19 @@ logger = logging.getLogger("famille.worker")
 PARIS = ZoneInfo("Europe/Paris")
 # Each run counted by outcome and timed (jobs/metrics.py).
 FUNCTIONS = [measured(f) for f in (send_mail, send_kitchen_forecast, reconcile_payment)]
+
+
+def relay_cron() -> CronJob:
+    """The safety net of the outbox: relays what the API could not hand over after commit,
+    at the worker's start and every 20 s. A new ``CronJob`` each call: arq keeps a cron's
+    next run on it, and a fresh one runs at its worker's start."""
+    return cron(
+        measured(relay_outbox_cron), name="relay_outbox", second={0, 20, 40}, run_at_startup=True
+    )
+
+
 CRON_JOBS = [
-    # The safety net of the outbox: relays what the API could not hand over after commit.
-    cron(measured(relay_outbox_cron), name="relay_outbox", second={0, 20, 40}, run_at_startup=True),
+    relay_cron(),
     cron(
         measured(remind_expiring_documents), name="remind_expiring_documents", hour={8}, minute={0}
     ),
@@ -100,11 +111,19 @@ def build_worker(
     burst: bool = False,
     ctx: dict[str, Any] | None = None,
     close_db_on_exit: bool = True,
+    crons: bool = True,
 ) -> Worker:
-    """A worker on an existing pool: used in-process by ``famille dev`` and by the tests."""
+    """A worker on an existing pool: used in-process by ``famille dev`` and by the tests.
+
+    ``crons=False``: the tests' burst worker, whose jobs run on the test's frozen clock,
+    with the relay at start and no other cron. arq fires a cron on the wall clock, and
+    each ``CronJob`` of ``CRON_JOBS`` keeps its next run across the workers of a process:
+    a cron overdue since an earlier burst ran in whichever test came next, on that test's
+    day (an unbooked-week reminder mailed beside a booking confirmation). A test runs a
+    cron by calling it."""
     return Worker(
         functions=FUNCTIONS,  # type: ignore[arg-type]
-        cron_jobs=CRON_JOBS,
+        cron_jobs=CRON_JOBS if crons else [relay_cron()],
         redis_pool=redis,
         queue_name=settings.queue_name,
         on_startup=startup,

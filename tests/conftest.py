@@ -234,7 +234,9 @@ def api(http: httpx.AsyncClient) -> GraphQL:
 
 @pytest.fixture
 def run_jobs(backend: Backend, clock: Any) -> Callable[[], Awaitable[None]]:
-    """Run the real arq worker until the queue is empty (burst mode)."""
+    """Run the real arq worker until the queue is empty (burst mode): the jobs the test
+    queued, and of the crons only the outbox relay at start; the others follow the wall
+    clock, not the test's (``build_worker``)."""
     from jobs.outbox import relay_outbox
     from jobs.worker import build_worker
 
@@ -245,6 +247,7 @@ def run_jobs(backend: Backend, clock: Any) -> Callable[[], Awaitable[None]]:
             backend.redis,
             burst=True,
             close_db_on_exit=False,
+            crons=False,
             ctx={"clock": clock},
         )
         await worker.main()
