@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any, Generic, TypeVar, cast
 from zoneinfo import ZoneInfo
 
@@ -365,25 +366,21 @@ def context_from_rows(
                 site_name=row["site_name"],
                 period_starts_on=starts_on,
                 period_ends_on=ends_on,
-                rules=SlotRules(
-                    activity_id=row["activity_id"],
-                    site_id=row["site_id"],
-                    enrollment_status=EnrollmentStatus(row["enrollment_status"]),
-                    weekdays=row["weekdays"],
-                    capacity=row["capacity"],
-                    policy=HolidayPolicy(row["holiday_policy"]),
-                    booking=Deadline(
-                        DeadlineRule(row["booking_rule"]),
-                        row["booking_value"],
-                        row["booking_cutoff_minutes"],
-                    ),
-                    cancellation=Deadline(
-                        DeadlineRule(row["cancellation_rule"]),
+                rules=slot_rules(
+                    row["activity_id"],
+                    row["site_id"],
+                    row["enrollment_status"],
+                    row["weekdays"],
+                    row["capacity"],
+                    row["holiday_policy"],
+                    (row["booking_rule"], row["booking_value"], row["booking_cutoff_minutes"]),
+                    (
+                        row["cancellation_rule"],
                         row["cancellation_value"],
                         row["cancellation_cutoff_minutes"],
                     ),
-                    booking_opens_days_ahead=row["booking_opens_days_ahead"],
-                    timezone=timezone,
+                    row["booking_opens_days_ahead"],
+                    timezone,
                 ),
             )
         )
@@ -402,6 +399,37 @@ def context_from_rows(
         oldest_unpaid_due=as_date(oldest)
         if (oldest := _column(rows[0], "oldest_unpaid_due"))
         else None,
+    )
+
+
+@lru_cache(maxsize=4096)
+def slot_rules(
+    activity_id: int,
+    site_id: int,
+    enrollment_status: str,
+    weekdays: int,
+    capacity: int | None,
+    holiday_policy: str,
+    booking: tuple[str, int, int],
+    cancellation: tuple[str, int, int],
+    booking_opens_days_ahead: int | None,
+    timezone: str,
+) -> SlotRules:
+    """An enrolment's rules from statement 1's columns (a deadline: rule, value, cutoff
+    minutes). Every household of a town has the same few (an activity at a site, an
+    enrolment status): each is built once (bounded), and ``slot_days`` then finds its
+    shared day facts by identity, without comparing the fields."""
+    return SlotRules(
+        activity_id=activity_id,
+        site_id=site_id,
+        enrollment_status=EnrollmentStatus(enrollment_status),
+        weekdays=weekdays,
+        capacity=capacity,
+        policy=HolidayPolicy(holiday_policy),
+        booking=Deadline(DeadlineRule(booking[0]), booking[1], booking[2]),
+        cancellation=Deadline(DeadlineRule(cancellation[0]), cancellation[1], cancellation[2]),
+        booking_opens_days_ahead=booking_opens_days_ahead,
+        timezone=timezone,
     )
 
 
