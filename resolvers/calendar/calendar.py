@@ -90,6 +90,7 @@ class CalendarContext:
     # The request an idempotency key already made, when load_context was given one.
     replay_of: int | None = None
     _days_facts: dict[int, list[DayFacts]] = field(default_factory=dict, repr=False)
+    _free: dict[tuple[int, datetime, bool], list[Outcome]] = field(default_factory=dict, repr=False)
     _rows_of: dict[tuple[int, int], list[EnrollmentRow]] | None = field(default=None, repr=False)
 
     def is_closed(self, row: EnrollmentRow, day: date) -> bool:
@@ -149,6 +150,25 @@ class CalendarContext:
             return days[index]
         return slot_days(row.rules).facts(day, self.town)  # outside the context's range
 
+    def free_outcomes(self, row: EnrollmentRow, now: datetime, *, staff: bool) -> list[Outcome]:
+        """``decide`` on each day of ``days_facts(row)`` were the day free: no booking, no
+        place taken, no absence, no unpaid invoice blocking. Kept per row, ``now`` and
+        ``staff`` for the context: ``calendar_counted`` reads it to choose the days to
+        count, then ``show_days`` for every day statement 2 left free (most of them)."""
+        key = (row.enrollment_id, now, staff)
+        kept = self._free.get(key)
+        if kept is None:
+            closed = Outcome.CLOSED
+            kept = self._free[key] = [
+                closed
+                if facts.closed is not None  # decide's first answer, without the call
+                else decide(
+                    facts, booking_status=None, booked_count=0, now=now, staff=staff, absence=None
+                )
+                for facts in self.days_facts(row)
+            ]
+        return kept
+
     def show_days(
         self, row: EnrollmentRow, now: datetime, render: Callable[[DayView], _Shown], *, staff: bool
     ) -> list[_Shown]:
@@ -161,19 +181,28 @@ class CalendarContext:
         shown: list[_Shown] = []
         show = shown.append
         # A year is hundreds of days: no lookup in the counts or absences when there are
-        # none (a slot that is not crowded, a family without absences), the usual case.
-        for facts in self.days_facts(row):
-            if facts.closed is not None:
+        # none (a slot that is not crowded, a family without absences), the usual case;
+        # and a day left free is decided once, as free_outcomes says.
+        for facts, free in zip(
+            self.days_facts(row), self.free_outcomes(row, now, staff=staff), strict=True
+        ):
+            if free is closed:
                 show(facts.shown(closed, render))
                 continue
             day = facts.day
+            booking_status = bookings.get((child, activity, day))
+            booked_count = counts.get((activity, site, day), 0) if counts else 0
+            absence = absences.get((child, activity, day)) if absences else None
+            if booking_status is None and not booked_count and absence is None and not blocked:
+                show(facts.shown(free, render))
+                continue
             outcome = decide(
                 facts,
-                booking_status=bookings.get((child, activity, day)),
-                booked_count=counts.get((activity, site, day), 0) if counts else 0,
+                booking_status=booking_status,
+                booked_count=booked_count,
                 now=now,
                 staff=staff,
-                absence=absences.get((child, activity, day)) if absences else None,
+                absence=absence,
                 unpaid_blocked=blocked,
             )
             show(facts.shown(outcome, render))
@@ -465,17 +494,14 @@ def calendar_counted(context: CalendarContext, now: datetime, *, staff: bool) ->
     not accepted never shows a count, so it is not counted. Days the child has booked or
     is waiting for are left out by statement 2."""
     counted: Counted = []
+    bookable = Outcome.BOOKABLE
     for row in context.enrollments:
         capacity = row.rules.capacity
         if capacity is None:
             continue
-        for facts in context.days_facts(row):
-            if facts.closed is None and (  # a closed day is CLOSED (as show_days skips it)
-                decide(
-                    facts, booking_status=None, booked_count=0, now=now, staff=staff, absence=None
-                )
-                == Outcome.BOOKABLE
-            ):
+        free = context.free_outcomes(row, now, staff=staff)
+        for facts, outcome in zip(context.days_facts(row), free, strict=True):
+            if outcome is bookable:
                 counted.append((row.activity_id, row.site_id, facts.day, row.child_id, capacity))
     return counted
 
