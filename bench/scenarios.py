@@ -21,6 +21,9 @@ BOOKING_DAYS = 180
 # it by its compiled path, here sent as a phone in trusted mode does, by its hash alone.
 MOBILE_CALENDAR = (Path(__file__).parent.parent / "gql" / "mobile" / "calendar.graphql").read_text()
 MOBILE_CALENDAR_SHA256 = hashlib.sha256(MOBILE_CALENDAR.encode()).hexdigest()
+# The family app's booking submit, shipped and registered the same way (compiled path).
+MOBILE_SUBMIT = (Path(__file__).parent.parent / "gql" / "mobile" / "submit.graphql").read_text()
+MOBILE_SUBMIT_SHA256 = hashlib.sha256(MOBILE_SUBMIT.encode()).hexdigest()
 
 # What a family app asks for a calendar screen; `days` is completed by `days_selection`.
 # The same fields as MOBILE_CALENDAR in another text (no final newline): the general executor.
@@ -139,27 +142,49 @@ def booking_lines(calendar: list[dict[str, Any]], count: int = BOOKING_DAYS) -> 
 def ours_booking(target: Target, lines: list[BookingLine], action: str) -> dict[str, object]:
     """`submitBookingChanges` of every day with one action (BOOK or CANCEL), as the
     compact `days` input: one entry per activity with its dates."""
-    child = encode_id("Child", target.child_id)
-    dates: dict[int, list[str]] = {}
-    for line in lines:
-        dates.setdefault(line.activity_id, []).append(line.day.isoformat())
     return {
         "query": SUBMIT_MUTATION,
         "operationName": "Submit",
         "variables": {
             "householdId": encode_id("Household", target.household_id),
-            "input": {
-                "days": [
-                    {
-                        "childId": child,
-                        "activityId": encode_id("Activity", activity),
-                        "action": action,
-                        "dates": days,
-                    }
-                    for activity, days in dates.items()
-                ]
-            },
+            "input": booking_input(target, lines, action),
         },
+    }
+
+
+def compiled_booking(
+    target: Target, lines: list[BookingLine], action: str, idempotency_key: str
+) -> dict[str, object]:
+    """The same submit as the app sends it: the registered document's hash alone (its
+    compiled path), with the new idempotency key a phone sends with every submit."""
+    return {
+        "extensions": {"persistedQuery": {"version": 1, "sha256Hash": MOBILE_SUBMIT_SHA256}},
+        "operationName": "SubmitBookingChanges",
+        "variables": {
+            "householdId": encode_id("Household", target.household_id),
+            "input": booking_input(target, lines, action),
+            "idempotencyKey": idempotency_key,
+        },
+    }
+
+
+def booking_input(target: Target, lines: list[BookingLine], action: str) -> dict[str, object]:
+    """The `BookingChangesInput` of every day with one action: one `days` entry per
+    activity with its dates."""
+    child = encode_id("Child", target.child_id)
+    dates: dict[int, list[str]] = {}
+    for line in lines:
+        dates.setdefault(line.activity_id, []).append(line.day.isoformat())
+    return {
+        "days": [
+            {
+                "childId": child,
+                "activityId": encode_id("Activity", activity),
+                "action": action,
+                "dates": days,
+            }
+            for activity, days in dates.items()
+        ]
     }
 
 

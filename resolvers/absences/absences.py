@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from models.absences import AbsenceDay, AbsenceOutcome, AbsenceReason, AbsenceReport, AbsenceStatus
 from models.accounts import Account, AccountRole
 from models.households import Household
-from models.requests import Request, RequestEvent, RequestKind, RequestStatus
+from models.requests import Request, RequestKind, RequestStatus
 from models.tenants import Tenant
 from resolvers.calendar.booking_rules import DayStatus
 from resolvers.calendar.bookings import cancel_in_time
@@ -28,7 +28,7 @@ from resolvers.core.outbox import queue_mail
 from resolvers.core.transactions import atomic
 from resolvers.documents import documents
 from resolvers.households.households import guardian_emails, household_for, require_staff
-from resolvers.households.requests import create_request, record_opening
+from resolvers.households.requests import change_status, create_request, record_opening
 from resolvers.live import live
 
 _REASONS = {
@@ -345,20 +345,25 @@ async def decide_absence(
             outcome=outcome
         )
         request: Request = report.request
-        request.status = RequestStatus.COMPLETED if accept else RequestStatus.REJECTED
-        request.updated_at = now
-        await request.save(update_fields=["status", "updated_at"])
         word = (
             "acceptée : jours justifiés, non facturés"
             if accept
             else ("refusée : jours non justifiés, facturés")
         )
-        await RequestEvent.create(
-            request=request,
-            status=request.status,
+        days = await AbsenceDay.filter(report=report, outcome=outcome).order_by("day")
+        decided = live.CalendarChanges(
+            live.CalendarChangeKind.ABSENCE_DECIDED, by_staff=True, request_id=request.id
+        )
+        for absence_day in days:
+            decided.add(absence_day.child_id, absence_day.activity_id, absence_day.day)
+        await change_status(
+            request,
+            RequestStatus.COMPLETED if accept else RequestStatus.REJECTED,
             actor=staff,
             comment=comment.strip() or f"Absence {word}",
-            created_at=now,
+            clock=clock,
+            at=now,
+            with_events=decided.events({report.child_id: household.id}),
         )
         await audit.record(
             "absence.decide",
@@ -370,19 +375,6 @@ async def decide_absence(
             details={"accepted": accept},
         )
         tenant = await Tenant.get(id=household.tenant_id)
-        days = await AbsenceDay.filter(report=report, outcome=outcome).order_by("day")
-        decided = live.CalendarChanges(
-            live.CalendarChangeKind.ABSENCE_DECIDED, by_staff=True, request_id=request.id
-        )
-        for absence_day in days:
-            decided.add(absence_day.child_id, absence_day.activity_id, absence_day.day)
-        await live.record(
-            [
-                *decided.events({report.child_id: household.id}),
-                live.request_event(request, live.RequestChangeKind.STATUS_CHANGED, by_staff=True),
-            ],
-            clock=clock,
-        )
         for email in await guardian_emails(household.id):
             await queue_mail(
                 email,

@@ -118,18 +118,32 @@ class CalendarContext:
 
     def evaluate(self, row: EnrollmentRow, day: date, now: datetime, *, staff: bool) -> DayView:
         """One day of one enrolment as it shows now (``decide`` on its shared facts)."""
-        facts = self.facts_of(row, day)
-        return facts.view(
-            decide(
-                facts,
-                booking_status=self.bookings.get((row.child_id, row.activity_id, day)),
-                booked_count=self.booked_counts.get((row.activity_id, row.site_id, day), 0),
-                now=now,
-                staff=staff,
-                absence=self.absences.get((row.child_id, row.activity_id, day)),
-                unpaid_blocked=self.unpaid_blocked(now),
+        return self.evaluator(now, staff=staff)(row, day)
+
+    def evaluator(self, now: datetime, *, staff: bool) -> Callable[[EnrollmentRow, date], DayView]:
+        """``evaluate`` at one time for many days (a submission's hundreds of lines): the
+        unpaid block (a time zone conversion) is read once, not once a day. It reads the
+        context's bookings and counts as they are when called: a submission updates them
+        line by line."""
+        bookings, counts, absences = self.bookings, self.booked_counts, self.absences
+        blocked, facts_of = self.unpaid_blocked(now), self.facts_of
+
+        def view(row: EnrollmentRow, day: date) -> DayView:
+            facts = facts_of(row, day)
+            child, activity = row.child_id, row.activity_id
+            return facts.view(
+                decide(
+                    facts,
+                    booking_status=bookings.get((child, activity, day)),
+                    booked_count=counts.get((activity, row.site_id, day), 0),
+                    now=now,
+                    staff=staff,
+                    absence=absences.get((child, activity, day)),
+                    unpaid_blocked=blocked,
+                )
             )
-        )
+
+        return view
 
     def days_facts(self, row: EnrollmentRow) -> list[DayFacts]:
         """The shared facts of the row's days in the context's range (looked up once per

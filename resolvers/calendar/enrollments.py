@@ -6,7 +6,7 @@ from models.accounts import Account, AccountRole
 from models.bookings import Enrollment, EnrollmentStatus
 from models.catalogue import Activity, Opening, Period, Site
 from models.households import Child
-from models.requests import Request, RequestEvent, RequestKind, RequestStatus
+from models.requests import Request, RequestKind, RequestStatus
 from resolvers.core import audit
 from resolvers.core.clock import Clock
 from resolvers.core.errors import CalendarErrorCode, CommonErrorCode, DomainError, NotFound
@@ -14,8 +14,7 @@ from resolvers.core.outbox import queue_mail
 from resolvers.core.transactions import atomic
 from resolvers.households import consents
 from resolvers.households.households import guardian_emails, household_for, require_staff
-from resolvers.households.requests import create_request, record_opening
-from resolvers.live import live
+from resolvers.households.requests import change_status, create_request, record_opening
 
 _DECISIONS = {
     EnrollmentStatus.ACTIVE: ("acceptée", RequestStatus.COMPLETED),
@@ -146,19 +145,13 @@ async def decide_enrollment(
         await enrollment.save()
         request = await Request.get_or_none(id=enrollment.request_id)
         if request is not None:
-            request.status = request_status
-            request.updated_at = now
-            await request.save(update_fields=["status", "updated_at"])
-            await RequestEvent.create(
-                request=request,
-                status=request_status,
+            await change_status(
+                request,
+                request_status,
                 actor=staff,
                 comment=comment.strip() or f"Inscription {word}",
-                created_at=now,
-            )
-            await live.record(
-                [live.request_event(request, live.RequestChangeKind.STATUS_CHANGED, by_staff=True)],
                 clock=clock,
+                at=now,
             )
         await audit.record(
             "enrollment.decide",

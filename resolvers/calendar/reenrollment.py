@@ -31,7 +31,7 @@ from models.catalogue import (
     YearRollover,
 )
 from models.households import Child, Guardian
-from models.requests import Request, RequestEvent, RequestKind, RequestStatus
+from models.requests import Request, RequestKind, RequestStatus
 from models.tenants import Tenant
 from resolvers.calendar.school_year import leaves_elementary, next_school_class, town_today
 from resolvers.core import audit
@@ -41,8 +41,7 @@ from resolvers.core.french import format_date
 from resolvers.core.outbox import mail_job, queue_mail, record_jobs
 from resolvers.core.transactions import atomic
 from resolvers.households.households import guardian_emails, household_for, require_staff
-from resolvers.households.requests import open_request
-from resolvers.live import live
+from resolvers.households.requests import change_status, open_request
 from settings import get_settings
 
 ANSWERED = (ReenrollmentStatus.CONFIRMED, ReenrollmentStatus.CHANGED)
@@ -408,14 +407,14 @@ async def _close_replaced(request_ids: set[int], by: Request, actor: Account, cl
     for request in await Request.filter(
         id__in=list(request_ids - still), status=RequestStatus.SUBMITTED
     ).order_by("id"):
-        request.status, request.updated_at = RequestStatus.COMPLETED, now
-        await request.save(update_fields=["status", "updated_at"])
-        await RequestEvent.create(
-            request=request,
-            status=RequestStatus.COMPLETED,
+        await change_status(
+            request,
+            RequestStatus.COMPLETED,
             actor=actor,
-            created_at=now,
             comment=f"Réponse remplacée par la demande n° {by.id}",
+            clock=clock,
+            at=now,
+            publish=False,  # ``by``'s opening event makes the phones refetch this one too
         )
 
 
@@ -662,19 +661,13 @@ async def _close_requests(
             await Reenrollment.filter(request_id=request.id).values_list("status", flat=True)
         )
         refused_only = statuses <= {ReenrollmentStatus.REFUSED, ReenrollmentStatus.DROPPED}
-        request.status = RequestStatus.REJECTED if refused_only else RequestStatus.COMPLETED
-        request.updated_at = now
-        await request.save(update_fields=["status", "updated_at"])
-        await RequestEvent.create(
-            request=request,
-            status=request.status,
+        await change_status(
+            request,
+            RequestStatus.REJECTED if refused_only else RequestStatus.COMPLETED,
             actor=staff,
             comment=comment or "Réinscriptions traitées",
-            created_at=now,
-        )
-        await live.record(
-            [live.request_event(request, live.RequestChangeKind.STATUS_CHANGED, by_staff=True)],
             clock=clock,
+            at=now,
         )
 
 

@@ -1,4 +1,9 @@
-"""Requests (demandes) and their status history, shown to parents as 'dernières demandes'."""
+"""Requests (demandes) and their status history, shown to parents as 'dernières demandes'.
+
+A request is opened here (``open_request``) and moves on here (``change_status``): every
+domain that records or decides one goes through these, so its row, its history and its
+live event are written the same way whoever decides it.
+"""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -125,11 +130,52 @@ async def record_opening(
             )
         )
     await RequestEvent.bulk_create(events)
-    staff = actor.role != AccountRole.PARENT if by_staff is None else by_staff
+    staff = _made_by_staff(actor) if by_staff is None else by_staff
     await live.record(
         [*with_events, live.request_event(request, live.RequestChangeKind.CREATED, by_staff=staff)],
         clock=clock,
     )
+
+
+async def change_status(
+    request: Request,
+    status: RequestStatus,
+    *,
+    actor: Account,
+    comment: str,
+    clock: Clock,
+    at: datetime | None = None,
+    with_events: Sequence[live.LiveEvent] = (),
+    publish: bool = True,
+) -> None:
+    """A request moves to ``status``: its row, the step of its history, and the live event
+    that tells the family's phones (``by_staff``: whether the actor is an agent).
+
+    The caller has checked the move is allowed and does its own work around it (its
+    decision's rows, audit, mails) in the same transaction. ``at`` is the time the caller
+    already stamped its own rows with (default: now); ``with_events`` are the caller's other
+    live events of the same change, recorded before it in the same outbox row. ``publish``
+    is False only for a request closed in the same transaction as its household's new
+    request is opened: that opening's event already makes the phones refetch the
+    household's requests, the closed one included.
+    """
+    at = at or clock.now()
+    request.status = status
+    request.updated_at = at
+    await request.save(update_fields=["status", "updated_at"])
+    await RequestEvent.create(
+        request=request, status=status, actor=actor, comment=comment, created_at=at
+    )
+    if publish:
+        event = live.request_event(
+            request, live.RequestChangeKind.STATUS_CHANGED, by_staff=_made_by_staff(actor)
+        )
+        await live.record([*with_events, event], clock=clock)
+
+
+def _made_by_staff(actor: Account) -> bool:
+    """What a live event's ``by_staff`` says when the caller does not: a town agent acted."""
+    return actor.role != AccountRole.PARENT
 
 
 @dataclass

@@ -22,7 +22,7 @@ from tortoise.expressions import Q
 from models.absences import AbsenceReport
 from models.accounts import Account
 from models.bookings import Enrollment, EnrollmentStatus
-from models.requests import Request, RequestEvent, RequestKind, RequestStatus
+from models.requests import Request, RequestKind, RequestStatus
 from models.tenants import Tenant
 from resolvers.absences.absences import decide_absence
 from resolvers.calendar.enrollments import decide_enrollment
@@ -33,7 +33,7 @@ from resolvers.core.outbox import queue_mail
 from resolvers.core.transactions import atomic
 from resolvers.households.change_requests import apply_child_update
 from resolvers.households.households import guardian_emails, require_staff
-from resolvers.live import live
+from resolvers.households.requests import change_status
 
 MAX_COMMENT = 500
 FINAL = (RequestStatus.COMPLETED, RequestStatus.REJECTED)
@@ -183,15 +183,8 @@ async def move_request(
         [request] = await Request.filter(id=request.id).select_for_update()
         _check_movable(request, status)
         previous = request.status
-        request.status = status
-        request.updated_at = now
-        await request.save(update_fields=["status", "updated_at"])
-        await RequestEvent.create(
-            request=request,
-            status=status,
-            actor=staff,
-            comment=comment or f"Demande {word}",
-            created_at=now,
+        await change_status(
+            request, status, actor=staff, comment=comment or f"Demande {word}", clock=clock, at=now
         )
         await audit.record(
             "request.status",
@@ -201,10 +194,6 @@ async def move_request(
             target_id=request.id,
             clock=clock,
             details={"from": previous.value, "to": status.value},
-        )
-        await live.record(
-            [live.request_event(request, live.RequestChangeKind.STATUS_CHANGED, by_staff=True)],
-            clock=clock,
         )
         tenant = await Tenant.get(id=request.tenant_id)
         for email in await guardian_emails(request.household_id):
