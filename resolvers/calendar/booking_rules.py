@@ -5,11 +5,12 @@ UTC; "now" always comes from the caller's clock. The calendar query and the book
 submission both decide through ``evaluate_day``: one place per rule.
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import IntEnum, StrEnum
 from functools import lru_cache
+from types import MappingProxyType
 from typing import Any, NamedTuple, TypeVar, cast
 from zoneinfo import ZoneInfo
 
@@ -126,6 +127,21 @@ class Exception_:
     label: str
 
 
+SchoolHolidays = tuple[tuple[date, date, str], ...]
+
+
+@lru_cache(maxsize=256)
+def _school_holiday_table(school_holidays: SchoolHolidays) -> Mapping[date, str]:
+    """The school holiday of each day of ``school_holidays`` (the first one wins), read
+    only. Every household of a town asks the same few holidays for the same ranges, and a
+    year's table is a few hundred days: built once per distinct list (bounded)."""
+    table: dict[date, str] = {}
+    for starts_on, ends_on, name in reversed(school_holidays):
+        for n in range((ends_on - starts_on).days + 1):
+            table[starts_on + timedelta(days=n)] = name
+    return MappingProxyType(table)
+
+
 @dataclass
 class TownCalendar:
     """The town-wide closures over a date range: school holidays and exceptions.
@@ -136,17 +152,15 @@ class TownCalendar:
 
     school_holidays: list[tuple[date, date, str]] = field(default_factory=list)
     exceptions: dict[date, list[Exception_]] = field(default_factory=dict)
-    _school_holiday_of: dict[date, str] = field(init=False, repr=False, compare=False)
+    _school_holiday_of: Mapping[date, str] = field(init=False, repr=False, compare=False)
     fingerprint: tuple[object, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        self._school_holiday_of = {}
-        for starts_on, ends_on, name in reversed(self.school_holidays):  # the first one wins
-            for n in range((ends_on - starts_on).days + 1):
-                self._school_holiday_of[starts_on + timedelta(days=n)] = name
+        holidays = tuple(self.school_holidays)
+        self._school_holiday_of = _school_holiday_table(holidays)
         # Equal fingerprints, same closures: SlotDays.days reuses a range's facts on it.
         self.fingerprint = (
-            tuple(self.school_holidays),
+            holidays,
             tuple((day, tuple(items)) for day, items in sorted(self.exceptions.items())),
         )
 

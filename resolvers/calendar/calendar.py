@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any, Generic, TypeVar, cast
 from zoneinfo import ZoneInfo
 
@@ -89,6 +90,7 @@ class CalendarContext:
     # The request an idempotency key already made, when load_context was given one.
     replay_of: int | None = None
     _days_facts: dict[int, list[DayFacts]] = field(default_factory=dict, repr=False)
+    _free: dict[tuple[int, datetime, bool], list[Outcome]] = field(default_factory=dict, repr=False)
     _rows_of: dict[tuple[int, int], list[EnrollmentRow]] | None = field(default=None, repr=False)
 
     def is_closed(self, row: EnrollmentRow, day: date) -> bool:
@@ -162,6 +164,25 @@ class CalendarContext:
             return days[index]
         return slot_days(row.rules).facts(day, self.town)  # outside the context's range
 
+    def free_outcomes(self, row: EnrollmentRow, now: datetime, *, staff: bool) -> list[Outcome]:
+        """``decide`` on each day of ``days_facts(row)`` were the day free: no booking, no
+        place taken, no absence, no unpaid invoice blocking. Kept per row, ``now`` and
+        ``staff`` for the context: ``calendar_counted`` reads it to choose the days to
+        count, then ``show_days`` for every day statement 2 left free (most of them)."""
+        key = (row.enrollment_id, now, staff)
+        kept = self._free.get(key)
+        if kept is None:
+            closed = Outcome.CLOSED
+            kept = self._free[key] = [
+                closed
+                if facts.closed is not None  # decide's first answer, without the call
+                else decide(
+                    facts, booking_status=None, booked_count=0, now=now, staff=staff, absence=None
+                )
+                for facts in self.days_facts(row)
+            ]
+        return kept
+
     def show_days(
         self, row: EnrollmentRow, now: datetime, render: Callable[[DayView], _Shown], *, staff: bool
     ) -> list[_Shown]:
@@ -174,19 +195,28 @@ class CalendarContext:
         shown: list[_Shown] = []
         show = shown.append
         # A year is hundreds of days: no lookup in the counts or absences when there are
-        # none (a slot that is not crowded, a family without absences), the usual case.
-        for facts in self.days_facts(row):
-            if facts.closed is not None:
+        # none (a slot that is not crowded, a family without absences), the usual case;
+        # and a day left free is decided once, as free_outcomes says.
+        for facts, free in zip(
+            self.days_facts(row), self.free_outcomes(row, now, staff=staff), strict=True
+        ):
+            if free is closed:
                 show(facts.shown(closed, render))
                 continue
             day = facts.day
+            booking_status = bookings.get((child, activity, day))
+            booked_count = counts.get((activity, site, day), 0) if counts else 0
+            absence = absences.get((child, activity, day)) if absences else None
+            if booking_status is None and not booked_count and absence is None and not blocked:
+                show(facts.shown(free, render))
+                continue
             outcome = decide(
                 facts,
-                booking_status=bookings.get((child, activity, day)),
-                booked_count=counts.get((activity, site, day), 0) if counts else 0,
+                booking_status=booking_status,
+                booked_count=booked_count,
                 now=now,
                 staff=staff,
-                absence=absences.get((child, activity, day)) if absences else None,
+                absence=absence,
                 unpaid_blocked=blocked,
             )
             show(facts.shown(outcome, render))
@@ -379,25 +409,21 @@ def context_from_rows(
                 site_name=row["site_name"],
                 period_starts_on=starts_on,
                 period_ends_on=ends_on,
-                rules=SlotRules(
-                    activity_id=row["activity_id"],
-                    site_id=row["site_id"],
-                    enrollment_status=EnrollmentStatus(row["enrollment_status"]),
-                    weekdays=row["weekdays"],
-                    capacity=row["capacity"],
-                    policy=HolidayPolicy(row["holiday_policy"]),
-                    booking=Deadline(
-                        DeadlineRule(row["booking_rule"]),
-                        row["booking_value"],
-                        row["booking_cutoff_minutes"],
-                    ),
-                    cancellation=Deadline(
-                        DeadlineRule(row["cancellation_rule"]),
+                rules=slot_rules(
+                    row["activity_id"],
+                    row["site_id"],
+                    row["enrollment_status"],
+                    row["weekdays"],
+                    row["capacity"],
+                    row["holiday_policy"],
+                    (row["booking_rule"], row["booking_value"], row["booking_cutoff_minutes"]),
+                    (
+                        row["cancellation_rule"],
                         row["cancellation_value"],
                         row["cancellation_cutoff_minutes"],
                     ),
-                    booking_opens_days_ahead=row["booking_opens_days_ahead"],
-                    timezone=timezone,
+                    row["booking_opens_days_ahead"],
+                    timezone,
                 ),
             )
         )
@@ -416,6 +442,37 @@ def context_from_rows(
         oldest_unpaid_due=as_date(oldest)
         if (oldest := _column(rows[0], "oldest_unpaid_due"))
         else None,
+    )
+
+
+@lru_cache(maxsize=4096)
+def slot_rules(
+    activity_id: int,
+    site_id: int,
+    enrollment_status: str,
+    weekdays: int,
+    capacity: int | None,
+    holiday_policy: str,
+    booking: tuple[str, int, int],
+    cancellation: tuple[str, int, int],
+    booking_opens_days_ahead: int | None,
+    timezone: str,
+) -> SlotRules:
+    """An enrolment's rules from statement 1's columns (a deadline: rule, value, cutoff
+    minutes). Every household of a town has the same few (an activity at a site, an
+    enrolment status): each is built once (bounded), and ``slot_days`` then finds its
+    shared day facts by identity, without comparing the fields."""
+    return SlotRules(
+        activity_id=activity_id,
+        site_id=site_id,
+        enrollment_status=EnrollmentStatus(enrollment_status),
+        weekdays=weekdays,
+        capacity=capacity,
+        policy=HolidayPolicy(holiday_policy),
+        booking=Deadline(DeadlineRule(booking[0]), booking[1], booking[2]),
+        cancellation=Deadline(DeadlineRule(cancellation[0]), cancellation[1], cancellation[2]),
+        booking_opens_days_ahead=booking_opens_days_ahead,
+        timezone=timezone,
     )
 
 
@@ -451,17 +508,14 @@ def calendar_counted(context: CalendarContext, now: datetime, *, staff: bool) ->
     not accepted never shows a count, so it is not counted. Days the child has booked or
     is waiting for are left out by statement 2."""
     counted: Counted = []
+    bookable = Outcome.BOOKABLE
     for row in context.enrollments:
         capacity = row.rules.capacity
         if capacity is None:
             continue
-        for facts in context.days_facts(row):
-            if facts.closed is None and (  # a closed day is CLOSED (as show_days skips it)
-                decide(
-                    facts, booking_status=None, booked_count=0, now=now, staff=staff, absence=None
-                )
-                == Outcome.BOOKABLE
-            ):
+        free = context.free_outcomes(row, now, staff=staff)
+        for facts, outcome in zip(context.days_facts(row), free, strict=True):
+            if outcome is bookable:
                 counted.append((row.activity_id, row.site_id, facts.day, row.child_id, capacity))
     return counted
 
