@@ -19,6 +19,10 @@ from resolvers.core.clock import Clock
 logger = logging.getLogger("famille.outbox")
 
 RELAY_LIMIT = 500  # rows one relay claims (relay_outbox's default)
+# Seconds Redis has to take a relay's jobs before the relay gives them back (Redis slow or
+# unreachable): the rows stay in the table for the next relay. The claim in PostgreSQL is
+# not timed (see jobs.outbox._relay_fresh).
+REDIS_TIMEOUT = 2.0
 
 
 class _RelayTurns:
@@ -66,8 +70,8 @@ async def relay_after_commit(redis: ArqRedis, clock: Clock) -> None:
         began = turns.asked
         try:
             # What was committed; re-sending lost jobs is the worker cron's part.
-            relayed = await asyncio.wait_for(
-                relay_outbox(redis, clock=clock, stale=False, limit=RELAY_LIMIT), 2
+            relayed = await relay_outbox(
+                redis, clock=clock, stale=False, limit=RELAY_LIMIT, redis_timeout=REDIS_TIMEOUT
             )
         except REDIS_DOWN as exc:  # Redis down or slow: logged once, the relay retries.
             state.lost(exc)

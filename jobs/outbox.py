@@ -8,6 +8,7 @@ Rows of live events are not arq jobs: the relay publishes them on Redis pub/sub 
 (jobs/live.py).
 """
 
+import asyncio
 import functools
 import logging
 from collections.abc import Awaitable, Callable
@@ -84,22 +85,26 @@ async def relay_outbox(
     limit: int = 500,
     stale: bool = True,
     stale_after: timedelta = STALE_AFTER,
+    redis_timeout: float | None = None,
 ) -> int:
     """Hand new (and, with ``stale``, stale) outbox rows to arq; returns how many.
 
     The API relays after each mutation (over HTTP once its answer is sent) with
     ``stale=False``: what the mutation just wrote, one statement and one Redis round trip
-    (``_relay_fresh``). Re-sending the jobs a Redis restart lost is the worker cron's part
-    (every 20 s), with arq's own checks; the worker also passes ``stale_after=0`` when
-    Redis comes back after an outage, which may have emptied it.
+    (``_relay_fresh``), Redis given ``redis_timeout`` seconds (a ``TimeoutError`` then).
+    Re-sending the jobs a Redis restart lost is the worker cron's part (every 20 s), with
+    arq's own checks; the worker also passes ``stale_after=0`` when Redis comes back after
+    an outage, which may have emptied it.
     """
-    relayed = await _relay_fresh(redis, clock.now(), limit)
+    relayed = await _relay_fresh(redis, clock.now(), limit, redis_timeout)
     if stale:
         relayed += await _relay_stale(redis, clock.now(), limit, stale_after)
     return relayed
 
 
-async def _relay_fresh(redis: ArqRedis, now: datetime, limit: int) -> int:
+async def _relay_fresh(
+    redis: ArqRedis, now: datetime, limit: int, redis_timeout: float | None = None
+) -> int:
     """Claim the rows never relayed in one UPDATE … RETURNING, then hand them all over in
     one Redis pipeline: each job as arq's ``enqueue_job`` writes it (``SET … NX`` and
     ``ZADD NX``: a job whose key already exists, relayed by someone else, stays as it is),
@@ -108,6 +113,10 @@ async def _relay_fresh(redis: ArqRedis, now: datetime, limit: int) -> int:
     The claim makes two relays running at once hand a row over once (PostgreSQL skips the
     rows another relay holds; SQLite has one writer). A live-events row is marked done by
     its claim; if Redis refuses, every claim is undone and the next relay tries again.
+
+    Only the Redis part is timed (``redis_timeout``): a limit around the claim could cancel
+    it once PostgreSQL had committed it but before its rows came back, and those rows,
+    claimed by nobody who would hand them over, would wait for the stale relay (minutes).
     """
     params = Params()
     live_function = params(LIVE_EVENTS_FUNCTION)
@@ -128,7 +137,7 @@ async def _relay_fresh(redis: ArqRedis, now: datetime, limit: int) -> int:
         return 0
     claimed.sort(key=lambda row: int(row["id"]))
     try:
-        async with redis.pipeline(transaction=False) as pipe:
+        async with asyncio.timeout(redis_timeout), redis.pipeline(transaction=False) as pipe:
             for row in claimed:
                 kwargs = row["kwargs"]
                 if isinstance(kwargs, str):  # JSON text on both databases, unless decoded
@@ -139,8 +148,9 @@ async def _relay_fresh(redis: ArqRedis, now: datetime, limit: int) -> int:
                     _enqueue(pipe, redis, row["function"], int(row["id"]), kwargs)
             await pipe.execute()
     except BaseException as exc:
-        # BaseException: a relay cancelled mid-pipeline (the API's 2 s ``wait_for``) must
-        # give its claims back too, or its mails would wait for the 10-minute stale relay.
+        # BaseException: a relay timed out or cancelled mid-pipeline (the API's
+        # ``redis_timeout``, a shutdown) must give its claims back too, or its mails would
+        # wait for the 10-minute stale relay.
         # If Redis took the jobs before the cancellation, the next relay's SET NX keeps
         # them single; live events may then be published twice, which clients tolerate.
         params = Params()

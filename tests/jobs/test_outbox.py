@@ -10,12 +10,15 @@ import httpx
 import pytest
 from arq import ArqRedis, Retry
 
+from gql import outbox_relay
 from gql.app import create_app
 from gql.outbox_relay import relay_after_commit
+from jobs import outbox
 from jobs.mail import send_mail
 from jobs.outbox import backoff_seconds, relay_outbox
 from models.outbox import OutboxJob
 from resolvers.core.outbox import queue_mail
+from resolvers.core.sql import fetch
 from settings import get_settings
 from tests.conftest import Backend, Mailbox
 from tests.factories import make_town
@@ -170,6 +173,68 @@ async def test_a_relay_cancelled_while_redis_is_slow_gives_its_rows_back(
     assert await relay_outbox(backend.redis, clock=clock, stale=False) == 1
     await run_jobs()
     assert len(mailbox.to("lent@exemple.fr")) == 1
+
+
+async def test_a_claim_answered_late_is_not_cut_off_and_its_mail_goes_at_once(
+    backend: Backend, clock: Any, mailbox: Mailbox, run_jobs: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a mail waiting in the outbox, Redis given 0.2 s, and a claim that PostgreSQL
+    # commits but whose rows come back late (a busy database, a slow network)
+    await queue_mail(
+        "tardif@exemple.fr",
+        "password_changed",
+        {"town": "Ville de Test", "first_names": "Anne"},
+        clock=clock,
+    )
+    monkeypatch.setattr(outbox_relay, "REDIS_TIMEOUT", 0.2)
+
+    async def answered_late(*args: Any, **kwargs: Any) -> Any:
+        rows = await fetch(*args, **kwargs)
+        await asyncio.sleep(0.5)
+        return rows
+
+    monkeypatch.setattr(outbox, "fetch", answered_late)
+    # when the API relays after a commit
+    await relay_after_commit(backend.redis, clock)
+    # then the relay was not cancelled between its claim and Redis (a claimed row nobody
+    # hands over would wait for the 10-minute stale relay): the mail goes at once, once
+    monkeypatch.setattr(outbox, "fetch", fetch)
+    await run_jobs()
+    assert len(mailbox.to("tardif@exemple.fr")) == 1
+
+
+async def test_a_relay_given_up_on_a_slow_redis_gives_its_rows_back(
+    backend: Backend, clock: Any, mailbox: Mailbox, run_jobs: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a mail waiting in the outbox and a Redis that takes the pipeline but never answers
+    job = await queue_mail(
+        "lent2@exemple.fr",
+        "password_changed",
+        {"town": "Ville de Test", "first_names": "Anne"},
+        clock=clock,
+    )
+    real_pipeline = backend.redis.pipeline
+
+    def stalled_pipeline(*args: Any, **kwargs: Any) -> Any:
+        pipe = real_pipeline(*args, **kwargs)
+
+        async def never_answers(raise_on_error: bool = True) -> list[Any]:
+            await asyncio.sleep(3600)
+            return []
+
+        monkeypatch.setattr(pipe, "execute", never_answers)
+        return pipe
+
+    monkeypatch.setattr(backend.redis, "pipeline", stalled_pipeline)
+    # when the relay's time for Redis runs out
+    with pytest.raises(TimeoutError):
+        await relay_outbox(backend.redis, clock=clock, stale=False, redis_timeout=0.2)
+    # then its row is not left claimed, and the next relay hands it over: the mail goes once
+    await job.refresh_from_db()
+    assert job.relayed_at is None
+    monkeypatch.setattr(backend.redis, "pipeline", real_pipeline)
+    await run_jobs()
+    assert len(mailbox.to("lent2@exemple.fr")) == 1
 
 
 async def test_smtp_failure_retries_with_backoff_then_delivers(
