@@ -59,17 +59,13 @@ from bench.seed import (  # noqa: E402
 QUEUE_NAME = "famille:bench-surge"
 os.environ["FAMILLE_QUEUE_NAME"] = QUEUE_NAME
 
+from bench.scenarios import MOBILE_SUBMIT  # noqa: E402
 from gql.ids import encode_id  # noqa: E402
 
 SURGE_CODE = "ALSH-MERCREDI"
 WEDNESDAY = 2
 LUA = ROOT / "bench" / "surge.lua"
 WRK_THREADS = 2
-
-# The mobile app's shipped submit (gql/mobile/submit.graphql), sent by its text as the
-# phone sends it: our app answers it by its compiled path, a checkout without it
-# (``--versus``) by its general executor.
-SUBMIT = (ROOT / "gql" / "mobile" / "submit.graphql").read_text()
 
 
 @dataclass
@@ -183,7 +179,9 @@ def surge_days() -> list[date]:
 def ours_submit(surge: Surge, household: int, child: int, day: str, key: str) -> dict[str, Any]:
     """Our ``submitBookingChanges`` of one family's day, as a phone sends it."""
     return {
-        "query": SUBMIT,
+        # The app's shipped submit, sent by its text as the phone sends it: our app answers
+        # it by its compiled path, a checkout without it (``--versus``) by its executor.
+        "query": MOBILE_SUBMIT,
         "operationName": "SubmitBookingChanges",
         "variables": {
             "householdId": encode_id("Household", household),

@@ -12,10 +12,11 @@ from typing import Any
 
 from tortoise.functions import Count
 
-from models.accounts import Account, AccountRole
+from models.accounts import Account
 from models.households import Household
 from models.requests import Request, RequestEvent, RequestKind, RequestStatus
 from resolvers.core.clock import Clock
+from resolvers.core.roles import is_staff
 from resolvers.core.sql import Params, fetch
 from resolvers.live import live
 
@@ -130,7 +131,7 @@ async def record_opening(
             )
         )
     await RequestEvent.bulk_create(events)
-    staff = _made_by_staff(actor) if by_staff is None else by_staff
+    staff = is_staff(actor) if by_staff is None else by_staff
     await live.record(
         [*with_events, live.request_event(request, live.RequestChangeKind.CREATED, by_staff=staff)],
         clock=clock,
@@ -168,14 +169,9 @@ async def change_status(
     )
     if publish:
         event = live.request_event(
-            request, live.RequestChangeKind.STATUS_CHANGED, by_staff=_made_by_staff(actor)
+            request, live.RequestChangeKind.STATUS_CHANGED, by_staff=is_staff(actor)
         )
         await live.record([*with_events, event], clock=clock)
-
-
-def _made_by_staff(actor: Account) -> bool:
-    """What a live event's ``by_staff`` says when the caller does not: a town agent acted."""
-    return actor.role != AccountRole.PARENT
 
 
 @dataclass
