@@ -549,6 +549,21 @@ def decide(
     return Outcome.BOOKABLE
 
 
+def decision_moments(days: Iterable[DayFacts]) -> list[datetime]:
+    """Every instant ``decide`` compares ``now`` with on these days, sorted (keep it in step
+    with ``decide``): between two consecutive ones, and at each, its answers on the days are
+    the same for any ``now``, whatever the other inputs. A calendar keeps them for that
+    window rather than deciding every day of every request again."""
+    moments: set[datetime] = set()
+    for facts in days:
+        if facts.closed is None:  # decide's first answer reads no time
+            moments.add(facts.cancel_until)  # type: ignore[arg-type]
+            moments.add(facts.book_until)  # type: ignore[arg-type]
+            if facts.opens_at is not None:
+                moments.add(facts.opens_at)
+    return sorted(moments)
+
+
 def evaluate_day(
     day: date,
     rules: SlotRules,

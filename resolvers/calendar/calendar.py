@@ -8,6 +8,7 @@ and openings, and the town's exceptional days and school holidays of the range; 
 ``calendar_counted`` and ``load_day_rows``) and the reported absences.
 """
 
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from resolvers.calendar.booking_rules import (
     SlotRules,
     TownCalendar,
     decide,
+    decision_moments,
     slot_days,
 )
 from resolvers.core.clock import Clock
@@ -90,7 +92,6 @@ class CalendarContext:
     # The request an idempotency key already made, when load_context was given one.
     replay_of: int | None = None
     _days_facts: dict[int, list[DayFacts]] = field(default_factory=dict, repr=False)
-    _free: dict[tuple[int, datetime, bool], list[Outcome]] = field(default_factory=dict, repr=False)
     _rows_of: dict[tuple[int, int], list[EnrollmentRow]] | None = field(default=None, repr=False)
 
     def is_closed(self, row: EnrollmentRow, day: date) -> bool:
@@ -164,52 +165,39 @@ class CalendarContext:
             return days[index]
         return slot_days(row.rules).facts(day, self.town)  # outside the context's range
 
-    def free_outcomes(self, row: EnrollmentRow, now: datetime, *, staff: bool) -> list[Outcome]:
-        """``decide`` on each day of ``days_facts(row)`` were the day free: no booking, no
-        place taken, no absence, no unpaid invoice blocking. Kept per row, ``now`` and
-        ``staff`` for the context: ``calendar_counted`` reads it to choose the days to
-        count, then ``show_days`` for every day statement 2 left free (most of them)."""
-        key = (row.enrollment_id, now, staff)
-        kept = self._free.get(key)
-        if kept is None:
-            closed = Outcome.CLOSED
-            kept = self._free[key] = [
-                closed
-                if facts.closed is not None  # decide's first answer, without the call
-                else decide(
-                    facts, booking_status=None, booked_count=0, now=now, staff=staff, absence=None
-                )
-                for facts in self.days_facts(row)
-            ]
-        return kept
+    def day_table(self, row: EnrollmentRow, now: datetime, *, staff: bool) -> "DayTable":
+        """``decide`` on the row's days in the context's range with nothing but their
+        booking, shared by every request in ``now``'s window (the module's ``day_table``)."""
+        return day_table(self.days_facts(row), now, staff=staff)
 
     def show_days(
         self, row: EnrollmentRow, now: datetime, render: Callable[[DayView], _Shown], *, staff: bool
     ) -> list[_Shown]:
-        """``render(evaluate(…))`` of every day of the range for one enrolment: the same
-        rule (``decide``) on the slot's shared day facts, each view rendered once."""
-        bookings, counts, absences = self.bookings, self.booked_counts, self.absences
+        """``render(evaluate(…))`` of every day of the range for one enrolment: a day with
+        nothing but its booking (or none) is the row's ``DayTable``'s, already decided and
+        rendered; any other (a place counted, an absence, an unpaid invoice blocking) is
+        decided here, by the same rule on the same shared facts."""
+        table = self.day_table(row, now, staff=staff)
+        rendered = table.rendered(render)
+        booking_of = self.bookings.get
         child, activity, site = row.child_id, row.activity_id, row.site_id
+        counts, absences = self.booked_counts, self.absences
         blocked = self.unpaid_blocked(now)
-        closed = Outcome.CLOSED
+        if not counts and not absences and not blocked:
+            # The usual case (no crowded slot, no absence): a year is a lookup per day.
+            return [
+                rendered[booking_of((child, activity, day))][n] for n, day in enumerate(table.dates)
+            ]
         shown: list[_Shown] = []
         show = shown.append
-        # A year is hundreds of days: no lookup in the counts or absences when there are
-        # none (a slot that is not crowded, a family without absences), the usual case;
-        # and a day left free is decided once, as free_outcomes says.
-        for facts, free in zip(
-            self.days_facts(row), self.free_outcomes(row, now, staff=staff), strict=True
-        ):
-            if free is closed:
-                show(facts.shown(closed, render))
+        for n, day in enumerate(table.dates):
+            booking_status = booking_of((child, activity, day))
+            booked_count = counts.get((activity, site, day), 0)
+            absence = absences.get((child, activity, day))
+            if not booked_count and absence is None and not blocked:
+                show(rendered[booking_status][n])
                 continue
-            day = facts.day
-            booking_status = bookings.get((child, activity, day))
-            booked_count = counts.get((activity, site, day), 0) if counts else 0
-            absence = absences.get((child, activity, day)) if absences else None
-            if booking_status is None and not booked_count and absence is None and not blocked:
-                show(facts.shown(free, render))
-                continue
+            facts = table.days[n]
             outcome = decide(
                 facts,
                 booking_status=booking_status,
@@ -221,6 +209,96 @@ class CalendarContext:
             )
             show(facts.shown(outcome, render))
         return shown
+
+
+class DayTable:
+    """``decide``'s answers on one range of a slot's shared days (a ``SlotDays.days`` list)
+    for every ``now`` of one window between ``decision_moments`` (where none can change),
+    staff or not, for days with nothing but their booking: no place counted, no absence, no
+    unpaid invoice blocking. ``free``: each day without a booking either (``bookable``: the
+    days of those whose places a calendar counts); ``rendered``: each day as a renderer
+    shows it, by booking status. Every household at the slot asks the same days: built
+    once per window, a year calendar is then a lookup per day rather than a decision."""
+
+    MAX_RENDERERS = 8  # the API's and the home screen's; then it starts again from empty
+
+    def __init__(self, days: list[DayFacts], now: datetime, staff: bool) -> None:
+        self.days, self._now, self._staff = days, now, staff  # now: any of the window
+        self.dates = [facts.day for facts in days]
+        self.free = self.outcomes(None)
+        bookable = Outcome.BOOKABLE
+        self.bookable = [
+            facts.day for facts, outcome in zip(days, self.free, strict=True) if outcome is bookable
+        ]
+        self._rendered: dict[Callable[[DayView], Any], _Rendered] = {}
+
+    def outcomes(self, booking_status: BookingStatus | None) -> list[Outcome]:
+        """``decide`` on each day with that booking (None: free) and nothing else."""
+        return [
+            decide(
+                facts,
+                booking_status=booking_status,
+                booked_count=0,
+                now=self._now,
+                staff=self._staff,
+                absence=None,
+            )
+            for facts in self.days
+        ]
+
+    def rendered(self, render: Callable[[DayView], Any]) -> "_Rendered":
+        kept = self._rendered.get(render)
+        if kept is None:
+            if len(self._rendered) >= self.MAX_RENDERERS:
+                self._rendered.clear()
+            kept = self._rendered[render] = _Rendered(self, render)
+        return kept
+
+
+class _Rendered(dict[BookingStatus | None, list[Any]]):
+    """A ``DayTable``'s days as one renderer shows them, by booking status (None: free),
+    each status's list made when first asked (through ``DayFacts.shown``: the rendered
+    objects are the days' own, shared)."""
+
+    def __init__(self, table: DayTable, render: Callable[[DayView], Any]) -> None:
+        super().__init__()
+        self._table, self._render = table, render
+
+    def __missing__(self, booking_status: BookingStatus | None) -> list[Any]:
+        table, render = self._table, self._render
+        outcomes = table.free if booking_status is None else table.outcomes(booking_status)
+        shown = self[booking_status] = [
+            facts.shown(outcome, render)
+            for facts, outcome in zip(table.days, outcomes, strict=True)
+        ]
+        return shown
+
+
+# Per shared day list (by identity, the list kept alive with its entry): its moments, and
+# its tables by (staff, window).
+_TABLES: dict[int, tuple[list[DayFacts], list[datetime], dict[tuple[bool, int], DayTable]]] = {}
+MAX_TABLE_RANGES = 1024  # slots × the ranges calendars ask; then it starts again from empty
+MAX_TABLE_WINDOWS = 4  # staff or not, a window lasts until the next deadline (hours)
+
+
+def day_table(days: list[DayFacts], now: datetime, *, staff: bool) -> DayTable:
+    """The ``DayTable`` of a shared day list (``SlotDays.days``) at ``now``: ``now``'s
+    window is its place among the list's ``decision_moments`` (at one, or strictly between
+    two), where ``decide``'s answers are all the same."""
+    kept = _TABLES.get(id(days))
+    if kept is None or kept[0] is not days:
+        if len(_TABLES) >= MAX_TABLE_RANGES:
+            _TABLES.clear()
+        kept = _TABLES[id(days)] = (days, decision_moments(days), {})
+    _, moments, tables = kept
+    n = bisect_left(moments, now)
+    key = (staff, 2 * n + (n < len(moments) and moments[n] == now))
+    table = tables.get(key)
+    if table is None:
+        if len(tables) >= MAX_TABLE_WINDOWS:
+            tables.clear()
+        table = tables[key] = DayTable(days, now, staff)
+    return table
 
 
 @dataclass
@@ -508,15 +586,15 @@ def calendar_counted(context: CalendarContext, now: datetime, *, staff: bool) ->
     not accepted never shows a count, so it is not counted. Days the child has booked or
     is waiting for are left out by statement 2."""
     counted: Counted = []
-    bookable = Outcome.BOOKABLE
     for row in context.enrollments:
         capacity = row.rules.capacity
         if capacity is None:
             continue
-        free = context.free_outcomes(row, now, staff=staff)
-        for facts, outcome in zip(context.days_facts(row), free, strict=True):
-            if outcome is bookable:
-                counted.append((row.activity_id, row.site_id, facts.day, row.child_id, capacity))
+        activity, site, child = row.activity_id, row.site_id, row.child_id
+        counted.extend(
+            (activity, site, day, child, capacity)
+            for day in context.day_table(row, now, staff=staff).bookable
+        )
     return counted
 
 
