@@ -321,8 +321,8 @@ def _evaluate(
 ) -> list[LineResult]:
     """Decide each line in order, counting the places taken by the earlier ones
     (``rows``: each change's enrolment, ``_enrollments``; ``names``: the activities'
-    names, ``_activity_names``). Hundreds of lines: what is
-    the same for every line (the evaluators, the enums' values) is looked up once."""
+    names, ``_activity_names``). Hundreds of lines: what is the same for every line (the
+    evaluators, the enums' values) is looked up once."""
     results: list[LineResult] = []
     append = results.append
     bookings, counts = context.bookings, context.booked_counts
@@ -491,7 +491,8 @@ def _serialise(result: ChangeResult) -> dict[str, Any]:
     }
 
 
-# What a replay copy's group (``_serialise``) and a mail's group (``_confirmation``) share.
+# The keys of a replay copy's groups (``_serialise``) and of a mail's (``_confirmation``),
+# each line's built in C.
 _REPLAY_GROUP = attrgetter(
     "child_id",
     "child_name",
@@ -511,8 +512,8 @@ def _days_by(
 ) -> dict[tuple[Any, ...], list[date]]:
     """The days of ``lines`` grouped by ``key`` (groups in order of first appearance):
     the compact form of a change set's lines, in its replay copy and its mail. Dates, not
-    text: orjson writes them as ISO days, in C, where ``isoformat`` cost a Python call
-    per line."""
+    text: orjson writes them as ISO days, where ``date.isoformat`` formats each through
+    PyUnicode_FromFormat (several times slower)."""
     groups: dict[tuple[Any, ...], list[date]] = {}
     for line in lines:
         group = key(line)
@@ -835,7 +836,7 @@ class _Written:
         for line in result.lines:
             if line.outcome in _WRITTEN:
                 changed.add(line.child_id, line.activity_id, line.day)
-        children = {child_id for child_id, _ in changed.days}  # households: only theirs
+        children = {child_id for child_id, _ in changed.days}  # all of this household
         events = live.events_job(
             [
                 *changed.events(dict.fromkeys(children, context.household_id)),
