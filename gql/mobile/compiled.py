@@ -469,7 +469,10 @@ def _variables(
         sources[name] = VariableValueSource(signature, value)
         if input_is_nested_too_deeply(value, type_):
             return _all_variables(document, inputs)
-        coerced_value = coerce_input_value(value, type_)
+        try:
+            coerced_value = coerce_input_value(value, type_)
+        except (GraphQLError, RecursionError):  # what get_variable_values reports as errors
+            return _all_variables(document, inputs)
         if coerced_value is Undefined:
             return _all_variables(document, inputs)
         coerced[name] = coerced_value
