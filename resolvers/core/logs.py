@@ -55,7 +55,7 @@ def update(**fields: str) -> None:
     the document is parsed). Nothing to do when they are already set (the compiled path
     sets the operation before executing, then again as it logs it)."""
     context = _context.get()
-    if any(getattr(context, name) != value for name, value in fields.items()):
+    if any(getattr(context, name, None) != value for name, value in fields.items()):
         _context.set(replace(context, **fields))
 
 
