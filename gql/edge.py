@@ -42,6 +42,7 @@ from graphql import (
     ValueNode,
     VariableNode,
     get_named_type,
+    is_leaf_type,
 )
 from graphql.type.definition import GraphQLInterfaceType, GraphQLObjectType
 from strawberry.extensions import SchemaExtension
@@ -251,6 +252,8 @@ class _OperationInputs:
         if isinstance(type_, GraphQLList):
             if isinstance(value, list):
                 self.count(len(value), coordinate, path)
+                if _texts_of_leaves(type_.of_type) and _clean_texts(value):
+                    return  # a submit's hundreds of dates: nothing to check one by one
                 for item in value:
                     self.value(item, type_.of_type, coordinate, path)
             else:
@@ -314,6 +317,24 @@ class _OperationInputs:
                     field,
                 )
             )
+
+
+def _texts_of_leaves(type_: GraphQLInputType) -> bool:
+    """Whether the strings of a list of this item type are only checked as text (a leaf,
+    not a file)."""
+    named = type_.of_type if isinstance(type_, GraphQLNonNull) else type_
+    return is_leaf_type(named) and getattr(named, "name", None) != UPLOAD_SCALAR
+
+
+def _clean_texts(values: list[Any]) -> bool:
+    """Whether ``values`` are all strings and none holds a forbidden character, searched
+    at once: ``_FORBIDDEN`` matches single characters, so the joined text holds one
+    exactly when a value does (then the values are checked one by one, to report each)."""
+    try:
+        joined = "".join(values)
+    except TypeError:  # not only strings
+        return False
+    return _FORBIDDEN.search(joined) is None
 
 
 def operation_input_errors(

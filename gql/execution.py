@@ -41,6 +41,7 @@ from math import isfinite
 from operator import attrgetter
 from typing import Any, NamedTuple
 
+import orjson
 from graphql import (
     GRAPHQL_MAX_INT,
     GRAPHQL_MIN_INT,
@@ -70,6 +71,7 @@ from graphql.type.scalars import (
 )
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.schema.types.base_scalars import isoformat as strawberry_isoformat
 from strawberry.types.field import StrawberryField
 from strawberry.types.scalar import identity as scalar_identity
 
@@ -383,6 +385,12 @@ class FamilleExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 return list(values)
             if isinstance(leaf, GraphQLEnumType) and issubclass(value_type, Enum | str):
                 return self._coerce_distinct(coerce, values)
+            if coerce is strawberry_isoformat and value_type is date:
+                # The Date scalar's ISO days, written by orjson in C, the same text for
+                # every date (checked from 0001-01-01 to 9999-12-31): ``isoformat``
+                # formats each through PyUnicode_FromFormat (180 a booking answer).
+                days: list[str] = orjson.loads(orjson.dumps(values))
+                return days
         if not self._ready(values, types):
             return None
         try:

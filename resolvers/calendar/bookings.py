@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from itertools import repeat
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import Any, NamedTuple, cast
 
 import orjson
@@ -27,6 +27,7 @@ from resolvers.calendar.booking_rules import DayReason, DayStatus
 from resolvers.calendar.calendar import (
     CalendarContext,
     Counted,
+    EnrollmentRow,
     as_date,
     check_children,
     check_range,
@@ -300,8 +301,18 @@ async def _activity_names(context: CalendarContext, changes: list[BookingChange]
     return names
 
 
+def _enrollments(
+    context: CalendarContext, changes: list[BookingChange]
+) -> list[EnrollmentRow | None]:
+    """The enrolment of each change's child in its activity that day (None: not enrolled),
+    looked up once per change: the locks, the counts and the evaluation all read it."""
+    enrollment_for = context.enrollment_for
+    return [enrollment_for(child_id, activity_id, day) for child_id, activity_id, day, _ in changes]
+
+
 def _evaluate(
     changes: list[BookingChange],
+    rows: list[EnrollmentRow | None],
     context: CalendarContext,
     *,
     now: datetime,
@@ -309,17 +320,16 @@ def _evaluate(
     names: dict[int, str],
 ) -> list[LineResult]:
     """Decide each line in order, counting the places taken by the earlier ones
-    (``names``: the activities' names, ``_activity_names``). Hundreds of lines: what is
-    the same for every line (the evaluators, the enums' values) is looked up once."""
+    (``rows``: each change's enrolment, ``_enrollments``; ``names``: the activities'
+    names, ``_activity_names``). Hundreds of lines: what is the same for every line (the
+    evaluators, the enums' values) is looked up once."""
     results: list[LineResult] = []
     append = results.append
     bookings, counts = context.bookings, context.booked_counts
-    enrollment_for = context.enrollment_for
     view_of = context.evaluator(now, staff=staff)
     # Whether a parent could have made it: staff's changes past the deadline are audited.
     parents_view_of = context.evaluator(now, staff=False) if staff else None
-    for child_id, activity_id, day, action in changes:
-        row = enrollment_for(child_id, activity_id, day)
+    for (child_id, activity_id, day, action), row in zip(changes, rows, strict=True):
         if row is None:
             first_names = context.children.get(child_id, ("Enfant", ""))[0]
             append(
@@ -414,16 +424,16 @@ async def _context_for(
     return context
 
 
-def _counted(context: CalendarContext, changes: list[BookingChange]) -> Counted:
+def _counted(changes: list[BookingChange], rows: list[EnrollmentRow | None]) -> Counted:
     """The booked counts the lines need: only a BOOK line's day at a site with a capacity,
     and only when its child has neither booked it nor joined its waiting list (statement 2
     leaves those out: the line is UNCHANGED whatever the count). A cancellation needs no
     count: the places it frees are counted after the write (``_promote_into``)."""
     keys = {
         (row.activity_id, row.site_id, change.day, change.child_id, row.rules.capacity): None
-        for change in changes
+        for change, row in zip(changes, rows, strict=True)
         if change.action == BookingAction.BOOK
-        and (row := context.enrollment_for(change.child_id, change.activity_id, change.day))
+        and row is not None
         and row.rules.capacity is not None
     }
     return list(keys)
@@ -439,7 +449,8 @@ async def preview_changes(
     changes, skipped = _expand(change_set, context)
     staff = actor.role != AccountRole.PARENT
     names = await _activity_names(context, changes)
-    lines = _evaluate(changes, context, now=clock.now(), staff=staff, names=names)
+    rows = _enrollments(context, changes)
+    lines = _evaluate(changes, rows, context, now=clock.now(), staff=staff, names=names)
     return ChangeResult(lines, skipped)
 
 
@@ -448,20 +459,7 @@ def _serialise(result: ChangeResult) -> dict[str, Any]:
     day, each group with its days. A 180-day change set is a handful of groups: a payload
     of about 3 KB instead of 45 KB, which PostgreSQL parses into JSONB on every submit.
     Stamped with ``REPLAY_VERSION``: a retry may come after the shape changed again."""
-    groups = _days_by(
-        result.lines,
-        lambda line: (
-            line.child_id,
-            line.child_name,
-            line.activity_id,
-            line.activity_name,
-            line.action,
-            line.outcome,
-            line.reason,
-            line.message,
-            line.overridden,
-        ),
-    )
+    groups = _days_by(result.lines, _REPLAY_GROUP)
     return {
         "version": REPLAY_VERSION,
         "skipped_closed_days": result.skipped_closed_days,
@@ -493,14 +491,36 @@ def _serialise(result: ChangeResult) -> dict[str, Any]:
     }
 
 
+# The keys of a replay copy's groups (``_serialise``) and of a mail's (``_confirmation``),
+# each line's built in C.
+_REPLAY_GROUP = attrgetter(
+    "child_id",
+    "child_name",
+    "activity_id",
+    "activity_name",
+    "action",
+    "outcome",
+    "reason",
+    "message",
+    "overridden",
+)
+_MAIL_GROUP = attrgetter("child_name", "activity_name", "outcome", "message")
+
+
 def _days_by(
     lines: list[LineResult], key: Callable[[LineResult], tuple[Any, ...]]
-) -> dict[tuple[Any, ...], list[str]]:
-    """The ISO days of ``lines`` grouped by ``key`` (groups in order of first appearance):
-    the compact form of a change set's lines, in its replay copy and its mail."""
-    groups: dict[tuple[Any, ...], list[str]] = {}
+) -> dict[tuple[Any, ...], list[date]]:
+    """The days of ``lines`` grouped by ``key`` (groups in order of first appearance):
+    the compact form of a change set's lines, in its replay copy and its mail. Dates, not
+    text: orjson writes them as ISO days, where ``date.isoformat`` formats each through
+    PyUnicode_FromFormat (several times slower)."""
+    groups: dict[tuple[Any, ...], list[date]] = {}
     for line in lines:
-        groups.setdefault(key(line), []).append(line.day.isoformat())
+        group = key(line)
+        days = groups.get(group)
+        if days is None:
+            days = groups[group] = []
+        days.append(line.day)
     return groups
 
 
@@ -654,14 +674,17 @@ async def _apply(
     staff = actor.role != AccountRole.PARENT
     # A recurrence skips closed days: the context knows them (the town's calendar).
     changes, skipped = _expand(change_set, context)
-    request_id = await _lock_openings(context, changes, number_request=True)
+    rows = _enrollments(context, changes)
+    request_id = await _lock_openings(rows, number_request=True)
     # The time of the decision, read holding the locks: a waiting list is served oldest
     # first (updated_at), so its order is the order the submits got the places' locks.
     now = clock.now()
     # Only now, holding the locks: the counts cannot move any more until we commit.
-    await load_day_rows(context, _counted(context, changes))
+    await load_day_rows(context, _counted(changes, rows))
     names = await _activity_names(context, changes)
-    result = ChangeResult(_evaluate(changes, context, now=now, staff=staff, names=names), skipped)
+    result = ChangeResult(
+        _evaluate(changes, rows, context, now=now, staff=staff, names=names), skipped
+    )
     recipients = await _recipients(actor, context)
     written = _Written(context, actor, result, now, idempotency_key, fingerprint)
     # The request claims the idempotency key before any booking is written (or in the
@@ -813,9 +836,10 @@ class _Written:
         for line in result.lines:
             if line.outcome in _WRITTEN:
                 changed.add(line.child_id, line.activity_id, line.day)
+        children = {child_id for child_id, _ in changed.days}  # all of this household
         events = live.events_job(
             [
-                *changed.events({line.child_id: context.household_id for line in result.lines}),
+                *changed.events(dict.fromkeys(children, context.household_id)),
                 live.request_change(
                     context.household_id,
                     result.request_id,
@@ -838,11 +862,10 @@ async def cancel_in_time(
 ) -> None:
     """Cancel booked days still within their deadline (an absence reported early enough):
     the places go to the waiting list like any cancellation. Caller holds the transaction."""
-    changes = [BookingChange(c, a, d, BookingAction.CANCEL) for c, a, d in days]
-    await _lock_openings(context, changes)
+    rows = [context.enrollment_for(*day) for day in days]
+    await _lock_openings(rows)
     lines = []
-    for child_id, activity_id, day in days:
-        row = context.enrollment_for(child_id, activity_id, day)
+    for (child_id, activity_id, day), row in zip(days, rows, strict=True):
         assert row is not None
         lines.append(
             LineResult(
@@ -876,16 +899,16 @@ GENERIC_PLANS = "set_config('plan_cache_mode', 'force_generic_plan', true) AS ge
 
 
 async def _lock_openings(
-    context: CalendarContext, changes: list[BookingChange], *, number_request: bool = False
+    rows: list[EnrollmentRow | None], *, number_request: bool = False
 ) -> int | None:
     """Serialise submissions on the same activity and site (PostgreSQL; SQLite has one
-    writer). With ``number_request``, the same statement draws the id of the request
-    about to be written (PostgreSQL only: None on SQLite), see ``_Written``."""
+    writer), those of the lines' enrolments (``rows``) with a capacity. With
+    ``number_request``, the same statement draws the id of the request about to be
+    written (PostgreSQL only: None on SQLite), see ``_Written``."""
     pairs = {
         (row.activity_id, row.site_id)
-        for change in changes
-        if (row := context.enrollment_for(change.child_id, change.activity_id, change.day))
-        and row.rules.capacity is not None
+        for row in rows
+        if row is not None and row.rules.capacity is not None
     }
     if not is_postgres() or not (pairs or number_request):
         return None
@@ -1059,10 +1082,9 @@ def _confirmation(
     """The confirmation mail jobs of a submit: the changed lines grouped by child,
     activity and outcome, each group with its days (ISO dates, worded in French by the
     mail's template): a few groups for a school year of days."""
+    # The outcome's value is read per group: an enum's ``.value`` is a Python property.
     groups = _days_by(
-        [line for line in result.lines if line.outcome != LineOutcome.UNCHANGED],
-        # The outcome's value is read per group: an enum's ``.value`` is a Python property.
-        lambda line: (line.child_name, line.activity_name, line.outcome, line.message),
+        [line for line in result.lines if line.outcome != LineOutcome.UNCHANGED], _MAIL_GROUP
     )
     lines = [
         {

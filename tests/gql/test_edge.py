@@ -207,6 +207,18 @@ async def test_a_long_literal_list_is_refused_too(api: GraphQL) -> None:
     refused(body, "invoiceIds")
 
 
+async def test_each_forbidden_string_of_a_list_is_reported(api: GraphQL) -> None:
+    # When a list of ids (whose strings are searched at once) holds two with a NUL
+    ids = [encode_id("Child", 1), "a\u0000", encode_id("Child", 2), "b\u0000"]
+    body = await api(CALENDAR, {"householdId": encode_id("Household", 1), "childIds": ids})
+
+    # Then each is reported, as when they were searched one by one, and nothing ran
+    assert body["data"] is None
+    assert [error["extensions"] for error in body["errors"]] == [
+        {"code": "INVALID", "field": "childIds"}
+    ] * 2
+
+
 def test_every_list_argument_has_a_documented_maximum() -> None:
     positions = dict(_list_positions(schema._schema))
     assert set(positions) == set(LIST_LIMITS)

@@ -316,6 +316,10 @@ class Cells:
     def colours(self) -> list[Colour]:
         return [Colour.RED, Colour.BLUE, Colour.RED]
 
+    @strawberry.field
+    def days(self) -> list[date]:
+        return [date.min, date(2026, 12, 10), date(987, 6, 5), date.max]
+
 
 CELL_FIELDS = "text ident count ratio flag colour plain inner { name } numbers"
 
@@ -347,7 +351,7 @@ async def test_awkward_values_as_graphql_core(case: str) -> None:
 
 
 async def test_values_taken_as_they_are_or_coerced_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    query = f"{{ exact {{ {CELL_FIELDS} }} texts colours }}"
+    query = f"{{ exact {{ {CELL_FIELDS} }} texts colours days }}"
     ours = await _both(query)
     assert ours["errors"] == []
     assert ours["data"]["exact"][1] == {
@@ -362,6 +366,7 @@ async def test_values_taken_as_they_are_or_coerced_once(monkeypatch: pytest.Monk
         "numbers": [],
     }
     assert ours["data"]["texts"] == ["a", None, None, "d"]
+    assert ours["data"]["days"] == ["0001-01-01", "2026-12-10", "0987-06-05", "9999-12-31"]
     by_core = _spy_on_graphql_core(monkeypatch)
     assert await _answer(FamilleExecutionContext, query) == ours
     assert by_core == []
