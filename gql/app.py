@@ -4,8 +4,8 @@ GraphiQL from local assets, health (gql/health.py), mail links."""
 import contextlib
 import gc
 import logging
+import secrets
 import time
-import uuid
 from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
@@ -16,9 +16,10 @@ from arq import ArqRedis
 from cross_web import HTTPException
 from graphql import GraphQLError
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
@@ -77,9 +78,17 @@ logger = logging.getLogger("famille.http")
 STATIC_DIR = Path(__file__).parent / "static"
 
 
-def _request_id(request: Request) -> str:
-    """The client's X-Request-ID (64 characters at most), else a new one."""
-    return request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex[:16]
+def _header(headers: Headers, name: str) -> str:
+    """The first ``name`` header, or "": Starlette's ``get`` finds a missing one by raising
+    and catching a KeyError, which costs twice as much (every request asks for a few)."""
+    values = headers.getlist(name)
+    return values[0] if values else ""
+
+
+def _request_id(request: HTTPConnection) -> str:
+    """The client's X-Request-ID (64 characters at most), else a new one: 16 random hex
+    digits (os.urandom's, as uuid4's, without building a UUID: every request asks)."""
+    return _header(request.headers, "x-request-id")[:64] or secrets.token_hex(8)
 
 
 class FamilleGraphQL(GraphQL[Context, None]):
@@ -118,8 +127,9 @@ class FamilleGraphQL(GraphQL[Context, None]):
         content_type = request.headers.get("content-type", "")
         if content_type != "application/json":  # as Strawberry reads it (the slower way)
             content_type, _ = parse_content_type(content_type)
+        # (Strawberry reads the first Accept header only: given alone, not all decoded)
         if "application/json" not in content_type or self._get_stream_transport_from_headers(
-            request.headers
+            {"accept": _header(request.headers, "accept")}
         ):
             return None
         start = time.perf_counter()
@@ -202,7 +212,7 @@ class FamilleGraphQL(GraphQL[Context, None]):
         """One context for the connection; the account is read from the connection_init
         payload by each subscription (gql/live), not from the handshake's headers, which
         browsers cannot set."""
-        request_id = websocket.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex[:16]
+        request_id = _request_id(websocket)
         return Context(
             request=websocket,
             response=None,
@@ -227,7 +237,7 @@ class FamilleGraphQL(GraphQL[Context, None]):
     async def get_sub_response(self, request: Any) -> Response:
         sub_response = await super().get_sub_response(request)
         sub_response.graphql_response_json = (  # type: ignore[attr-defined]
-            GRAPHQL_RESPONSE_JSON in request.headers.get("accept", "")
+            GRAPHQL_RESPONSE_JSON in _header(request.headers, "accept")
         )
         sub_response.request = request  # type: ignore[attr-defined]  # for its caching headers
         return sub_response

@@ -22,6 +22,13 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
+try:
+    # Imported once here, not by each record's trace_id(): an import statement costs a
+    # few microseconds even for a loaded module, and every request logs a line.
+    from opentelemetry import trace
+except ImportError:  # pragma: no cover - a main dependency; kept importable without
+    trace = None  # type: ignore[assignment]
+
 REDACTED = "…"
 
 
@@ -45,8 +52,11 @@ def current() -> LogContext:
 
 def update(**fields: str) -> None:
     """Add to the current context (the town once the account is known, the operation once
-    the document is parsed)."""
-    _context.set(replace(_context.get(), **fields))
+    the document is parsed). Nothing to do when they are already set (the compiled path
+    sets the operation before executing, then again as it logs it)."""
+    context = _context.get()
+    if any(getattr(context, name, None) != value for name, value in fields.items()):
+        _context.set(replace(context, **fields))
 
 
 def start(**fields: str) -> None:
@@ -118,9 +128,7 @@ class SecretRedaction(logging.Filter):
 
 def trace_id() -> str:
     """The current OpenTelemetry trace id (32 hex digits), or "" when none is recording."""
-    try:
-        from opentelemetry import trace
-    except ImportError:  # pragma: no cover - a main dependency; kept importable without
+    if trace is None:  # pragma: no cover
         return ""
     context = trace.get_current_span().get_span_context()
     return format(context.trace_id, "032x") if context.is_valid else ""
