@@ -19,9 +19,8 @@ distinct day and process) keeps its bytes per compiled selection, so a year's an
 costs one lookup per day.
 
 The answer is the general executor's, byte for byte, status and headers included: the
-variables are coerced as graphql-core's ``get_variable_values`` coerces them (their types
-read once, at compile time) and checked by the same edge rules
-(``operation_input_errors``), the arguments converted as the executor converts
+variables are coerced by graphql-core's ``get_variable_values`` and checked by the same
+edge rules (``operation_input_errors``), the arguments converted as the executor converts
 them (graphql-core's ``get_argument_values``, then Strawberry's ``convert_arguments``), a
 domain failure becomes the same error object (graphql-core's ``located_error``, then
 ``ErrorPolicy``'s rewrite), and the response goes through the view's own headers
@@ -52,7 +51,6 @@ import orjson
 from graphql import (
     DocumentNode,
     FieldNode,
-    GraphQLError,
     GraphQLField,
     GraphQLLeafType,
     GraphQLList,
@@ -63,24 +61,11 @@ from graphql import (
     SelectionSetNode,
     VariableNode,
     is_leaf_type,
-    is_non_null_type,
     parse,
     validate,
 )
 from graphql.error import located_error
-from graphql.execution.get_variable_signature import (
-    GraphQLVariableSignature,
-    get_variable_signature,
-)
-from graphql.execution.values import (
-    VariableValues,
-    VariableValueSource,
-    get_argument_values,
-    get_variable_values,
-    input_is_nested_too_deeply,
-)
-from graphql.pyutils import Undefined
-from graphql.utilities import coerce_input_value
+from graphql.execution.values import get_argument_values, get_variable_values
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.arguments import convert_arguments
 from strawberry.types.field import StrawberryField
@@ -166,8 +151,6 @@ class CompiledDocument:
     name: str
     document: DocumentNode
     operation: OperationDefinitionNode
-    # Its variables' names and types, as graphql-core reads them from the document.
-    signatures: tuple[GraphQLVariableSignature, ...]
     kind: OperationType
     arguments_only: OperationDefinitionNode
     root: FieldNode
@@ -284,12 +267,6 @@ def compile_document(text: str) -> CompiledDocument:
     if (kind is OperationType.MUTATION) != (handle is not None):
         raise CompileError(f"{root.name.value}: a mutation runs under handles_errors, a query not")
     plan = _kind(root.name.value, _identity, field_def.type, root.selection_set)
-    signatures = []
-    for definition in operation.variable_definitions or ():
-        signature = get_variable_signature(schema._schema, definition)
-        if not isinstance(signature, GraphQLVariableSignature):
-            raise CompileError(signature.message)
-        signatures.append(signature)
     # What the edge rules walk: only the root field takes arguments (nested ones are not
     # compiled), so the operation without the root's selection is checked the same way.
     arguments_only = OperationDefinitionNode(
@@ -307,7 +284,6 @@ def compile_document(text: str) -> CompiledDocument:
         name=operation.name.value,
         document=document,
         operation=operation,
-        signatures=tuple(signatures),
         kind=kind,
         arguments_only=arguments_only,
         root=root,
@@ -413,7 +389,9 @@ async def answer(
     if compiled is None:
         return None
     document, variables = compiled
-    coerced = _variables(document, variables)
+    coerced = get_variable_values(
+        schema._schema, document.operation.variable_definitions or (), variables
+    )
     if isinstance(coerced, list):
         return None  # the executor's own variable errors
     if operation_input_errors(
@@ -445,46 +423,6 @@ async def answer(
     except Exception:  # noqa: BLE001 - _Unexpected, or a coercion's error: the executor's
         return None
     return Answer(orjson.dumps({"data": data}), failed=False, operation=operation)
-
-
-def _variables(
-    document: CompiledDocument, inputs: dict[str, Any]
-) -> VariableValues | list[GraphQLError]:
-    """graphql-core's ``get_variable_values`` of the document's variables, their
-    signatures read once at compile time rather than on each request (about half of its
-    cost): where each variable is given and coerces, or is a nullable one left out
-    without a default, the very ``VariableValues`` its loop (``coerce_variable_values``)
-    builds; anything else (a default to apply, a value that fails, and so its errors) is
-    graphql-core's own answer."""
-    sources: dict[str, VariableValueSource] = {}
-    coerced: dict[str, Any] = {}
-    for signature in document.signatures:
-        name, type_ = signature.name, signature.type
-        value = inputs.get(name, Undefined)
-        if value is Undefined:
-            if signature.default is not None or is_non_null_type(type_):
-                return _all_variables(document, inputs)
-            sources[name] = VariableValueSource(signature)
-            continue
-        sources[name] = VariableValueSource(signature, value)
-        if input_is_nested_too_deeply(value, type_):
-            return _all_variables(document, inputs)
-        try:
-            coerced_value = coerce_input_value(value, type_)
-        except (GraphQLError, RecursionError):  # what get_variable_values reports as errors
-            return _all_variables(document, inputs)
-        if coerced_value is Undefined:
-            return _all_variables(document, inputs)
-        coerced[name] = coerced_value
-    return VariableValues(sources, coerced)
-
-
-def _all_variables(
-    document: CompiledDocument, inputs: dict[str, Any]
-) -> VariableValues | list[GraphQLError]:
-    return get_variable_values(
-        schema._schema, document.operation.variable_definitions or (), inputs
-    )
 
 
 def _arguments(document: CompiledDocument, coerced: Any) -> dict[str, Any]:

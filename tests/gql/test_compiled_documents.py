@@ -277,38 +277,6 @@ def test_the_shipped_manifest_is_the_shipped_documents() -> None:
     assert [d.operation_type for d in documents] == ["query", "query", "mutation"]
 
 
-# Variables right and wrong: left out, null, a list of one, wrong types, nested too deep.
-VARIABLES: list[dict[str, Any]] = [
-    {"householdId": "SG91c2Vob2xkOjE=", "from": "2026-12-01", "to": "2026-12-31"},
-    {"householdId": "x", "from": "2026-12-01", "to": "2026-12-31", "childIds": ["a", "b"]},
-    {"householdId": "x", "from": "2026-12-01", "to": "2026-12-31", "childIds": None},
-    {"householdId": "x", "from": "2026-12-01", "to": "2026-12-31", "childIds": "a"},
-    {"householdId": 12, "from": "2026-12-01", "to": "2026-12-31", "childIds": [1, None]},
-    {"householdId": True, "from": "2026-13-01", "to": 20261231},
-    {"householdId": None, "to": "2026-12-31", "unknown": 1},
-    {"householdId": "x", "from": "2026-12-01", "to": "2026-12-31", "childIds": [[["a"]]]},
-    {"householdId": "x", "input": {"changes": [], "days": None}, "idempotencyKey": None},
-    {"householdId": "x", "input": {"changes": "nope"}, "idempotencyKey": 3},
-    {},
-]
-
-
-@pytest.mark.parametrize("variables", VARIABLES)
-def test_the_variables_are_coerced_as_graphql_core_coerces_them(variables: dict[str, Any]) -> None:
-    for document in compiled.COMPILED.values():
-        mine = compiled._variables(document, variables)
-        theirs = compiled._all_variables(document, variables)
-        assert type(mine) is type(theirs)
-        if isinstance(mine, list) and isinstance(theirs, list):
-            assert [e.formatted for e in mine] == [e.formatted for e in theirs]
-        else:  # (graphql-core builds new type wrappers, equal but not the same objects)
-            assert not isinstance(mine, list) and not isinstance(theirs, list)
-            assert mine.coerced == theirs.coerced
-            assert {k: (str(v.signature), v.value) for k, v in mine.sources.items()} == {
-                k: (str(v.signature), v.value) for k, v in theirs.sources.items()
-            }
-
-
 async def households(clock: FrozenClock, rng: random.Random) -> dict[str, Any]:
     """A town that bills, with families of 0 to 3 children: some days booked, invoices
     paid, unpaid or none, messages from either side, a few requests; a régisseur (whom a
