@@ -33,7 +33,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from models.database import keep_session
-from resolvers.calendar.calendar import calendar_counted, context_from_rows
+from resolvers.calendar.bookings import WRITTEN_COLUMNS
+from resolvers.calendar.calendar import COUNTED_COLUMNS, calendar_counted, context_from_rows
+from resolvers.core.sql import array_literal
 
 # Tortoise's asyncpg pool defaults (minsize 1, maxsize 5) and, like the product's pool
 # (models.database), no session reset when a connection goes back: same footing.
@@ -124,7 +126,7 @@ def day_rows_sql(children: int) -> str:
               WHERE b.child_id IN ({child_list})
                 AND b.day >= ${start1} AND b.day <= ${end1}
                 AND b.status <> 'cancelled'),
-            j AS (SELECT * FROM unnest(CAST(${activities} AS INTEGER[]), CAST(${sites} AS INTEGER[]), CAST(${days} AS DATE[]), CAST(${counted_children} AS INTEGER[]), CAST(${places} AS INTEGER[])) AS r(activity_id, site_id, day, child_id, capacity)),
+            j AS (SELECT * FROM unnest(CAST(CAST(${activities} AS TEXT) AS INTEGER[]), CAST(CAST(${sites} AS TEXT) AS INTEGER[]), CAST(CAST(${days} AS TEXT) AS DATE[]), CAST(CAST(${counted_children} AS TEXT) AS INTEGER[]), CAST(CAST(${places} AS TEXT) AS INTEGER[])) AS r(activity_id, site_id, day, child_id, capacity)),
             crowded AS (
               SELECT s.activity_id, s.site_id
               FROM (SELECT DISTINCT activity_id, site_id, capacity FROM j) s
@@ -158,8 +160,9 @@ def day_rows_sql(children: int) -> str:
 
 def counted(
     rows: Sequence[asyncpg.Record], household_id: int, start: date, end: date
-) -> list[list[Any]]:
-    """The days whose booked places statement 2 counts, as its 5 arrays: computed by the
+) -> list[str | None]:
+    """The days whose booked places statement 2 counts, as its 5 arrays (their literals,
+    as ``rows_table`` sends them): computed by the
     product's own ``calendar_counted`` (the open days a parent could book now), so that
     both endpoints send PostgreSQL the same parameters; the only evaluation done here."""
     context = context_from_rows(rows, household_id, start, end)
@@ -167,7 +170,10 @@ def counted(
     for row in calendar_counted(context, datetime.now(UTC), staff=False):
         for column, value in zip(columns, row, strict=True):
             column.append(value)
-    return columns
+    return [
+        array_literal(column, sql_type)
+        for column, (_, sql_type) in zip(columns, COUNTED_COLUMNS, strict=True)
+    ]
 
 
 def upsert_values_sql(rows: int) -> str:
@@ -190,8 +196,9 @@ _ON_CONFLICT = (
 # whatever the number of rows.
 UPSERT_SQL = (
     f"INSERT INTO {_COLUMNS} SELECT r.child_id, r.activity_id, r.site_id, r.day, r.status, "
-    "$6, $7 FROM unnest(CAST($1 AS INTEGER[]), CAST($2 AS INTEGER[]), CAST($3 AS INTEGER[]), "
-    "CAST($4 AS DATE[]), CAST($5 AS VARCHAR(16)[])) AS r(child_id, activity_id, site_id, day, "
+    "$6, $7 FROM unnest(CAST(CAST($1 AS TEXT) AS INTEGER[]), CAST(CAST($2 AS TEXT) AS "
+    "INTEGER[]), CAST(CAST($3 AS TEXT) AS INTEGER[]), CAST(CAST($4 AS TEXT) AS DATE[]), "
+    "CAST($5 AS VARCHAR(16)[])) AS r(child_id, activity_id, site_id, day, "
     "status) WHERE true" + _ON_CONFLICT
 )
 # … and the single-row statement once per row, as Booking.bulk_create sends it (executemany).
@@ -334,7 +341,11 @@ async def book(request: Request) -> Response:
             )
         else:
             columns = [list(column) for column in zip(*rows, strict=True)]
-            await conn.execute(UPSERT_SQL, *columns[:5], None, now)
+            arrays = [
+                array_literal(column, sql_type) or column
+                for column, (_, sql_type) in zip(columns, WRITTEN_COLUMNS, strict=False)
+            ]
+            await conn.execute(UPSERT_SQL, *arrays, None, now)
     return json({"written": len(rows), "mode": mode})
 
 

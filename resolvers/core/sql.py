@@ -4,8 +4,9 @@ bulk upserts), portable between PostgreSQL (``$1``) and SQLite (``?``) placehold
 between them."""
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, nullcontext
+from datetime import date
 from typing import Any
 
 import asyncpg
@@ -130,12 +131,12 @@ def rows_table(
     text (prepared once) for any number of rows. ``columns`` are (name, SQL type).
 
     PostgreSQL: one typed array per column, ``unnest``-ed (decoded by the server in one
-    pass); SQLite: one JSON parameter, ``json_each`` (dates stay ISO text, as SQLite keeps
-    them).
+    pass; integers and days as array literals, see ``array_literal``); SQLite: one JSON
+    parameter, ``json_each`` (dates stay ISO text, as SQLite keeps them).
     """
     if params.postgres:
         arrays = ", ".join(
-            f"CAST({params([row[n] for row in rows])} AS {sql_type}[])"
+            _array(params, [row[n] for row in rows], sql_type)
             for n, (_, sql_type) in enumerate(columns)
         )
         names = ", ".join(name for name, _ in columns)
@@ -145,3 +146,33 @@ def rows_table(
         f"json_extract(r.value, '$[{n}]') AS {name}" for n, (name, _) in enumerate(columns)
     )
     return f"(SELECT {selected} FROM json_each({placeholder}) AS r) AS {alias}"
+
+
+# The element types whose array PostgreSQL reads from text built by ``str`` of each value:
+# digits, and ISO days (``YYYY-MM-DD``), which need no quoting in an array literal.
+_LITERAL_ELEMENTS: dict[str, Callable[[Any], str]] = {"INTEGER": str, "DATE": date.isoformat}
+
+
+def array_literal(values: Sequence[Any], sql_type: str) -> str | None:
+    """``values`` as the text of a PostgreSQL array literal (``{1,2,NULL}``) when their SQL
+    type is one whose values need no quoting (integers, days), else None.
+
+    Sent as text and cast by the server (``CAST(CAST($1 AS TEXT) AS INTEGER[])``), such an
+    array costs the client almost nothing, where asyncpg's binary array encoder checks each
+    element against three abstract base classes first, about 0.5 µs an element: a 180-day
+    submit sends nine columns of 180 (about a tenth of its CPU). Text goes as a list,
+    encoded by asyncpg, rather than quoted here."""
+    text_of = _LITERAL_ELEMENTS.get(sql_type)
+    if text_of is None:
+        return None
+    if None in values:
+        return "{" + ",".join("NULL" if value is None else text_of(value) for value in values) + "}"
+    return "{" + ",".join(map(text_of, values)) + "}"
+
+
+def _array(params: Params, values: list[Any], sql_type: str) -> str:
+    """One column of ``rows_table``: a typed array parameter (see ``array_literal``)."""
+    literal = array_literal(values, sql_type)
+    if literal is None:
+        return f"CAST({params(values)} AS {sql_type}[])"
+    return f"CAST(CAST({params(literal)} AS TEXT) AS {sql_type}[])"
