@@ -120,7 +120,8 @@ def _accept_encoding(scope: Scope) -> str:
     KeyError when it is missing."""
     for name, value in scope["headers"]:
         if name == b"accept-encoding":
-            return str(value.decode("latin-1"))
+            accept_encoding: str = value.decode("latin-1")
+            return accept_encoding
     return ""
 
 
