@@ -21,12 +21,12 @@ as before); this module adds the negotiation and the two other encodings.
 """
 
 from abc import ABC, abstractmethod
+from functools import lru_cache
 from typing import Any
 
 import anyio.to_thread
 import brotli
 import zstandard
-from starlette.datastructures import Headers
 from starlette.middleware.gzip import (
     DEFAULT_EXCLUDED_CONTENT_TYPES,
     GZipResponder,
@@ -44,9 +44,11 @@ ZSTD_LEVEL = 3
 THREAD_MINIMUM_SIZE = 1024 * 1024
 
 
+@lru_cache(maxsize=64)
 def chosen_encoding(accept_encoding: str) -> str | None:
     """The encoding the client prefers (highest q) among ``ENCODINGS``, ours breaking ties;
-    None when it accepts none of them (absent, or ``q=0``)."""
+    None when it accepts none of them (absent, or ``q=0``). Kept for the few values clients
+    send (each browser and app sends one and the same on every request)."""
     accepted: dict[str, float] = {}
     for item in accept_encoding.lower().split(","):
         name, *params = (part.strip() for part in item.split(";"))
@@ -112,6 +114,17 @@ class ZstdResponder(_LibraryResponder):
         return out + tail
 
 
+def _accept_encoding(scope: Scope) -> str:
+    """The request's first ``Accept-Encoding`` header, as Starlette's ``Headers.get`` reads
+    it, or "": found without building the headers' object, nor raising and catching a
+    KeyError when it is missing."""
+    for name, value in scope["headers"]:
+        if name == b"accept-encoding":
+            accept_encoding: str = value.decode("latin-1")
+            return accept_encoding
+    return ""
+
+
 class Compression:
     """Compresses HTTP answers of at least ``minimum_size`` bytes (see the module)."""
 
@@ -123,7 +136,7 @@ class Compression:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        encoding = chosen_encoding(Headers(scope=scope).get("accept-encoding", ""))
+        encoding = chosen_encoding(_accept_encoding(scope))
         responder: ASGIApp
         if encoding == "zstd":
             responder = ZstdResponder(self.app, self.minimum_size)
