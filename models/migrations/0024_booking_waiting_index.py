@@ -4,7 +4,9 @@ an index of the waiting rows alone rather than in the one of every booking.
 
 Built with ``CREATE INDEX CONCURRENTLY`` on PostgreSQL, so that bookings go on while it
 builds (docs/upgrades.md, no long locks): outside a transaction, hence ``atomic = False``;
-SQLite has no ``CONCURRENTLY`` and one writer: the plain statement there.
+SQLite has no ``CONCURRENTLY`` and one writer: the plain statements there. A concurrent
+build that failed leaves an invalid index of that name behind: dropped first, so that a
+second run of the migration builds it again rather than keep it.
 """
 
 from typing import Any
@@ -18,8 +20,9 @@ INDEX = PartialIndex(
     name="booking_waiting",
     condition={"status": "waiting"},
 )
+DROP = 'DROP INDEX {concurrently}IF EXISTS "booking_waiting"'
 CREATE = (
-    'CREATE INDEX {concurrently}IF NOT EXISTS "booking_waiting" '
+    'CREATE INDEX {concurrently}"booking_waiting" '
     "ON \"booking\" (\"activity_id\", \"site_id\", \"day\") WHERE status = 'waiting'"
 )
 
@@ -36,12 +39,13 @@ class StateOnlyAddIndex(ops.AddIndex):
 
 async def create_index(apps: Any, schema_editor: Any) -> None:
     client = schema_editor.client
-    sqlite = client.capabilities.dialect == "sqlite"
-    await client.execute_script(CREATE.format(concurrently="" if sqlite else "CONCURRENTLY "))
+    concurrently = "" if client.capabilities.dialect == "sqlite" else "CONCURRENTLY "
+    await client.execute_script(DROP.format(concurrently=concurrently))
+    await client.execute_script(CREATE.format(concurrently=concurrently))
 
 
 async def drop_index(apps: Any, schema_editor: Any) -> None:
-    await schema_editor.client.execute_script('DROP INDEX IF EXISTS "booking_waiting"')
+    await schema_editor.client.execute_script(DROP.format(concurrently=""))
 
 
 class Migration(migrations.Migration):
