@@ -110,15 +110,24 @@ class Statement:
 
     @property
     def rows(self) -> int:
-        """Rows written: one per ``execute_many`` tuple, per element of the array parameters,
-        or per ``VALUES`` group."""
+        """Rows written: one per ``execute_many`` tuple, per element of the longest array
+        parameter (a list, or the literal of integers or days that ``rows_table`` sends), or
+        per ``VALUES`` group."""
         if self.executemany:
             return len(self.values)
-        arrays = [value for value in self.values or [] if isinstance(value, list)]
+        arrays = [
+            len(value) if isinstance(value, list) else len(value[1:-1].split(","))
+            for value in self.values or []
+            if isinstance(value, list) or (isinstance(value, str) and _LITERAL.fullmatch(value))
+        ]
         if arrays:
-            return len(arrays[0])
+            return max(arrays)
         _, _, values = normalise(self.sql).upper().partition(" VALUES ")
         return values.split(" ON CONFLICT")[0].count("), (") + 1 if values else 1
+
+
+# An array literal of integers or days (resolvers.core.sql.array_literal), not empty.
+_LITERAL = re.compile(r"\{[-0-9NUL]+(,[-0-9NUL]+)*\}")
 
 
 class StatementRecorder(logging.Handler):

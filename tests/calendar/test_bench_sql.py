@@ -83,4 +83,5 @@ async def test_the_raw_endpoint_still_runs_the_products_sql(
     # then every statement the benchmark compares was there, and none drifted
     assert all(count >= 3 for count in report.counts.values()), report.counts
     assert report.booking_writes, [s.sql[:200] for s in report.booking_statements]
+    assert {write.rows for write in report.booking_writes} == {len(lines)}  # as printed
     assert report.drift == []
