@@ -56,3 +56,14 @@ def test_literals_of_integers_and_days_only() -> None:
     assert array_literal([date(2026, 12, 9)], "DATE") == "{2026-12-09}"
     assert array_literal([], "INTEGER") == "{}"
     assert array_literal(["a"], "TEXT") is None
+    assert array_literal([True, False], "INTEGER") == "{1,0}"
+
+
+@pytest.mark.parametrize(
+    ("values", "sql_type"),
+    [([1, "1,2"], "INTEGER"), ([date(2026, 12, 9), "2026-12-10,2026-12-11"], "DATE")],
+)
+def test_a_value_of_another_type_is_refused(values: list[Any], sql_type: str) -> None:
+    # a text among integers would otherwise add elements to its column, out of step
+    with pytest.raises(TypeError):
+        array_literal(values, sql_type)

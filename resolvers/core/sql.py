@@ -148,9 +148,14 @@ def rows_table(
     return f"(SELECT {selected} FROM json_each({placeholder}) AS r) AS {alias}"
 
 
-# The element types whose array PostgreSQL reads from text built by ``str`` of each value:
-# digits, and ISO days (``YYYY-MM-DD``), which need no quoting in an array literal.
-_LITERAL_ELEMENTS: dict[str, Callable[[Any], str]] = {"INTEGER": str, "DATE": date.isoformat}
+# The element types whose array PostgreSQL reads from the text of each value: digits, and
+# ISO days (``YYYY-MM-DD``), which need no quoting in an array literal. The methods of the
+# types themselves, not ``str``: a value of another type (a text "1,2" would read as two
+# elements) raises TypeError, as asyncpg refuses it; a bool reads as 1 or 0, as there.
+_LITERAL_ELEMENTS: dict[str, Callable[[Any], str]] = {
+    "INTEGER": int.__repr__,
+    "DATE": date.isoformat,
+}
 
 
 def array_literal(values: Sequence[Any], sql_type: str) -> str | None:
