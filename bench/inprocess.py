@@ -91,6 +91,10 @@ async def our_app() -> AsyncIterator[AsgiClient]:
         await close_db()
 
 
+# An array literal of integers or days (resolvers.core.sql.array_literal), not empty.
+_LITERAL = re.compile(r"\{[-0-9NUL]+(,[-0-9NUL]+)*\}")
+
+
 @dataclass
 class Statement:
     sql: str
@@ -124,10 +128,6 @@ class Statement:
             return max(arrays)
         _, _, values = normalise(self.sql).upper().partition(" VALUES ")
         return values.split(" ON CONFLICT")[0].count("), (") + 1 if values else 1
-
-
-# An array literal of integers or days (resolvers.core.sql.array_literal), not empty.
-_LITERAL = re.compile(r"\{[-0-9NUL]+(,[-0-9NUL]+)*\}")
 
 
 class StatementRecorder(logging.Handler):

@@ -162,9 +162,9 @@ def counted(
     rows: Sequence[asyncpg.Record], household_id: int, start: date, end: date
 ) -> list[str | None]:
     """The days whose booked places statement 2 counts, as its 5 arrays (their literals,
-    as ``rows_table`` sends them): computed by the
-    product's own ``calendar_counted`` (the open days a parent could book now), so that
-    both endpoints send PostgreSQL the same parameters; the only evaluation done here."""
+    as ``rows_table`` sends them): computed by the product's own ``calendar_counted`` (the
+    open days a parent could book now), so that both endpoints send PostgreSQL the same
+    parameters; the only evaluation done here."""
     context = context_from_rows(rows, household_id, start, end)
     columns: list[list[Any]] = [[], [], [], [], []]
     for row in calendar_counted(context, datetime.now(UTC), staff=False):
@@ -343,7 +343,7 @@ async def book(request: Request) -> Response:
             columns = [list(column) for column in zip(*rows, strict=True)]
             arrays = [
                 array_literal(column, sql_type) or column
-                for column, (_, sql_type) in zip(columns, WRITTEN_COLUMNS, strict=False)
+                for column, (_, sql_type) in zip(columns[:5], WRITTEN_COLUMNS, strict=True)
             ]
             await conn.execute(UPSERT_SQL, *arrays, None, now)
     return json({"written": len(rows), "mode": mode})
