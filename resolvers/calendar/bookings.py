@@ -675,17 +675,19 @@ async def _apply(
     # A recurrence skips closed days: the context knows them (the town's calendar).
     changes, skipped = _expand(change_set, context)
     rows = _enrollments(context, changes)
+    # What does not depend on the counts is read before the locks: every submit on the
+    # same places waits for as long as we hold them.
+    names = await _activity_names(context, changes)
+    recipients = await _recipients(actor, context)
     request_id = await _lock_openings(rows, number_request=True)
     # The time of the decision, read holding the locks: a waiting list is served oldest
     # first (updated_at), so its order is the order the submits got the places' locks.
     now = clock.now()
     # Only now, holding the locks: the counts cannot move any more until we commit.
     await load_day_rows(context, _counted(changes, rows))
-    names = await _activity_names(context, changes)
     result = ChangeResult(
         _evaluate(changes, rows, context, now=now, staff=staff, names=names), skipped
     )
-    recipients = await _recipients(actor, context)
     written = _Written(context, actor, result, now, idempotency_key, fingerprint)
     # The request claims the idempotency key before any booking is written (or in the
     # same statement): a concurrent twin's INSERT does nothing (_KeyTaken, see
