@@ -379,7 +379,7 @@ def _objects(plan: _Plan, values: list[Any]) -> list[dict[str, Any]]:
 def _column(field: _Field, values: list[Any]) -> list[Any]:
     """``_complete`` of each of ``values`` (a field of a list's objects): a column of
     leaves coerced at once as the executor coerces it, a column of objects built column
-    by column in turn."""
+    by column in turn, each distinct object once (its dict shared by its items)."""
     types = set(map(type, values))
     if NoneType not in types:
         if field.leaf is not None:
@@ -388,7 +388,11 @@ def _column(field: _Field, values: list[Any]) -> list[Any]:
                 raise _Unexpected(field.key)
             return column
         if field.sub is not None and not field.sub.shared:
-            return _objects(field.sub, values)
+            # An object named again and again (a submit's 180 lines name one child) is
+            # built once: its fields are plain attributes, the same at every read.
+            distinct = {id(value): value for value in values}
+            built = dict(zip(distinct, _objects(field.sub, list(distinct.values())), strict=True))
+            return [built[id(value)] for value in values]
     return [_complete(field, value) for value in values]
 
 
