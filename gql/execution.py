@@ -195,14 +195,6 @@ class FamilleExecutionContext(StrawberryGraphQLCoreExecutionContext):
         manager = self.middleware_manager
         return manager is not None and bool(manager.middlewares)
 
-    def _ready(self, values: list[Any], types: set[type]) -> bool:
-        """Whether graphql-core would complete each of ``values`` (of these ``types``) as
-        it is: neither raise it nor await it."""
-        if types <= _PLAIN:
-            return True
-        exception = any(map(isinstance, values, repeat(Exception)))
-        return not exception and not any(map(self.is_awaitable, values))
-
     def _flat_plan(
         self, object_type: GraphQLObjectType, field_details_list: FieldDetailsList
     ) -> _Plan | None:
@@ -350,9 +342,9 @@ class FamilleExecutionContext(StrawberryGraphQLCoreExecutionContext):
     ) -> list[Any] | None:
         """``_complete_values`` of values none of which is null (of these ``types``)."""
         if kind.leaf is not None:
-            return self._coerce_leaves(kind.leaf, values, types)
+            return coerce_leaves(kind.leaf, values, types, self.is_awaitable)
         if kind.items is not None:
-            if not self._ready(values, types):
+            if not _ready(values, types, self.is_awaitable):
                 return None
             if not all(issubclass(value_type, list) for value_type in types):
                 return None
@@ -367,49 +359,9 @@ class FamilleExecutionContext(StrawberryGraphQLCoreExecutionContext):
         object_type, plan = kind.sub
         if plan.shared is not None and types == {plan.shared}:
             return self._complete_shared(object_type, plan, info, values)
-        if not self._ready(values, types):
+        if not _ready(values, types, self.is_awaitable):
             return None
         return self._complete_objects(object_type, plan, info, values)
-
-    def _coerce_leaves(
-        self, leaf: GraphQLLeafType, values: list[Any], types: set[type]
-    ) -> list[Any] | None:
-        """``leaf``'s output values of ``values`` (none null), or None where graphql-core
-        would report an error."""
-        coerce = leaf.coerce_output_value
-        if coerce is scalar_identity and types <= _READY:
-            return list(values)  # a scalar without serialize (CalendarDay) of plain values
-        if len(types) == 1:
-            (value_type,) = types
-            if _UNCHANGED.get(coerce) is value_type and _in_range(value_type, values):
-                return list(values)
-            if isinstance(leaf, GraphQLEnumType) and issubclass(value_type, Enum | str):
-                return self._coerce_distinct(coerce, values)
-            if coerce is strawberry_isoformat and value_type is date:
-                # The Date scalar's ISO days, written by orjson in C, the same text for
-                # every date (checked from 0001-01-01 to 9999-12-31): ``isoformat``
-                # formats each through PyUnicode_FromFormat (180 a booking answer).
-                days: list[str] = orjson.loads(orjson.dumps(values))
-                return days
-        if not self._ready(values, types):
-            return None
-        try:
-            coerced = list(map(coerce, values))
-        except Exception:  # noqa: BLE001 - reported by the usual path, with its location
-            return None
-        return coerced if set(map(type, coerced)).isdisjoint(_NULLS) else None
-
-    def _coerce_distinct(self, coerce: Callable[[Any], Any], values: list[Any]) -> list[Any] | None:
-        """The coerced values, each distinct one coerced once: for values of one enum or
-        ``str`` type, where equal values are the same value (an enum's aliases are one
-        member), not for numbers (``0.0 == -0.0``)."""
-        coerced: dict[Any, Any] = {}
-        for value in set(values):
-            output = _coerce(coerce, value) if self._ready([value], {type(value)}) else _FAILED
-            if output is _FAILED:
-                return None
-            coerced[value] = output
-        return list(map(coerced.__getitem__, values))
 
     def _complete_shared(
         self,
@@ -465,6 +417,64 @@ class FamilleExecutionContext(StrawberryGraphQLCoreExecutionContext):
             columns.append(column)
         keys = [field.key for field in plan.fields]
         return list(map(dict, map(zip, repeat(keys), zip(*columns, strict=True))))
+
+
+def _ready(values: list[Any], types: set[type], is_awaitable: Callable[[Any], bool]) -> bool:
+    """Whether graphql-core would complete each of ``values`` (of these ``types``) as it
+    is: neither raise it nor await it."""
+    if types <= _PLAIN:
+        return True
+    exception = any(map(isinstance, values, repeat(Exception)))
+    return not exception and not any(map(is_awaitable, values))
+
+
+def coerce_leaves(
+    leaf: GraphQLLeafType,
+    values: list[Any],
+    types: set[type],
+    is_awaitable: Callable[[Any], bool],
+) -> list[Any] | None:
+    """``leaf``'s output values of ``values`` (none null, of these ``types``), or None
+    where graphql-core would report an error. Also the compiled documents' way
+    (gql/mobile/compiled.py) of completing a column of a list's objects."""
+    coerce = leaf.coerce_output_value
+    if coerce is scalar_identity and types <= _READY:
+        return list(values)  # a scalar without serialize (CalendarDay) of plain values
+    if len(types) == 1:
+        (value_type,) = types
+        if _UNCHANGED.get(coerce) is value_type and _in_range(value_type, values):
+            return list(values)
+        if isinstance(leaf, GraphQLEnumType) and issubclass(value_type, Enum | str):
+            return _coerce_distinct(coerce, values, is_awaitable)
+        if coerce is strawberry_isoformat and value_type is date:
+            # The Date scalar's ISO days, written by orjson in C, the same text for
+            # every date (checked from 0001-01-01 to 9999-12-31): ``isoformat``
+            # formats each through PyUnicode_FromFormat (180 a booking answer).
+            days: list[str] = orjson.loads(orjson.dumps(values))
+            return days
+    if not _ready(values, types, is_awaitable):
+        return None
+    try:
+        coerced = list(map(coerce, values))
+    except Exception:  # noqa: BLE001 - reported by the usual path, with its location
+        return None
+    return coerced if set(map(type, coerced)).isdisjoint(_NULLS) else None
+
+
+def _coerce_distinct(
+    coerce: Callable[[Any], Any], values: list[Any], is_awaitable: Callable[[Any], bool]
+) -> list[Any] | None:
+    """The coerced values, each distinct one coerced once: for values of one enum or
+    ``str`` type, where equal values are the same value (an enum's aliases are one
+    member), not for numbers (``0.0 == -0.0``)."""
+    coerced: dict[Any, Any] = {}
+    for value in set(values):
+        ready = _ready([value], {type(value)}, is_awaitable)
+        output = _coerce(coerce, value) if ready else _FAILED
+        if output is _FAILED:
+            return None
+        coerced[value] = output
+    return list(map(coerced.__getitem__, values))
 
 
 def _signature_number(signature: tuple[tuple[str, str], ...]) -> int | None:

@@ -2,7 +2,7 @@
 they were sent, whatever the values (bounds, NULLs, text that an array literal would have
 to quote), on both databases; on PostgreSQL integers and days travel as array literals."""
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import pytest
@@ -57,6 +57,16 @@ def test_literals_of_integers_and_days_only() -> None:
     assert array_literal([], "INTEGER") == "{}"
     assert array_literal(["a"], "TEXT") is None
     assert array_literal([True, False], "INTEGER") == "{1,0}"
+
+
+def test_values_are_written_as_their_type_writes_them() -> None:
+    days = [date(1, 1, 1), date(999, 2, 3), date(2026, 12, 9), date(9999, 12, 31)]
+    assert array_literal(days, "DATE") == "{" + ",".join(map(date.isoformat, days)) + "}"
+    numbers = [0, -1, 7, 2**31 - 1, -(2**31)]
+    assert array_literal(numbers, "INTEGER") == "{" + ",".join(map(str, numbers)) + "}"
+    # a time among days is written as its day, and NULL as NULL, as before
+    moment = datetime(2026, 12, 10, 8, 30)
+    assert array_literal([days[2], moment, None], "DATE") == "{2026-12-09,2026-12-10,NULL}"
 
 
 @pytest.mark.parametrize(

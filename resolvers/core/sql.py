@@ -152,9 +152,9 @@ def rows_table(
 # ISO days (``YYYY-MM-DD``), which need no quoting in an array literal. The methods of the
 # types themselves, not ``str``: a value of another type (a text "1,2" would read as two
 # elements) raises TypeError, as asyncpg refuses it; a bool reads as 1 or 0, as there.
-_LITERAL_ELEMENTS: dict[str, Callable[[Any], str]] = {
-    "INTEGER": int.__repr__,
-    "DATE": date.isoformat,
+_LITERAL_ELEMENTS: dict[str, tuple[type, Callable[[Any], str]]] = {
+    "INTEGER": (int, int.__repr__),
+    "DATE": (date, date.isoformat),
 }
 
 
@@ -166,10 +166,17 @@ def array_literal(values: Sequence[Any], sql_type: str) -> str | None:
     array costs the client almost nothing, where asyncpg's binary array encoder checks each
     element against three abstract base classes first, about 0.5 µs an element: a 180-day
     submit sends nine columns of 180 (about a tenth of its CPU). Text goes as a list,
-    encoded by asyncpg, rather than quoted here."""
-    text_of = _LITERAL_ELEMENTS.get(sql_type)
-    if text_of is None:
+    encoded by asyncpg, rather than quoted here.
+
+    Values all of the type itself (no None, bool or datetime) are written by orjson in C,
+    the same text as the type's method (``date.isoformat`` formats each day through
+    PyUnicode_FromFormat; the Date scalar's rule in gql/execution.py)."""
+    element = _LITERAL_ELEMENTS.get(sql_type)
+    if element is None:
         return None
+    value_type, text_of = element
+    if set(map(type, values)) == {value_type}:
+        return "{" + orjson.dumps(values)[1:-1].decode().replace('"', "") + "}"
     if None in values:
         return "{" + ",".join("NULL" if value is None else text_of(value) for value in values) + "}"
     return "{" + ",".join(map(text_of, values)) + "}"
