@@ -337,7 +337,11 @@ def _complete(field: _Field, value: Any) -> Any:
         if items.sub is not None and not items.nullable:
             if items.sub.shared:
                 return _shared_items(items.sub, value)
-            return _objects(items.sub, value)
+            # Column by column only from two items: deciding once per column what to do
+            # with a field shares nothing within one item (a one-day submit's line) and
+            # costs more than completing it (4.73 M → 4.56 M instructions a surge submit).
+            if len(value) > 1:
+                return _objects(items.sub, value)
         return [_complete(items, item) for item in value]
     plan = field.sub
     assert plan is not None
