@@ -283,12 +283,12 @@ async def load_families(catalogue: Catalogue, households: int, stats: SeedStats)
                  "81100", "Banc-sur-Tarn", "2026-01", now, now, False, now)
             )  # fmt: skip
             token_rows.append((aid, aid, "session", token_hash(session_token(aid)), now, far, None))
-            # A request of the household's in September (its history): a town's request table
-            # is never empty, and a submit's foreign-key checks (one per booking it writes)
-            # then probe its index, as in production, rather than scan the table with the
-            # plan each connection made while it held a page (autovacuum, off on this
-            # machine, would have had them planned again as the table grew: 0.6 ms for a
-            # 180-day submit's 178 checks, growing to 1.5 ms after 100 submits).
+            # A request of the household's (its history): a town's request table is never
+            # empty, and a submit's foreign-key checks (one per booking it writes) then
+            # probe its index, as in production, rather than scan the table with the plan
+            # each connection made while it held a page (autovacuum, off on this machine,
+            # would have had them planned again as the table grew: 0.6 ms for a 180-day
+            # submit's 178 checks, growing to 1.5 ms after 100 submits).
             request_rows.append(
                 (rid, tenant, hid, aid, "booking_change", "completed",
                  "Réservations de l'année scolaire", "{}", None, now, now)
