@@ -29,9 +29,12 @@ from resolvers.operations.attendance import record_health_reads
 M = TypeVar("M", bound=Model)
 
 
-def _grouped_by(model: type[M], key: str, order: str = "id") -> DataLoader[int, list[M]]:
+def _grouped_by(model: type[M], key: str, *order: str) -> DataLoader[int, list[M]]:
+    """Rows grouped by ``key``, in ``order`` then by id, so that ties (twins born the same
+    day) always come back in the same order."""
+
     async def load(keys: Sequence[int]) -> list[list[M]]:
-        rows = await model.filter(**{f"{key}__in": list(keys)}).order_by(order)
+        rows = await model.filter(**{f"{key}__in": list(keys)}).order_by(*order, "id")
         groups: dict[Any, list[M]] = defaultdict(list)
         for row in rows:
             groups[getattr(row, key)].append(row)
