@@ -34,7 +34,7 @@ from gql import access_log, downloads, edge, franceconnect_routes, health, pages
 from gql.admission import Admission
 from gql.compression import Compression
 from gql.context import Context, bearer_token
-from gql.errors import database_exception_handlers
+from gql.errors import exception_handlers
 from gql.files import (
     cash_journal_file,
     deposit_slip_pdf,
@@ -378,7 +378,7 @@ def create_app(*, clock: Clock | None = None, redis: ArqRedis | None = None) -> 
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         lifespan=lifespan,
-        exception_handlers=database_exception_handlers(),
+        exception_handlers=exception_handlers(),
         middleware=[
             *cors_middleware(get_settings().cors_origins),
             Middleware(

@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from gql.app import create_app
 from jobs.outbox import relay_outbox
 from resolvers.core.clock import FrozenClock
 from tests.conftest import Backend
+from tests.served import served
 
 CLIENTS_DIR = Path(__file__).parent.parent / "clients"
 CHROMIUM = os.environ.get("FAMILLE_TEST_CHROMIUM", "/usr/bin/chromium")
@@ -32,20 +32,11 @@ WAIT = 60.0
 @pytest.fixture
 async def live_url(backend: Backend, clock: FrozenClock) -> AsyncIterator[str]:
     """The API served by uvicorn on a free port, in the tests' event loop and database."""
-    app = create_app(clock=clock, redis=backend.redis)
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="off", log_level="error")
-    server = uvicorn.Server(config)
-    serving = asyncio.create_task(server.serve())
-    async with asyncio.timeout(WAIT):
-        while not server.started:
-            await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    # The factories wrote their rows without an API around them: publish their events
-    # now, so that the clients hear only of what the test does next.
-    await relay_outbox(backend.redis, clock=clock)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await serving
+    async with served(create_app(clock=clock, redis=backend.redis)) as port:
+        # The factories wrote their rows without an API around them: publish their events
+        # now, so that the clients hear only of what the test does next.
+        await relay_outbox(backend.redis, clock=clock)
+        yield f"http://127.0.0.1:{port}"
 
 
 def node_executable() -> str:

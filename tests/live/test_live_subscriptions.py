@@ -11,7 +11,6 @@ from datetime import date
 from typing import Any
 
 import pytest
-import uvicorn
 from tortoise.transactions import in_transaction
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Subprotocol
@@ -27,6 +26,7 @@ from resolvers.live.live import Topic
 from tests.calendar.test_bookings import SUBMIT, day_change, parent_of, setup
 from tests.conftest import Backend, GraphQL
 from tests.factories import enroll_all, make_household
+from tests.served import served
 
 CALENDAR_CHANGES = """
 subscription($householdId: ID!) {
@@ -63,17 +63,8 @@ WAIT = 10.0
 @pytest.fixture
 async def ws_url(backend: Backend, clock: FrozenClock) -> AsyncIterator[str]:
     """The API served by uvicorn on a free port, in the tests' event loop and database."""
-    app = create_app(clock=clock, redis=backend.redis)
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="off", log_level="error")
-    server = uvicorn.Server(config)
-    serving = asyncio.create_task(server.serve())
-    async with asyncio.timeout(WAIT):
-        while not server.started:
-            await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"ws://127.0.0.1:{port}/graphql"
-    server.should_exit = True
-    await serving
+    async with served(create_app(clock=clock, redis=backend.redis)) as port:
+        yield f"ws://127.0.0.1:{port}/graphql"
 
 
 class Phone:
