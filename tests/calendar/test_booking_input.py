@@ -1,6 +1,7 @@
 """A change set's input refused before anything is written: other households' children,
 impossible weekdays, reused or overlong idempotency keys."""
 
+import base64
 from datetime import date
 from typing import Any
 
@@ -85,6 +86,54 @@ async def test_a_child_of_another_household_is_not_found_and_nothing_is_written(
     assert await Request.filter(household_id=f["household"].id).count() == requests_before
     assert await Booking.filter(child__household_id=f["household"].id).count() == 0
     assert await Booking.filter(child__household_id=other["household"].id).count() == 0
+    assert await OutboxJob.all().count() == outbox_before
+
+
+@pytest.mark.parametrize(
+    "child_id",
+    [
+        encode_id("Child", 2**31),  # one past PostgreSQL's integer
+        encode_id("Child", 2**63),  # one past its bigint
+        encode_id("Child", 10**40),
+        base64.urlsafe_b64encode(b"Child:" + b"9" * 5000).decode(),  # past int()'s digits
+        base64.urlsafe_b64encode(b"Child:007").decode(),  # not how an id is spelt
+    ],
+)
+async def test_a_forged_number_in_an_id_is_invalid_and_nothing_is_written(
+    api: GraphQL, clock: FrozenClock, child_id: str
+) -> None:
+    # Given a family, and a child id whose number no row can have
+    f = await setup(clock)
+    outbox_before = await OutboxJob.all().count()
+    requests_before = await Request.filter(household_id=f["household"].id).count()
+    forged = {"changes": [{**day_change(f, "2026-12-07"), "childId": child_id}]}
+    for key, activity in (("child", f["activity_id"]), ("activity", child_id)):
+        input = (
+            forged
+            if key == "child"
+            else {"changes": [{**day_change(f, "2026-12-07"), "activityId": activity}]}
+        )
+        # When it is submitted, and the calendar asked for that child
+        body = await api(
+            SUBMIT_ERRORS,
+            {"householdId": f["household_id"], "input": input, "key": key},
+            token=f["token"],
+        )
+        # Then the id is refused as any malformed one, not as an internal error
+        assert body["data"]["submitBookingChanges"] == {
+            "lines": [],
+            "replayed": False,
+            "errors": [
+                {"code": "INVALID", "field": f"changes.{key}Id", "message": "Identifiant invalide."}
+            ],
+        }, body
+    calendar = await api(
+        CALENDAR_OF, {"householdId": f["household_id"], "childIds": [child_id]}, token=f["token"]
+    )
+    assert [e["extensions"]["code"] for e in calendar["errors"]] == ["INVALID"]
+    # and nothing was written
+    assert await Request.filter(household_id=f["household"].id).count() == requests_before
+    assert await Booking.filter(child__household_id=f["household"].id).count() == 0
     assert await OutboxJob.all().count() == outbox_before
 
 

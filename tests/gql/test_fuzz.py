@@ -54,6 +54,8 @@ HUGE = 40_000  # past every list maximum, and past PostgreSQL's 32,767 parameter
 
 _ID = st.one_of(
     st.sampled_from([f"@{name}" for name in KNOWN]),
+    # a known type with a number past its column's range (PostgreSQL's integer, bigint)
+    st.sampled_from([encode_id(name, pk) for name in KNOWN for pk in (2**31, 2**63)]),
     st.text(max_size=24),
 ).map(nodes.String)
 _DATE = st.one_of(

@@ -233,6 +233,9 @@ async def test_a_document_never_given_to_the_town_is_not_found_for_its_staff(
     "global_id",
     [
         encode_id("Household", 10**9),  # no such row
+        encode_id("Household", 2**31),  # past its column's integer: no row can have it
+        encode_id("Message", 2**63),  # past its column's bigint
+        encode_id("Child", 10**40),
         encode_id("Tariff", 1),  # a type that is not a Node
         encode_id("Cursor", 1),
         "pas-un-identifiant",
