@@ -20,9 +20,9 @@ distinct day and process) keeps its bytes per compiled selection, so a year's an
 costs one lookup per day.
 
 The answer is the general executor's, byte for byte, status and headers included: the
-variables are coerced by graphql-core's ``get_variable_values`` and checked by the same
-edge rules (``operation_input_errors``), the arguments converted as the executor converts
-them (graphql-core's ``get_argument_values``, then Strawberry's ``convert_arguments``), a
+variables are coerced and the arguments converted as the executor does it, with what
+depends on the document alone done when it is compiled (gql/mobile/arguments.py), and
+checked by the same edge rules (``operation_input_errors``); a
 domain failure becomes the same error object (graphql-core's ``located_error``, then
 ``ErrorPolicy``'s rewrite), and the response goes through the view's own headers
 (``X-Request-ID``, media type, caching). Whatever it does not handle exactly goes to the
@@ -68,10 +68,8 @@ from graphql import (
     validate,
 )
 from graphql.error import located_error
-from graphql.execution.values import get_argument_values, get_variable_values
 from strawberry.execution import optimized_is_awaitable
 from strawberry.schema.schema_converter import GraphQLCoreConverter
-from strawberry.types.arguments import convert_arguments
 from strawberry.types.field import StrawberryField
 from strawberry.types.graphql import OperationType
 
@@ -83,6 +81,7 @@ from gql.errors import DomainFailure, ErrorPolicy, log_unexpected
 from gql.execution import Shared, coerce_leaves
 from gql.home.queries import home_screen
 from gql.manifests import Registration, read_manifest, register_documents
+from gql.mobile.arguments import Arguments
 from gql.observability.operations import payload_codes
 from gql.persisted import persisted_text, registered_text, sha256_hex
 from gql.schema import schema
@@ -166,6 +165,7 @@ class CompiledDocument:
     # A mutation's ``handles_errors`` (gql/errors.py), which its function runs under.
     handle: Callable[[Callable[[], Awaitable[Any]]], Awaitable[Any]] | None
     plan: _Field
+    arguments: Arguments
 
 
 _shared_numbers = iter(range(1, 1 << 30))
@@ -277,6 +277,10 @@ def compile_document(text: str) -> CompiledDocument:
     if (kind is OperationType.MUTATION) != (handle is not None):
         raise CompileError(f"{root.name.value}: a mutation runs under handles_errors, a query not")
     plan = _kind(root.name.value, _identity, field_def.type, root.selection_set)
+    try:
+        arguments = Arguments.compile(operation, field_def, root, strawberry_field)
+    except ValueError as error:
+        raise CompileError(str(error)) from None
     # What the edge rules walk: only the root field takes arguments (nested ones are not
     # compiled), so the operation without the root's selection is checked the same way.
     arguments_only = OperationDefinitionNode(
@@ -303,6 +307,7 @@ def compile_document(text: str) -> CompiledDocument:
         access=access,
         handle=handle,
         plan=plan,
+        arguments=arguments,
     )
 
 
@@ -437,17 +442,15 @@ async def answer(
     if compiled is None:
         return None
     document, variables = compiled
-    coerced = get_variable_values(
-        schema._schema, document.operation.variable_definitions or (), variables
-    )
-    if isinstance(coerced, list):
+    coerced = document.arguments.coerce(variables)
+    if coerced is None:
         return None  # the executor's own variable errors
     if operation_input_errors(
         schema._schema, document.document, document.arguments_only, variables, schema.input_limits
     ):
         return None  # the edge's errors, as InputGuard reports them
     try:
-        kwargs = _arguments(document, coerced)
+        kwargs = document.arguments.kwargs(coerced)
     except Exception:  # noqa: BLE001 - the executor reports them, nothing has run
         return None
     operation = document.root.name.value
@@ -471,22 +474,6 @@ async def answer(
     except Exception:  # noqa: BLE001 - _Unexpected, or a coercion's error: the executor's
         return None
     return Answer(orjson.dumps({"data": data}), failed=False, operation=operation)
-
-
-def _arguments(document: CompiledDocument, coerced: Any) -> dict[str, Any]:
-    """The root field's arguments as its resolver receives them: graphql-core's values
-    (the variables, the arguments' defaults), then Strawberry's conversion (input types,
-    Python names) and the field extensions' reshaping, as the executor does."""
-    values = get_argument_values(document.field_def, document.root, coerced)
-    kwargs = convert_arguments(
-        values,
-        document.field.arguments,
-        scalar_registry=schema.schema_converter.scalar_registry,
-        config=schema.config,
-    )
-    for extension in document.field.extensions:
-        kwargs = extension.map_arguments(kwargs)
-    return kwargs
 
 
 async def _mutation(
