@@ -20,7 +20,8 @@ BIGINT_MAX = 2**63 - 1
 @lru_cache(maxsize=1)
 def _wide_keys() -> frozenset[str]:
     """The models whose primary key is a ``BigIntField``, read from the models themselves
-    (a type's name is its model's); every other key is 32-bit."""
+    (a type's name is its model's, but for Town, the 32-bit ``Tenant``); every other key
+    is 32-bit."""
     wide = set()
     for name in MODEL_MODULES:
         for value in vars(importlib.import_module(name)).values():
