@@ -54,7 +54,6 @@ import orjson
 from graphql import (
     DocumentNode,
     FieldNode,
-    GraphQLField,
     GraphQLLeafType,
     GraphQLList,
     GraphQLNonNull,
@@ -154,12 +153,9 @@ class CompiledDocument:
     sha256: str
     name: str
     document: DocumentNode
-    operation: OperationDefinitionNode
     kind: OperationType
     arguments_only: OperationDefinitionNode
     root: FieldNode
-    field_def: GraphQLField
-    field: StrawberryField
     function: RootFunction
     access: OperationAccess
     # A mutation's ``handles_errors`` (gql/errors.py), which its function runs under.
@@ -297,12 +293,9 @@ def compile_document(text: str) -> CompiledDocument:
         sha256=sha256_hex(text),
         name=operation.name.value,
         document=document,
-        operation=operation,
         kind=kind,
         arguments_only=arguments_only,
         root=root,
-        field_def=field_def,
-        field=strawberry_field,
         function=ROOTS[root.name.value],
         access=access,
         handle=handle,

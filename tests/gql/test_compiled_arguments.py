@@ -70,19 +70,20 @@ VALUES = st.recursive(
 def the_executors(document: compiled.CompiledDocument, variables: dict[str, Any]) -> Any:
     """What the general executor makes of the variables: graphql-core's errors (a list),
     or the resolver's keyword arguments."""
+    arguments = document.arguments
     coerced = get_variable_values(
-        schema._schema, document.operation.variable_definitions or (), variables
+        schema._schema, document.arguments_only.variable_definitions or (), variables
     )
     if isinstance(coerced, list):
         return coerced
-    values = get_argument_values(document.field_def, document.root, coerced)
+    values = get_argument_values(arguments.field_def, arguments.root, coerced)
     kwargs = convert_arguments(
         values,
-        document.field.arguments,
+        arguments.field.arguments,
         scalar_registry=schema.schema_converter.scalar_registry,
         config=schema.config,
     )
-    for extension in document.field.extensions:
+    for extension in arguments.field.extensions:
         kwargs = extension.map_arguments(kwargs)
     return kwargs
 
@@ -159,4 +160,4 @@ def test_a_variable_with_a_default_is_not_compiled() -> None:
     assert isinstance(operation, OperationDefinitionNode)
     home = shipped("Home")
     with pytest.raises(ValueError, match="default"):
-        Arguments.compile(operation, home.field_def, home.root, home.field)
+        Arguments.compile(operation, home.arguments.field_def, home.root, home.arguments.field)
