@@ -90,29 +90,29 @@ async def test_a_child_of_another_household_is_not_found_and_nothing_is_written(
 
 
 @pytest.mark.parametrize(
-    "child_id",
+    "number",
     [
-        encode_id("Child", 2**31),  # one past PostgreSQL's integer
-        encode_id("Child", 2**63),  # one past its bigint
-        encode_id("Child", 10**40),
-        base64.urlsafe_b64encode(b"Child:" + b"9" * 5000).decode(),  # past int()'s digits
-        base64.urlsafe_b64encode(b"Child:007").decode(),  # not how an id is spelt
+        str(2**31),  # one past PostgreSQL's integer
+        str(2**63),  # one past its bigint
+        str(10**40),
+        "9" * 5000,  # past int()'s digits
+        "007",  # not how an id is spelt
     ],
+    ids=["int", "bigint", "10^40", "5000 digits", "007"],
 )
 async def test_a_forged_number_in_an_id_is_invalid_and_nothing_is_written(
-    api: GraphQL, clock: FrozenClock, child_id: str
+    api: GraphQL, clock: FrozenClock, number: str
 ) -> None:
-    # Given a family, and a child id whose number no row can have
+    # Given a family, and ids whose number no row can have
     f = await setup(clock)
     outbox_before = await OutboxJob.all().count()
     requests_before = await Request.filter(household_id=f["household"].id).count()
-    forged = {"changes": [{**day_change(f, "2026-12-07"), "childId": child_id}]}
-    for key, activity in (("child", f["activity_id"]), ("activity", child_id)):
-        input = (
-            forged
-            if key == "child"
-            else {"changes": [{**day_change(f, "2026-12-07"), "activityId": activity}]}
-        )
+    forged = {
+        kind: base64.urlsafe_b64encode(f"{kind.capitalize()}:{number}".encode()).decode()
+        for kind in ("child", "activity")
+    }
+    for key, global_id in forged.items():  # a forged child's id, then an activity's
+        input = {"changes": [{**day_change(f, "2026-12-07"), f"{key}Id": global_id}]}
         # When it is submitted, and the calendar asked for that child
         body = await api(
             SUBMIT_ERRORS,
@@ -128,7 +128,9 @@ async def test_a_forged_number_in_an_id_is_invalid_and_nothing_is_written(
             ],
         }, body
     calendar = await api(
-        CALENDAR_OF, {"householdId": f["household_id"], "childIds": [child_id]}, token=f["token"]
+        CALENDAR_OF,
+        {"householdId": f["household_id"], "childIds": [forged["child"]]},
+        token=f["token"],
     )
     assert [e["extensions"]["code"] for e in calendar["errors"]] == ["INVALID"]
     # and nothing was written
