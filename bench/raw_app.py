@@ -130,11 +130,10 @@ def day_rows_sql(children: int) -> str:
             crowded AS (
               SELECT s.activity_id, s.site_id
               FROM (SELECT DISTINCT activity_id, site_id, capacity FROM j) s
-              WHERE (SELECT COUNT(*)
-                     FROM enrollment x JOIN period q ON q.id = x.period_id
+              WHERE EXISTS (SELECT 1 FROM enrollment x JOIN period q ON q.id = x.period_id
                      WHERE x.activity_id = s.activity_id AND x.site_id = s.site_id
                        AND q.ends_on >= (SELECT MIN(day) FROM j)
-                       AND q.starts_on <= (SELECT MAX(day) FROM j)) > s.capacity)
+                       AND q.starts_on <= (SELECT MAX(day) FROM j) LIMIT 1 OFFSET s.capacity))
             SELECT 'booking' AS kind, m.child_id AS a, m.activity_id AS b, m.day AS day,
                    m.status AS status, CAST(NULL AS BIGINT) AS n
             FROM mine m
