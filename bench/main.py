@@ -95,6 +95,27 @@ def process_cpu(server: Server) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def postgres_cpu() -> float:
+    """CPU seconds (user + system) every PostgreSQL process of this machine has used so
+    far: its backends (one per connection) and its own processes (WAL writer,
+    checkpointer), with those that have exited (the postmaster's children's time, counted
+    once it reaps them). The servers and PostgreSQL share the machine's cores, so the
+    statements a request sends cost CPU there as well as in the server."""
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if (entry / "comm").read_text().strip() != "postgres":
+                continue
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):  # gone meanwhile
+            continue
+        # utime, stime, and the reaped children's cutime, cstime (the postmaster's)
+        total += sum(int(value) for value in fields[11:15])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 async def wait_ready(server: Server, timeout: float = 180) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
