@@ -148,14 +148,16 @@ class StatementRecorder(logging.Handler):
 @contextlib.contextmanager
 def recording() -> Iterator[StatementRecorder]:
     logger = logging.getLogger("tortoise.db_client")
-    handler, level = StatementRecorder(), logger.level
+    handler, level, propagate = StatementRecorder(), logger.level, logger.propagate
     logger.setLevel(logging.DEBUG)
     logger.addHandler(handler)
+    logger.propagate = False  # recorded, not printed by the app's log handler too
     try:
         yield handler
     finally:
         logger.removeHandler(handler)
         logger.setLevel(level)
+        logger.propagate = propagate
 
 
 def normalise(sql: str) -> str:

@@ -68,6 +68,8 @@ def main() -> None:
     parser.add_argument("--submits", type=int, default=300)
     args = parser.parse_args()
     os.environ.setdefault("FAMILLE_DATABASE_URL", DATABASE_URL)
+    # The app logs each operation at INFO: 330 lines in the middle of the profile.
+    os.environ.setdefault("FAMILLE_LOG_LEVEL", "warning")
     try:
         import pyinstrument  # noqa: F401
     except ImportError:
