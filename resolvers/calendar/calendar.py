@@ -598,22 +598,23 @@ def calendar_counted(context: CalendarContext, now: datetime, *, staff: bool) ->
     return counted
 
 
-def _more_enrolments_than(capacity: str, postgres: bool) -> str:
-    """Whether the slot ``s`` of ``load_day_rows`` has more enrolments than ``capacity``
-    places, in the periods reaching the counted days (``j``).
+def _crowded(postgres: bool) -> str:
+    """Whether the slot ``s`` of ``load_day_rows`` has more enrolments than places
+    (``s.capacity``, never NULL: only slots with a capacity are counted), in the periods
+    reaching the counted days (``j``).
 
     PostgreSQL: whether a row exists past the first ``capacity``, which reads at most
-    ``capacity`` + 1 index entries, where counting them all read every enrolment: the
-    opening day's activity, 2,000 enrolments for 1,000 places, read 2,000 under the
-    places' lock at each submit (about 130 µs of the server's time, measured with the
-    bench's surge). SQLite cannot read an outer column in OFFSET: it counts them."""
+    ``capacity`` + 1 index entries, where counting read every enrolment, under the places'
+    lock in a submit: the bench's surge slot, 2,000 enrolments for 1,000 places, 782 ->
+    646 µs a round trip for the statement (bench/README.md). SQLite cannot read an outer
+    column in OFFSET: it counts."""
     enrolments = """FROM enrollment x JOIN period q ON q.id = x.period_id
                      WHERE x.activity_id = s.activity_id AND x.site_id = s.site_id
                        AND q.ends_on >= (SELECT MIN(day) FROM j)
                        AND q.starts_on <= (SELECT MAX(day) FROM j)"""
     if postgres:
-        return f"EXISTS (SELECT 1 {enrolments} LIMIT 1 OFFSET {capacity})"
-    return f"(SELECT COUNT(*) {enrolments}) > {capacity}"
+        return f"EXISTS (SELECT 1 {enrolments} LIMIT 1 OFFSET s.capacity)"
+    return f"(SELECT COUNT(*) {enrolments}) > s.capacity"
 
 
 async def load_day_rows(context: CalendarContext, counted: Counted) -> None:
@@ -647,7 +648,7 @@ async def load_day_rows(context: CalendarContext, counted: Counted) -> None:
             crowded AS (
               SELECT s.activity_id, s.site_id
               FROM (SELECT DISTINCT activity_id, site_id, capacity FROM j) s
-              WHERE {_more_enrolments_than("s.capacity", params.postgres)})
+              WHERE {_crowded(params.postgres)})
             SELECT 'booking' AS kind, m.child_id AS a, m.activity_id AS b, m.day AS day,
                    m.status AS status, CAST(NULL AS BIGINT) AS n
             FROM mine m
