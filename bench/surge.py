@@ -558,6 +558,10 @@ class Cells:
     def throughput(self, server: str, clients: int) -> float | None:
         return self.median(server, clients, lambda run: run.throughput)
 
+    def p99(self, clients: int) -> float | None:
+        """Ours' p99 (ms), the median of the rounds."""
+        return self.median("ours", clients, lambda run: float(run.wrk["p99"]))
+
     def passed(self) -> bool:
         """Every run of ours without error and with the database's checks; at each number
         of clients ours ≥ 50 % of raw; at 256 clients and more ≥ 90 % of ours' best and p99
@@ -572,7 +576,7 @@ class Cells:
             if raw is not None:
                 passed &= throughput >= 0.5 * raw
             if clients >= 256:
-                p99 = self.median("ours", clients, lambda run: float(run.wrk["p99"]))
+                p99 = self.p99(clients)
                 passed &= throughput >= 0.9 * best
                 passed &= p99 is not None and p99 <= p99_limit(clients, throughput)
         return passed
@@ -585,7 +589,7 @@ class Cells:
             ours, raw = self.throughput("ours", clients), self.throughput("raw", clients)
             if ours is None:
                 continue
-            p99 = self.median("ours", clients, lambda run: float(run.wrk["p99"])) or 0.0
+            p99 = self.p99(clients) or 0.0
             pairs = [
                 f"{run.throughput / other.throughput:.0%}"
                 for run in self.runs
