@@ -79,6 +79,17 @@ def start_server(name: str, app: str, logs: Path, root: Path = ROOT, *, workers:
     return Server(name, port, process, log)
 
 
+def _cpu_ticks(stat: Path, fields: slice) -> int:
+    """The sum of ``fields`` of a ``/proc/<pid>/stat`` (counted after the command's closing
+    parenthesis: the command itself may hold spaces and parentheses)."""
+    return sum(int(value) for value in stat.read_text().rsplit(")", 1)[1].split()[fields])
+
+
+# utime, stime; then the reaped children's cutime, cstime.
+_OWN = slice(11, 13)
+_OWN_AND_REAPED = slice(11, 15)
+
+
 def process_cpu(server: Server) -> float:
     """CPU seconds (user + system) the server's processes have used so far: uvicorn's
     and, with ``--workers``, its worker processes'."""
@@ -86,11 +97,11 @@ def process_cpu(server: Server) -> float:
     while pending:
         pid = pending.pop()
         try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks = _cpu_ticks(Path(f"/proc/{pid}/stat"), _OWN)
             children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
         except FileNotFoundError:  # gone meanwhile
             continue
-        total += int(fields[11]) + int(fields[12])
+        total += ticks
         pending += [int(child) for child in children]
     return total / os.sysconf("SC_CLK_TCK")
 
@@ -108,11 +119,10 @@ def postgres_cpu() -> float:
         try:
             if (entry / "comm").read_text().strip() != "postgres":
                 continue
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            # With the reaped children's time (the postmaster's: backends that exited).
+            total += _cpu_ticks(entry / "stat", _OWN_AND_REAPED)
         except (FileNotFoundError, ProcessLookupError):  # gone meanwhile
             continue
-        # utime, stime, and the reaped children's cutime, cstime (the postmaster's)
-        total += sum(int(value) for value in fields[11:15])
     return total / os.sysconf("SC_CLK_TCK")
 
 
